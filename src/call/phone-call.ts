@@ -1,0 +1,268 @@
+import { CallerToModelAudio } from '../audio/caller-to-model.js';
+import { MULAW_BYTES_PER_MS } from '../audio/format.js';
+import { ModelToCallerAudio } from '../audio/model-to-caller.js';
+import type { Config } from '../config.js';
+import { GeminiLiveSession, type ModelEvent } from '../model/gemini-live-session.js';
+import type { Logger } from '../observability/logger.js';
+import { redactPhoneNumber } from '../observability/redact.js';
+import type { StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
+import type { StartEvent, TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
+import type { CallInfo } from '../telephony/stream-tokens.js';
+import { AgentPlayout } from './agent-playout.js';
+
+/** Caller audio that arrives while the model session is still being set up is held, up to this much. */
+const MAX_PRE_SETUP_AUDIO_FRAMES = 250; // 5 s of 20 ms frames
+/** Realtime text that makes the agent speak first: a phone agent answers with a greeting. */
+export const GREETING_CUE = 'The phone call has just been connected. Greet the caller now.';
+
+export interface CallDeps {
+  gemini: Config['gemini'];
+  log: Logger;
+  /** Opens the model session; a seam so tests and later issues can supply sessions, default is Gemini Live. */
+  openModel?: typeof GeminiLiveSession.open;
+  onEnded: (call: PhoneCall) => void;
+}
+
+export interface CallSummary {
+  endReason: string;
+  durationMs: number;
+  callerAudioSeconds: number;
+  agentAudioSentSeconds: number;
+  agentAudioHeardSeconds: number;
+  interruptions: number;
+  agentTurns: number;
+  callerTurns: number;
+  streamStartToFirstAgentAudioMs: number | undefined;
+}
+
+/**
+ * One phone call, from an authenticated media stream to hang-up. Reads top to bottom:
+ * start → caller audio to the model → model events to the caller → barge-in → end and summary.
+ */
+export class PhoneCall {
+  readonly callSid: string;
+  private readonly log: Logger;
+  private readonly startedAtMs = Date.now();
+  private readonly callerAudio = new CallerToModelAudio();
+  private readonly agentAudio = new ModelToCallerAudio();
+  private readonly playout: AgentPlayout;
+  private model: GeminiLiveSession | undefined;
+  private preSetupAudio: string[] = [];
+  private ended = false;
+  private endReason = '';
+
+  // What the call summary reports.
+  private callerAudioBytes = 0;
+  private interruptions = 0;
+  private agentTurns = 0;
+  private callerTurns = 0;
+  private firstAgentAudioAtMs: number | undefined;
+  /** Audio for an interrupted turn that is still arriving is dropped until that turn completes. */
+  private droppingInterruptedTurn = false;
+  private callerTranscript = '';
+  private agentTranscript = '';
+
+  constructor(
+    private readonly stream: TwilioMediaStream,
+    start: StartEvent,
+    private readonly info: CallInfo,
+    private readonly deps: CallDeps,
+  ) {
+    this.callSid = start.start.callSid;
+    this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid });
+    this.playout = new AgentPlayout(stream);
+  }
+
+  // ── 1. Start: the stream is authenticated; open the model session and greet. ─────────────────────
+
+  start(): void {
+    this.log.info({ from: redact(this.info.from), to: redact(this.info.to), direction: this.info.direction }, 'call started');
+    this.stream.attach({
+      onMessage: (message) => this.onTwilioMessage(message),
+      onEnd: (reason, detail) => this.onStreamEnd(reason, detail),
+    });
+    void this.connectModel();
+  }
+
+  private async connectModel(): Promise<void> {
+    const open = this.deps.openModel ?? GeminiLiveSession.open;
+    const { gemini } = this.deps;
+    try {
+      const model = await open({
+        apiKey: gemini.apiKey,
+        model: gemini.model,
+        apiVersion: gemini.apiVersion,
+        voice: gemini.voice,
+        instructions: gemini.instructions,
+        setupTimeoutMs: gemini.setupTimeoutMs,
+        log: this.log,
+        onEvent: (event) => this.onModelEvent(event),
+      });
+      if (this.ended) {
+        model.close(); // the caller hung up while we were connecting
+        return;
+      }
+      this.model = model;
+      this.log.info({ setupMs: Date.now() - this.startedAtMs, model: gemini.model }, 'Gemini Live session ready');
+      for (const chunk of this.preSetupAudio) model.sendAudio(chunk);
+      this.preSetupAudio = [];
+      model.sendText(GREETING_CUE);
+    } catch (error) {
+      this.log.error({ err: error }, 'could not open a Gemini Live session');
+      this.end('model-setup-failed');
+    }
+  }
+
+  // ── 2. Caller → model: every Twilio frame goes out as soon as it arrives. ────────────────────────
+
+  private onTwilioMessage(message: TwilioInboundMessage): void {
+    switch (message.event) {
+      case 'media':
+        this.onCallerAudio(message.media.payload);
+        return;
+      case 'mark':
+        this.playout.onMarkEcho(message.mark.name);
+        return;
+      case 'dtmf':
+        this.log.info({ digit: message.dtmf.digit }, 'caller pressed a key');
+        return;
+      case 'stop':
+        return; // the stream reports its end through onStreamEnd
+      case 'connected':
+      case 'start':
+        this.log.warn({ event: message.event }, 'ignored a repeated handshake message');
+        return;
+    }
+  }
+
+  private onCallerAudio(mulawBase64: string): void {
+    this.callerAudioBytes += base64DecodedBytes(mulawBase64);
+    const pcm16kBase64 = this.callerAudio.convert(mulawBase64);
+    if (this.model !== undefined) {
+      this.model.sendAudio(pcm16kBase64);
+    } else if (this.preSetupAudio.length < MAX_PRE_SETUP_AUDIO_FRAMES) {
+      this.preSetupAudio.push(pcm16kBase64);
+    }
+  }
+
+  // ── 3. Model → caller: agent audio, transcripts and turn boundaries. ────────────────────────────
+
+  private onModelEvent(event: ModelEvent): void {
+    if (this.ended && event.type !== 'closed') return;
+    switch (event.type) {
+      case 'audio':
+        if (this.droppingInterruptedTurn) return;
+        this.firstAgentAudioAtMs ??= Date.now();
+        this.playout.push(this.agentAudio.convert(event.pcm24kBase64));
+        return;
+      case 'interrupted':
+        this.onBargeIn();
+        return;
+      case 'generationComplete':
+        if (!this.droppingInterruptedTurn) this.playout.finishTurn();
+        return;
+      case 'turnComplete':
+        this.onTurnComplete(event.reason);
+        return;
+      case 'inputTranscript':
+        this.callerTranscript += event.text;
+        return;
+      case 'outputTranscript':
+        this.agentTranscript += event.text;
+        return;
+      case 'toolCall':
+        // Tools arrive with the tools issue; until then every call is answered so the model never waits.
+        this.model?.sendToolResponses(event.calls.map((call) => ({ id: call.id, name: call.name, response: { error: `No tool named ${call.name} is available.` } })));
+        this.log.warn({ tools: event.calls.map((call) => call.name) }, 'model asked for tools; none are registered');
+        return;
+      case 'toolCallCancellation':
+      case 'resumptionUpdate':
+        return;
+      case 'goAway':
+        this.log.warn({ timeLeftMs: event.timeLeftMs }, 'Gemini Live will close this session soon (goAway)');
+        return;
+      case 'closed':
+        this.onModelClosed(event.code, event.reason, event.byUs);
+        return;
+    }
+  }
+
+  private onTurnComplete(reason: string | undefined): void {
+    if (this.droppingInterruptedTurn) {
+      this.droppingInterruptedTurn = false;
+    } else {
+      this.playout.finishTurn();
+      this.agentTurns++;
+    }
+    this.agentAudio.reset();
+    if (this.callerTranscript !== '') this.callerTurns++;
+    this.log.debug({ caller: this.callerTranscript.trim(), agent: this.agentTranscript.trim(), reason }, 'turn complete');
+    this.callerTranscript = '';
+    this.agentTranscript = '';
+  }
+
+  // ── 4. Barge-in: the caller talked over the agent. ──────────────────────────────────────────────
+
+  private onBargeIn(): void {
+    const heard = this.playout.interrupt(); // sends Twilio `clear` first thing
+    this.agentAudio.reset();
+    this.droppingInterruptedTurn = true;
+    this.interruptions++;
+    this.agentTurns++;
+    this.log.info(
+      { turn: heard.turn, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), agentSaid: this.agentTranscript.trim() },
+      'caller interrupted the agent',
+    );
+  }
+
+  // ── 5. End: whichever side goes first, the other is closed at once. ─────────────────────────────
+
+  private onStreamEnd(reason: StreamEndReason, detail: string): void {
+    if (reason !== 'closed-by-us') this.log.info({ reason, detail }, 'media stream ended');
+    this.end(reason === 'stop' ? 'caller-hung-up' : reason === 'closed-by-us' ? this.endReason : `stream-${reason}`);
+  }
+
+  private onModelClosed(code: number, reason: string, byUs: boolean): void {
+    if (byUs) return;
+    this.log.warn({ code, reason }, 'Gemini Live session closed unexpectedly; ending the call');
+    this.end('model-closed');
+  }
+
+  end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.endReason = reason;
+    this.model?.close();
+    this.stream.close(reason);
+    this.log.info(this.summary(), 'call ended');
+    this.deps.onEnded(this);
+  }
+
+  summary(): CallSummary {
+    const playback = this.playout.totals;
+    return {
+      endReason: this.endReason,
+      durationMs: Date.now() - this.startedAtMs,
+      callerAudioSeconds: round2(this.callerAudioBytes / MULAW_BYTES_PER_MS / 1000),
+      agentAudioSentSeconds: round2(playback.sentMs / 1000),
+      agentAudioHeardSeconds: round2(playback.heardMs / 1000),
+      interruptions: this.interruptions,
+      agentTurns: this.agentTurns,
+      callerTurns: this.callerTurns,
+      streamStartToFirstAgentAudioMs: this.firstAgentAudioAtMs === undefined ? undefined : this.firstAgentAudioAtMs - this.startedAtMs,
+    };
+  }
+}
+
+function redact(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : redactPhoneNumber(value);
+}
+
+function base64DecodedBytes(base64: string): number {
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  return (base64.length / 4) * 3 - padding;
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

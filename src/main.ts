@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { ConfigError, loadConfig, publicHttpsUrl, publicWssUrl } from './config.js';
+import { createLogger } from './observability/logger.js';
+import { startApp } from './server.js';
+import { MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
+
+// A local .env is the usual way to configure a dev machine; the real environment wins over it.
+if (existsSync('.env')) process.loadEnvFile('.env');
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n\nSee README.md ("Configuration") for every variable.\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const log = createLogger({ level: config.logLevel });
+
+// Last line of defence: one call's bug must never take the other calls down with the process.
+process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
+process.on('uncaughtException', (error) => log.fatal({ err: error }, 'uncaught exception'));
+
+const app = await startApp({ config, log });
+log.info(
+  { listening: app.localUrl, voiceWebhook: publicHttpsUrl(config, VOICE_WEBHOOK_PATH), mediaStream: publicWssUrl(config, MEDIA_STREAM_PATH), model: config.gemini.model },
+  'phone agent ready: point your Twilio number\'s voice webhook (HTTP POST) at the voiceWebhook URL',
+);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    void app.stop().then(() => process.exit(0));
+  });
+}

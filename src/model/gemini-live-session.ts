@@ -1,0 +1,222 @@
+import { GoogleGenAI, type LiveServerMessage, type Session } from '@google/genai';
+import type { Logger } from '../observability/logger.js';
+import { buildLiveConnectConfig, type AgentVoiceSettings } from './live-config.js';
+import { installGuardedSocket, type GuardedSdkSocket } from './sdk-websocket.js';
+
+/** What the model side tells a call, as one discriminated union the call can `switch` over. */
+export type ModelEvent =
+  | { type: 'audio'; pcm24kBase64: string }
+  | { type: 'interrupted' }
+  | { type: 'generationComplete' }
+  | { type: 'turnComplete'; reason: string | undefined }
+  | { type: 'inputTranscript'; text: string }
+  | { type: 'outputTranscript'; text: string }
+  | { type: 'toolCall'; calls: ModelFunctionCall[] }
+  | { type: 'toolCallCancellation'; ids: string[] }
+  | { type: 'goAway'; timeLeftMs: number | undefined }
+  | { type: 'resumptionUpdate'; handle: string | undefined; resumable: boolean }
+  | { type: 'closed'; code: number; reason: string; byUs: boolean };
+
+export interface ModelFunctionCall {
+  id: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+
+export interface ModelFunctionResponse {
+  id: string;
+  name: string;
+  response: { output: unknown } | { error: string };
+}
+
+export interface GeminiSessionOptions extends AgentVoiceSettings {
+  apiKey: string;
+  model: string;
+  apiVersion: string | undefined;
+  setupTimeoutMs: number;
+  log: Logger;
+  onEvent: (event: ModelEvent) => void;
+}
+
+export const MODEL_INPUT_MIME_TYPE = 'audio/pcm;rate=16000';
+const MODEL_OUTPUT_MIME_PREFIX = 'audio/pcm';
+
+export class ModelSetupError extends Error {
+  constructor(message: string, readonly timedOut: boolean) {
+    super(message);
+    this.name = 'ModelSetupError';
+  }
+}
+
+/**
+ * One Gemini Live session (one WebSocket) through the real @google/genai SDK, with the SDK's sharp
+ * edges guarded: a setup timeout that leaves no socket behind, no exception escaping a callback, no
+ * send after close, and exactly one `closed` event.
+ */
+export class GeminiLiveSession {
+  private closedByUs = false;
+  private closedReported = false;
+  private messagesDroppedAfterClose = 0;
+
+  private constructor(
+    private readonly session: Session,
+    private readonly socket: GuardedSdkSocket,
+    private readonly log: Logger,
+  ) {}
+
+  static async open(options: GeminiSessionOptions): Promise<GeminiLiveSession> {
+    const { log, onEvent } = options;
+    const ai = new GoogleGenAI({
+      apiKey: options.apiKey,
+      vertexai: false,
+      ...(options.apiVersion === undefined ? {} : { apiVersion: options.apiVersion }),
+    });
+    const installed = installGuardedSocket(ai, (problem) => log.error({ problem }, 'Gemini Live sent an invalid frame'));
+
+    // Events can only be delivered once the wrapper exists; the SDK queues messages until setup completes.
+    let wrapper: GeminiLiveSession | undefined;
+    let setupFinished = false;
+    const deliver = (event: ModelEvent): void => {
+      try {
+        onEvent(event);
+      } catch (error) {
+        log.error({ err: error, event: event.type }, 'call failed to handle a model event');
+      }
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        installed.socket()?.terminate();
+        reject(new ModelSetupError(`Gemini Live setup did not complete within ${options.setupTimeoutMs} ms`, true));
+      }, options.setupTimeoutMs);
+    });
+
+    const connecting = ai.live.connect({
+      model: options.model,
+      config: buildLiveConnectConfig(options),
+      callbacks: {
+        onmessage: (message: LiveServerMessage) => {
+          if (wrapper === undefined) return;
+          try {
+            for (const event of toModelEvents(message)) deliver(event);
+          } catch (error) {
+            log.error({ err: error }, 'failed to read a Gemini Live message');
+          }
+        },
+        onerror: (event: { message?: string }) => log.warn({ error: event.message }, 'Gemini Live socket error'),
+        onclose: (event: { code?: number; reason?: string }) => {
+          if (!setupFinished || wrapper === undefined) return; // connect() rejects for us during setup
+          wrapper.reportClosed(event.code ?? 1006, event.reason ?? '', deliver);
+        },
+      },
+    });
+    // connect() may reject after we stopped waiting (timeout); that is expected, not unhandled.
+    connecting.catch(() => undefined);
+
+    try {
+      const session = await Promise.race([connecting, timedOut]);
+      const socket = installed.socket();
+      if (socket === undefined) throw new ModelSetupError('Gemini Live socket was not created', false);
+      wrapper = new GeminiLiveSession(session, socket, log);
+      setupFinished = true;
+      if (!socket.isOpen) wrapper.reportClosed(1006, 'closed during setup', deliver);
+      return wrapper;
+    } catch (error) {
+      installed.socket()?.terminate();
+      if (error instanceof ModelSetupError) throw error;
+      throw new ModelSetupError(redactKey((error as Error).message), false);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.closedReported && this.socket.isOpen;
+  }
+
+  /** Streams one chunk of caller audio (16 kHz PCM16 LE, base64). Returns false if the session is gone. */
+  sendAudio(pcm16kBase64: string): boolean {
+    if (!this.isOpen) return this.dropAfterClose();
+    this.session.sendRealtimeInput({ audio: { data: pcm16kBase64, mimeType: MODEL_INPUT_MIME_TYPE } });
+    return true;
+  }
+
+  /** Realtime text: how a call nudges the model (e.g. to greet), without interrupting ordered history. */
+  sendText(text: string): boolean {
+    if (!this.isOpen) return this.dropAfterClose();
+    this.session.sendRealtimeInput({ text });
+    return true;
+  }
+
+  sendToolResponses(responses: ModelFunctionResponse[]): boolean {
+    if (!this.isOpen) return this.dropAfterClose();
+    this.session.sendToolResponse({ functionResponses: responses });
+    return true;
+  }
+
+  /** Ends the session (idempotent). The `closed` event follows with `byUs: true`. */
+  close(): void {
+    if (this.closedByUs) return;
+    this.closedByUs = true;
+    this.socket.close(1000, 'call ended');
+  }
+
+  private reportClosed(code: number, reason: string, deliver: (event: ModelEvent) => void): void {
+    if (this.closedReported) return;
+    this.closedReported = true;
+    if (this.messagesDroppedAfterClose > 0) this.log.debug({ dropped: this.messagesDroppedAfterClose }, 'sends dropped after close');
+    deliver({ type: 'closed', code, reason, byUs: this.closedByUs });
+  }
+
+  private dropAfterClose(): false {
+    this.messagesDroppedAfterClose++;
+    return false;
+  }
+}
+
+/** Splits one server message into events. A single `serverContent` may carry several fields at once. */
+export function toModelEvents(message: LiveServerMessage): ModelEvent[] {
+  const events: ModelEvent[] = [];
+  const content = message.serverContent;
+  if (content !== undefined) {
+    if (content.inputTranscription?.text) events.push({ type: 'inputTranscript', text: content.inputTranscription.text });
+    if (content.interrupted === true) events.push({ type: 'interrupted' });
+    for (const part of content.modelTurn?.parts ?? []) {
+      const inline = part.inlineData;
+      if (inline?.data && (inline.mimeType ?? '').startsWith(MODEL_OUTPUT_MIME_PREFIX)) {
+        events.push({ type: 'audio', pcm24kBase64: inline.data });
+      }
+    }
+    if (content.outputTranscription?.text) events.push({ type: 'outputTranscript', text: content.outputTranscription.text });
+    if (content.generationComplete === true) events.push({ type: 'generationComplete' });
+    if (content.turnComplete === true) events.push({ type: 'turnComplete', reason: content.turnCompleteReason });
+  }
+  const functionCalls = message.toolCall?.functionCalls;
+  if (functionCalls !== undefined && functionCalls.length > 0) {
+    events.push({
+      type: 'toolCall',
+      calls: functionCalls.map((call) => ({ id: call.id ?? '', name: call.name ?? '', args: call.args ?? {} })),
+    });
+  }
+  const cancelled = message.toolCallCancellation?.ids;
+  if (cancelled !== undefined && cancelled.length > 0) events.push({ type: 'toolCallCancellation', ids: cancelled });
+  if (message.goAway !== undefined) events.push({ type: 'goAway', timeLeftMs: parseDurationMs(message.goAway.timeLeft) });
+  if (message.sessionResumptionUpdate !== undefined) {
+    const update = message.sessionResumptionUpdate;
+    events.push({ type: 'resumptionUpdate', handle: update.newHandle || undefined, resumable: update.resumable === true });
+  }
+  return events;
+}
+
+/** Protobuf JSON durations look like "50s" or "1.5s". */
+export function parseDurationMs(duration: string | undefined): number | undefined {
+  if (duration === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)s$/.exec(duration);
+  return match?.[1] === undefined ? undefined : Math.round(Number(match[1]) * 1000);
+}
+
+/** The SDK puts the API key in the WebSocket URL; never let it reach a log through an error text. */
+function redactKey(text: string): string {
+  return text.replace(/([?&](?:key|access_token)=)[^&\s]+/g, '$1[redacted]');
+}

@@ -1,0 +1,118 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import { publicWssUrl, type Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import { TwilioMediaStream } from './media-stream-connection.js';
+import { parseTwilioMessage, type StartEvent } from './media-stream-protocol.js';
+import type { CallInfo, StreamTokenStore } from './stream-tokens.js';
+import { isValidTwilioSignature } from './twilio-signature.js';
+import { MEDIA_STREAM_PATH, STREAM_TOKEN_PARAMETER } from './voice-webhook.js';
+
+/** Twilio sends `connected` and `start` right after the upgrade; a socket silent this long is not Twilio. */
+export const START_TIMEOUT_MS = 5_000;
+/** Twilio's frames are a few hundred bytes; cap what one message may cost us to parse. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export interface AuthenticatedStream {
+  stream: TwilioMediaStream;
+  start: StartEvent;
+  call: CallInfo;
+}
+
+export interface MediaStreamServerDeps {
+  config: Pick<Config, 'publicUrl' | 'twilio'>;
+  tokens: StreamTokenStore;
+  log: Logger;
+  /** True while a stream for this call is live: a second stream for one call is refused. */
+  isCallActive(callSid: string): boolean;
+  /** Only streams that passed every check reach the call layer. */
+  onStream(authenticated: AuthenticatedStream): void;
+}
+
+/** WebSocket close codes we use when refusing a stream. */
+const CLOSE = { policy: 1008, invalid: 1007, unsupported: 1003 } as const;
+
+/**
+ * The `/media` WebSocket endpoint. A stream reaches the call layer (and so may open a paid Gemini
+ * session) only after: a valid `x-twilio-signature` on the upgrade, computed over the public wss URL;
+ * then a well-formed `start` within START_TIMEOUT_MS whose token was issued for its CallSid by our
+ * signed webhook, unused and unexpired; and no other live stream for that call.
+ */
+export class MediaStreamServer {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  private readonly signedUrl: string;
+
+  constructor(private readonly deps: MediaStreamServerDeps) {
+    this.signedUrl = publicWssUrl(deps.config, MEDIA_STREAM_PATH);
+  }
+
+  /** Handles an HTTP upgrade for `/media`; answers 403 without upgrading when the signature is wrong. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const header = request.headers['x-twilio-signature'];
+    const signature = Array.isArray(header) ? header[0] : header;
+    if (!isValidTwilioSignature(this.deps.config.twilio.authToken, signature, this.signedUrl, {})) {
+      this.deps.log.warn({ signedUrl: this.signedUrl, hasSignature: signature !== undefined }, 'media stream refused: bad x-twilio-signature on upgrade');
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.awaitStart(ws));
+  }
+
+  /** Stops accepting; live sockets are the calls' to end. */
+  close(): void {
+    this.wss.close();
+  }
+
+  private awaitStart(ws: WebSocket): void {
+    const log = this.deps.log;
+    let sawConnected = false;
+    const refuse = (code: number, reason: string, detail: Record<string, unknown> = {}): void => {
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      log.warn({ reason, ...detail }, 'media stream refused');
+      ws.close(code, reason);
+      // A peer that ignores the close handshake must not hold the socket.
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    };
+    const timer = setTimeout(() => refuse(CLOSE.policy, 'no start event in time'), START_TIMEOUT_MS);
+    const onError = (error: Error): void => log.warn({ err: error }, 'media stream socket error before start');
+    ws.on('error', onError);
+    ws.on('close', () => clearTimeout(timer));
+
+    const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+      if (isBinary) return refuse(CLOSE.unsupported, 'binary frame');
+      const parsed = parseTwilioMessage(data.toString());
+      if (!parsed.ok) return refuse(CLOSE.invalid, 'malformed message before start', { problem: parsed.error });
+      const message = parsed.message;
+      if (message.event === 'connected' && !sawConnected) {
+        sawConnected = true;
+        return;
+      }
+      if (message.event !== 'start') return refuse(CLOSE.policy, `unexpected ${message.event} before start`);
+
+      const problem = this.checkStart(message);
+      if (problem !== undefined) return refuse(CLOSE.policy, problem, { callSid: message.start.callSid });
+      const call = this.deps.tokens.redeem(message.start.callSid, message.start.customParameters[STREAM_TOKEN_PARAMETER]);
+      if (call === undefined) return refuse(CLOSE.policy, 'stream token missing, invalid, expired or already used', { callSid: message.start.callSid });
+
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      ws.off('error', onError);
+      const stream = new TwilioMediaStream(ws, message.streamSid, log.child({ callSid: call.callSid, streamSid: message.streamSid }));
+      this.deps.onStream({ stream, start: message, call });
+    };
+    ws.on('message', onMessage);
+  }
+
+  private checkStart(message: StartEvent): string | undefined {
+    const { start } = message;
+    if (start.accountSid !== this.deps.config.twilio.accountSid) return 'start is for another Twilio account';
+    if (this.deps.isCallActive(start.callSid)) return 'a stream for this call is already live';
+    const format = start.mediaFormat;
+    if (format.encoding !== 'audio/x-mulaw' || format.sampleRate !== 8000 || format.channels !== 1) {
+      return `unsupported media format ${format.encoding}/${format.sampleRate}/${format.channels}`;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,17 @@
+import twilio from 'twilio';
+
+/**
+ * Checks `X-Twilio-Signature` (HMAC-SHA1 of the URL Twilio requested plus the sorted form parameters).
+ * The URL is always the configured public one, never rebuilt from proxy headers: behind ngrok or a
+ * load balancer the local request says http://localhost and every signature would fail.
+ */
+export function isValidTwilioSignature(
+  authToken: string,
+  signature: string | undefined,
+  publicUrl: string,
+  params: Record<string, string | string[]>,
+): boolean {
+  if (signature === undefined || signature === '') return false;
+  // twilio.validateRequest compares in constant time and accepts the port variants Twilio signs with.
+  return twilio.validateRequest(authToken, signature, publicUrl, params);
+}

@@ -1,0 +1,81 @@
+import type { Request, Response } from 'express';
+import twilio from 'twilio';
+import { publicHttpsUrl, publicWssUrl, type Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import { redactPhoneNumber } from '../observability/redact.js';
+import type { StreamTokenStore } from './stream-tokens.js';
+import { isValidTwilioSignature } from './twilio-signature.js';
+
+export const VOICE_WEBHOOK_PATH = '/voice';
+export const MEDIA_STREAM_PATH = '/media';
+/** The `<Parameter>` that carries the stream token (the Stream URL cannot carry a query string). */
+export const STREAM_TOKEN_PARAMETER = 'streamToken';
+
+const CALL_SID_PATTERN = /^CA[0-9a-fA-F]{32}$/;
+
+export interface VoiceWebhookDeps {
+  config: Pick<Config, 'publicUrl' | 'twilio'>;
+  tokens: StreamTokenStore;
+  log: Logger;
+}
+
+/**
+ * `POST /voice`, Twilio's "a call comes in" webhook. Answers a signed request with TwiML that connects
+ * the call to our media stream, carrying a single-use token bound to the CallSid.
+ */
+export function handleVoiceWebhook({ config, tokens, log }: VoiceWebhookDeps) {
+  const signedUrl = publicHttpsUrl(config, VOICE_WEBHOOK_PATH);
+  const streamUrl = publicWssUrl(config, MEDIA_STREAM_PATH);
+
+  return (req: Request, res: Response): void => {
+    const signedParams = formParams(req.body);
+    const signature = req.header('x-twilio-signature');
+    if (!isValidTwilioSignature(config.twilio.authToken, signature, signedUrl, signedParams)) {
+      log.warn({ signedUrl, hasSignature: signature !== undefined }, 'voice webhook refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)');
+      res.status(403).type('text/plain').send('Twilio signature validation failed.');
+      return;
+    }
+    const params = singleValues(signedParams);
+    const callSid = params.CallSid;
+    if (callSid === undefined || !CALL_SID_PATTERN.test(callSid) || params.AccountSid !== config.twilio.accountSid) {
+      log.warn({ callSid, accountMatches: params.AccountSid === config.twilio.accountSid }, 'voice webhook refused: missing CallSid or foreign account');
+      res.status(400).type('text/plain').send('Expected a Twilio voice webhook for this account.');
+      return;
+    }
+
+    const token = tokens.issue({ callSid, from: params.From, to: params.To, direction: params.Direction });
+    const response = new twilio.twiml.VoiceResponse();
+    const stream = response.connect().stream({ url: streamUrl });
+    stream.parameter({ name: STREAM_TOKEN_PARAMETER, value: token });
+
+    log.info(
+      { callSid, from: redactIfPresent(params.From), to: redactIfPresent(params.To), direction: params.Direction },
+      'incoming call: answering with a media stream',
+    );
+    res.status(200).type('text/xml').send(response.toString());
+  };
+}
+
+type FormParams = Record<string, string | string[]>;
+
+/** The form body as signed: every parameter counts, repeated ones as arrays (urlencoded, extended: false). */
+function formParams(body: unknown): FormParams {
+  const params: FormParams = {};
+  if (typeof body !== 'object' || body === null) return params;
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))) {
+      params[key] = value as string | string[];
+    }
+  }
+  return params;
+}
+
+function singleValues(params: FormParams): Record<string, string | undefined> {
+  const result: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(params)) result[key] = typeof value === 'string' ? value : undefined;
+  return result;
+}
+
+function redactIfPresent(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : redactPhoneNumber(value);
+}
