@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_MODEL, loadConfig, publicHttpsUrl, publicWssUrl } from '../../src/config.js';
+
+const VALID = {
+  PUBLIC_URL: 'https://abc123.ngrok.app',
+  GEMINI_API_KEY: 'test-key',
+  TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: 'token',
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies defaults to a minimal valid environment', () => {
+    const config = loadConfig(VALID);
+    expect(config.port).toBe(8080);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.gemini.model).toBe(DEFAULT_MODEL);
+    expect(config.gemini.model).toBe('gemini-3.8-live');
+    expect(config.gemini.apiVersion).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+    expect(publicHttpsUrl(config, '/voice')).toBe('https://abc123.ngrok.app/voice');
+    expect(publicWssUrl(config, '/media')).toBe('wss://abc123.ngrok.app/media');
+  });
+
+  it('names every missing variable in one error', () => {
+    const problems = problemsOf({});
+    expect(problems.join('\n')).toMatch(/PUBLIC_URL/);
+    expect(problems.join('\n')).toMatch(/GEMINI_API_KEY/);
+    expect(problems.join('\n')).toMatch(/TWILIO_ACCOUNT_SID/);
+    expect(problems.join('\n')).toMatch(/TWILIO_AUTH_TOKEN/);
+    expect(problems).toHaveLength(4);
+  });
+
+  it('names every invalid variable in one error', () => {
+    const problems = problemsOf({
+      ...VALID,
+      PORT: '99999',
+      PUBLIC_URL: 'http://insecure.example.com',
+      TWILIO_ACCOUNT_SID: 'ACnope',
+      GEMINI_VOICE: 'Robot',
+      LOG_LEVEL: 'chatty',
+      GOOGLE_GEMINI_BASE_URL: 'not a url',
+    });
+    const text = problems.join('\n');
+    for (const name of ['PORT', 'PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'GEMINI_VOICE', 'LOG_LEVEL', 'GOOGLE_GEMINI_BASE_URL']) {
+      expect(text).toContain(name);
+    }
+    expect(problems).toHaveLength(6);
+  });
+
+  it('accepts GOOGLE_API_KEY in place of GEMINI_API_KEY, preferring GEMINI_API_KEY', () => {
+    const { GEMINI_API_KEY: _, ...rest } = VALID;
+    expect(loadConfig({ ...rest, GOOGLE_API_KEY: 'google-key' }).gemini.apiKey).toBe('google-key');
+    expect(loadConfig({ ...VALID, GOOGLE_API_KEY: 'google-key' }).gemini.apiKey).toBe('test-key');
+  });
+
+  it('refuses a PUBLIC_URL with a path, since Twilio signs the exact URL', () => {
+    expect(problemsOf({ ...VALID, PUBLIC_URL: 'https://example.com/agent' }).join()).toMatch(/PUBLIC_URL must be an origin/);
+    expect(loadConfig({ ...VALID, PUBLIC_URL: 'https://example.com/' }).publicUrl.host).toBe('example.com');
+  });
+
+  it('reads instructions from a file, and refuses both forms at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const file = join(dir, 'prompt.txt');
+    writeFileSync(file, 'You answer for the Blue Door restaurant.\n');
+    expect(loadConfig({ ...VALID, AGENT_INSTRUCTIONS_FILE: file }).gemini.instructions).toBe('You answer for the Blue Door restaurant.');
+    expect(problemsOf({ ...VALID, AGENT_INSTRUCTIONS_FILE: file, AGENT_INSTRUCTIONS: 'x' }).join()).toMatch(/not both/);
+    expect(problemsOf({ ...VALID, AGENT_INSTRUCTIONS_FILE: join(dir, 'missing.txt') }).join()).toMatch(/cannot be read/);
+  });
+
+  it('passes optional model settings through', () => {
+    const config = loadConfig({ ...VALID, GEMINI_MODEL: 'gemini-3.1-flash-live-preview', GEMINI_API_VERSION: 'v1beta', GEMINI_VOICE: 'Puck', PORT: '0' });
+    expect(config.gemini).toMatchObject({ model: 'gemini-3.1-flash-live-preview', apiVersion: 'v1beta', voice: 'Puck' });
+    expect(config.port).toBe(0);
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { clearMessage, markMessage, mediaMessage, parseTwilioMessage } from '../../../src/telephony/media-stream-protocol.js';
+
+const STREAM_SID = `MZ${'1'.repeat(32)}`;
+const CALL_SID = `CA${'2'.repeat(32)}`;
+const ACCOUNT_SID = `AC${'3'.repeat(32)}`;
+
+const start = {
+  event: 'start',
+  sequenceNumber: '1',
+  start: {
+    accountSid: ACCOUNT_SID,
+    streamSid: STREAM_SID,
+    callSid: CALL_SID,
+    tracks: ['inbound'],
+    mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+    customParameters: { streamToken: 'abc' },
+  },
+  streamSid: STREAM_SID,
+};
+const media = { event: 'media', sequenceNumber: '4', media: { track: 'inbound', chunk: '2', timestamp: '5', payload: '/////w==' }, streamSid: STREAM_SID };
+
+describe('parseTwilioMessage', () => {
+  it('parses every event Twilio sends on a bidirectional stream', () => {
+    const messages = [
+      { event: 'connected', protocol: 'Call', version: '1.0.0' },
+      start,
+      media,
+      { event: 'mark', sequenceNumber: '5', streamSid: STREAM_SID, mark: { name: 't1:m1' } },
+      { event: 'dtmf', sequenceNumber: '6', streamSid: STREAM_SID, dtmf: { track: 'inbound_track', digit: '7' } },
+      { event: 'stop', sequenceNumber: '7', streamSid: STREAM_SID, stop: { accountSid: ACCOUNT_SID, callSid: CALL_SID } },
+    ];
+    const events = messages.map((message) => {
+      const parsed = parseTwilioMessage(JSON.stringify(message));
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.message.event;
+    });
+    expect(events).toEqual(['connected', 'start', 'media', 'mark', 'dtmf', 'stop']);
+  });
+
+  it('turns numeric strings into numbers and keeps custom parameters', () => {
+    const parsed = parseTwilioMessage(JSON.stringify(media));
+    expect(parsed).toMatchObject({ ok: true, message: { sequenceNumber: 4, media: { chunk: 2, timestamp: 5, payload: '/////w==' } } });
+    const parsedStart = parseTwilioMessage(JSON.stringify(start));
+    expect(parsedStart).toMatchObject({ ok: true, message: { start: { callSid: CALL_SID, customParameters: { streamToken: 'abc' } } } });
+  });
+
+  it.each([
+    ['not JSON', '{"event":'],
+    ['a JSON array', '[1,2]'],
+    ['an unknown event', JSON.stringify({ event: 'hello' })],
+    ['media without payload', JSON.stringify({ ...media, media: { track: 'inbound', chunk: '1', timestamp: '1' } })],
+    ['media with a numeric sequenceNumber', JSON.stringify({ ...media, sequenceNumber: 4 })],
+    ['media with a non-base64 payload', JSON.stringify({ ...media, media: { ...media.media, payload: 'not base64!' } })],
+    ['media with a huge payload', JSON.stringify({ ...media, media: { ...media.media, payload: 'A'.repeat(20_000) } })],
+    ['start with a bad CallSid', JSON.stringify({ ...start, start: { ...start.start, callSid: 'CA123' } })],
+    ['start whose stream SIDs differ', JSON.stringify({ ...start, streamSid: `MZ${'9'.repeat(32)}` })],
+    ['start with non-string custom parameters', JSON.stringify({ ...start, start: { ...start.start, customParameters: { streamToken: 1 } } })],
+    ['dtmf with a non-keypad digit', JSON.stringify({ event: 'dtmf', sequenceNumber: '6', streamSid: STREAM_SID, dtmf: { track: 'inbound_track', digit: 'x' } })],
+    ['a mark without a name', JSON.stringify({ event: 'mark', sequenceNumber: '5', streamSid: STREAM_SID, mark: {} })],
+  ])('rejects %s without throwing', (_label, text) => {
+    const parsed = parseTwilioMessage(text);
+    expect(parsed.ok).toBe(false);
+  });
+});
+
+describe('outbound messages', () => {
+  it('are exactly the JSON Twilio documents', () => {
+    expect(JSON.parse(mediaMessage(STREAM_SID, 'AAAA'))).toEqual({ event: 'media', streamSid: STREAM_SID, media: { payload: 'AAAA' } });
+    expect(JSON.parse(markMessage(STREAM_SID, 't2:m9'))).toEqual({ event: 'mark', streamSid: STREAM_SID, mark: { name: 't2:m9' } });
+    expect(JSON.parse(clearMessage(STREAM_SID))).toEqual({ event: 'clear', streamSid: STREAM_SID });
+  });
+});
