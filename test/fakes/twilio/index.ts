@@ -1,0 +1,9 @@
+/** The fake Twilio side for tests: webhook caller, TwiML reader, media-stream peer, signatures, fixtures. */
+export * from './ids.js';
+export * from './signature.js';
+export * from './twiml.js';
+export { defaultVoiceWebhookParams, postVoiceWebhook, type PostVoiceWebhookOptions, type VoiceWebhookParams, type VoiceWebhookResponse } from './webhook.js';
+export * from './protocol.js';
+export * from './media-stream.js';
+export { PlayoutBuffer, MULAW_BYTES_PER_MS, MAX_BUFFERED_BYTES, type CompletedMark, type ClearResult } from './playout.js';
+export * from './fixtures.js';
