@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GREETING_CUE } from '../../src/call/phone-call.js';
+import { loadSpeechFixture } from '../fakes/twilio/index.js';
+import { startBridge, type Bridge } from '../support/bridge-harness.js';
+
+const GREETING = 'Thanks for calling the Blue Door. How can I help?';
+const ANSWER = 'Of course. What is the confirmation code?';
+
+describe('a phone call through the bridge', () => {
+  let bridge: Bridge;
+
+  beforeAll(async () => {
+    bridge = await startBridge({
+      gemini: {
+        replies: ({ source }) => ({ text: source === 'text' ? GREETING : ANSWER }),
+      },
+    });
+  });
+  afterAll(async () => bridge.stop());
+
+  it('answers with a greeting, hears the caller, answers back, and closes Gemini at hang-up', async () => {
+    const { callSid, twilio } = await bridge.placeCall();
+    const session = await bridge.gemini.waitForSession(0);
+
+    // The Live setup the call asked for.
+    expect(session.apiKey).toBe('test-gemini-key');
+    expect(session.setup).toMatchObject({
+      model: 'models/gemini-3.8-live',
+      generationConfig: { responseModalities: ['AUDIO'], speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: 'Kore' } } } },
+      inputAudioTranscription: {},
+      outputAudioTranscription: {},
+      sessionResumption: {},
+      contextWindowCompression: { triggerTokens: '25600', slidingWindow: { targetTokens: '12800' } },
+    });
+    expect(JSON.stringify(session.setup?.systemInstruction)).toContain('phone agent');
+
+    // The agent speaks first: the call cues a greeting with realtime text, never with mediaChunks.
+    await session.waitUntil((s) => s.modelTurns.some((turn) => turn.outcome === 'completed'), 10_000);
+    expect(session.receivedMessages.some((m) => m.kind === 'realtimeInput' && JSON.stringify(m).includes(GREETING_CUE))).toBe(true);
+    await twilio.waitForPlayoutIdle(10_000);
+    const greetingTurn = session.modelTurns[0]!;
+    const greetingMs = (greetingTurn.audioSamples / 24_000) * 1000;
+    expect(twilio.heardAudio.length / 8).toBeGreaterThanOrEqual(greetingMs - 1);
+    expect(twilio.heardAudio.length / 8).toBeLessThanOrEqual(greetingMs + 20); // at most one padded frame
+    expect(twilio.marksEchoed.length).toBeGreaterThan(0);
+    expect(twilio.marksEchoed.every((mark) => mark.outcome === 'played')).toBe(true);
+
+    // The caller asks a question; the model hears it as one turn and answers.
+    const question = loadSpeechFixture('booking-question');
+    const heardBefore = twilio.heardAudio.length;
+    await twilio.playCallerAudio(question);
+    await session.waitUntil((s) => s.turns.some((turn) => turn.source === 'audio'), 5_000);
+    const callerTurn = session.turns.find((turn) => turn.source === 'audio')!;
+    const speechMs = callerTurn.audioEndMs! - callerTurn.audioStartMs!;
+    expect(speechMs).toBeGreaterThan(3_000); // the fixture holds ~4.2 s of speech after 200 ms of silence
+    expect(speechMs).toBeLessThan(4_800);
+
+    await session.waitUntil((s) => s.modelTurns.filter((turn) => turn.outcome === 'completed').length === 2, 10_000);
+    await twilio.waitForPlayoutIdle(10_000);
+    const answerMs = (session.modelTurns[1]!.audioSamples / 24_000) * 1000;
+    expect((twilio.heardAudio.length - heardBefore) / 8).toBeGreaterThanOrEqual(answerMs - 1);
+
+    // Hang-up: Twilio sends stop; the Gemini session must close at once.
+    await twilio.hangUp();
+    const closed = await session.closed;
+    expect(closed.initiatedBy).toBe('client');
+    expect(twilio.violations).toEqual([]);
+
+    const summary = await bridge.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(summary).toMatchObject({ endReason: 'caller-hung-up', interruptions: 0, agentTurns: 2 });
+    expect(summary.callerAudioSeconds).toBeGreaterThan(4);
+    expect(summary.agentAudioHeardSeconds).toBeCloseTo((greetingMs + answerMs) / 1000, 0);
+    expect(summary.streamStartToFirstAgentAudioMs).toBeGreaterThan(0);
+    expect(bridge.app.calls.size).toBe(0);
+  });
+
+  it('serves health and readiness', async () => {
+    const health = await fetch(`${bridge.app.localUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+    const ready = await fetch(`${bridge.app.localUrl}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+
+  it('never logs secrets or phone numbers', () => {
+    const text = bridge.logText();
+    expect(text).not.toContain('test-gemini-key');
+    expect(text).not.toContain(bridge.config.twilio.authToken);
+    expect(text).not.toMatch(/\+1\d{10}/);
+    expect(text).not.toMatch(/streamToken":"[A-Za-z0-9_-]{20,}/);
+  });
+});

@@ -1,0 +1,139 @@
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startApp, type RunningApp } from '../../src/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions } from '../fakes/gemini-live/server.js';
+import {
+  FakeTwilioMediaStream,
+  TEST_ACCOUNT_SID,
+  TEST_AUTH_TOKEN,
+  defaultVoiceWebhookParams,
+  parseConnectStreamTwiml,
+  postVoiceWebhook,
+  type ConnectStreamTwiml,
+  type FakeTwilioMediaStreamOptions,
+} from '../fakes/twilio/index.js';
+
+/** The public origin Twilio would see; the server itself listens on an ephemeral loopback port. */
+export const PUBLIC_URL = 'https://agent.example.test';
+export const GEMINI_TEST_KEY = 'test-gemini-key';
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+export interface Bridge {
+  app: RunningApp;
+  gemini: FakeGeminiLive;
+  config: Config;
+  /** Every JSON line the service logged, parsed; `logText()` is the raw text (for secret checks). */
+  logs: LogLine[];
+  logText(): string;
+  /** A signed webhook for a new inbound call; returns the parsed TwiML and the webhook parameters. */
+  ringWebhook(overrides?: Record<string, string | undefined>): Promise<{ callSid: string; twiml: ConnectStreamTwiml; params: Record<string, string> }>;
+  /** What Twilio does for a call: webhook, then the media stream the TwiML asks for. */
+  placeCall(options?: Partial<FakeTwilioMediaStreamOptions>): Promise<{ callSid: string; twilio: FakeTwilioMediaStream }>;
+  /** Opens a media stream for a webhook answer (to test what happens around the happy path). */
+  openStream(callSid: string, twiml: ConnectStreamTwiml, options?: Partial<FakeTwilioMediaStreamOptions>): Promise<FakeTwilioMediaStream>;
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  stop(): Promise<void>;
+}
+
+export interface BridgeOptions {
+  gemini?: FakeGeminiLiveOptions;
+  env?: Record<string, string>;
+}
+
+/**
+ * The real service on loopback (real HTTP server, real WebSocket server, real @google/genai SDK),
+ * with the fake Gemini Live server behind GOOGLE_GEMINI_BASE_URL and a fake Twilio in front.
+ */
+export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> {
+  const gemini = await startFakeGeminiLive({ apiKey: GEMINI_TEST_KEY, ...options.gemini });
+  // The SDK reads this when each session's client is built, exactly as in production.
+  process.env.GOOGLE_GEMINI_BASE_URL = gemini.baseUrl;
+
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    PUBLIC_URL,
+    GEMINI_API_KEY: GEMINI_TEST_KEY,
+    TWILIO_ACCOUNT_SID: TEST_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
+    LOG_LEVEL: 'debug',
+    GEMINI_SETUP_TIMEOUT_MS: '2000',
+    ...options.env,
+  });
+
+  let text = '';
+  const logs: LogLine[] = [];
+  const waiters = new Set<() => void>();
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const lines = chunk.toString();
+      text += lines;
+      for (const line of lines.split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as LogLine);
+      for (const wake of waiters) wake();
+      done();
+    },
+  });
+  const log = createLogger({ level: config.logLevel, destination });
+  const app = await startApp({ config, log });
+  const wsUrl = app.localUrl.replace('http://', 'ws://');
+
+  const bridge: Bridge = {
+    app,
+    gemini,
+    config,
+    logs,
+    logText: () => text,
+    async ringWebhook(overrides = {}) {
+      const params = defaultVoiceWebhookParams({ AccountSid: TEST_ACCOUNT_SID, ...overrides });
+      const response = await postVoiceWebhook({ serverUrl: app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params });
+      if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${response.body}`);
+      return { callSid: params.CallSid as string, twiml: parseConnectStreamTwiml(response.body), params };
+    },
+    async openStream(callSid, twiml, streamOptions = {}) {
+      return FakeTwilioMediaStream.connect({
+        serverUrl: `${wsUrl}/media`,
+        streamUrl: twiml.streamUrl,
+        authToken: TEST_AUTH_TOKEN,
+        accountSid: TEST_ACCOUNT_SID,
+        callSid,
+        customParameters: twiml.parameters,
+        ...streamOptions,
+      });
+    },
+    async placeCall(streamOptions = {}) {
+      const { callSid, twiml } = await bridge.ringWebhook();
+      return { callSid, twilio: await bridge.openStream(callSid, twiml, streamOptions) };
+    },
+    waitForLog(predicate, timeoutMs = 5_000) {
+      return new Promise<LogLine>((resolve, reject) => {
+        const check = (): void => {
+          const found = logs.find(predicate);
+          if (found === undefined) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching log line within ${timeoutMs} ms; last lines:\n${logs.slice(-8).map((l) => JSON.stringify(l)).join('\n')}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      await app.stop();
+      await gemini.close();
+    },
+  };
+  return bridge;
+}
+
+/** Resolves after `ms`; for letting real-time audio play. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
