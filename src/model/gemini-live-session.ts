@@ -73,14 +73,23 @@ export class GeminiLiveSession {
     });
     const installed = installGuardedSocket(ai, (problem) => log.error({ problem }, 'Gemini Live sent an invalid frame'));
 
-    // Events can only be delivered once the wrapper exists; the SDK queues messages until setup completes.
+    // The SDK replays messages that arrived during setup just before connect() resolves, when the
+    // caller does not hold the session yet; those wait and are delivered right after open() returns.
     let wrapper: GeminiLiveSession | undefined;
     let setupFinished = false;
+    const early: LiveServerMessage[] = [];
     const deliver = (event: ModelEvent): void => {
       try {
         onEvent(event);
       } catch (error) {
         log.error({ err: error, event: event.type }, 'call failed to handle a model event');
+      }
+    };
+    const receive = (message: LiveServerMessage): void => {
+      try {
+        for (const event of toModelEvents(message)) deliver(event);
+      } catch (error) {
+        log.error({ err: error }, 'failed to read a Gemini Live message');
       }
     };
 
@@ -97,12 +106,8 @@ export class GeminiLiveSession {
       config: buildLiveConnectConfig(options),
       callbacks: {
         onmessage: (message: LiveServerMessage) => {
-          if (wrapper === undefined) return;
-          try {
-            for (const event of toModelEvents(message)) deliver(event);
-          } catch (error) {
-            log.error({ err: error }, 'failed to read a Gemini Live message');
-          }
+          if (wrapper === undefined || early.length > 0) early.push(message);
+          else receive(message);
         },
         onerror: (event: { message?: string }) => log.warn({ error: event.message }, 'Gemini Live socket error'),
         onclose: (event: { code?: number; reason?: string }) => {
@@ -118,10 +123,14 @@ export class GeminiLiveSession {
       const session = await Promise.race([connecting, timedOut]);
       const socket = installed.socket();
       if (socket === undefined) throw new ModelSetupError('Gemini Live socket was not created', false);
-      wrapper = new GeminiLiveSession(session, socket, log);
+      const opened = new GeminiLiveSession(session, socket, log);
+      wrapper = opened;
       setupFinished = true;
-      if (!socket.isOpen) wrapper.reportClosed(1006, 'closed during setup', deliver);
-      return wrapper;
+      setImmediate(() => {
+        while (early.length > 0) receive(early.shift() as LiveServerMessage);
+        if (!socket.isOpen) opened.reportClosed(1006, 'closed during setup', deliver);
+      });
+      return opened;
     } catch (error) {
       installed.socket()?.terminate();
       if (error instanceof ModelSetupError) throw error;
