@@ -65,8 +65,9 @@ export function activeMs(envelope: Float64Array, windowMs = 20, thresholdDbfs = 
   return windows * windowMs;
 }
 
-export function rmsDbfs(samples: Int16Array): number {
+/** Total energy (full scale² × seconds) in dB: comparable across sample rates and padding silence. */
+export function energyDb(samples: Int16Array, sampleRateHz: number): number {
   let sum = 0;
-  for (const sample of samples) sum += sample * sample;
-  return 20 * Math.log10(Math.sqrt(sum / Math.max(1, samples.length)) / 32768);
+  for (const sample of samples) sum += (sample / 32768) ** 2;
+  return 10 * Math.log10(sum / sampleRateHz);
 }
