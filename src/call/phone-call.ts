@@ -2,7 +2,8 @@ import { CallerToModelAudio } from '../audio/caller-to-model.js';
 import { MULAW_BYTES_PER_MS } from '../audio/format.js';
 import { ModelToCallerAudio } from '../audio/model-to-caller.js';
 import type { Config } from '../config.js';
-import { GeminiLiveSession, type ModelEvent } from '../model/gemini-live-session.js';
+import { GeminiLiveSession } from '../model/gemini-live-session.js';
+import { LiveConversation, type ConversationEvent } from '../model/live-conversation.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
 import type { StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
@@ -10,8 +11,6 @@ import type { StartEvent, TwilioInboundMessage } from '../telephony/media-stream
 import type { CallInfo } from '../telephony/stream-tokens.js';
 import { AgentPlayout } from './agent-playout.js';
 
-/** Caller audio that arrives while the model session is still being set up is held, up to this much. */
-const MAX_PRE_SETUP_AUDIO_FRAMES = 250; // 5 s of 20 ms frames
 /** Realtime text that makes the agent speak first: a phone agent answers with a greeting. */
 export const GREETING_CUE = 'The phone call has just been connected. Greet the caller now.';
 
@@ -33,6 +32,9 @@ export interface CallSummary {
   agentTurns: number;
   callerTurns: number;
   streamStartToFirstAgentAudioMs: number | undefined;
+  liveSessions: number;
+  handovers: number;
+  reconnects: number;
 }
 
 /**
@@ -46,8 +48,8 @@ export class PhoneCall {
   private readonly callerAudio = new CallerToModelAudio();
   private readonly agentAudio = new ModelToCallerAudio();
   private readonly playout: AgentPlayout;
-  private model: GeminiLiveSession | undefined;
-  private preSetupAudio: string[] = [];
+  /** The Gemini side: one or more Live sessions over the call's life (handover, reconnects). */
+  private readonly conversation: LiveConversation;
   private ended = false;
   private endReason = '';
 
@@ -71,6 +73,24 @@ export class PhoneCall {
     this.callSid = start.start.callSid;
     this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid });
     this.playout = new AgentPlayout(stream);
+    const open = deps.openModel ?? GeminiLiveSession.open;
+    const { gemini } = deps;
+    this.conversation = new LiveConversation({
+      log: this.log,
+      onEvent: (event) => this.onModelEvent(event),
+      open: (resumptionHandle, onEvent) =>
+        open({
+          apiKey: gemini.apiKey,
+          model: gemini.model,
+          apiVersion: gemini.apiVersion,
+          voice: gemini.voice,
+          instructions: gemini.instructions,
+          setupTimeoutMs: gemini.setupTimeoutMs,
+          ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
+          log: this.log,
+          onEvent,
+        }),
+    });
   }
 
   // ── 1. Start: the stream is authenticated; open the model session and greet. ─────────────────────
@@ -85,28 +105,12 @@ export class PhoneCall {
   }
 
   private async connectModel(): Promise<void> {
-    const open = this.deps.openModel ?? GeminiLiveSession.open;
-    const { gemini } = this.deps;
     try {
-      const model = await open({
-        apiKey: gemini.apiKey,
-        model: gemini.model,
-        apiVersion: gemini.apiVersion,
-        voice: gemini.voice,
-        instructions: gemini.instructions,
-        setupTimeoutMs: gemini.setupTimeoutMs,
-        log: this.log,
-        onEvent: (event) => this.onModelEvent(event),
-      });
-      if (this.ended) {
-        model.close(); // the caller hung up while we were connecting
-        return;
-      }
-      this.model = model;
-      this.log.info({ setupMs: Date.now() - this.startedAtMs, model: gemini.model }, 'Gemini Live session ready');
-      for (const chunk of this.preSetupAudio) model.sendAudio(chunk);
-      this.preSetupAudio = [];
-      model.sendText(GREETING_CUE);
+      // Caller audio that arrives during setup is held by the conversation and sent once it is ready.
+      await this.conversation.start();
+      if (this.ended) return;
+      this.log.info({ setupMs: Date.now() - this.startedAtMs, model: this.deps.gemini.model }, 'Gemini Live session ready');
+      this.conversation.sendText(GREETING_CUE);
     } catch (error) {
       this.log.error({ err: error }, 'could not open a Gemini Live session');
       this.end('model-setup-failed');
@@ -137,18 +141,13 @@ export class PhoneCall {
 
   private onCallerAudio(mulawBase64: string): void {
     this.callerAudioBytes += base64DecodedBytes(mulawBase64);
-    const pcm16kBase64 = this.callerAudio.convert(mulawBase64);
-    if (this.model !== undefined) {
-      this.model.sendAudio(pcm16kBase64);
-    } else if (this.preSetupAudio.length < MAX_PRE_SETUP_AUDIO_FRAMES) {
-      this.preSetupAudio.push(pcm16kBase64);
-    }
+    this.conversation.sendAudio(this.callerAudio.convert(mulawBase64));
   }
 
   // ── 3. Model → caller: agent audio, transcripts and turn boundaries. ────────────────────────────
 
-  private onModelEvent(event: ModelEvent): void {
-    if (this.ended && event.type !== 'closed') return;
+  private onModelEvent(event: ConversationEvent): void {
+    if (this.ended) return;
     switch (event.type) {
       case 'audio':
         if (this.droppingInterruptedTurn) return;
@@ -172,17 +171,17 @@ export class PhoneCall {
         return;
       case 'toolCall':
         // Tools arrive with the tools issue; until then every call is answered so the model never waits.
-        this.model?.sendToolResponses(event.calls.map((call) => ({ id: call.id, name: call.name, response: { error: `No tool named ${call.name} is available.` } })));
+        this.conversation.sendToolResponses(event.calls.map((call) => ({ id: call.id, name: call.name, response: { error: `No tool named ${call.name} is available.` } })));
         this.log.warn({ tools: event.calls.map((call) => call.name) }, 'model asked for tools; none are registered');
         return;
       case 'toolCallCancellation':
-      case 'resumptionUpdate':
         return;
-      case 'goAway':
-        this.log.warn({ timeLeftMs: event.timeLeftMs }, 'Gemini Live will close this session soon (goAway)');
+      case 'sessionSwitched':
+        this.onSessionSwitched(event);
         return;
-      case 'closed':
-        this.onModelClosed(event.code, event.reason, event.byUs);
+      case 'lost':
+        this.log.error({ reason: event.reason }, 'Gemini Live could not be recovered; ending the call');
+        this.end('model-lost');
         return;
     }
   }
@@ -222,17 +221,22 @@ export class PhoneCall {
     this.end(reason === 'stop' ? 'caller-hung-up' : reason === 'closed-by-us' ? this.endReason : `stream-${reason}`);
   }
 
-  private onModelClosed(code: number, reason: string, byUs: boolean): void {
-    if (byUs) return;
-    this.log.warn({ code, reason }, 'Gemini Live session closed unexpectedly; ending the call');
-    this.end('model-closed');
+  /** A new Live session took over. After a failure, whatever turn was playing has ended with it. */
+  private onSessionSwitched(event: Extract<ConversationEvent, { type: 'sessionSwitched' }>): void {
+    const { type: _, ...details } = event;
+    this.log.info(details, 'continuing on a new Gemini Live session');
+    if (event.reason !== 'goAway') {
+      this.playout.finishTurn();
+      this.agentAudio.reset();
+      this.droppingInterruptedTurn = false;
+    }
   }
 
   end(reason: string): void {
     if (this.ended) return;
     this.ended = true;
     this.endReason = reason;
-    this.model?.close();
+    this.conversation.close();
     this.stream.close(reason);
     this.log.info(this.summary(), 'call ended');
     this.deps.onEnded(this);
@@ -250,6 +254,9 @@ export class PhoneCall {
       agentTurns: this.agentTurns,
       callerTurns: this.callerTurns,
       streamStartToFirstAgentAudioMs: this.firstAgentAudioAtMs === undefined ? undefined : this.firstAgentAudioAtMs - this.startedAtMs,
+      liveSessions: this.conversation.stats.sessions,
+      handovers: this.conversation.stats.handovers,
+      reconnects: this.conversation.stats.reconnects,
     };
   }
 }

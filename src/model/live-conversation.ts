@@ -1,0 +1,290 @@
+import type { Logger } from '../observability/logger.js';
+import type { GeminiLiveSession, ModelEvent, ModelFunctionResponse } from './gemini-live-session.js';
+
+/** What a call hears from its conversation: the model's events, minus the session plumbing handled here. */
+export type ConversationEvent =
+  | Exclude<ModelEvent, { type: 'closed' | 'goAway' | 'resumptionUpdate' }>
+  | { type: 'sessionSwitched'; reason: SwitchReason; switchMs: number; replayedMs: number; bufferedMs: number; resumed: boolean }
+  | { type: 'lost'; reason: string };
+
+export type SwitchReason = 'goAway' | 'reconnect' | 'stall';
+
+export type OpenSession = (resumptionHandle: string | undefined, onEvent: (event: ModelEvent) => void) => Promise<GeminiLiveSession>;
+
+export interface ConversationOptions {
+  open: OpenSession;
+  log: Logger;
+  onEvent: (event: ConversationEvent) => void;
+  /** Delays before each reconnect attempt after an unexpected close; its length bounds the attempts. */
+  reconnectDelaysMs?: readonly number[];
+}
+
+export const DEFAULT_RECONNECT_DELAYS_MS = [0, 250, 1_000, 2_500] as const;
+/** Caller audio is 20 ms a chunk; keep at most this much for replay and for the switch buffer. */
+const MAX_HELD_CHUNKS = 1_500; // 30 s
+const CHUNK_MS = 20;
+/** After a goAway, a handover waits for the current model turn, but never closer to the deadline than this. */
+const HANDOVER_DEADLINE_MARGIN_MS = 5_000;
+/** At a turn boundary, the service sends a fresh resumption handle shortly after `turnComplete`. */
+const FRESH_HANDLE_WAIT_MS = 1_000;
+
+/**
+ * One call's conversation with Gemini Live across however many sessions it takes. A Live connection
+ * lasts about ten minutes and may fail at any time; the caller must not notice either.
+ *
+ * Resumption: every `sessionResumptionUpdate` that is resumable replaces the handle. Caller audio
+ * sent since that handle is kept, because a session resumed from the handle has not heard it. So
+ * when a new session takes over (after `goAway`, a failure or a stall) it first gets that audio
+ * again, then what arrived during the switch, and nothing the caller said is lost.
+ *
+ * Handover after `goAway` happens at a turn boundary (no model turn, no tool call pending) with the
+ * handle issued after that turn, opening the new session before the old one closes.
+ */
+export class LiveConversation {
+  private current: GeminiLiveSession | undefined;
+  private handle: string | undefined;
+  private sentSinceHandle: string[] = [];
+  private heldDuringSwitch: string[] = [];
+  private heldTexts: string[] = [];
+  private switching = false;
+  private ended = false;
+  private modelTurnActive = false;
+  private readonly pendingToolCalls = new Set<string>();
+  private handoverWanted = false;
+  private handoverTimer: NodeJS.Timeout | undefined;
+  private freshHandleTimer: NodeJS.Timeout | undefined;
+  private readonly reconnectDelaysMs: readonly number[];
+  readonly stats = { sessions: 0, handovers: 0, reconnects: 0, stallResumes: 0 };
+
+  constructor(private readonly options: ConversationOptions) {
+    this.reconnectDelaysMs = options.reconnectDelaysMs ?? DEFAULT_RECONNECT_DELAYS_MS;
+  }
+
+  /** Opens the first session; rejects if it cannot be set up (the call then ends). */
+  async start(): Promise<void> {
+    const session = await this.openSession(undefined);
+    if (this.ended) {
+      session.close(); // the call ended while we were connecting
+      return;
+    }
+    this.current = session;
+    this.flushHeldTo(session); // caller audio that arrived during setup
+  }
+
+  get isReady(): boolean {
+    return this.current !== undefined && !this.switching && !this.ended;
+  }
+
+  /** Caller audio: to the live session, or held while a new one takes over. */
+  sendAudio(pcm16kBase64: string): void {
+    if (this.ended) return;
+    if (this.switching || this.current === undefined) {
+      pushCapped(this.heldDuringSwitch, pcm16kBase64);
+      return;
+    }
+    if (this.current.sendAudio(pcm16kBase64)) pushCapped(this.sentSinceHandle, pcm16kBase64);
+    else pushCapped(this.heldDuringSwitch, pcm16kBase64); // closing under us: the close handler recovers
+  }
+
+  /** Realtime text (cues, keypad digits); held like audio while sessions switch. */
+  sendText(text: string): void {
+    if (this.ended) return;
+    if (this.switching || this.current === undefined || !this.current.sendText(text)) this.heldTexts.push(text);
+  }
+
+  sendToolResponses(responses: ModelFunctionResponse[]): boolean {
+    for (const response of responses) this.pendingToolCalls.delete(response.id);
+    return this.current?.sendToolResponses(responses) === true;
+  }
+
+  /** A stalled model: continue in a fresh session resumed from the latest handle. */
+  resumeAfterStall(): void {
+    if (this.ended || this.switching) return;
+    this.stats.stallResumes++;
+    void this.switchSession('stall', this.current);
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.handoverTimer);
+    clearTimeout(this.freshHandleTimer);
+    this.current?.close();
+    this.current = undefined;
+  }
+
+  // ── events from the sessions ────────────────────────────────────────────────────────────────────
+
+  private onSessionEvent(session: GeminiLiveSession, event: ModelEvent): void {
+    if (session !== this.current) {
+      // An old session after a switch: nothing it says reaches the call any more.
+      if (event.type === 'closed' && !event.byUs) this.options.log.debug({ code: event.code }, 'previous Live session closed');
+      return;
+    }
+    switch (event.type) {
+      case 'resumptionUpdate':
+        if (event.resumable && event.handle !== undefined) {
+          this.handle = event.handle;
+          this.sentSinceHandle = [];
+          if (this.handoverWanted && this.atTurnBoundary()) this.handoverNow();
+        }
+        return;
+      case 'goAway':
+        this.onGoAway(event.timeLeftMs);
+        return;
+      case 'closed':
+        if (!event.byUs) this.onUnexpectedClose(session, event.code, event.reason);
+        return;
+      case 'audio':
+      case 'outputTranscript':
+        this.modelTurnActive = true;
+        break;
+      case 'toolCall':
+        this.modelTurnActive = true;
+        for (const call of event.calls) this.pendingToolCalls.add(call.id);
+        break;
+      case 'toolCallCancellation':
+        for (const id of event.ids) this.pendingToolCalls.delete(id);
+        break;
+      case 'turnComplete':
+        this.modelTurnActive = false;
+        if (this.handoverWanted && this.atTurnBoundary()) this.waitForFreshHandle();
+        break;
+      case 'interrupted':
+      case 'generationComplete':
+      case 'inputTranscript':
+        break;
+    }
+    this.options.onEvent(event);
+  }
+
+  private atTurnBoundary(): boolean {
+    return !this.modelTurnActive && this.pendingToolCalls.size === 0;
+  }
+
+  private onGoAway(timeLeftMs: number | undefined): void {
+    if (this.handoverWanted || this.switching) return;
+    this.handoverWanted = true;
+    const deadlineMs = Math.max(0, (timeLeftMs ?? 10_000) - HANDOVER_DEADLINE_MARGIN_MS);
+    this.options.log.info({ timeLeftMs, handoverWithinMs: deadlineMs, atTurnBoundary: this.atTurnBoundary() }, 'goAway: handing over to a new Live session');
+    this.handoverTimer = setTimeout(() => this.handoverNow(), deadlineMs);
+    this.handoverTimer.unref();
+    if (this.atTurnBoundary()) this.handoverNow();
+  }
+
+  private waitForFreshHandle(): void {
+    clearTimeout(this.freshHandleTimer);
+    this.freshHandleTimer = setTimeout(() => this.handoverNow(), FRESH_HANDLE_WAIT_MS);
+    this.freshHandleTimer.unref();
+  }
+
+  private handoverNow(): void {
+    if (!this.handoverWanted || this.switching || this.ended) return;
+    this.handoverWanted = false;
+    clearTimeout(this.handoverTimer);
+    clearTimeout(this.freshHandleTimer);
+    this.stats.handovers++;
+    void this.switchSession('goAway', this.current);
+  }
+
+  private onUnexpectedClose(session: GeminiLiveSession, code: number, reason: string): void {
+    this.options.log.warn({ code, reason }, 'Live session closed unexpectedly; reconnecting');
+    this.stats.reconnects++;
+    void this.switchSession('reconnect', session);
+  }
+
+  // ── switching sessions ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Opens the next session (resumed when a handle exists) and moves the call onto it. Caller audio
+   * goes to the hold buffer from here until the new session has received the replay.
+   */
+  private async switchSession(reason: SwitchReason, previous: GeminiLiveSession | undefined): Promise<void> {
+    if (this.switching || this.ended) return;
+    this.switching = true;
+    this.handoverWanted = false;
+    const startedAt = Date.now();
+    const previousOpen = reason !== 'reconnect';
+    const attempts = reason === 'reconnect' ? this.reconnectDelaysMs : [0, ...this.reconnectDelaysMs.slice(1, 3)];
+
+    let next: GeminiLiveSession | undefined;
+    let handle = this.handle;
+    for (const [attempt, delayMs] of attempts.entries()) {
+      if (delayMs > 0) await sleep(delayMs);
+      if (this.ended) return;
+      try {
+        next = await this.openSession(handle);
+        break;
+      } catch (error) {
+        this.options.log.warn({ err: error, attempt: attempt + 1, resumed: handle !== undefined }, 'could not open the next Live session');
+        // A handle the service refuses will not work on retry either; a fresh session beats dead air.
+        if (handle !== undefined && /\(code 100[78]\)/.test((error as Error).message)) handle = undefined;
+      }
+    }
+    if (this.ended) {
+      next?.close();
+      return;
+    }
+    if (next === undefined) {
+      this.switching = false;
+      if (previousOpen && previous?.isOpen === true) {
+        this.flushHeldTo(previous); // keep talking on the old session until the service closes it
+        return;
+      }
+      this.ended = true;
+      this.current = undefined;
+      this.options.onEvent({ type: 'lost', reason: `no Live session after ${attempts.length} attempts` });
+      return;
+    }
+
+    const resumed = handle !== undefined;
+    const replay = resumed ? this.sentSinceHandle : [];
+    this.current = next;
+    this.modelTurnActive = false;
+    this.pendingToolCalls.clear();
+    for (const chunk of replay) next.sendAudio(chunk);
+    const held = this.heldDuringSwitch;
+    this.heldDuringSwitch = [];
+    for (const chunk of held) next.sendAudio(chunk);
+    for (const text of this.heldTexts.splice(0)) next.sendText(text);
+    this.sentSinceHandle = [...replay, ...held].slice(-MAX_HELD_CHUNKS);
+    this.switching = false;
+    if (previous !== undefined && previous !== next) previous.close();
+
+    this.options.onEvent({
+      type: 'sessionSwitched',
+      reason,
+      switchMs: Date.now() - startedAt,
+      replayedMs: replay.length * CHUNK_MS,
+      bufferedMs: held.length * CHUNK_MS,
+      resumed,
+    });
+  }
+
+  private flushHeldTo(session: GeminiLiveSession): void {
+    const held = this.heldDuringSwitch;
+    this.heldDuringSwitch = [];
+    for (const chunk of held) if (session.sendAudio(chunk)) pushCapped(this.sentSinceHandle, chunk);
+    for (const text of this.heldTexts.splice(0)) session.sendText(text);
+  }
+
+  private async openSession(handle: string | undefined): Promise<GeminiLiveSession> {
+    let opened: GeminiLiveSession | undefined;
+    const early: ModelEvent[] = [];
+    const session = await this.options.open(handle, (event) => {
+      if (opened === undefined) early.push(event);
+      else this.onSessionEvent(opened, event);
+    });
+    opened = session;
+    this.stats.sessions++;
+    for (const event of early) this.onSessionEvent(session, event);
+    return session;
+  }
+}
+
+function pushCapped(buffer: string[], chunk: string): void {
+  buffer.push(chunk);
+  if (buffer.length > MAX_HELD_CHUNKS) buffer.shift();
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
