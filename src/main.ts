@@ -30,12 +30,22 @@ log.info(
   'phone agent ready: point your Twilio number\'s voice webhook (HTTP POST) at the voiceWebhook URL',
 );
 
+// A deploy must never cut a call: stop taking new ones and let those in progress finish first.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
-    void app.stop().then(() => process.exit(0));
+    log.info({ signal, activeCalls: app.calls.size }, 'shutting down gracefully');
+    void app.drain(config.limits.drainTimeoutMs).then(
+      ({ endedByTimeout }) => {
+        log.info({ endedByTimeout }, 'stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   });
 }

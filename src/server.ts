@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -21,6 +22,11 @@ export interface RunningApp {
   calls: CallRegistry<PhoneCall>;
   /** The local base URL, e.g. http://127.0.0.1:8080 (the port is real even when 0 was asked for). */
   localUrl: string;
+  /**
+   * Graceful shutdown: stop taking calls at once (readiness 503, busy answer to new calls), let
+   * calls in progress finish for up to `timeoutMs`, then end the rest and close the server.
+   */
+  drain(timeoutMs: number): Promise<{ endedByTimeout: number }>;
   stop(): Promise<void>;
 }
 
@@ -29,10 +35,21 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
   const tokens = new StreamTokenStore();
   const calls = new CallRegistry<PhoneCall>();
   let accepting = true;
+  const callsEnded = new EventEmitter();
 
   const app = express();
   app.disable('x-powered-by');
-  app.post(VOICE_WEBHOOK_PATH, express.urlencoded({ extended: false, limit: '32kb' }), handleVoiceWebhook({ config, tokens, log }));
+  app.post(
+    VOICE_WEBHOOK_PATH,
+    express.urlencoded({ extended: false, limit: '32kb' }),
+    handleVoiceWebhook({
+      config,
+      tokens,
+      log,
+      // Answered calls whose stream has not started yet hold a place too.
+      refuseReason: () => (!accepting ? 'draining' : calls.size + tokens.outstanding >= config.limits.maxConcurrentCalls ? 'busy' : undefined),
+    }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', activeCalls: calls.size });
   });
@@ -53,7 +70,10 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
         gemini: config.gemini,
         log,
         ...(openModel === undefined ? {} : { openModel }),
-        onEnded: (ended) => calls.remove(ended.callSid, ended),
+        onEnded: (ended) => {
+          calls.remove(ended.callSid, ended);
+          callsEnded.emit('ended');
+        },
       });
       calls.add(call.callSid, call);
       call.start();
@@ -83,16 +103,36 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
   const localHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const localUrl = `http://${localHost === '0.0.0.0' || localHost === '[::]' ? '127.0.0.1' : localHost}:${address.port}`;
 
+  const stop = async (): Promise<void> => {
+    accepting = false;
+    media.close();
+    for (const call of [...calls.values()]) call.end('server-stopping');
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+
   return {
     server,
     calls,
     localUrl,
-    async stop() {
+    async drain(timeoutMs) {
       accepting = false;
-      media.close();
-      for (const call of [...calls.values()]) call.end('server-stopping');
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      log.info({ activeCalls: calls.size, drainTimeoutMs: timeoutMs }, 'draining: no new calls; waiting for calls in progress to end');
+      const deadline = Date.now() + timeoutMs;
+      while (calls.size > 0 && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(1_000, Math.max(0, deadline - Date.now())));
+          callsEnded.once('ended', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      const endedByTimeout = calls.size;
+      if (endedByTimeout > 0) log.warn({ endedByTimeout }, 'drain timeout: ending the calls still in progress');
+      await stop();
+      return { endedByTimeout };
     },
+    stop,
   };
 }

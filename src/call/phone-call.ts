@@ -1,5 +1,6 @@
 import { CallerToModelAudio } from '../audio/caller-to-model.js';
-import { MULAW_BYTES_PER_MS } from '../audio/format.js';
+import { FRAME_MS, MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
+import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
 import { ModelToCallerAudio } from '../audio/model-to-caller.js';
 import type { Config } from '../config.js';
 import { GeminiLiveSession } from '../model/gemini-live-session.js';
@@ -11,6 +12,9 @@ import type { StartEvent, TwilioInboundMessage } from '../telephony/media-stream
 import type { CallInfo } from '../telephony/stream-tokens.js';
 import { AgentPlayout } from './agent-playout.js';
 
+/** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
+const MAX_GAP_FILL_MS = 10_000;
+const SILENT_FRAME_BASE64 = Buffer.alloc(TWILIO_FRAME_BYTES, MULAW_SILENCE_BYTE).toString('base64');
 /** Realtime text that makes the agent speak first: a phone agent answers with a greeting. */
 export const GREETING_CUE = 'The phone call has just been connected. Greet the caller now.';
 
@@ -32,6 +36,7 @@ export interface CallSummary {
   agentTurns: number;
   callerTurns: number;
   streamStartToFirstAgentAudioMs: number | undefined;
+  callerGapFilledSeconds: number;
   liveSessions: number;
   handovers: number;
   reconnects: number;
@@ -55,6 +60,8 @@ export class PhoneCall {
 
   // What the call summary reports.
   private callerAudioBytes = 0;
+  private nextCallerTimestampMs: number | undefined;
+  private gapFilledMs = 0;
   private interruptions = 0;
   private agentTurns = 0;
   private callerTurns = 0;
@@ -122,7 +129,7 @@ export class PhoneCall {
   private onTwilioMessage(message: TwilioInboundMessage): void {
     switch (message.event) {
       case 'media':
-        this.onCallerAudio(message.media.payload);
+        this.onCallerAudio(message.media.payload, message.media.timestamp);
         return;
       case 'mark':
         this.playout.onMarkEcho(message.mark.name);
@@ -139,9 +146,21 @@ export class PhoneCall {
     }
   }
 
-  private onCallerAudio(mulawBase64: string): void {
-    this.callerAudioBytes += base64DecodedBytes(mulawBase64);
+  private onCallerAudio(mulawBase64: string, timestampMs: number): void {
+    const bytes = base64DecodedBytes(mulawBase64);
+    // The phone leg may skip silent stretches; the model's voice detection needs continuous time.
+    if (this.nextCallerTimestampMs !== undefined && timestampMs - this.nextCallerTimestampMs >= FRAME_MS) {
+      this.fillCallerGap(timestampMs - this.nextCallerTimestampMs);
+    }
+    this.nextCallerTimestampMs = timestampMs + bytes / MULAW_BYTES_PER_MS;
+    this.callerAudioBytes += bytes;
     this.conversation.sendAudio(this.callerAudio.convert(mulawBase64));
+  }
+
+  private fillCallerGap(gapMs: number): void {
+    const frames = Math.round(Math.min(gapMs, MAX_GAP_FILL_MS) / FRAME_MS);
+    for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convert(SILENT_FRAME_BASE64));
+    this.gapFilledMs += frames * FRAME_MS;
   }
 
   // ── 3. Model → caller: agent audio, transcripts and turn boundaries. ────────────────────────────
@@ -254,6 +273,7 @@ export class PhoneCall {
       agentTurns: this.agentTurns,
       callerTurns: this.callerTurns,
       streamStartToFirstAgentAudioMs: this.firstAgentAudioAtMs === undefined ? undefined : this.firstAgentAudioAtMs - this.startedAtMs,
+      callerGapFilledSeconds: round2(this.gapFilledMs / 1000),
       liveSessions: this.conversation.stats.sessions,
       handovers: this.conversation.stats.handovers,
       reconnects: this.conversation.stats.reconnects,

@@ -60,7 +60,9 @@ export class StreamTokenStore {
     return issued.call;
   }
 
-  get size(): number {
+  /** Tokens issued and still usable: calls answered whose stream has not started yet. */
+  get outstanding(): number {
+    this.sweepExpired();
     return this.tokens.size;
   }
 

@@ -17,13 +17,18 @@ export interface VoiceWebhookDeps {
   config: Pick<Config, 'publicUrl' | 'twilio'>;
   tokens: StreamTokenStore;
   log: Logger;
+  /** Why a new call cannot be taken now (full, or shutting down); undefined when it can. */
+  refuseReason: () => 'busy' | 'draining' | undefined;
 }
+
+/** What a caller hears when we cannot take the call: a polite line, then Twilio hangs up. No stream, no Gemini. */
+export const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call again in a few minutes. Goodbye.';
 
 /**
  * `POST /voice`, Twilio's "a call comes in" webhook. Answers a signed request with TwiML that connects
  * the call to our media stream, carrying a single-use token bound to the CallSid.
  */
-export function handleVoiceWebhook({ config, tokens, log }: VoiceWebhookDeps) {
+export function handleVoiceWebhook({ config, tokens, log, refuseReason }: VoiceWebhookDeps) {
   const signedUrl = publicHttpsUrl(config, VOICE_WEBHOOK_PATH);
   const streamUrl = publicWssUrl(config, MEDIA_STREAM_PATH);
 
@@ -40,6 +45,16 @@ export function handleVoiceWebhook({ config, tokens, log }: VoiceWebhookDeps) {
     if (callSid === undefined || !CALL_SID_PATTERN.test(callSid) || params.AccountSid !== config.twilio.accountSid) {
       log.warn({ callSid, accountMatches: params.AccountSid === config.twilio.accountSid }, 'voice webhook refused: missing CallSid or foreign account');
       res.status(400).type('text/plain').send('Expected a Twilio voice webhook for this account.');
+      return;
+    }
+
+    const refusal = refuseReason();
+    if (refusal !== undefined) {
+      log.warn({ callSid, reason: refusal }, 'incoming call refused: answering with the busy message');
+      const busy = new twilio.twiml.VoiceResponse();
+      busy.say(BUSY_MESSAGE);
+      busy.hangup();
+      res.status(200).type('text/xml').send(busy.toString());
       return;
     }
 

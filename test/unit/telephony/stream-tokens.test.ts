@@ -36,6 +36,6 @@ describe('StreamTokenStore', () => {
     store.issue(info(CALL_B));
     now = 5_000;
     store.issue(info(CALL_A));
-    expect(store.size).toBe(1);
+    expect(store.outstanding).toBe(1);
   });
 });
