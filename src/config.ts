@@ -17,14 +17,42 @@ export interface Config {
   twilio: {
     accountSid: string;
     authToken: string;
+    /** TWILIO_API_BASE_URL: where REST requests go instead of https://api.twilio.com (proxy, tests). */
+    apiBaseUrl: string | undefined;
   };
+  tools: {
+    /** Default time a tool may take before the model is told it failed. */
+    timeoutMs: number;
+    /** E.164 number transfer_call dials; no transfer_call without it. */
+    transferNumber: string | undefined;
+  };
+  restaurant: {
+    /** Where the bookings database lives (created and seeded on first start). */
+    dataDir: string;
+    timeZone: string;
+  };
+  limits: CallLimits;
   logLevel: LogLevel;
+}
+
+/** Bounds on calls: how many at once, how long, and when a quiet or stuck call gets help. */
+export interface CallLimits {
+  maxConcurrentCalls: number;
+  /** On SIGTERM, calls in progress may run this long before they are ended. */
+  drainTimeoutMs: number;
+  /** After the caller stops speaking, how long without agent audio counts as a stall. */
+  stallTimeoutMs: number;
+  /** How long the caller may stay silent before the agent checks in (then says goodbye). */
+  silenceTimeoutMs: number;
+  maxCallDurationMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const DEFAULT_MODEL = 'gemini-3.8-live';
+export const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
+export const DEFAULT_RESTAURANT_TIME_ZONE = 'America/Los_Angeles';
 export const DEFAULT_VOICE = 'Kore';
 
 /** Prebuilt voices of the native-audio Live models; an unknown name makes the service close the session. */
@@ -94,6 +122,33 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const authToken = required('TWILIO_AUTH_TOKEN', 'your Twilio Auth Token (used to verify that requests come from Twilio)');
 
+  const twilioApiBaseUrl = get('TWILIO_API_BASE_URL');
+  if (twilioApiBaseUrl !== undefined && !isHttpUrl(twilioApiBaseUrl)) problems.push(`TWILIO_API_BASE_URL must be an http(s) URL (got "${twilioApiBaseUrl}")`);
+
+  const transferNumber = get('TRANSFER_NUMBER');
+  if (transferNumber !== undefined && !/^\+[1-9]\d{1,14}$/.test(transferNumber)) {
+    problems.push('TRANSFER_NUMBER must be an E.164 phone number: + and country code, digits only, e.g. +14155550100');
+  }
+
+  const toolTimeoutMs = parseInteger(get('TOOL_TIMEOUT_MS') ?? String(DEFAULT_TOOL_TIMEOUT_MS), 100, 60_000);
+  if (toolTimeoutMs === undefined) problems.push('TOOL_TIMEOUT_MS must be an integer from 100 to 60000');
+
+  const timeZone = get('RESTAURANT_TIME_ZONE') ?? DEFAULT_RESTAURANT_TIME_ZONE;
+  if (!isTimeZone(timeZone)) problems.push(`RESTAURANT_TIME_ZONE must be an IANA time zone such as America/New_York (got "${timeZone}")`);
+
+  const limit = (name: string, fallback: number, min: number, max: number): number => {
+    const value = parseInteger(get(name) ?? String(fallback), min, max);
+    if (value === undefined) problems.push(`${name} must be an integer from ${min} to ${max}`);
+    return value ?? fallback;
+  };
+  const limits: CallLimits = {
+    maxConcurrentCalls: limit('MAX_CONCURRENT_CALLS', 100, 1, 100_000),
+    drainTimeoutMs: limit('DRAIN_TIMEOUT_MS', 600_000, 0, 86_400_000),
+    stallTimeoutMs: limit('STALL_TIMEOUT_MS', 6_000, 500, 120_000),
+    silenceTimeoutMs: limit('SILENCE_TIMEOUT_MS', 20_000, 1_000, 3_600_000),
+    maxCallDurationMs: limit('MAX_CALL_DURATION_MS', 3_600_000, 10_000, 86_400_000),
+  };
+
   const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
@@ -111,7 +166,10 @@ export function loadConfig(env: Env = process.env): Config {
       instructions,
       setupTimeoutMs: setupTimeoutMs ?? 10_000,
     },
-    twilio: { accountSid, authToken },
+    twilio: { accountSid, authToken, apiBaseUrl: twilioApiBaseUrl },
+    tools: { timeoutMs: toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, transferNumber },
+    restaurant: { dataDir: get('DATA_DIR') ?? './data', timeZone },
+    limits,
     logLevel,
   };
 }
@@ -120,6 +178,15 @@ function parseInteger(text: string, min: number, max: number): number | undefine
   if (!/^\d+$/.test(text)) return undefined;
   const value = Number(text);
   return value >= min && value <= max ? value : undefined;
+}
+
+function isTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isHttpUrl(text: string): boolean {

@@ -2,12 +2,15 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { BookingStore } from './business/booking-store.js';
 import { CallRegistry } from './call/call-registry.js';
 import { PhoneCall, type CallDeps } from './call/phone-call.js';
 import type { Config } from './config.js';
 import type { Logger } from './observability/logger.js';
 import { MediaStreamServer } from './telephony/media-stream-server.js';
 import { StreamTokenStore } from './telephony/stream-tokens.js';
+import { createTwilioCallControl } from './telephony/twilio-rest.js';
+import { createToolRegistry } from './tools/index.js';
 import { handleVoiceWebhook, MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
 
 export interface AppOptions {
@@ -36,6 +39,13 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
   const calls = new CallRegistry<PhoneCall>();
   let accepting = true;
   const callsEnded = new EventEmitter();
+  // The sample business's database: created and seeded under DATA_DIR on first start.
+  const bookings = BookingStore.open({ dataDir: config.restaurant.dataDir, timeZone: config.restaurant.timeZone });
+  const tools = {
+    registry: createToolRegistry({ bookings, transferNumber: config.tools.transferNumber }),
+    callControl: createTwilioCallControl(config.twilio),
+    timeoutMs: config.tools.timeoutMs,
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -70,6 +80,7 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
         gemini: config.gemini,
         log,
         ...(openModel === undefined ? {} : { openModel }),
+        tools,
         onEnded: (ended) => {
           calls.remove(ended.callSid, ended);
           callsEnded.emit('ended');
@@ -109,6 +120,7 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
     for (const call of [...calls.values()]) call.end('server-stopping');
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    bookings.close();
   };
 
   return {

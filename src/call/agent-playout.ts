@@ -42,7 +42,11 @@ export class AgentPlayout {
   private totalHeardBytes = 0;
   private outstandingBytes = 0;
 
-  constructor(private readonly sink: PlayoutSink) {}
+  constructor(
+    private readonly sink: PlayoutSink,
+    /** Called whenever Twilio has confirmed that all agent audio sent so far has played (e.g. a goodbye). */
+    private readonly onAllPlayed: () => void = () => {},
+  ) {}
 
   /** Queues agent audio (8 kHz mu-law) for the current turn; a new turn starts with the first audio after one ended. */
   push(mulaw: Uint8Array): void {
@@ -108,6 +112,7 @@ export class AgentPlayout {
     this.outstandingBytes -= mark.bytes;
     this.totalHeardBytes += mark.bytes;
     if (mark.turn === this.turn) this.turnHeardBytes += mark.bytes;
+    if (this.pendingMarks.size === 0 && this.partialFrameBytes === 0) this.onAllPlayed();
   }
 
   currentTurn(): TurnPlayback {

@@ -10,7 +10,10 @@ import { redactPhoneNumber } from '../observability/redact.js';
 import type { StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
 import type { StartEvent, TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallInfo } from '../telephony/stream-tokens.js';
+import { E164_PATTERN, type CallControl } from '../telephony/twilio-rest.js';
+import type { ToolRegistry } from '../tools/tool.js';
 import { AgentPlayout } from './agent-playout.js';
+import { CallTools } from './call-tools.js';
 
 /** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
 const MAX_GAP_FILL_MS = 10_000;
@@ -23,6 +26,8 @@ export interface CallDeps {
   log: Logger;
   /** Opens the model session; a seam so tests and later issues can supply sessions, default is Gemini Live. */
   openModel?: typeof GeminiLiveSession.open;
+  /** The tools offered to the model, and the REST client that ends or transfers calls for them. */
+  tools: { registry: ToolRegistry; callControl: CallControl; timeoutMs: number };
   onEnded: (call: PhoneCall) => void;
 }
 
@@ -55,6 +60,7 @@ export class PhoneCall {
   private readonly playout: AgentPlayout;
   /** The Gemini side: one or more Live sessions over the call's life (handover, reconnects). */
   private readonly conversation: LiveConversation;
+  private readonly tools: CallTools;
   private ended = false;
   private endReason = '';
 
@@ -79,7 +85,7 @@ export class PhoneCall {
   ) {
     this.callSid = start.start.callSid;
     this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid });
-    this.playout = new AgentPlayout(stream);
+    this.playout = new AgentPlayout(stream, () => this.tools.onAgentAudioPlayed());
     const open = deps.openModel ?? GeminiLiveSession.open;
     const { gemini } = deps;
     this.conversation = new LiveConversation({
@@ -91,12 +97,24 @@ export class PhoneCall {
           model: gemini.model,
           apiVersion: gemini.apiVersion,
           voice: gemini.voice,
-          instructions: gemini.instructions,
+          instructions: this.tools.instructions(gemini.instructions),
+          toolDeclarations: this.tools.declarations(),
           setupTimeoutMs: gemini.setupTimeoutMs,
           ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
           log: this.log,
           onEvent,
         }),
+    });
+    this.tools = new CallTools({
+      callSid: this.callSid,
+      callerNumber: info.from !== undefined && E164_PATTERN.test(info.from) ? info.from : undefined,
+      registry: deps.tools.registry,
+      callControl: deps.tools.callControl,
+      toolTimeoutMs: deps.tools.timeoutMs,
+      log: this.log,
+      model: this.conversation,
+      agentAudioPending: () => this.playout.unconfirmedMs > 0,
+      endCall: (reason) => this.end(reason),
     });
   }
 
@@ -135,7 +153,7 @@ export class PhoneCall {
         this.playout.onMarkEcho(message.mark.name);
         return;
       case 'dtmf':
-        this.log.info({ digit: message.dtmf.digit }, 'caller pressed a key');
+        this.tools.onKeypadDigit(message.dtmf.digit);
         return;
       case 'stop':
         return; // the stream reports its end through onStreamEnd
@@ -189,11 +207,10 @@ export class PhoneCall {
         this.agentTranscript += event.text;
         return;
       case 'toolCall':
-        // Tools arrive with the tools issue; until then every call is answered so the model never waits.
-        this.conversation.sendToolResponses(event.calls.map((call) => ({ id: call.id, name: call.name, response: { error: `No tool named ${call.name} is available.` } })));
-        this.log.warn({ tools: event.calls.map((call) => call.name) }, 'model asked for tools; none are registered');
+        this.tools.onToolCall(event.calls);
         return;
       case 'toolCallCancellation':
+        this.tools.onToolCallCancellation(event.ids);
         return;
       case 'sessionSwitched':
         this.onSessionSwitched(event);
@@ -217,6 +234,7 @@ export class PhoneCall {
     this.log.debug({ caller: this.callerTranscript.trim(), agent: this.agentTranscript.trim(), reason }, 'turn complete');
     this.callerTranscript = '';
     this.agentTranscript = '';
+    this.tools.onModelTurnComplete();
   }
 
   // ── 4. Barge-in: the caller talked over the agent. ──────────────────────────────────────────────
@@ -237,13 +255,16 @@ export class PhoneCall {
 
   private onStreamEnd(reason: StreamEndReason, detail: string): void {
     if (reason !== 'closed-by-us') this.log.info({ reason, detail }, 'media stream ended');
-    this.end(reason === 'stop' ? 'caller-hung-up' : reason === 'closed-by-us' ? this.endReason : `stream-${reason}`);
+    // Twilio also sends `stop` when our own REST hang-up or transfer takes effect.
+    const stopReason = this.tools.endReasonInProgress ?? 'caller-hung-up';
+    this.end(reason === 'stop' ? stopReason : reason === 'closed-by-us' ? this.endReason : `stream-${reason}`);
   }
 
   /** A new Live session took over. After a failure, whatever turn was playing has ended with it. */
   private onSessionSwitched(event: Extract<ConversationEvent, { type: 'sessionSwitched' }>): void {
     const { type: _, ...details } = event;
     this.log.info(details, 'continuing on a new Gemini Live session');
+    this.tools.onModelSessionSwitched(event.reason !== 'goAway');
     if (event.reason !== 'goAway') {
       this.playout.finishTurn();
       this.agentAudio.reset();
@@ -255,6 +276,7 @@ export class PhoneCall {
     if (this.ended) return;
     this.ended = true;
     this.endReason = reason;
+    this.tools.dispose();
     this.conversation.close();
     this.stream.close(reason);
     this.log.info(this.summary(), 'call ended');

@@ -1,8 +1,10 @@
-import { Modality, type LiveConnectConfig } from '@google/genai';
+import { Modality, type FunctionDeclaration, type LiveConnectConfig } from '@google/genai';
 
 export interface AgentVoiceSettings {
   voice: string;
   instructions: string;
+  /** The call's tools (each with an explicit `behavior`); none → no `tools` in the setup. */
+  toolDeclarations?: FunctionDeclaration[];
   /** A handle from `sessionResumptionUpdate` to continue an earlier session; absent for a new one. */
   resumptionHandle?: string;
 }
@@ -27,5 +29,8 @@ export function buildLiveConnectConfig(settings: AgentVoiceSettings): LiveConnec
       triggerTokens: String(COMPRESSION_TRIGGER_TOKENS),
       slidingWindow: { targetTokens: String(COMPRESSION_TARGET_TOKENS) },
     },
+    ...(settings.toolDeclarations === undefined || settings.toolDeclarations.length === 0
+      ? {}
+      : { tools: [{ functionDeclarations: settings.toolDeclarations }] }),
   };
 }

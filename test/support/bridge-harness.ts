@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -55,6 +58,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
   // The SDK reads this when each session's client is built, exactly as in production.
   process.env.GOOGLE_GEMINI_BASE_URL = gemini.baseUrl;
 
+  const dataDir = mkdtempSync(join(tmpdir(), 'bridge-data-'));
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -64,6 +68,8 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
     LOG_LEVEL: 'debug',
     GEMINI_SETUP_TIMEOUT_MS: '2000',
+    // Each bridge gets its own freshly seeded bookings database.
+    DATA_DIR: dataDir,
     ...options.env,
   });
 
@@ -130,6 +136,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     async stop() {
       await app.stop();
       await gemini.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return bridge;

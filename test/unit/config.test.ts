@@ -80,6 +80,41 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...VALID, AGENT_INSTRUCTIONS_FILE: join(dir, 'missing.txt') }).join()).toMatch(/cannot be read/);
   });
 
+  it('defaults the tools, restaurant and Twilio REST settings', () => {
+    const config = loadConfig(VALID);
+    expect(config.tools).toEqual({ timeoutMs: 5_000, transferNumber: undefined });
+    expect(config.restaurant).toEqual({ dataDir: './data', timeZone: 'America/Los_Angeles' });
+    expect(config.twilio.apiBaseUrl).toBeUndefined();
+  });
+
+  it('reads the tools, restaurant and Twilio REST settings', () => {
+    const config = loadConfig({
+      ...VALID,
+      TOOL_TIMEOUT_MS: '8000',
+      TRANSFER_NUMBER: '+14155550199',
+      DATA_DIR: '/var/lib/agent',
+      RESTAURANT_TIME_ZONE: 'Europe/Paris',
+      TWILIO_API_BASE_URL: 'http://127.0.0.1:4010',
+    });
+    expect(config.tools).toEqual({ timeoutMs: 8_000, transferNumber: '+14155550199' });
+    expect(config.restaurant).toEqual({ dataDir: '/var/lib/agent', timeZone: 'Europe/Paris' });
+    expect(config.twilio.apiBaseUrl).toBe('http://127.0.0.1:4010');
+  });
+
+  it('names every invalid tools, restaurant and Twilio REST setting in one error', () => {
+    const problems = problemsOf({
+      ...VALID,
+      TOOL_TIMEOUT_MS: '5s',
+      TRANSFER_NUMBER: '(415) 555-0199',
+      RESTAURANT_TIME_ZONE: 'Pacific Time',
+      TWILIO_API_BASE_URL: 'api.twilio.com',
+    });
+    expect(problems).toHaveLength(4);
+    for (const name of ['TOOL_TIMEOUT_MS', 'TRANSFER_NUMBER must be an E.164', 'RESTAURANT_TIME_ZONE', 'TWILIO_API_BASE_URL']) {
+      expect(problems.join('\n')).toContain(name);
+    }
+  });
+
   it('passes optional model settings through', () => {
     const config = loadConfig({ ...VALID, GEMINI_MODEL: 'gemini-3.1-flash-live-preview', GEMINI_API_VERSION: 'v1beta', GEMINI_VOICE: 'Puck', PORT: '0' });
     expect(config.gemini).toMatchObject({ model: 'gemini-3.1-flash-live-preview', apiVersion: 'v1beta', voice: 'Puck' });

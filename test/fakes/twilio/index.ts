@@ -7,3 +7,4 @@ export * from './protocol.js';
 export * from './media-stream.js';
 export { PlayoutBuffer, MULAW_BYTES_PER_MS, MAX_BUFFERED_BYTES, type CompletedMark, type ClearResult } from './playout.js';
 export * from './fixtures.js';
+export * from './rest-api.js';

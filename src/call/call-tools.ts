@@ -1,0 +1,227 @@
+import type { FunctionDeclaration } from '@google/genai';
+import type { ModelFunctionCall, ModelFunctionResponse } from '../model/gemini-live-session.js';
+import type { Logger } from '../observability/logger.js';
+import { redactPhoneNumber } from '../observability/redact.js';
+import { dialTwiml, type CallControl } from '../telephony/twilio-rest.js';
+import { ToolDispatcher } from '../tools/dispatcher.js';
+import type { CallFinish, ToolCallInfo, ToolRegistry } from '../tools/tool.js';
+
+/** Digits keyed in a row are sent together once the caller pauses this long (or presses #). */
+export const KEYPAD_PAUSE_MS = 2_000;
+/** A longer run of digits is sent at once, so the model is never kept waiting on a stuck key. */
+const MAX_KEYPAD_DIGITS = 32;
+/**
+ * After end_call or transfer_call, the call ends this long after the request at the latest, even if
+ * the goodbye never finished or Twilio stopped echoing marks. A goodbye is a few seconds of speech.
+ */
+export const FINISH_WATCHDOG_MS = 12_000;
+
+export const KEYPAD_TEXT_PREFIX = 'The caller typed on the keypad:';
+const TRANSFER_FAILED_CUE =
+  'The transfer did not go through and the caller is still on the line with you. Apologise briefly and offer to help another way or to take a message.';
+
+/** Where the tools' answers and cues go: the call's model conversation. */
+export interface ModelInput {
+  sendToolResponses(responses: ModelFunctionResponse[]): unknown;
+  sendText(text: string): unknown;
+}
+
+export interface CallToolsOptions {
+  callSid: string;
+  /** E.164 caller number, or undefined when withheld. */
+  callerNumber: string | undefined;
+  registry: ToolRegistry;
+  callControl: CallControl;
+  log: Logger;
+  toolTimeoutMs: number;
+  model: ModelInput;
+  /** True while agent audio has been sent to Twilio and not yet confirmed played (marks outstanding). */
+  agentAudioPending: () => boolean;
+  /** Ends the call on our side (closes the media stream and the model session). */
+  endCall: (reason: string) => void;
+  finishWatchdogMs?: number;
+  keypadPauseMs?: number;
+}
+
+interface PendingFinish {
+  action: CallFinish;
+  /** The model's turn after the tool answer (the goodbye) has completed. */
+  replyFinished: boolean;
+  executing: boolean;
+  requestedAtMs: number;
+  watchdog: NodeJS.Timeout;
+}
+
+/**
+ * The tools of one phone call: runs the model's function calls, turns keypad presses into text for
+ * the model, and ends or transfers the call once the agent's last words have been heard.
+ *
+ * Ending waits for two things: the model's turn after the end_call answer has completed (so the
+ * goodbye has been generated in full) and every mark sent to Twilio has come back (so it has played).
+ * Only then does the REST request go out. A watchdog ends the call anyway if either never happens.
+ */
+export class CallTools {
+  private readonly dispatcher: ToolDispatcher;
+  private readonly log: Logger;
+  private finish: PendingFinish | undefined;
+  private keypadDigits: string[] = [];
+  private keypadTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(private readonly options: CallToolsOptions) {
+    this.log = options.log;
+    const call: ToolCallInfo = {
+      callSid: options.callSid,
+      callerNumber: options.callerNumber,
+      finishAfterReply: (finish) => this.requestFinish(finish),
+    };
+    this.dispatcher = new ToolDispatcher({
+      tools: options.registry,
+      call,
+      log: options.log,
+      defaultTimeoutMs: options.toolTimeoutMs,
+      send: (response) => options.model.sendToolResponses([response]),
+    });
+  }
+
+  /** Declarations for a Live session's setup (fresh objects each time). */
+  declarations(): FunctionDeclaration[] {
+    return this.options.registry.declarations();
+  }
+
+  /** The system instruction with the business briefing and tool guidance. */
+  instructions(base: string): string {
+    return this.options.registry.instructions(base);
+  }
+
+  /** Set while the REST request that ends or transfers the call is out: Twilio's `stop` may arrive first. */
+  get endReasonInProgress(): string | undefined {
+    if (this.finish === undefined || !this.finish.executing) return undefined;
+    return this.finish.action.kind === 'hang-up' ? 'agent-hung-up' : 'transferred';
+  }
+
+  onToolCall(calls: readonly ModelFunctionCall[]): void {
+    if (this.disposed) return;
+    this.dispatcher.dispatch(calls);
+  }
+
+  onToolCallCancellation(ids: readonly string[]): void {
+    this.dispatcher.cancel(ids);
+  }
+
+  /**
+   * The call moved to another Live session. After a failure the new session knows nothing of calls
+   * still running (an answer would be refused), and the turn that was playing is over.
+   */
+  onModelSessionSwitched(afterFailure: boolean): void {
+    if (!afterFailure) return;
+    this.dispatcher.abandon();
+    if (this.finish !== undefined) {
+      this.finish.replyFinished = true;
+      this.tryFinish('session-switched');
+    }
+  }
+
+  onModelTurnComplete(): void {
+    if (this.finish === undefined) return;
+    this.finish.replyFinished = true;
+    this.tryFinish('goodbye-played');
+  }
+
+  /** AgentPlayout: Twilio confirmed everything sent so far has played. */
+  onAgentAudioPlayed(): void {
+    this.tryFinish('goodbye-played');
+  }
+
+  /** A Twilio `dtmf` event: collected, then sent as text after a pause or `#`. */
+  onKeypadDigit(digit: string): void {
+    if (this.disposed) return;
+    if (digit === '#') {
+      this.flushKeypad('#');
+      return;
+    }
+    this.keypadDigits.push(digit);
+    clearTimeout(this.keypadTimer);
+    if (this.keypadDigits.length >= MAX_KEYPAD_DIGITS) {
+      this.flushKeypad('limit');
+      return;
+    }
+    this.keypadTimer = setTimeout(() => this.flushKeypad('pause'), this.options.keypadPauseMs ?? KEYPAD_PAUSE_MS);
+  }
+
+  /** The call has ended: stop every tool, answer nothing more, drop pending keypad input. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.dispatcher.close();
+    clearTimeout(this.keypadTimer);
+    if (this.finish !== undefined) clearTimeout(this.finish.watchdog);
+  }
+
+  // ── keypad ──────────────────────────────────────────────────────────────────────────────────────
+
+  private flushKeypad(endedBy: '#' | 'pause' | 'limit'): void {
+    clearTimeout(this.keypadTimer);
+    this.keypadTimer = undefined;
+    const digits = this.keypadDigits.splice(0);
+    const text = digits.length === 0 ? 'The caller pressed the # key on the keypad.' : `${KEYPAD_TEXT_PREFIX} ${digits.join(' ')}`;
+    this.options.model.sendText(text);
+    // The digits may be a code or a PIN: only how many there were is logged.
+    this.log.info({ keys: digits.length, endedBy }, 'keypad input sent to the model');
+  }
+
+  // ── ending and transferring the call ────────────────────────────────────────────────────────────
+
+  private requestFinish(action: CallFinish): boolean {
+    if (this.disposed || this.finish !== undefined) return false;
+    const watchdogMs = this.options.finishWatchdogMs ?? FINISH_WATCHDOG_MS;
+    this.finish = {
+      action,
+      replyFinished: false,
+      executing: false,
+      requestedAtMs: Date.now(),
+      watchdog: setTimeout(() => this.execute('watchdog'), watchdogMs),
+    };
+    this.log.info({ action: action.kind, watchdogMs }, action.kind === 'hang-up' ? 'agent is ending the call after its goodbye' : 'agent is transferring the call after its announcement');
+    return true;
+  }
+
+  private tryFinish(trigger: string): void {
+    const finish = this.finish;
+    if (finish === undefined || finish.executing || !finish.replyFinished || this.options.agentAudioPending()) return;
+    void this.execute(trigger);
+  }
+
+  private async execute(trigger: string): Promise<void> {
+    const finish = this.finish;
+    if (finish === undefined || finish.executing || this.disposed) return;
+    finish.executing = true;
+    clearTimeout(finish.watchdog);
+    const waitedMs = Date.now() - finish.requestedAtMs;
+    if (trigger === 'watchdog') {
+      this.log.warn({ waitedMs, replyFinished: finish.replyFinished, agentAudioPending: this.options.agentAudioPending() }, 'goodbye did not finish playing in time; ending the call anyway');
+    }
+    const { callSid, callControl } = this.options;
+    if (finish.action.kind === 'hang-up') {
+      try {
+        const result = await callControl.hangUp(callSid);
+        this.log.info({ result, trigger, waitedMs }, 'hung up the call through the Twilio REST API');
+      } catch (error) {
+        // Nothing follows </Connect> in our TwiML, so closing the media stream ends the call too.
+        this.log.error({ err: error }, 'Twilio REST hang-up failed; ending the call by closing the media stream');
+      }
+      this.options.endCall('agent-hung-up');
+      return;
+    }
+    const to = finish.action.to;
+    try {
+      const result = await callControl.redirect(callSid, dialTwiml(to));
+      this.log.info({ to: redactPhoneNumber(to), result, trigger, waitedMs }, 'transferred the call through the Twilio REST API');
+      this.options.endCall(result === 'updated' ? 'transferred' : 'caller-hung-up');
+    } catch (error) {
+      this.log.error({ err: error, to: redactPhoneNumber(to) }, 'transfer failed; the caller stays with the agent');
+      this.finish = undefined;
+      if (!this.disposed) this.options.model.sendText(TRANSFER_FAILED_CUE);
+    }
+  }
+}

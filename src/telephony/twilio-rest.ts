@@ -1,0 +1,122 @@
+import twilio from 'twilio';
+
+/** Where twilio-node sends REST requests unless told otherwise. */
+export const TWILIO_API_ORIGIN = 'https://api.twilio.com';
+const CALL_SID_PATTERN = /^CA[0-9a-fA-F]{32}$/;
+/** E.164: a plus sign and up to 15 digits, the first not zero. */
+export const E164_PATTERN = /^\+[1-9]\d{1,14}$/;
+/** A hang-up that takes longer than this is treated as failed (the call is then ended by closing the stream). */
+export const TWILIO_REQUEST_TIMEOUT_MS = 8_000;
+/** Said when nobody answers the transfer, before Twilio hangs up. */
+const TRANSFER_NOT_ANSWERED = 'Sorry, nobody could take your call right now. Please try again later. Goodbye.';
+
+/** 20404: the call does not exist (any more); 21220: "Invalid call state" for a call that has ended. */
+const CALL_ALREADY_ENDED_CODES = new Set([20404, 21220]);
+
+export type CallUpdateResult = 'updated' | 'already-ended';
+
+/** Mid-call control through Twilio's REST API (the Calls resource). */
+export interface CallControl {
+  /** `Status=completed`. A call that has already ended counts as done. */
+  hangUp(callSid: string): Promise<CallUpdateResult>;
+  /** `Twiml=…`: Twilio stops the media stream and runs this TwiML instead. */
+  redirect(callSid: string, twiml: string): Promise<CallUpdateResult>;
+}
+
+/** A REST failure, with nothing of the request in it (axios errors carry the Authorization header). */
+export class TwilioRestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: number | undefined,
+  ) {
+    super(message);
+    this.name = 'TwilioRestError';
+  }
+}
+
+export interface TwilioRestOptions {
+  accountSid: string;
+  authToken: string;
+  /** TWILIO_API_BASE_URL: another server in place of https://api.twilio.com (a proxy, or a test fake). */
+  apiBaseUrl: string | undefined;
+  timeoutMs?: number;
+}
+
+
+/**
+ * twilio-node has no base-URL option, but it takes a custom `httpClient`; this one sends each
+ * request to the same path under another origin (and path prefix), keeping everything else of
+ * twilio-node: auth, form encoding, retries on 429, error parsing.
+ */
+class RebasedRequestClient extends twilio.RequestClient {
+  constructor(
+    private readonly baseUrl: URL,
+    options: ConstructorParameters<typeof twilio.RequestClient>[0],
+  ) {
+    super(options);
+  }
+
+  override request<TData>(options: Parameters<twilio.RequestClient['request']>[0] & { data?: TData }) {
+    return super.request<TData>({ ...options, uri: rebase(options.uri, this.baseUrl) });
+  }
+}
+
+/** `https://api.twilio.com/2010-04-01/…` → `<base>/2010-04-01/…` (a base path is kept as a prefix). */
+export function rebase(uri: string, baseUrl: URL): string {
+  const original = new URL(uri);
+  const prefix = baseUrl.pathname.replace(/\/+$/, '');
+  return `${baseUrl.origin}${prefix}${original.pathname}${original.search}`;
+}
+
+export function createTwilioCallControl(options: TwilioRestOptions): CallControl {
+  const requestOptions = { timeout: options.timeoutMs ?? TWILIO_REQUEST_TIMEOUT_MS, autoRetry: true, maxRetries: 2 };
+  const httpClient =
+    options.apiBaseUrl === undefined
+      ? new twilio.RequestClient(requestOptions)
+      : new RebasedRequestClient(new URL(options.apiBaseUrl), requestOptions);
+  const client = twilio(options.accountSid, options.authToken, { httpClient });
+
+  const update = async (callSid: string, params: { status: 'completed' } | { twiml: string }): Promise<CallUpdateResult> => {
+    // The SID becomes part of the URL path: only a well-formed one may get there.
+    if (!CALL_SID_PATTERN.test(callSid)) throw new TwilioRestError('not a Twilio call SID', undefined, undefined);
+    try {
+      await client.calls(callSid).update(params);
+      return 'updated';
+    } catch (error) {
+      const { status, code } = restErrorFields(error);
+      if (code !== undefined && CALL_ALREADY_ENDED_CODES.has(code)) return 'already-ended';
+      throw new TwilioRestError(describeRestFailure(error, status, code), status, code);
+    }
+  };
+
+  return {
+    hangUp: (callSid) => update(callSid, { status: 'completed' }),
+    redirect: (callSid, twiml) => update(callSid, { twiml }),
+  };
+}
+
+/**
+ * TwiML that sends the caller to `number`, then apologises if nobody answers. The number must be
+ * E.164; the builder escapes everything it writes.
+ */
+export function dialTwiml(number: string): string {
+  if (!E164_PATTERN.test(number)) throw new Error(`transfer number must be E.164, e.g. +14155550100 (got "${number}")`);
+  const response = new twilio.twiml.VoiceResponse();
+  response.dial(number);
+  response.say(TRANSFER_NOT_ANSWERED);
+  return response.toString();
+}
+
+function restErrorFields(error: unknown): { status: number | undefined; code: number | undefined } {
+  if (typeof error !== 'object' || error === null) return { status: undefined, code: undefined };
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  return { status: typeof status === 'number' ? status : undefined, code: typeof code === 'number' ? code : undefined };
+}
+
+function describeRestFailure(error: unknown, status: number | undefined, code: number | undefined): string {
+  if (status !== undefined) return `Twilio answered ${status}${code === undefined ? '' : ` (error ${code})`}: ${(error as Error).message}`;
+  // Network failures: axios puts a string code such as ECONNREFUSED or ECONNABORTED on the error.
+  const networkCode = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
+  return `Twilio could not be reached${networkCode === undefined ? '' : ` (${networkCode})`}`;
+}

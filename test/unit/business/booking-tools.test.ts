@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BookingStore } from '../../../src/business/booking-store.js';
+import { restaurantBriefing, restaurantTools } from '../../../src/business/booking-tools.js';
+import type { ModelFunctionResponse } from '../../../src/model/gemini-live-session.js';
+import { ToolDispatcher } from '../../../src/tools/dispatcher.js';
+import { ToolRegistry } from '../../../src/tools/tool.js';
+import { capturingLogger } from '../../support/log-capture.js';
+
+/** Saturday, November 21 2026, noon at the restaurant. */
+const NOW = new Date('2026-11-21T20:00:00Z');
+
+let dir: string;
+let store: BookingStore;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'booking-tools-'));
+  store = BookingStore.open({ dataDir: dir, timeZone: 'America/Los_Angeles', now: () => NOW });
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs one function call through the real dispatcher and returns the response body. */
+/** `callerNumber` null: the caller withheld their number. */
+async function call(name: string, args: Record<string, unknown>, callerNumber: string | null = '+14155550123'): Promise<ModelFunctionResponse['response']> {
+  const { log } = capturingLogger();
+  const sent: ModelFunctionResponse[] = [];
+  const dispatcher = new ToolDispatcher({
+    tools: new ToolRegistry(restaurantTools(store)),
+    call: { callSid: `CA${'2'.repeat(32)}`, callerNumber: callerNumber ?? undefined, finishAfterReply: () => true },
+    log,
+    send: (response) => sent.push(response),
+    defaultTimeoutMs: 1_000,
+  });
+  dispatcher.dispatch([{ id: 'function-call-1', name, args }]);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(sent).toHaveLength(1);
+  return sent[0]!.response;
+}
+
+const DANA = {
+  confirmationCode: 'K7Q2M9',
+  spelledOut: 'K 7 Q 2 M 9',
+  guestName: 'Dana Whitfield',
+  partySize: 4,
+  when: 'Saturday, December 5 at 7:30 PM',
+  date: '2026-12-05',
+  time: '19:30',
+  status: 'confirmed',
+};
+
+describe('find_booking', () => {
+  it('finds a booking by its code, spoken or typed on the keypad', async () => {
+    expect(await call('find_booking', { code: 'K7Q2M9' })).toEqual({ output: { found: true, booking: DANA } });
+    expect(await call('find_booking', { code: 'k7q 2m9' })).toEqual({ output: { found: true, booking: DANA } });
+    expect(await call('find_booking', { code: '577269' })).toEqual({ output: { found: true, booking: DANA } });
+  });
+
+  it("without a code, finds the caller's own upcoming bookings by their number", async () => {
+    expect(await call('find_booking', {})).toEqual({ output: { found: true, bookings: [DANA] } });
+    expect(await call('find_booking', {}, '+14155550999')).toEqual({ output: { found: false, message: expect.stringMatching(/Ask for the confirmation code/) } });
+    expect(await call('find_booking', {}, null)).toEqual({ error: expect.stringMatching(/withheld/) });
+  });
+
+  it('says so when no booking has the code', async () => {
+    expect(await call('find_booking', { code: 'XXXXXX' })).toEqual({ error: expect.stringMatching(/^No reservation has the code X X X X X X/) });
+  });
+});
+
+describe('check_availability', () => {
+  it('reports a free table with the time spoken naturally', async () => {
+    expect(await call('check_availability', { date: '2026-12-05', time: '18:00', party_size: 2 })).toEqual({
+      output: { available: true, when: 'Saturday, December 5 at 6 PM', partySize: 2 },
+    });
+  });
+
+  it('offers the nearest free times when every fitting table is taken', async () => {
+    const response = await call('check_availability', { date: '2026-12-31', time: '20:00', party_size: 8 });
+    expect(response).toEqual({
+      output: {
+        available: false,
+        when: 'Thursday, December 31 at 8 PM',
+        reason: 'Every table for 8 is taken then.',
+        alternatives: [
+          { when: 'Thursday, December 31 at 6 PM', date: '2026-12-31', time: '18:00' },
+          { when: 'Thursday, December 31 at 5:45 PM', date: '2026-12-31', time: '17:45' },
+          { when: 'Thursday, December 31 at 5:30 PM', date: '2026-12-31', time: '17:30' },
+        ],
+      },
+    });
+  });
+
+  it('explains the house rules and refuses impossible dates', async () => {
+    expect(await call('check_availability', { date: '2026-12-07', time: '19:00', party_size: 2 })).toMatchObject({
+      output: { available: false, reason: 'The restaurant is closed on Mondays.', alternatives: [] },
+    });
+    expect(await call('check_availability', { date: '2026-02-30', time: '19:00', party_size: 2 })).toEqual({ error: '2026-02-30 is not a date on the calendar.' });
+    expect(await call('check_availability', { date: 'next friday', time: '7pm', party_size: 20 })).toEqual({
+      error: expect.stringMatching(/date is not in the expected format.*time is not in the expected format.*party_size must be at most 8/),
+    });
+  });
+});
+
+describe('create_booking', () => {
+  it("books under the caller's number and gives back the code to read out", async () => {
+    const response = await call('create_booking', { guest_name: 'Ana Lima', party_size: 3, date: '2026-12-12', time: '19:15' });
+    const booking = (response as { output: { booked: true; booking: typeof DANA } }).output.booking;
+    expect(response).toMatchObject({ output: { booked: true, booking: { guestName: 'Ana Lima', partySize: 3, when: 'Saturday, December 12 at 7:15 PM' } } });
+    expect(booking.confirmationCode).toMatch(/^[23456789A-HJKMNP-Z]{6}$/);
+    expect(booking.spelledOut).toBe([...booking.confirmationCode].join(' '));
+    expect(store.findByCode(booking.confirmationCode)).toMatchObject({ phone: '+14155550123', status: 'confirmed' });
+    // Asked again (a retry), the same booking comes back rather than a second table.
+    expect(await call('create_booking', { guest_name: 'Ana Lima', party_size: 3, date: '2026-12-12', time: '19:15' })).toMatchObject({
+      output: { booked: true, alreadyExisted: true, booking: { confirmationCode: booking.confirmationCode } },
+    });
+  });
+
+  it('uses a callback number the caller gives, and needs one when theirs is withheld', async () => {
+    const response = await call('create_booking', { guest_name: 'Sam', party_size: 2, date: '2026-12-12', time: '18:00', phone: '+1 (510) 555-0144' }, null);
+    const code = (response as { output: { booking: { confirmationCode: string } } }).output.booking.confirmationCode;
+    expect(store.findByCode(code)?.phone).toBe('+15105550144');
+    expect(await call('create_booking', { guest_name: 'Sam', party_size: 2, date: '2026-12-12', time: '18:00' }, null)).toEqual({
+      error: expect.stringMatching(/ask for a callback number/),
+    });
+  });
+
+  it('does not book the past, and offers other times when full', async () => {
+    expect(await call('create_booking', { guest_name: 'Late', party_size: 2, date: '2026-11-20', time: '19:00' })).toMatchObject({
+      output: { booked: false, reason: expect.stringMatching(/already passed/) },
+    });
+    expect(await call('create_booking', { guest_name: 'Big', party_size: 8, date: '2026-12-31', time: '20:00' })).toMatchObject({
+      output: { booked: false, reason: 'Every table for 8 is taken then.', alternatives: [{ time: '18:00' }, { time: '17:45' }, { time: '17:30' }] },
+    });
+  });
+});
+
+describe('cancel_booking', () => {
+  it('cancels by code once, then says it already is', async () => {
+    expect(await call('cancel_booking', { code: '577269' })).toEqual({ output: { cancelled: true, booking: { ...DANA, status: 'cancelled' } } });
+    expect(await call('cancel_booking', { code: 'K7Q2M9' })).toMatchObject({ output: { cancelled: false, reason: 'This reservation was already cancelled.' } });
+    expect(store.upcomingForPhone('+14155550123')).toEqual([]);
+  });
+});
+
+describe('restaurantBriefing', () => {
+  it("tells the model the restaurant, today's date in its time zone and the booking rules", () => {
+    const text = restaurantBriefing(store);
+    expect(text).toContain('The Blue Door');
+    expect(text).toContain('it is now Saturday, November 21, 2026, noon (date 2026-11-21)');
+    expect(text).toContain('from 17:00 to 21:00 every 15 minutes, for up to 8 people');
+    expect(text).toContain('closed on Mondays');
+  });
+});

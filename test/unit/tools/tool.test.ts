@@ -1,0 +1,118 @@
+import { Behavior, Type } from '@google/genai';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { validateArguments } from '../../../src/tools/schema.js';
+import { defineTool, toDeclaration, ToolRegistry, type ToolBehavior } from '../../../src/tools/tool.js';
+
+const lookup = defineTool({
+  name: 'lookup_order',
+  description: 'Finds an order.',
+  behavior: 'NON_BLOCKING',
+  parameters: {
+    type: 'object',
+    properties: {
+      order_id: { type: 'string', pattern: '^[0-9]{6}$', description: 'Six digits.' },
+      channel: { type: 'string', enum: ['web', 'phone'] },
+      items: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: 3 },
+      gift: { type: 'boolean' },
+      address: { type: 'object', properties: { zip: { type: 'string', minLength: 5, maxLength: 10 } }, required: ['zip'] },
+    },
+    required: ['order_id'],
+  },
+  handler: (args) => {
+    // Handlers get arguments typed from the schema.
+    expectTypeOf(args.order_id).toEqualTypeOf<string>();
+    expectTypeOf(args.channel).toEqualTypeOf<'web' | 'phone' | undefined>();
+    expectTypeOf(args.items).toEqualTypeOf<number[] | undefined>();
+    expectTypeOf(args.gift).toEqualTypeOf<boolean | undefined>();
+    expectTypeOf(args.address).toEqualTypeOf<{ zip: string } | undefined>();
+    return args.order_id;
+  },
+});
+
+describe('defineTool', () => {
+  it('refuses definitions Gemini would reject, at definition time', () => {
+    const base = { description: 'd', behavior: 'BLOCKING' as ToolBehavior, handler: () => 1 };
+    expect(() => defineTool({ ...base, name: '1starts-with-digit' })).toThrow(/not valid/);
+    expect(() => defineTool({ ...base, name: 'has space' })).toThrow(/not valid/);
+    expect(() => defineTool({ ...base, name: 'ok', description: '  ' })).toThrow(/description/);
+    expect(() => defineTool({ ...base, name: 'ok', behavior: undefined as unknown as ToolBehavior })).toThrow(/behavior/);
+    expect(() => defineTool({ ...base, name: 'ok', parameters: { type: 'object', properties: { a: { type: 'string' } }, required: ['b'] } })).toThrow(/required "b"/);
+    expect(() => defineTool({ ...base, name: 'ok', parameters: { type: 'object', properties: { 'bad-name': { type: 'string' } } } })).toThrow(/parameter name/);
+    expect(() => defineTool({ ...base, name: 'ok', parameters: { type: 'object', properties: { a: { type: 'string', pattern: '(' } } } })).toThrow();
+    expect(() => defineTool({ ...base, name: 'ok', timeoutMs: 0 })).toThrow(/timeoutMs/);
+  });
+});
+
+describe('declarations', () => {
+  it('state the behavior explicitly and give parameters as a Gemini Schema', () => {
+    expect(toDeclaration(lookup)).toEqual({
+      name: 'lookup_order',
+      description: 'Finds an order.',
+      behavior: Behavior.NON_BLOCKING,
+      parameters: {
+        type: Type.OBJECT,
+        properties: {
+          order_id: { type: Type.STRING, pattern: '^[0-9]{6}$', description: 'Six digits.' },
+          channel: { type: Type.STRING, format: 'enum', enum: ['web', 'phone'] },
+          items: { type: Type.ARRAY, items: { type: Type.INTEGER, minimum: 1 }, maxItems: '3' },
+          gift: { type: Type.BOOLEAN },
+          address: { type: Type.OBJECT, properties: { zip: { type: Type.STRING, minLength: '5', maxLength: '10' } }, required: ['zip'] },
+        },
+        required: ['order_id'],
+      },
+    });
+  });
+
+  it('leave out parameters for a tool without arguments (Gemini refuses an empty OBJECT)', () => {
+    const hangUp = defineTool({ name: 'hang_up', description: 'Hangs up.', behavior: 'BLOCKING', handler: () => undefined });
+    expect(toDeclaration(hangUp)).toEqual({ name: 'hang_up', description: 'Hangs up.', behavior: Behavior.BLOCKING });
+  });
+
+  it('are fresh objects for every session, since the SDK rewrites them in place', () => {
+    const registry = new ToolRegistry([lookup]);
+    const first = registry.declarations();
+    (first[0]!.parameters!.properties!['order_id'] as { type: string }).type = 'MUTATED';
+    expect(registry.declarations()[0]!.parameters!.properties!['order_id']!.type).toBe(Type.STRING);
+  });
+});
+
+describe('ToolRegistry', () => {
+  it('refuses two tools with one name', () => {
+    expect(() => new ToolRegistry([lookup, lookup])).toThrow(/two tools are named lookup_order/);
+  });
+
+  it('appends briefings and tool guidance to the system instruction', () => {
+    let calls = 0;
+    const guided = defineTool({ name: 'g', description: 'd', behavior: 'BLOCKING', guidance: 'Use g when asked.', handler: () => 1 });
+    const registry = new ToolRegistry([lookup, guided], [() => `Briefing ${++calls}.`]);
+    expect(registry.instructions('Base.')).toBe('Base.\n\nBriefing 1.\nUse g when asked.');
+    expect(registry.instructions('Base.')).toBe('Base.\n\nBriefing 2.\nUse g when asked.'); // read per session
+    expect(new ToolRegistry([lookup]).instructions('Base.')).toBe('Base.');
+  });
+});
+
+describe('validateArguments', () => {
+  it('accepts valid nested arguments and treats null as absent', () => {
+    const result = validateArguments(lookup.parameters, { order_id: '123456', items: [1, 2], address: { zip: '94103' }, gift: null });
+    expect(result.ok).toBe(true);
+  });
+
+  it('names nested problems by path', () => {
+    const result = validateArguments(lookup.parameters, { order_id: '12', items: [1, 0, 'x', 4], address: {} });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems).toEqual([
+      'order_id is not in the expected format (Six digits.); got "12"',
+      'items must have at most 3 items',
+      'items[1] must be at least 1 (got 0)',
+      'items[2] must be a number (got "x")',
+      'address.zip is required',
+    ]);
+  });
+
+  it('refuses arguments that are not an object, and inherited property names', () => {
+    expect(validateArguments(lookup.parameters, 'order 123456').ok).toBe(false);
+    const result = validateArguments(lookup.parameters, JSON.parse('{"order_id":"123456","constructor":1}'));
+    expect(result.ok ? [] : result.problems).toEqual(['constructor is not a parameter of this tool']);
+  });
+});
