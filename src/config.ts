@@ -146,7 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     drainTimeoutMs: limit('DRAIN_TIMEOUT_MS', 600_000, 0, 86_400_000),
     stallTimeoutMs: limit('STALL_TIMEOUT_MS', 6_000, 500, 120_000),
     silenceTimeoutMs: limit('SILENCE_TIMEOUT_MS', 20_000, 1_000, 3_600_000),
-    maxCallDurationMs: limit('MAX_CALL_DURATION_MS', 3_600_000, 10_000, 86_400_000),
+    maxCallDurationMs: limit('MAX_CALL_DURATION_MS', 3_600_000, 1_000, 86_400_000),
   };
 
   const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;

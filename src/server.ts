@@ -81,6 +81,7 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
         log,
         ...(openModel === undefined ? {} : { openModel }),
         tools,
+        limits: config.limits,
         onEnded: (ended) => {
           calls.remove(ended.callSid, ended);
           callsEnded.emit('ended');

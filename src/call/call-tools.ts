@@ -2,7 +2,7 @@ import type { FunctionDeclaration } from '@google/genai';
 import type { ModelFunctionCall, ModelFunctionResponse } from '../model/gemini-live-session.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
-import { dialTwiml, type CallControl } from '../telephony/twilio-rest.js';
+import { dialTwiml, sayAndHangUpTwiml, type CallControl } from '../telephony/twilio-rest.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import type { CallFinish, ToolCallInfo, ToolRegistry } from '../tools/tool.js';
 
@@ -17,6 +17,8 @@ const MAX_KEYPAD_DIGITS = 32;
 export const FINISH_WATCHDOG_MS = 12_000;
 
 export const KEYPAD_TEXT_PREFIX = 'The caller typed on the keypad:';
+/** Said by Twilio when the agent cannot go on (Gemini unreachable), so the caller is not left in dead air. */
+export const APOLOGY_MESSAGE = 'Sorry, our assistant is having technical difficulties and cannot continue this call. Please call again in a few minutes. Goodbye.';
 const TRANSFER_FAILED_CUE =
   'The transfer did not go through and the caller is still on the line with you. Apologise briefly and offer to help another way or to take a message.';
 
@@ -97,7 +99,7 @@ export class CallTools {
   /** Set while the REST request that ends or transfers the call is out: Twilio's `stop` may arrive first. */
   get endReasonInProgress(): string | undefined {
     if (this.finish === undefined || !this.finish.executing) return undefined;
-    return this.finish.action.kind === 'hang-up' ? 'agent-hung-up' : 'transferred';
+    return this.finish.action.kind === 'hang-up' ? (this.finish.action.reason ?? 'agent-hung-up') : 'transferred';
   }
 
   onToolCall(calls: readonly ModelFunctionCall[]): void {
@@ -131,6 +133,27 @@ export class CallTools {
   /** AgentPlayout: Twilio confirmed everything sent so far has played. */
   onAgentAudioPlayed(): void {
     this.tryFinish('goodbye-played');
+  }
+
+  /**
+   * The call itself decided to end (silence, time limit): the agent says goodbye with `cue`, and the
+   * call hangs up once that has been heard, exactly as after end_call.
+   */
+  hangUpAfterGoodbye(cue: string, reason: string): void {
+    if (this.requestFinish({ kind: 'hang-up', reason })) this.options.model.sendText(cue);
+  }
+
+  /**
+   * The model is gone for good: Twilio itself apologises and hangs up (a REST redirect to <Say>),
+   * rather than leaving the caller in dead air. Resolves when the request is done or has failed.
+   */
+  async apologizeAndHangUp(): Promise<void> {
+    try {
+      const result = await this.options.callControl.redirect(this.options.callSid, sayAndHangUpTwiml(APOLOGY_MESSAGE));
+      this.log.info({ result }, 'asked Twilio to apologise and hang up');
+    } catch (error) {
+      this.log.error({ err: error }, 'could not redirect the call to the apology; closing the stream instead');
+    }
   }
 
   /** A Twilio `dtmf` event: collected, then sent as text after a pause or `#`. */
@@ -210,7 +233,7 @@ export class CallTools {
         // Nothing follows </Connect> in our TwiML, so closing the media stream ends the call too.
         this.log.error({ err: error }, 'Twilio REST hang-up failed; ending the call by closing the media stream');
       }
-      this.options.endCall('agent-hung-up');
+      this.options.endCall(finish.action.reason ?? 'agent-hung-up');
       return;
     }
     const to = finish.action.to;

@@ -51,16 +51,17 @@ export class ConversationWatchdog {
     this.durationTimer = setTimeout(() => this.finish(CUES.maxDuration, 'max-duration'), this.limits.maxCallDurationMs);
   }
 
+  /** The caller is owed a reply from here on (the model may even answer before our own VAD hears the end). */
   callerSpeechStarted(): void {
+    this.awaitingReply = true;
+    this.stallStage = 0;
     this.clearStall();
     this.clearSilence();
     this.silenceStage = 0;
   }
 
   callerSpeechEnded(): void {
-    this.awaitingReply = true;
-    this.stallStage = 0;
-    this.armStall();
+    if (this.awaitingReply) this.armStall();
   }
 
   /** Agent audio, a tool call, or anything else that shows the model is on it. */

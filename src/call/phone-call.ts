@@ -2,7 +2,8 @@ import { CallerToModelAudio } from '../audio/caller-to-model.js';
 import { FRAME_MS, MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
 import { ModelToCallerAudio } from '../audio/model-to-caller.js';
-import type { Config } from '../config.js';
+import { SpeechDetector } from '../audio/speech-detector.js';
+import type { CallLimits, Config } from '../config.js';
 import { GeminiLiveSession } from '../model/gemini-live-session.js';
 import { LiveConversation, type ConversationEvent } from '../model/live-conversation.js';
 import type { Logger } from '../observability/logger.js';
@@ -14,6 +15,7 @@ import { E164_PATTERN, type CallControl } from '../telephony/twilio-rest.js';
 import type { ToolRegistry } from '../tools/tool.js';
 import { AgentPlayout } from './agent-playout.js';
 import { CallTools } from './call-tools.js';
+import { ConversationWatchdog } from './conversation-watchdog.js';
 
 /** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
 const MAX_GAP_FILL_MS = 10_000;
@@ -28,6 +30,7 @@ export interface CallDeps {
   openModel?: typeof GeminiLiveSession.open;
   /** The tools offered to the model, and the REST client that ends or transfers calls for them. */
   tools: { registry: ToolRegistry; callControl: CallControl; timeoutMs: number };
+  limits: CallLimits;
   onEnded: (call: PhoneCall) => void;
 }
 
@@ -45,6 +48,9 @@ export interface CallSummary {
   liveSessions: number;
   handovers: number;
   reconnects: number;
+  stalls: number;
+  emptyTurns: number;
+  silencePrompts: number;
 }
 
 /**
@@ -61,6 +67,9 @@ export class PhoneCall {
   /** The Gemini side: one or more Live sessions over the call's life (handover, reconnects). */
   private readonly conversation: LiveConversation;
   private readonly tools: CallTools;
+  /** Notices dead air: a model that does not answer, a caller who went quiet, a call that runs too long. */
+  private readonly watchdog: ConversationWatchdog;
+  private readonly callerSpeech = new SpeechDetector();
   private ended = false;
   private endReason = '';
 
@@ -116,6 +125,14 @@ export class PhoneCall {
       agentAudioPending: () => this.playout.unconfirmedMs > 0,
       endCall: (reason) => this.end(reason),
     });
+    this.watchdog = new ConversationWatchdog(deps.limits, {
+      cue: (text) => this.conversation.sendText(text),
+      resumeSession: () => this.conversation.resumeAfterStall(),
+      hangUpAfterGoodbye: (cue, reason) => {
+        this.log.info({ reason }, 'ending the call after a goodbye');
+        this.tools.hangUpAfterGoodbye(cue, reason === 'silence' ? 'caller-silent' : 'max-duration');
+      },
+    });
   }
 
   // ── 1. Start: the stream is authenticated; open the model session and greet. ─────────────────────
@@ -136,6 +153,7 @@ export class PhoneCall {
       if (this.ended) return;
       this.log.info({ setupMs: Date.now() - this.startedAtMs, model: this.deps.gemini.model }, 'Gemini Live session ready');
       this.conversation.sendText(GREETING_CUE);
+      this.watchdog.start();
     } catch (error) {
       this.log.error({ err: error }, 'could not open a Gemini Live session');
       this.end('model-setup-failed');
@@ -173,6 +191,9 @@ export class PhoneCall {
     this.nextCallerTimestampMs = timestampMs + bytes / MULAW_BYTES_PER_MS;
     this.callerAudioBytes += bytes;
     this.conversation.sendAudio(this.callerAudio.convert(mulawBase64));
+    const speech = this.callerSpeech.pushBase64(mulawBase64);
+    if (speech === 'started') this.watchdog.callerSpeechStarted();
+    else if (speech === 'ended') this.watchdog.callerSpeechEnded();
   }
 
   private fillCallerGap(gapMs: number): void {
@@ -188,6 +209,7 @@ export class PhoneCall {
     switch (event.type) {
       case 'audio':
         if (this.droppingInterruptedTurn) return;
+        this.watchdog.agentActive();
         this.firstAgentAudioAtMs ??= Date.now();
         this.playout.push(this.agentAudio.convert(event.pcm24kBase64));
         return;
@@ -207,6 +229,7 @@ export class PhoneCall {
         this.agentTranscript += event.text;
         return;
       case 'toolCall':
+        this.watchdog.agentActive();
         this.tools.onToolCall(event.calls);
         return;
       case 'toolCallCancellation':
@@ -216,13 +239,14 @@ export class PhoneCall {
         this.onSessionSwitched(event);
         return;
       case 'lost':
-        this.log.error({ reason: event.reason }, 'Gemini Live could not be recovered; ending the call');
-        this.end('model-lost');
+        this.log.error({ reason: event.reason }, 'Gemini Live could not be recovered; apologising and ending the call');
+        void this.tools.apologizeAndHangUp().then(() => this.end('model-lost'));
         return;
     }
   }
 
   private onTurnComplete(reason: string | undefined): void {
+    this.watchdog.agentTurnComplete(this.droppingInterruptedTurn, this.playout.unconfirmedMs);
     if (this.droppingInterruptedTurn) {
       this.droppingInterruptedTurn = false;
     } else {
@@ -277,6 +301,7 @@ export class PhoneCall {
     this.ended = true;
     this.endReason = reason;
     this.tools.dispose();
+    this.watchdog.dispose();
     this.conversation.close();
     this.stream.close(reason);
     this.log.info(this.summary(), 'call ended');
@@ -299,6 +324,7 @@ export class PhoneCall {
       liveSessions: this.conversation.stats.sessions,
       handovers: this.conversation.stats.handovers,
       reconnects: this.conversation.stats.reconnects,
+      ...this.watchdog.stats,
     };
   }
 }

@@ -108,6 +108,14 @@ export function dialTwiml(number: string): string {
   return response.toString();
 }
 
+/** TwiML that says one thing and hangs up: the apology when the agent cannot continue. */
+export function sayAndHangUpTwiml(text: string): string {
+  const response = new twilio.twiml.VoiceResponse();
+  response.say(text);
+  response.hangup();
+  return response.toString();
+}
+
 function restErrorFields(error: unknown): { status: number | undefined; code: number | undefined } {
   if (typeof error !== 'object' || error === null) return { status: undefined, code: undefined };
   const { status, code } = error as { status?: unknown; code?: unknown };

@@ -12,7 +12,8 @@ export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js'
 export type ToolBehavior = 'BLOCKING' | 'NON_BLOCKING';
 
 /** How a tool may end the phone call, once the agent's reply has been heard. */
-export type CallFinish = { kind: 'hang-up' } | { kind: 'transfer'; to: string };
+/** How a call ends once the agent's last words are heard; `reason` names it in the call summary. */
+export type CallFinish = { kind: 'hang-up'; reason?: string } | { kind: 'transfer'; to: string };
 
 /** The phone call a tool runs in. */
 export interface ToolCallInfo {

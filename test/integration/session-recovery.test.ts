@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadSpeechFixture } from '../fakes/twilio/index.js';
+import { APOLOGY_MESSAGE } from '../../src/call/call-tools.js';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, loadSpeechFixture, startFakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { activeMs, bestAlignment, decodeMulawReference, rmsEnvelope } from '../support/audio-compare.js';
 import { sleep, startBridge, type Bridge, type LogLine } from '../support/bridge-harness.js';
 
@@ -106,11 +107,15 @@ describe('Gemini Live sessions ending under a live call', () => {
     expect(summary).toMatchObject({ liveSessions: 2, reconnects: 1, endReason: 'caller-hung-up' });
   });
 
-  it('ends the call when Gemini cannot be reached again after bounded retries', async () => {
+  it('apologises through Twilio and hangs up when Gemini cannot be reached again after bounded retries', async () => {
+    const rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
     bridge = await startBridge({
       gemini: { replies, rejectSetup: (_setup, session) => (session.index > 0 ? { code: 1011, reason: 'The service is currently unavailable.' } : undefined) },
+      env: { TWILIO_API_BASE_URL: rest.baseUrl },
     });
-    const { callSid, twilio } = await bridge.placeCall();
+    const { callSid, twiml } = await bridge.ringWebhook();
+    rest.addCall({ sid: callSid });
+    const twilio = await bridge.openStream(callSid, twiml);
     const first = await bridge.gemini.waitForSession(0);
     await first.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
     first.closeWith(1011, 'Internal error encountered.');
@@ -118,6 +123,11 @@ describe('Gemini Live sessions ending under a live call', () => {
     const summary = await bridge.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid, 15_000);
     expect(summary.endReason).toBe('model-lost');
     expect(bridge.gemini.sessions.length).toBe(5); // the first session, then four bounded attempts
+    // The caller is not left in dead air: Twilio says the apology, then hangs up.
+    const apology = await rest.waitForRequest((request) => request.form.Twiml !== undefined);
+    expect(apology.form.Twiml).toContain(`<Say>${APOLOGY_MESSAGE}</Say><Hangup/>`);
+    expect(rest.getCall(callSid)?.twiml).toContain(APOLOGY_MESSAGE);
     await twilio.closed;
+    await rest.close();
   }, 20_000);
 });

@@ -16,6 +16,7 @@ describe('ConversationWatchdog', () => {
 
   it('cues a stalled model, then resumes the session, and stops once agent audio flows', () => {
     const { watchdog, actions } = setup();
+    watchdog.callerSpeechStarted();
     watchdog.callerSpeechEnded();
     vi.advanceTimersByTime(4_999);
     expect(actions.cue).not.toHaveBeenCalled();
@@ -32,6 +33,7 @@ describe('ConversationWatchdog', () => {
 
   it('gives up after a bounded number of resumes for one caller turn', () => {
     const { watchdog, actions } = setup();
+    watchdog.callerSpeechStarted();
     watchdog.callerSpeechEnded();
     vi.advanceTimersByTime(5_000 * 10);
     expect(actions.cue).toHaveBeenCalledTimes(1);
@@ -41,12 +43,12 @@ describe('ConversationWatchdog', () => {
 
   it('treats an empty model turn after the caller spoke as a stall and cues at once', () => {
     const { watchdog, actions } = setup();
-    watchdog.callerSpeechEnded();
+    watchdog.callerSpeechStarted(); // the model may answer (emptily) before the caller's speech is over
     watchdog.agentTurnComplete(false, 0);
     expect(actions.cue).toHaveBeenCalledWith(CUES.emptyTurn);
     expect(watchdog.stats).toMatchObject({ emptyTurns: 1, stalls: 1 });
     // An interrupted turn is not empty.
-    watchdog.callerSpeechEnded();
+    watchdog.callerSpeechStarted();
     watchdog.agentTurnComplete(true, 0);
     expect(watchdog.stats.emptyTurns).toBe(1);
     watchdog.dispose();

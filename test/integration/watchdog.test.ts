@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CUES } from '../../src/call/conversation-watchdog.js';
+import type { FakeGeminiLiveOptions, FakeSession } from '../fakes/gemini-live/server.js';
+import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, loadSpeechFixture, startFakeTwilioRestApi, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
+import { startBridge, type Bridge } from '../support/bridge-harness.js';
+
+const textsSent = (session: FakeSession) =>
+  session.receivedMessages.flatMap((message) => (message.kind === 'realtimeInput' && message.input.type === 'text' ? [message.input.text] : []));
+
+describe('dead air: stalls, silence and the time limit', () => {
+  let bridge: Bridge | undefined;
+  let rest: FakeTwilioRestApi | undefined;
+  afterEach(async () => {
+    await bridge?.stop();
+    await rest?.close();
+    bridge = undefined;
+    rest = undefined;
+  });
+
+  async function start(gemini: FakeGeminiLiveOptions, env: Record<string, string>) {
+    rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
+    bridge = await startBridge({ gemini, env: { TWILIO_API_BASE_URL: rest.baseUrl, ...env } });
+    const { callSid, twiml } = await bridge.ringWebhook();
+    rest.addCall({ sid: callSid });
+    const twilio = await bridge.openStream(callSid, twiml);
+    const session = await bridge.gemini.waitForSession(0);
+    await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
+    return { callSid, twilio, session, bridge, rest };
+  }
+
+  it('cues a model that does not answer the caller, and the answer then plays', async () => {
+    const { callSid, twilio, session, bridge: b } = await start(
+      {
+        replies: ({ source, heardText }) =>
+          source === 'audio' ? undefined : { text: heardText === CUES.stall ? 'Sorry, yes: we have a table at eight.' : 'Hello, Blue Door.' },
+      },
+      { STALL_TIMEOUT_MS: '1000' },
+    );
+    await twilio.playCallerAudio(loadSpeechFixture('booking-question'));
+    await session.waitUntil((s) => textsSent(s).includes(CUES.stall), 5_000);
+    await session.waitUntil((s) => s.modelTurns.filter((t) => t.outcome === 'completed').length === 2, 10_000);
+    await twilio.waitForPlayoutIdle(10_000);
+    await twilio.hangUp();
+    const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(summary).toMatchObject({ stalls: 1, emptyTurns: 0 });
+  });
+
+  it('resumes the session when the model stays silent even after the cue', async () => {
+    const { callSid, twilio, session, bridge: b } = await start(
+      // The first connection never answers the caller; a resumed one does (it hears the replayed question).
+      { replies: ({ source, turnIndex, session: s }) => (s.index > 0 ? { text: 'Here I am.' } : source === 'text' && turnIndex === 0 ? { text: 'Hello.' } : undefined) },
+      { STALL_TIMEOUT_MS: '800' },
+    );
+    await twilio.playCallerAudio(loadSpeechFixture('short-hello'));
+    const resumed = await b.gemini.waitForSession(1, 8_000);
+    expect(resumed.resumedFrom?.sessionIndex).toBe(0);
+    expect(textsSent(session)).toContain(CUES.stall);
+    await resumed.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'completed'), 10_000);
+    await twilio.hangUp();
+    const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(summary).toMatchObject({ stalls: 2, liveSessions: 2 });
+  });
+
+  it('counts an empty model turn and cues the model at once', async () => {
+    const { callSid, twilio, session, bridge: b } = await start(
+      { replies: ({ source, heardText }) => (source === 'audio' ? { text: '', audio: new Int16Array(0) } : { text: heardText === CUES.emptyTurn ? 'Sorry about that.' : 'Hello.' }) },
+      { STALL_TIMEOUT_MS: '5000' },
+    );
+    await twilio.playCallerAudio(loadSpeechFixture('short-hello'));
+    await session.waitUntil((s) => textsSent(s).includes(CUES.emptyTurn), 5_000);
+    await twilio.hangUp();
+    const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(summary).toMatchObject({ emptyTurns: 1, stalls: 1 });
+  });
+
+  it('checks in with a silent caller once, then says goodbye and hangs up after it is heard', async () => {
+    const { callSid, twilio, session, bridge: b, rest: r } = await start(
+      { replies: ({ heardText }) => ({ text: heardText === CUES.silenceGoodbye ? 'Goodbye for now.' : heardText === CUES.silence ? 'Are you still there?' : 'Hello.' }) },
+      { SILENCE_TIMEOUT_MS: '1500' },
+    );
+    const hangUp = await r.waitForRequest((request) => request.form.Status === 'completed', 15_000);
+    expect(textsSent(session)).toEqual(expect.arrayContaining([CUES.silence, CUES.silenceGoodbye]));
+    // The goodbye had been played in full before the REST hang-up went out.
+    const goodbye = session.modelTurns.at(-1)!;
+    expect(goodbye.outcome).toBe('completed');
+    expect(twilio.heardAudio.length / 8).toBeGreaterThanOrEqual(((session.modelTurns.reduce((sum, t) => sum + t.audioSamples, 0)) / 24_000) * 1000 - 1);
+    expect(hangUp.authorized).toBe(true);
+    const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(summary).toMatchObject({ endReason: 'caller-silent', silencePrompts: 1 });
+  }, 20_000);
+
+  it('says goodbye at MAX_CALL_DURATION_MS and hangs up', async () => {
+    const { callSid, session, bridge: b, rest: r } = await start(
+      { replies: ({ heardText }) => ({ text: heardText === CUES.maxDuration ? 'We are out of time, goodbye.' : 'Hello.' }) },
+      { MAX_CALL_DURATION_MS: '2500' },
+    );
+    await r.waitForRequest((request) => request.form.Status === 'completed', 10_000);
+    expect(textsSent(session)).toContain(CUES.maxDuration);
+    const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(summary.endReason).toBe('max-duration');
+  });
+});
