@@ -5,7 +5,7 @@ import { addDays, localNow, weekdayOf } from '../../src/business/restaurant-time
 import { KEYPAD_TEXT_PREFIX } from '../../src/call/call-tools.js';
 import { GREETING_CUE } from '../../src/call/phone-call.js';
 import { dialTwiml } from '../../src/telephony/twilio-rest.js';
-import type { FakeReply, FakeSession } from '../fakes/gemini-live/server.js';
+import type { FakeReply, FakeSession } from '../../src/local-live/server.js';
 import { startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioMediaStream, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CUES } from '../../src/call/conversation-watchdog.js';
-import type { FakeGeminiLiveOptions, FakeSession } from '../fakes/gemini-live/server.js';
+import type { FakeGeminiLiveOptions, FakeSession } from '../../src/local-live/server.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, loadSpeechFixture, startFakeTwilioRestApi, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { startBridge, type Bridge } from '../support/bridge-harness.js';
 

@@ -1,5 +1,7 @@
 /**
- * Fake Gemini Live server (BidiGenerateContent over WebSocket) for tests.
+ * A local Gemini Live server (BidiGenerateContent over WebSocket), written from the public wire
+ * protocol: the tests, the replay tool and local mode run the real bridge and the real SDK against it.
+ * It follows the protocol, never the bridge's convenience; scripted replies stand in for the model.
  *
  * It follows the public wire protocol so the real `@google/genai` SDK can talk to it:
  *
