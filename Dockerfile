@@ -17,11 +17,14 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 # The bookings store seeds itself from this file on first start, into DATA_DIR (default /app/data).
 COPY --chown=node:node fixtures/bookings.json ./fixtures/bookings.json
+# The browser phone's page (served only with BROWSER_PHONE=1 in production).
+COPY --chown=node:node public ./public
 RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME /app/data
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Exec form: node is PID 1 and receives SIGTERM itself.
+# Exec form: node is PID 1 and receives SIGTERM itself, then drains calls for up to DRAIN_TIMEOUT_MS. Docker kills
+# 10 s after SIGTERM by default: run with --stop-timeout (compose: stop_grace_period) to let calls finish.
 CMD ["node", "--enable-source-maps", "dist/main.js"]

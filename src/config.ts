@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Everything the service needs, read once from the environment at start-up. */
 export interface Config {
@@ -19,6 +20,14 @@ export interface Config {
     authToken: string;
     /** TWILIO_API_BASE_URL: where REST requests go instead of https://api.twilio.com (proxy, tests). */
     apiBaseUrl: string | undefined;
+    /** TWILIO_PHONE_NUMBER (E.164): the number outbound calls come from. */
+    phoneNumber: string | undefined;
+  };
+  /** `POST /calls`: placing calls for an API client. Without an API key the endpoint does not exist. */
+  outboundCalls: {
+    apiKey: string | undefined;
+    /** Placements allowed per rolling minute, so a leaked key or a runaway script cannot dial without bound. */
+    perMinute: number;
   };
   tools: {
     /** Default time a tool may take before the model is told it failed. */
@@ -31,8 +40,26 @@ export interface Config {
     dataDir: string;
     timeZone: string;
   };
+  /** RECORD_CALLS=1: each call's stereo WAV and event log under `dir` (DATA_DIR/recordings). */
+  recording: { enabled: boolean; dir: string };
   limits: CallLimits;
   logLevel: LogLevel;
+  /**
+   * Phone calls through Twilio need PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN. Without all three the
+   * Twilio routes do not exist, `publicUrl` and `twilio` hold inert placeholders (an empty auth token verifies
+   * nothing), and `missing` names what to set.
+   */
+  telephony: { enabled: true } | { enabled: false; missing: string[] };
+  /**
+   * No GEMINI_API_KEY outside production: calls talk to the built-in local Live server (src/local-agent), which
+   * echoes the caller and answers with canned replies. `gemini.apiKey` is then empty and unused.
+   */
+  localModel: boolean;
+  /**
+   * The browser phone (/phone): BROWSER_PHONE=1, or by default when NODE_ENV is not production. `accessKey`
+   * (BROWSER_PHONE_KEY) authorises the page; undefined means a random key per start, printed in the URL.
+   */
+  browserPhone: { enabled: boolean; accessKey: string | undefined };
 }
 
 /** Bounds on calls: how many at once, how long, and when a quiet or stuck call gets help. */
@@ -70,6 +97,13 @@ export const DEFAULT_INSTRUCTIONS = [
   'When the call starts, greet the caller briefly and ask how you can help.',
 ].join(' ');
 
+/** The Twilio settings that switch phone calls on; without them only the browser phone runs. */
+export const TELEPHONY_VARIABLES = ['PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const;
+/** Stands in for PUBLIC_URL when Twilio is off: `.invalid` never resolves, so nothing can reach it by mistake. */
+const TELEPHONY_DISABLED_URL = 'https://twilio-disabled.invalid';
+/** BROWSER_PHONE_KEY: long enough that guessing is hopeless, and safe in a URL fragment and a header. */
+export const MIN_BROWSER_PHONE_KEY_LENGTH = 24;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -89,19 +123,34 @@ export function loadConfig(env: Env = process.env): Config {
     const value = env[name]?.trim();
     return value === '' ? undefined : value;
   };
-  const required = (name: string, hint: string): string => {
-    const value = get(name);
-    if (value === undefined) problems.push(`${name} is required: ${hint}`);
-    return value ?? '';
-  };
 
   const port = parseInteger(get('PORT') ?? '8080', 0, 65535);
   if (port === undefined) problems.push(`PORT must be an integer from 0 to 65535 (got "${get('PORT')}")`);
 
-  const publicUrl = parsePublicUrl(required('PUBLIC_URL', 'the public https URL Twilio reaches, e.g. https://abc123.ngrok.app'), problems);
+  const production = get('NODE_ENV') === 'production';
+  // Twilio is optional: absent settings switch phone calls off (main.ts says what to set); present ones must be valid.
+  const telephonyMissing = TELEPHONY_VARIABLES.filter((name) => get(name) === undefined);
+  const publicUrl = parsePublicUrl(get('PUBLIC_URL') ?? '', problems);
 
   const apiKey = get('GEMINI_API_KEY') ?? get('GOOGLE_API_KEY');
-  if (apiKey === undefined) problems.push('GEMINI_API_KEY (or GOOGLE_API_KEY) is required: a Gemini API key from Google AI Studio');
+  // Real callers must never reach the canned local agent because a deploy lost its key.
+  if (apiKey === undefined && production) {
+    problems.push('GEMINI_API_KEY (or GOOGLE_API_KEY) is required when NODE_ENV=production: a Gemini API key from Google AI Studio (without it, outside production, the service runs in local mode)');
+  }
+
+  const browserPhoneSetting = get('BROWSER_PHONE');
+  if (browserPhoneSetting !== undefined && browserPhoneSetting !== '0' && browserPhoneSetting !== '1') {
+    problems.push(`BROWSER_PHONE must be 0 or 1 (got "${browserPhoneSetting}")`);
+  }
+  // An invalid value is reported above; judged as unset here so it does not also cause "nothing to serve".
+  const browserPhoneEnabled = browserPhoneSetting === '1' || (browserPhoneSetting !== '0' && !production);
+  const browserPhoneKey = get('BROWSER_PHONE_KEY');
+  if (browserPhoneKey !== undefined && !new RegExp(`^[A-Za-z0-9._~-]{${MIN_BROWSER_PHONE_KEY_LENGTH},}$`).test(browserPhoneKey)) {
+    problems.push(`BROWSER_PHONE_KEY must be at least ${MIN_BROWSER_PHONE_KEY_LENGTH} characters of A-Z, a-z, 0-9, '.', '_', '~' or '-' (e.g. the output of: openssl rand -hex 32)`);
+  }
+  if (telephonyMissing.length > 0 && !browserPhoneEnabled) {
+    problems.push(`Nothing to serve: set ${telephonyMissing.join(', ')} for Twilio phone calls, or BROWSER_PHONE=1 for the browser phone`);
+  }
 
   const voice = get('GEMINI_VOICE') ?? DEFAULT_VOICE;
   if (!(GEMINI_VOICES as readonly string[]).includes(voice)) {
@@ -116,11 +165,11 @@ export function loadConfig(env: Env = process.env): Config {
   const baseUrl = get('GOOGLE_GEMINI_BASE_URL');
   if (baseUrl !== undefined && !isHttpUrl(baseUrl)) problems.push(`GOOGLE_GEMINI_BASE_URL must be an http(s) URL (got "${baseUrl}")`);
 
-  const accountSid = required('TWILIO_ACCOUNT_SID', 'your Twilio Account SID (AC followed by 32 hex digits)');
+  const accountSid = get('TWILIO_ACCOUNT_SID') ?? '';
   if (accountSid !== '' && !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
     problems.push('TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits');
   }
-  const authToken = required('TWILIO_AUTH_TOKEN', 'your Twilio Auth Token (used to verify that requests come from Twilio)');
+  const authToken = get('TWILIO_AUTH_TOKEN') ?? '';
 
   const twilioApiBaseUrl = get('TWILIO_API_BASE_URL');
   if (twilioApiBaseUrl !== undefined && !isHttpUrl(twilioApiBaseUrl)) problems.push(`TWILIO_API_BASE_URL must be an http(s) URL (got "${twilioApiBaseUrl}")`);
@@ -130,11 +179,29 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('TRANSFER_NUMBER must be an E.164 phone number: + and country code, digits only, e.g. +14155550100');
   }
 
+  const phoneNumber = get('TWILIO_PHONE_NUMBER');
+  if (phoneNumber !== undefined && !E164_NUMBER.test(phoneNumber)) problems.push(TWILIO_PHONE_NUMBER_FORMAT);
+  const outboundApiKey = get('OUTBOUND_API_KEY');
+  if (outboundApiKey !== undefined) {
+    // It guards a paid action (dialling anyone): long enough that guessing is hopeless, and header-safe.
+    if (outboundApiKey.length < MIN_OUTBOUND_API_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(outboundApiKey)) {
+      problems.push(`OUTBOUND_API_KEY must be at least ${MIN_OUTBOUND_API_KEY_LENGTH} characters, without spaces (e.g. the output of: openssl rand -hex 32)`);
+    }
+    if (phoneNumber === undefined) problems.push('OUTBOUND_API_KEY needs TWILIO_PHONE_NUMBER: the number outbound calls are placed from');
+    if (telephonyMissing.length > 0) problems.push(`OUTBOUND_API_KEY needs Twilio: set ${telephonyMissing.join(', ')}`);
+  }
+  const outboundCallsPerMinute = parseInteger(get('OUTBOUND_CALLS_PER_MINUTE') ?? '10', 1, 600);
+  if (outboundCallsPerMinute === undefined) problems.push('OUTBOUND_CALLS_PER_MINUTE must be an integer from 1 to 600');
+
   const toolTimeoutMs = parseInteger(get('TOOL_TIMEOUT_MS') ?? String(DEFAULT_TOOL_TIMEOUT_MS), 100, 60_000);
   if (toolTimeoutMs === undefined) problems.push('TOOL_TIMEOUT_MS must be an integer from 100 to 60000');
 
   const timeZone = get('RESTAURANT_TIME_ZONE') ?? DEFAULT_RESTAURANT_TIME_ZONE;
   if (!isTimeZone(timeZone)) problems.push(`RESTAURANT_TIME_ZONE must be an IANA time zone such as America/New_York (got "${timeZone}")`);
+
+  const dataDir = get('DATA_DIR') ?? './data';
+  const recordCalls = get('RECORD_CALLS') ?? '0';
+  if (recordCalls !== '0' && recordCalls !== '1') problems.push(`RECORD_CALLS must be 0 or 1 (got "${recordCalls}")`);
 
   const limit = (name: string, fallback: number, min: number, max: number): number => {
     const value = parseInteger(get(name) ?? String(fallback), min, max);
@@ -153,25 +220,69 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
 
   if (problems.length > 0) throw new ConfigError(problems);
+  const telephonyEnabled = telephonyMissing.length === 0;
 
   return {
     port: port ?? 8080,
     host: get('HOST') ?? '0.0.0.0',
-    publicUrl: publicUrl as URL,
+    publicUrl: telephonyEnabled ? (publicUrl as URL) : new URL(TELEPHONY_DISABLED_URL),
     gemini: {
-      apiKey: apiKey as string,
+      apiKey: apiKey ?? '',
       model: get('GEMINI_MODEL') ?? DEFAULT_MODEL,
       apiVersion: get('GEMINI_API_VERSION'),
       voice,
       instructions,
       setupTimeoutMs: setupTimeoutMs ?? 10_000,
     },
-    twilio: { accountSid, authToken, apiBaseUrl: twilioApiBaseUrl },
+    twilio: telephonyEnabled ? { accountSid, authToken, apiBaseUrl: twilioApiBaseUrl, phoneNumber } : { accountSid: '', authToken: '', apiBaseUrl: twilioApiBaseUrl, phoneNumber },
+    outboundCalls: { apiKey: outboundApiKey, perMinute: outboundCallsPerMinute ?? 10 },
     tools: { timeoutMs: toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, transferNumber },
-    restaurant: { dataDir: get('DATA_DIR') ?? './data', timeZone },
+    restaurant: { dataDir, timeZone },
+    recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings') },
     limits,
     logLevel,
+    telephony: telephonyEnabled ? { enabled: true } : { enabled: false, missing: telephonyMissing },
+    localModel: apiKey === undefined,
+    browserPhone: { enabled: browserPhoneEnabled, accessKey: browserPhoneKey },
   };
+}
+
+/** E.164: a plus sign and up to 15 digits, the first not zero. */
+const E164_NUMBER = /^\+[1-9]\d{1,14}$/;
+const TWILIO_PHONE_NUMBER_FORMAT = 'TWILIO_PHONE_NUMBER must be your Twilio number in E.164 format: + and country code, digits only, e.g. +14155550100';
+export const MIN_OUTBOUND_API_KEY_LENGTH = 24;
+
+/**
+ * What the Twilio commands need (`npm run configure-number`, `npm run call`, `npm run dev -- --configure`):
+ * the account, the number and PUBLIC_URL. Gemini settings are not required to set up telephony.
+ */
+export interface TwilioCommandConfig {
+  publicUrl: URL;
+  twilio: { accountSid: string; authToken: string; apiBaseUrl: string | undefined; phoneNumber: string };
+}
+
+/** Reads the Twilio commands' settings; like loadConfig, names every problem at once. */
+export function loadTwilioCommandConfig(env: Env = process.env): TwilioCommandConfig {
+  const problems: string[] = [];
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const required = (name: string, hint: string): string => {
+    const value = get(name);
+    if (value === undefined) problems.push(`${name} is required: ${hint}`);
+    return value ?? '';
+  };
+  const publicUrl = parsePublicUrl(required('PUBLIC_URL', 'the public https URL Twilio reaches, e.g. https://abc123.ngrok.app'), problems);
+  const accountSid = required('TWILIO_ACCOUNT_SID', 'your Twilio Account SID (AC followed by 32 hex digits)');
+  if (accountSid !== '' && !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) problems.push('TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits');
+  const authToken = required('TWILIO_AUTH_TOKEN', 'your Twilio Auth Token (Console → Account info)');
+  const apiBaseUrl = get('TWILIO_API_BASE_URL');
+  if (apiBaseUrl !== undefined && !isHttpUrl(apiBaseUrl)) problems.push(`TWILIO_API_BASE_URL must be an http(s) URL (got "${apiBaseUrl}")`);
+  const phoneNumber = required('TWILIO_PHONE_NUMBER', 'your Twilio number in E.164 format, e.g. +14155550100');
+  if (phoneNumber !== '' && !E164_NUMBER.test(phoneNumber)) problems.push(TWILIO_PHONE_NUMBER_FORMAT);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { publicUrl: publicUrl as URL, twilio: { accountSid, authToken, apiBaseUrl, phoneNumber } };
 }
 
 function parseInteger(text: string, min: number, max: number): number | undefined {

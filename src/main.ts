@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, publicHttpsUrl, publicWssUrl } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { startApp } from './server.js';
+import { printStartBanner } from './start-banner.js';
 import { MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
 
 // A local .env is the usual way to configure a dev machine; the real environment wins over it.
@@ -25,10 +26,22 @@ process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandl
 process.on('uncaughtException', (error) => log.fatal({ err: error }, 'uncaught exception'));
 
 const app = await startApp({ config, log });
-log.info(
-  { listening: app.localUrl, voiceWebhook: publicHttpsUrl(config, VOICE_WEBHOOK_PATH), mediaStream: publicWssUrl(config, MEDIA_STREAM_PATH), model: config.gemini.model },
-  'phone agent ready: point your Twilio number\'s voice webhook (HTTP POST) at the voiceWebhook URL',
-);
+if (config.telephony.enabled) {
+  log.info(
+    { listening: app.localUrl, voiceWebhook: publicHttpsUrl(config, VOICE_WEBHOOK_PATH), mediaStream: publicWssUrl(config, MEDIA_STREAM_PATH), model: config.gemini.model },
+    'phone agent ready: point your Twilio number\'s voice webhook (HTTP POST) at the voiceWebhook URL',
+  );
+} else {
+  log.warn(
+    { listening: app.localUrl, missing: config.telephony.missing },
+    `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (README: "Connect a Twilio number")`,
+  );
+}
+if (config.localModel) {
+  log.warn({ localLiveServer: app.localAgent?.live.baseUrl }, 'LOCAL MODE: no GEMINI_API_KEY, calls talk to the built-in local agent, not Gemini');
+}
+// The URL carries the page's access key: it goes to the terminal, never into the JSON log.
+printStartBanner(process.stderr, { localModel: config.localModel, browserPhoneUrl: app.browserPhoneUrl, keyFromEnvironment: config.browserPhone.accessKey !== undefined });
 
 // A deploy must never cut a call: stop taking new ones and let those in progress finish first.
 let stopping = false;

@@ -10,8 +10,14 @@ import type { Logger } from './observability/logger.js';
 import { MediaStreamServer } from './telephony/media-stream-server.js';
 import { StreamTokenStore } from './telephony/stream-tokens.js';
 import { createTwilioCallControl } from './telephony/twilio-rest.js';
+import { handleCallStatusWebhook } from './telephony/call-status-webhook.js';
+import { CALL_STATUS_PATH, createOutboundCallPlacer, isFinalCallStatus, OUTBOUND_CALLS_PATH, PendingOutboundCalls, RollingWindowLimit } from './telephony/outbound-calls.js';
+import { outboundCallsRoute } from './telephony/outbound-calls-endpoint.js';
 import { createToolRegistry } from './tools/index.js';
+import { CallRecordings } from './recording/call-recordings.js';
 import { handleVoiceWebhook, MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
+import { BROWSER_PHONE_PATH, BrowserPhone, browserCallControl, generateAccessKey, isBrowserPhoneCall } from './browser-phone/browser-phone.js';
+import { startLocalAgent, type LocalAgent } from './local-agent/local-agent.js';
 
 export interface AppOptions {
   config: Config;
@@ -31,6 +37,10 @@ export interface RunningApp {
    */
   drain(timeoutMs: number): Promise<{ endedByTimeout: number }>;
   stop(): Promise<void>;
+  /** The browser phone's URL with its access key in the fragment, when it is enabled (print it, never log it). */
+  browserPhoneUrl: string | undefined;
+  /** Local mode (no GEMINI_API_KEY): the built-in Live server the calls talk to. */
+  localAgent: LocalAgent | undefined;
 }
 
 /** Wires the HTTP routes and the media WebSocket into one server and starts listening. */
@@ -46,9 +56,28 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
     callControl: createTwilioCallControl(config.twilio),
     timeoutMs: config.tools.timeoutMs,
   };
+  const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log }) : undefined;
+  // Local mode: without GEMINI_API_KEY calls talk to the built-in Live server (unless a test supplies a model).
+  const localAgent = config.localModel && openModel === undefined ? await startLocalAgent() : undefined;
+  const openCallModel = openModel ?? localAgent?.openModel;
+
+  // Outbound calls being placed or ringing hold a place too, so placing calls cannot overbook the lines.
+  const pendingOutbound = new PendingOutboundCalls();
+  const refuseReason = (): 'busy' | 'draining' | undefined =>
+    !accepting ? 'draining' : calls.size + tokens.outstanding + pendingOutbound.count >= config.limits.maxConcurrentCalls ? 'busy' : undefined;
+  const browserPhoneKey = config.browserPhone.accessKey ?? generateAccessKey();
+  const browserPhone = config.browserPhone.enabled
+    ? new BrowserPhone({ accessKey: browserPhoneKey, tokens, log, refuseReason, model: config.localModel ? 'local' : 'gemini' })
+    : undefined;
 
   const app = express();
   app.disable('x-powered-by');
+  // Without Twilio settings its routes do not exist, rather than checking signatures against an empty token.
+  if (!config.telephony.enabled) {
+    app.use([VOICE_WEBHOOK_PATH, CALL_STATUS_PATH, OUTBOUND_CALLS_PATH], (_req, res) => {
+      res.status(404).type('text/plain').send('Not found: Twilio is not configured on this server');
+    });
+  }
   app.post(
     VOICE_WEBHOOK_PATH,
     express.urlencoded({ extended: false, limit: '32kb' }),
@@ -56,16 +85,48 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
       config,
       tokens,
       log,
-      // Answered calls whose stream has not started yet hold a place too.
-      refuseReason: () => (!accepting ? 'draining' : calls.size + tokens.outstanding >= config.limits.maxConcurrentCalls ? 'busy' : undefined),
+      // Answered calls whose stream has not started yet hold a place too. An outbound call reaching the webhook
+      // has been answered: from here its stream token holds its place instead.
+      refuseReason: (callSid) => {
+        pendingOutbound.release(callSid);
+        return refuseReason();
+      },
     }),
   );
+  app.post(
+    CALL_STATUS_PATH,
+    express.urlencoded({ extended: false, limit: '32kb' }),
+    handleCallStatusWebhook({
+      config,
+      log,
+      onStatus: ({ callSid, status }) => {
+        if (isFinalCallStatus(status)) pendingOutbound.release(callSid); // busy, no answer, failed: never answered
+      },
+    }),
+  );
+  // Placing calls for API clients exists only with a key: without OUTBOUND_API_KEY, /calls is a plain 404.
+  const outboundFrom = config.twilio.phoneNumber;
+  if (config.outboundCalls.apiKey !== undefined && outboundFrom !== undefined) {
+    app.post(
+      OUTBOUND_CALLS_PATH,
+      ...outboundCallsRoute({
+        apiKey: config.outboundCalls.apiKey,
+        ownNumber: outboundFrom,
+        placer: createOutboundCallPlacer({ rest: config.twilio, from: outboundFrom, publicUrl: config.publicUrl }),
+        pending: pendingOutbound,
+        limit: new RollingWindowLimit(config.outboundCalls.perMinute, 60_000),
+        refuseReason,
+        log,
+      }),
+    );
+  }
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', activeCalls: calls.size });
   });
   app.get('/readyz', (_req, res) => {
     res.status(accepting ? 200 : 503).json({ status: accepting ? 'ready' : 'stopping', activeCalls: calls.size });
   });
+  if (browserPhone !== undefined) app.use(BROWSER_PHONE_PATH, browserPhone.router());
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });
@@ -75,13 +136,17 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
     tokens,
     log,
     isCallActive: (callSid) => calls.has(callSid),
+    ...(browserPhone === undefined ? {} : { browserPhone }),
     onStream: ({ stream, start, call: info }) => {
       const call = new PhoneCall(stream, start, info, {
         gemini: config.gemini,
         log,
-        ...(openModel === undefined ? {} : { openModel }),
-        tools,
+        ...(openCallModel === undefined ? {} : { openModel: openCallModel }),
+        // A browser call has no Twilio leg to hang up or redirect; its page watches the call live.
+        tools: isBrowserPhoneCall(info) ? { ...tools, callControl: browserCallControl } : tools,
+        ...(isBrowserPhoneCall(info) && browserPhone !== undefined ? { observer: browserPhone.events.observerFor(info.callSid) } : {}),
         limits: config.limits,
+        ...(recordings === undefined ? {} : { recordings }),
         onEnded: (ended) => {
           calls.remove(ended.callSid, ended);
           callsEnded.emit('ended');
@@ -122,6 +187,9 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     bookings.close();
+    browserPhone?.close();
+    await localAgent?.close();
+    await recordings?.idle(); // the calls just ended are still being written
   };
 
   return {
@@ -147,5 +215,16 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
       return { endedByTimeout };
     },
     stop,
+    browserPhoneUrl: browserPhone === undefined ? undefined : `${pageOrigin(config.host, address.port)}${BROWSER_PHONE_PATH}#key=${browserPhoneKey}`,
+    localAgent,
   };
+}
+
+/**
+ * Where a person on this machine opens the page. Microphones and audio worklets need a secure context, which
+ * http://localhost is; a wildcard or loopback bind is reached there, another address as itself.
+ */
+function pageOrigin(host: string, port: number): string {
+  const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(host);
+  return `http://${local ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
 }

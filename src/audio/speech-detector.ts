@@ -25,6 +25,8 @@ export class SpeechDetector {
   private readonly thresholdMeanSquare: number;
   private readonly startFrames: number;
   private readonly endFrames: number;
+  /** How long after the caller's last voiced frame 'ended' is reported: the end of speech is that much earlier. */
+  readonly endDelayMs: number;
   private readonly scratch = Buffer.alloc(TWILIO_FRAME_BYTES * 4);
   private voicedRun = 0;
   private quietRun = 0;
@@ -34,6 +36,7 @@ export class SpeechDetector {
     this.thresholdMeanSquare = FULL_SCALE_SQUARED * 10 ** (thresholdDbfs / 10);
     this.startFrames = Math.max(1, Math.round(startMs / FRAME_MS));
     this.endFrames = Math.max(1, Math.round(endSilenceMs / FRAME_MS));
+    this.endDelayMs = this.endFrames * FRAME_MS;
   }
 
   get isSpeaking(): boolean {

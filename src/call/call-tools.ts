@@ -5,6 +5,7 @@ import { redactPhoneNumber } from '../observability/redact.js';
 import { dialTwiml, sayAndHangUpTwiml, type CallControl } from '../telephony/twilio-rest.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import type { CallFinish, ToolCallInfo, ToolRegistry } from '../tools/tool.js';
+import type { CallEvent } from './call-observer.js';
 
 /** Digits keyed in a row are sent together once the caller pauses this long (or presses #). */
 export const KEYPAD_PAUSE_MS = 2_000;
@@ -43,7 +44,12 @@ export interface CallToolsOptions {
   endCall: (reason: string) => void;
   finishWatchdogMs?: number;
   keypadPauseMs?: number;
+  /** Reports tool calls and their answers to whoever watches the call (the browser phone). */
+  notify?: (event: CallEvent) => void;
 }
+
+/** A tool answer shown to a watcher is cut to this many characters. */
+const OBSERVED_RESULT_CHARS = 600;
 
 interface PendingFinish {
   action: CallFinish;
@@ -69,6 +75,8 @@ export class CallTools {
   private keypadDigits: string[] = [];
   private keypadTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** Start times of calls in progress, by id, for the durations a watcher sees. */
+  private readonly toolCallStartedAtMs = new Map<string, number>();
 
   constructor(private readonly options: CallToolsOptions) {
     this.log = options.log;
@@ -82,7 +90,10 @@ export class CallTools {
       call,
       log: options.log,
       defaultTimeoutMs: options.toolTimeoutMs,
-      send: (response) => options.model.sendToolResponses([response]),
+      send: (response) => {
+        this.observeToolResult(response);
+        return options.model.sendToolResponses([response]);
+      },
     });
   }
 
@@ -104,10 +115,17 @@ export class CallTools {
 
   onToolCall(calls: readonly ModelFunctionCall[]): void {
     if (this.disposed) return;
+    if (this.options.notify !== undefined) {
+      for (const { id, name, args } of calls) {
+        this.toolCallStartedAtMs.set(id, Date.now());
+        this.options.notify({ type: 'toolCall', id, name, args });
+      }
+    }
     this.dispatcher.dispatch(calls);
   }
 
   onToolCallCancellation(ids: readonly string[]): void {
+    for (const id of ids) this.toolCallStartedAtMs.delete(id); // cancelled calls are never answered
     this.dispatcher.cancel(ids);
   }
 
@@ -179,6 +197,21 @@ export class CallTools {
     this.dispatcher.close();
     clearTimeout(this.keypadTimer);
     if (this.finish !== undefined) clearTimeout(this.finish.watchdog);
+  }
+
+  private observeToolResult(response: ModelFunctionResponse): void {
+    const startedAtMs = this.toolCallStartedAtMs.get(response.id);
+    if (this.options.notify === undefined || startedAtMs === undefined) return;
+    this.toolCallStartedAtMs.delete(response.id);
+    const result = JSON.stringify(response.response);
+    this.options.notify({
+      type: 'toolResult',
+      id: response.id,
+      name: response.name,
+      ok: 'output' in response.response,
+      durationMs: Date.now() - startedAtMs,
+      result: result.length > OBSERVED_RESULT_CHARS ? `${result.slice(0, OBSERVED_RESULT_CHARS)}…` : result,
+    });
   }
 
   // ── keypad ──────────────────────────────────────────────────────────────────────────────────────

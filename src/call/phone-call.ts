@@ -8,20 +8,27 @@ import { GeminiLiveSession } from '../model/gemini-live-session.js';
 import { LiveConversation, type ConversationEvent } from '../model/live-conversation.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
+import type { CallRecorder } from '../recording/call-recorder.js';
+import type { CallRecordings } from '../recording/call-recordings.js';
 import type { StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
 import type { StartEvent, TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallInfo } from '../telephony/stream-tokens.js';
-import { E164_PATTERN, type CallControl } from '../telephony/twilio-rest.js';
+import { isOutboundCall, otherPartyNumber } from '../telephony/call-direction.js';
+import type { CallControl } from '../telephony/twilio-rest.js';
 import type { ToolRegistry } from '../tools/tool.js';
 import { AgentPlayout } from './agent-playout.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
+import type { CallEvent, CallObserver } from './call-observer.js';
 
 /** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
 const MAX_GAP_FILL_MS = 10_000;
 const SILENT_FRAME_BASE64 = Buffer.alloc(TWILIO_FRAME_BYTES, MULAW_SILENCE_BYTE).toString('base64');
 /** Realtime text that makes the agent speak first: a phone agent answers with a greeting. */
 export const GREETING_CUE = 'The phone call has just been connected. Greet the caller now.';
+/** The cue instead of GREETING_CUE when we placed the call: the person did not call us and needs to know why we call. */
+export const OUTBOUND_CALL_CUE =
+  'You placed this phone call, and the person you called has just answered. Introduce yourself, say why you are calling, and ask whether now is a good time to talk.';
 
 export interface CallDeps {
   gemini: Config['gemini'];
@@ -31,7 +38,11 @@ export interface CallDeps {
   /** The tools offered to the model, and the REST client that ends or transfers calls for them. */
   tools: { registry: ToolRegistry; callControl: CallControl; timeoutMs: number };
   limits: CallLimits;
+  /** Present with RECORD_CALLS=1: each call records its audio as heard and an event log. */
+  recordings?: CallRecordings;
   onEnded: (call: PhoneCall) => void;
+  /** Someone watching the call live (the browser phone's page): transcript, tool calls, latencies. */
+  observer?: CallObserver;
 }
 
 export interface CallSummary {
@@ -70,6 +81,8 @@ export class PhoneCall {
   /** Notices dead air: a model that does not answer, a caller who went quiet, a call that runs too long. */
   private readonly watchdog: ConversationWatchdog;
   private readonly callerSpeech = new SpeechDetector();
+  /** Fed at a few points below when the call is recorded; undefined (and free) otherwise. */
+  private readonly recorder: CallRecorder | undefined;
   private ended = false;
   private endReason = '';
 
@@ -84,6 +97,8 @@ export class PhoneCall {
   /** Audio for an interrupted turn that is still arriving is dropped until that turn completes. */
   private droppingInterruptedTurn = false;
   private callerTranscript = '';
+  /** When the caller last stopped talking, until the agent's next audio: the response latency's start. */
+  private callerSpeechEndedAtMs: number | undefined;
   private agentTranscript = '';
 
   constructor(
@@ -94,7 +109,8 @@ export class PhoneCall {
   ) {
     this.callSid = start.start.callSid;
     this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid });
-    this.playout = new AgentPlayout(stream, () => this.tools.onAgentAudioPlayed());
+    this.recorder = deps.recordings?.start({ callSid: this.callSid, streamSid: stream.streamSid, call: info, callLimitMs: deps.limits.maxCallDurationMs, log: this.log });
+    this.playout = new AgentPlayout(this.recorder?.playoutSink(stream) ?? stream, () => this.tools.onAgentAudioPlayed());
     const open = deps.openModel ?? GeminiLiveSession.open;
     const { gemini } = deps;
     this.conversation = new LiveConversation({
@@ -116,14 +132,16 @@ export class PhoneCall {
     });
     this.tools = new CallTools({
       callSid: this.callSid,
-      callerNumber: info.from !== undefined && E164_PATTERN.test(info.from) ? info.from : undefined,
+      // The person on the line: on a call we placed, Twilio's From is our own number.
+      callerNumber: otherPartyNumber(info),
       registry: deps.tools.registry,
       callControl: deps.tools.callControl,
       toolTimeoutMs: deps.tools.timeoutMs,
       log: this.log,
-      model: this.conversation,
+      model: this.recorder?.modelInput(this.conversation) ?? this.conversation,
       agentAudioPending: () => this.playout.unconfirmedMs > 0,
       endCall: (reason) => this.end(reason),
+      notify: (event) => this.notify(event),
     });
     this.watchdog = new ConversationWatchdog(deps.limits, {
       cue: (text) => this.conversation.sendText(text),
@@ -139,6 +157,7 @@ export class PhoneCall {
 
   start(): void {
     this.log.info({ from: redact(this.info.from), to: redact(this.info.to), direction: this.info.direction }, 'call started');
+    this.notify({ type: 'started', callSid: this.callSid });
     this.stream.attach({
       onMessage: (message) => this.onTwilioMessage(message),
       onEnd: (reason, detail) => this.onStreamEnd(reason, detail),
@@ -152,7 +171,7 @@ export class PhoneCall {
       await this.conversation.start();
       if (this.ended) return;
       this.log.info({ setupMs: Date.now() - this.startedAtMs, model: this.deps.gemini.model }, 'Gemini Live session ready');
-      this.conversation.sendText(GREETING_CUE);
+      this.conversation.sendText(isOutboundCall(this.info) ? OUTBOUND_CALL_CUE : GREETING_CUE);
       this.watchdog.start();
     } catch (error) {
       this.log.error({ err: error }, 'could not open a Gemini Live session');
@@ -169,9 +188,11 @@ export class PhoneCall {
         return;
       case 'mark':
         this.playout.onMarkEcho(message.mark.name);
+        this.recorder?.markEchoed(message.mark.name);
         return;
       case 'dtmf':
         this.tools.onKeypadDigit(message.dtmf.digit);
+        this.recorder?.keypad(message.dtmf.digit);
         return;
       case 'stop':
         return; // the stream reports its end through onStreamEnd
@@ -191,7 +212,9 @@ export class PhoneCall {
     this.nextCallerTimestampMs = timestampMs + bytes / MULAW_BYTES_PER_MS;
     this.callerAudioBytes += bytes;
     this.conversation.sendAudio(this.callerAudio.convert(mulawBase64));
+    this.recorder?.callerAudio(mulawBase64, timestampMs);
     const speech = this.callerSpeech.pushBase64(mulawBase64);
+    if (speech === 'ended') this.callerSpeechEndedAtMs = Date.now() - this.callerSpeech.endDelayMs;
     if (speech === 'started') this.watchdog.callerSpeechStarted();
     else if (speech === 'ended') this.watchdog.callerSpeechEnded();
   }
@@ -206,11 +229,16 @@ export class PhoneCall {
 
   private onModelEvent(event: ConversationEvent): void {
     if (this.ended) return;
+    this.recorder?.modelEvent(event);
     switch (event.type) {
       case 'audio':
         if (this.droppingInterruptedTurn) return;
         this.watchdog.agentActive();
         this.firstAgentAudioAtMs ??= Date.now();
+        if (this.callerSpeechEndedAtMs !== undefined) {
+          this.notify({ type: 'latency', responseMs: Date.now() - this.callerSpeechEndedAtMs });
+          this.callerSpeechEndedAtMs = undefined;
+        }
         this.playout.push(this.agentAudio.convert(event.pcm24kBase64));
         return;
       case 'interrupted':
@@ -224,9 +252,11 @@ export class PhoneCall {
         return;
       case 'inputTranscript':
         this.callerTranscript += event.text;
+        this.notify({ type: 'transcript', speaker: 'caller', text: event.text });
         return;
       case 'outputTranscript':
         this.agentTranscript += event.text;
+        this.notify({ type: 'transcript', speaker: 'agent', text: event.text });
         return;
       case 'toolCall':
         this.watchdog.agentActive();
@@ -247,6 +277,7 @@ export class PhoneCall {
 
   private onTurnComplete(reason: string | undefined): void {
     this.watchdog.agentTurnComplete(this.droppingInterruptedTurn, this.playout.unconfirmedMs);
+    const wasInterrupted = this.droppingInterruptedTurn;
     if (this.droppingInterruptedTurn) {
       this.droppingInterruptedTurn = false;
     } else {
@@ -258,6 +289,7 @@ export class PhoneCall {
     this.log.debug({ caller: this.callerTranscript.trim(), agent: this.agentTranscript.trim(), reason }, 'turn complete');
     this.callerTranscript = '';
     this.agentTranscript = '';
+    this.notify({ type: 'turnComplete', interrupted: wasInterrupted });
     this.tools.onModelTurnComplete();
   }
 
@@ -273,6 +305,7 @@ export class PhoneCall {
       { turn: heard.turn, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), agentSaid: this.agentTranscript.trim() },
       'caller interrupted the agent',
     );
+    this.notify({ type: 'interrupted', turn: heard.turn, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs) });
   }
 
   // ── 5. End: whichever side goes first, the other is closed at once. ─────────────────────────────
@@ -304,8 +337,21 @@ export class PhoneCall {
     this.watchdog.dispose();
     this.conversation.close();
     this.stream.close(reason);
-    this.log.info(this.summary(), 'call ended');
+    const summary = this.summary();
+    this.log.info(summary, 'call ended');
+    this.recorder?.finish(summary);
+    this.notify({ type: 'ended', reason, summary: { ...summary } });
     this.deps.onEnded(this);
+  }
+
+  /** Tells the call's observer, if any; watching a call must never break it. */
+  private notify(event: CallEvent): void {
+    if (this.deps.observer === undefined) return;
+    try {
+      this.deps.observer.onCallEvent(event);
+    } catch (error) {
+      this.log.warn({ err: error, event: event.type }, 'call observer failed');
+    }
   }
 
   summary(): CallSummary {

@@ -60,6 +60,7 @@ class FakeGeminiLiveServer implements FakeGeminiLive, SessionHost {
   private readonly handles = new Map<string, { conversation: Conversation; sessionIndex: number }>();
   private readonly waiters = new Set<() => boolean>();
   private nextConversationId = 0;
+  private nextSessionIndex = 0;
   private address: AddressInfo | undefined;
 
   constructor(readonly options: FakeGeminiLiveOptions) {
@@ -95,7 +96,7 @@ class FakeGeminiLiveServer implements FakeGeminiLive, SessionHost {
   waitForSession(index = 0, timeoutMs = 5000): Promise<FakeSession> {
     return new Promise((resolve, reject) => {
       const check = (): boolean => {
-        const s = this.sessions[index];
+        const s = this.sessions.find((session) => session.index === index);
         if (!s || (s.setup === undefined && s.closeInfo === undefined)) return false;
         clearTimeout(timer);
         resolve(s);
@@ -139,6 +140,21 @@ class FakeGeminiLiveServer implements FakeGeminiLive, SessionHost {
 
   // Connections ---------------------------------------------------------------------------------
 
+  /** A long-running server (local mode) must not keep every call's audio forever: see `keepClosedSessions`. */
+  private forgetOldClosedSessions(): void {
+    const keep = this.options.keepClosedSessions;
+    if (keep === undefined) return;
+    let closed = this.sessions.filter((session) => session.closeInfo !== undefined).length;
+    for (let i = 0; i < this.sessions.length && closed > keep; ) {
+      if (this.sessions[i]?.closeInfo !== undefined) {
+        this.sessions.splice(i, 1);
+        closed--;
+      } else {
+        i++;
+      }
+    }
+  }
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => {});
     try {
@@ -157,10 +173,11 @@ class FakeGeminiLiveServer implements FakeGeminiLive, SessionHost {
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const session = new LiveSession(
           ws,
-          { index: this.sessions.length, path, apiVersion: VERSION_RE.exec(path)?.[1], method, apiKey, headers: req.headers },
+          { index: this.nextSessionIndex++, path, apiVersion: VERSION_RE.exec(path)?.[1], method, apiKey, headers: req.headers },
           this,
         );
         this.sessions.push(session);
+        this.forgetOldClosedSessions();
         this.notify();
         // The service authenticates after the upgrade and closes with a status-mapped code.
         const expected = this.options.apiKey;

@@ -787,9 +787,24 @@ export class LiveSession implements FakeSession {
       const turn = entry.turn;
       if (turn && this.active === turn && turn.pendingToolIds.delete(id) && turn.pendingToolIds.size === 0) {
         turn.phase = 'thinking';
+        if (turn.reply.afterToolResponses !== undefined) this.replyFromToolResponses(turn, turn.reply.afterToolResponses);
         turn.timer = this.later(this.host.options.responseLatencyMs ?? 150, () => this.startStreaming(turn));
       }
     }
+  }
+
+  /** The reply's words depend on its tool results: make them now that every result is in. */
+  private replyFromToolResponses(turn: ActiveTurn, speak: NonNullable<FakeReply['afterToolResponses']>): void {
+    const ids = new Set(turn.record.toolCallIds);
+    const answers = this.toolResponses.filter((r) => r.accepted && ids.has(r.response.id ?? '')).map((r) => r.response);
+    const said = speak(answers);
+    const audio = said.audio ?? synthesizeSpeech(said.text, { msPerChar: this.host.options.msPerChar ?? 60 });
+    turn.reply = { ...turn.reply, text: said.text, audio };
+    turn.record.reply = turn.reply;
+    turn.audio = audio;
+    turn.fragments = splitTranscript(said.text);
+    turn.fragmentsSent = 0;
+    turn.record.audioSamples = audio.length;
   }
 
   // ---------------------------------------------------------------------------------------------

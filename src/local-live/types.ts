@@ -26,6 +26,11 @@ export interface FakeReply {
    */
   toolCalls?: FakeToolCall[];
   /**
+   * What to say once every call of `toolCalls` is answered, made from the answers (as a real model reads its
+   * tool results before it speaks). Replaces `text` and `audio` of this reply.
+   */
+  afterToolResponses?: (responses: FunctionResponse[]) => { text: string; audio?: Int16Array };
+  /**
    * What the model "heard" in the caller turn this reply answers; sent as `inputTranscription`.
    * Default: the `transcribe` option's result, else `"(caller speech N.N s)"`.
    */
@@ -84,6 +89,11 @@ export interface FakeGeminiLiveOptions {
   vad?: Partial<VadConfig> & { ignoreClientConfig?: boolean };
   /** Also send a `sessionResumptionUpdate` every N ms (when the setup enabled resumption). */
   resumptionUpdateEveryMs?: number;
+  /**
+   * Closed sessions kept in `sessions` (with their audio and messages); older ones are forgotten when a new
+   * connection arrives. Default: all, as tests inspect them; a long-running local mode keeps a few.
+   */
+  keepClosedSessions?: number;
   /** Auto `goAway` this long after connecting, then close 1011 after `timeLeftSeconds`. */
   connectionLifetime?: { goAwayAfterMs: number; timeLeftSeconds: number };
   /**

@@ -34,6 +34,8 @@ export interface GeminiSessionOptions extends AgentVoiceSettings {
   model: string;
   apiVersion: string | undefined;
   setupTimeoutMs: number;
+  /** Another Live endpoint (local mode's built-in server); default: GOOGLE_GEMINI_BASE_URL, else Google's. */
+  baseUrl?: string;
   log: Logger;
   onEvent: (event: ModelEvent) => void;
 }
@@ -70,6 +72,7 @@ export class GeminiLiveSession {
       apiKey: options.apiKey,
       vertexai: false,
       ...(options.apiVersion === undefined ? {} : { apiVersion: options.apiVersion }),
+      ...(options.baseUrl === undefined ? {} : { httpOptions: { baseUrl: options.baseUrl } }),
     });
     const installed = installGuardedSocket(ai, (problem) => log.error({ problem }, 'Gemini Live sent an invalid frame'));
 

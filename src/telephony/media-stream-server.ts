@@ -7,6 +7,7 @@ import { TwilioMediaStream } from './media-stream-connection.js';
 import { parseTwilioMessage, type StartEvent } from './media-stream-protocol.js';
 import type { CallInfo, StreamTokenStore } from './stream-tokens.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
+import type { BrowserUpgrade, StreamGrant } from '../browser-phone/browser-phone.js';
 import { MEDIA_STREAM_PATH, STREAM_TOKEN_PARAMETER } from './voice-webhook.js';
 
 /** Twilio sends `connected` and `start` right after the upgrade; a socket silent this long is not Twilio. */
@@ -21,13 +22,18 @@ export interface AuthenticatedStream {
 }
 
 export interface MediaStreamServerDeps {
-  config: Pick<Config, 'publicUrl' | 'twilio'>;
+  config: Pick<Config, 'publicUrl' | 'twilio' | 'telephony'>;
   tokens: StreamTokenStore;
   log: Logger;
   /** True while a stream for this call is live: a second stream for one call is refused. */
   isCallActive(callSid: string): boolean;
   /** Only streams that passed every check reach the call layer. */
   onStream(authenticated: AuthenticatedStream): void;
+  /**
+   * The browser phone, when enabled: an upgrade carrying its credential skips the Twilio signature, and its
+   * `start` must then be for the call that credential was issued for (src/browser-phone/browser-phone.ts).
+   */
+  browserPhone?: { redeemUpgrade(request: IncomingMessage): BrowserUpgrade };
 }
 
 /** WebSocket close codes we use when refusing a stream. */
@@ -49,6 +55,21 @@ export class MediaStreamServer {
 
   /** Handles an HTTP upgrade for `/media`; answers 403 without upgrading when the signature is wrong. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const browser = this.deps.browserPhone?.redeemUpgrade(request);
+    if (browser !== undefined) {
+      if (!browser.ok) {
+        this.deps.log.warn('media stream refused: browser phone credential unknown, used or expired');
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.awaitStart(ws, browser.grant));
+      return;
+    }
+    if (!this.deps.config.telephony.enabled) {
+      this.deps.log.warn({ missing: this.deps.config.telephony.missing }, 'media stream refused: Twilio is not configured');
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const header = request.headers['x-twilio-signature'];
     const signature = Array.isArray(header) ? header[0] : header;
     if (!isValidTwilioSignature(this.deps.config.twilio.authToken, signature, this.signedUrl, {})) {
@@ -64,7 +85,8 @@ export class MediaStreamServer {
     this.wss.close();
   }
 
-  private awaitStart(ws: WebSocket): void {
+  /** `grant`: a browser-phone stream, which may start only the call its credential was issued for. */
+  private awaitStart(ws: WebSocket, grant?: StreamGrant): void {
     const log = this.deps.log;
     let sawConnected = false;
     const refuse = (code: number, reason: string, detail: Record<string, unknown> = {}): void => {
@@ -91,7 +113,7 @@ export class MediaStreamServer {
       }
       if (message.event !== 'start') return refuse(CLOSE.policy, `unexpected ${message.event} before start`);
 
-      const problem = this.checkStart(message);
+      const problem = this.checkStart(message, grant);
       if (problem !== undefined) return refuse(CLOSE.policy, problem, { callSid: message.start.callSid });
       const call = this.deps.tokens.redeem(message.start.callSid, message.start.customParameters[STREAM_TOKEN_PARAMETER]);
       if (call === undefined) return refuse(CLOSE.policy, 'stream token missing, invalid, expired or already used', { callSid: message.start.callSid });
@@ -105,9 +127,10 @@ export class MediaStreamServer {
     ws.on('message', onMessage);
   }
 
-  private checkStart(message: StartEvent): string | undefined {
+  private checkStart(message: StartEvent, grant: StreamGrant | undefined): string | undefined {
     const { start } = message;
-    if (start.accountSid !== this.deps.config.twilio.accountSid) return 'start is for another Twilio account';
+    if (grant !== undefined && start.callSid !== grant.callSid) return 'start is for another call than its browser phone session';
+    if (start.accountSid !== (grant?.accountSid ?? this.deps.config.twilio.accountSid)) return 'start is for another Twilio account';
     if (this.deps.isCallActive(start.callSid)) return 'a stream for this call is already live';
     const format = start.mediaFormat;
     if (format.encoding !== 'audio/x-mulaw' || format.sampleRate !== 8000 || format.channels !== 1) {

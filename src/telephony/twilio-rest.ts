@@ -69,13 +69,21 @@ export function rebase(uri: string, baseUrl: URL): string {
   return `${baseUrl.origin}${prefix}${original.pathname}${original.search}`;
 }
 
-export function createTwilioCallControl(options: TwilioRestOptions): CallControl {
+/**
+ * A twilio-node client for the account, sending to TWILIO_API_BASE_URL when set. Retries only what
+ * Twilio refused with 429 (not processed, so safe to repeat even for a POST that creates a call).
+ */
+export function createTwilioClient(options: TwilioRestOptions): twilio.Twilio {
   const requestOptions = { timeout: options.timeoutMs ?? TWILIO_REQUEST_TIMEOUT_MS, autoRetry: true, maxRetries: 2 };
   const httpClient =
     options.apiBaseUrl === undefined
       ? new twilio.RequestClient(requestOptions)
       : new RebasedRequestClient(new URL(options.apiBaseUrl), requestOptions);
-  const client = twilio(options.accountSid, options.authToken, { httpClient });
+  return twilio(options.accountSid, options.authToken, { httpClient });
+}
+
+export function createTwilioCallControl(options: TwilioRestOptions): CallControl {
+  const client = createTwilioClient(options);
 
   const update = async (callSid: string, params: { status: 'completed' } | { twiml: string }): Promise<CallUpdateResult> => {
     // The SID becomes part of the URL path: only a well-formed one may get there.
@@ -84,9 +92,9 @@ export function createTwilioCallControl(options: TwilioRestOptions): CallControl
       await client.calls(callSid).update(params);
       return 'updated';
     } catch (error) {
-      const { status, code } = restErrorFields(error);
-      if (code !== undefined && CALL_ALREADY_ENDED_CODES.has(code)) return 'already-ended';
-      throw new TwilioRestError(describeRestFailure(error, status, code), status, code);
+      const failure = toTwilioRestError(error);
+      if (failure.code !== undefined && CALL_ALREADY_ENDED_CODES.has(failure.code)) return 'already-ended';
+      throw failure;
     }
   };
 
@@ -114,6 +122,13 @@ export function sayAndHangUpTwiml(text: string): string {
   response.say(text);
   response.hangup();
   return response.toString();
+}
+
+/** Any failure of a twilio-node request as a TwilioRestError: Twilio's status, code and message, no request details. */
+export function toTwilioRestError(error: unknown): TwilioRestError {
+  if (error instanceof TwilioRestError) return error;
+  const { status, code } = restErrorFields(error);
+  return new TwilioRestError(describeRestFailure(error, status, code), status, code);
 }
 
 function restErrorFields(error: unknown): { status: number | undefined; code: number | undefined } {

@@ -11,7 +11,8 @@ export function isValidTwilioSignature(
   publicUrl: string,
   params: Record<string, string | string[]>,
 ): boolean {
-  if (signature === undefined || signature === '') return false;
+  // Without Twilio configured the token is empty, and an HMAC under an empty key is one anybody can compute.
+  if (signature === undefined || signature === '' || authToken === '') return false;
   // twilio.validateRequest compares in constant time and accepts the port variants Twilio signs with.
   return twilio.validateRequest(authToken, signature, publicUrl, params);
 }

@@ -17,8 +17,11 @@ export interface VoiceWebhookDeps {
   config: Pick<Config, 'publicUrl' | 'twilio'>;
   tokens: StreamTokenStore;
   log: Logger;
-  /** Why a new call cannot be taken now (full, or shutting down); undefined when it can. */
-  refuseReason: () => 'busy' | 'draining' | undefined;
+  /**
+   * Why this call cannot be taken now (full, or shutting down); undefined when it can. Called once per signed
+   * webhook, with the call's SID: an outbound call we placed reaches here when answered.
+   */
+  refuseReason: (callSid: string) => 'busy' | 'draining' | undefined;
 }
 
 /** What a caller hears when we cannot take the call: a polite line, then Twilio hangs up. No stream, no Gemini. */
@@ -48,7 +51,7 @@ export function handleVoiceWebhook({ config, tokens, log, refuseReason }: VoiceW
       return;
     }
 
-    const refusal = refuseReason();
+    const refusal = refuseReason(callSid);
     if (refusal !== undefined) {
       log.warn({ callSid, reason: refusal }, 'incoming call refused: answering with the busy message');
       const busy = new twilio.twiml.VoiceResponse();
@@ -74,7 +77,7 @@ export function handleVoiceWebhook({ config, tokens, log, refuseReason }: VoiceW
 type FormParams = Record<string, string | string[]>;
 
 /** The form body as signed: every parameter counts, repeated ones as arrays (urlencoded, extended: false). */
-function formParams(body: unknown): FormParams {
+export function formParams(body: unknown): FormParams {
   const params: FormParams = {};
   if (typeof body !== 'object' || body === null) return params;
   for (const [key, value] of Object.entries(body)) {
@@ -85,7 +88,7 @@ function formParams(body: unknown): FormParams {
   return params;
 }
 
-function singleValues(params: FormParams): Record<string, string | undefined> {
+export function singleValues(params: FormParams): Record<string, string | undefined> {
   const result: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(params)) result[key] = typeof value === 'string' ? value : undefined;
   return result;

@@ -34,13 +34,42 @@ describe('loadConfig', () => {
     expect(publicWssUrl(config, '/media')).toBe('wss://abc123.ngrok.app/media');
   });
 
-  it('names every missing variable in one error', () => {
-    const problems = problemsOf({});
-    expect(problems.join('\n')).toMatch(/PUBLIC_URL/);
-    expect(problems.join('\n')).toMatch(/GEMINI_API_KEY/);
-    expect(problems.join('\n')).toMatch(/TWILIO_ACCOUNT_SID/);
-    expect(problems.join('\n')).toMatch(/TWILIO_AUTH_TOKEN/);
+  it('runs in local mode with nothing set: no Gemini key, Twilio off, the browser phone on', () => {
+    const config = loadConfig({});
+    expect(config.localModel).toBe(true);
+    expect(config.gemini.apiKey).toBe('');
+    expect(config.telephony).toEqual({ enabled: false, missing: ['PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] });
+    expect(config.twilio.authToken).toBe(''); // verifies nothing: the Twilio routes are not mounted
+    expect(config.publicUrl.hostname.endsWith('.invalid')).toBe(true);
+    expect(config.browserPhone).toEqual({ enabled: true, accessKey: undefined });
+  });
+
+  it('turns Twilio on only with all three settings, and names the missing ones', () => {
+    expect(loadConfig(VALID).telephony).toEqual({ enabled: true });
+    const { TWILIO_AUTH_TOKEN: _, ...withoutToken } = VALID;
+    expect(loadConfig(withoutToken).telephony).toEqual({ enabled: false, missing: ['TWILIO_AUTH_TOKEN'] });
+    expect(loadConfig(VALID).localModel).toBe(false);
+  });
+
+  it('in production requires the Gemini key and something to serve, naming both at once', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/GEMINI_API_KEY .*required when NODE_ENV=production/);
+    expect(problems[1]).toMatch(/Nothing to serve: set PUBLIC_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN .* or BROWSER_PHONE=1/);
+    expect(loadConfig({ ...VALID, NODE_ENV: 'production' }).browserPhone.enabled).toBe(false);
+    expect(loadConfig({ GEMINI_API_KEY: 'k', NODE_ENV: 'production', BROWSER_PHONE: '1' }).telephony.enabled).toBe(false);
+  });
+
+  it('checks the browser phone settings, and values that are present but useless without Twilio', () => {
+    const problems = problemsOf({ BROWSER_PHONE: 'yes', BROWSER_PHONE_KEY: 'short', OUTBOUND_API_KEY: 'k'.repeat(32), TWILIO_PHONE_NUMBER: '+14155550100', PUBLIC_URL: 'http://x.example' });
+    const text = problems.join('\n');
+    expect(text).toContain('BROWSER_PHONE must be 0 or 1');
+    expect(text).toContain('BROWSER_PHONE_KEY must be at least 24 characters');
+    expect(text).toContain('OUTBOUND_API_KEY needs Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN');
+    expect(text).toContain('PUBLIC_URL must start with https://');
     expect(problems).toHaveLength(4);
+    expect(loadConfig({ BROWSER_PHONE_KEY: 'a'.repeat(32) }).browserPhone.accessKey).toBe('a'.repeat(32));
+    expect(loadConfig({ BROWSER_PHONE: '0', ...VALID }).browserPhone.enabled).toBe(false);
   });
 
   it('names every invalid variable in one error', () => {

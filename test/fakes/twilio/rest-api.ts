@@ -1,12 +1,17 @@
 /**
- * A local fake of Twilio's REST API, Calls resource only (https://www.twilio.com/docs/voice/api/call-resource),
- * for mid-call control: fetch a call, and update it with `Status=completed` (hang up) or `Twiml=...` (redirect).
+ * A local fake of Twilio's REST API, two resources:
+ * - Calls (https://www.twilio.com/docs/voice/api/call-resource): create an outbound call (`POST Calls.json`), fetch a
+ *   call, and update it with `Status=completed` (hang up) or `Twiml=...` (redirect);
+ * - IncomingPhoneNumbers (https://www.twilio.com/docs/phone-numbers/api/incomingphonenumber-resource): list the
+ *   account's numbers (with the `PhoneNumber` filter, which matches partial numbers), fetch one, and update its voice
+ *   configuration.
  *
  * Follows the public API: HTTP basic auth with the account SID and auth token (401, error 20003, otherwise);
  * form-encoded POST bodies with capitalised parameter names; JSON call resources with snake_case fields and
  * RFC 2822 dates; errors as `{code, message, more_info, status}`; 404 with error 20404 for a call that does not
  * exist, or has already ended. Every request is recorded, including refused ones.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,11 +21,38 @@ export interface FakeCall {
   sid: string;
   from: string;
   to: string;
+  /** `inbound` for a call that rang one of our numbers, `outbound-api` for one created through `POST Calls.json`. */
+  direction: 'inbound' | 'outbound-api';
   status: FakeCallStatus;
   startTime: Date;
   endTime: Date | undefined;
   /** The TwiML the call was last redirected to (`Twiml=`), if any. */
   twiml: string | undefined;
+  /** For a created call: where Twilio fetches its TwiML once answered (`Url`, `Method`), and its status callback. */
+  url: string | undefined;
+  method: string | undefined;
+  statusCallback: string | undefined;
+  statusCallbackMethod: string | undefined;
+  statusCallbackEvents: string[];
+}
+
+/** A phone number of the account, with the voice settings Twilio keeps for it. */
+export interface FakeIncomingNumber {
+  sid: string;
+  phoneNumber: string;
+  friendlyName: string;
+  voiceUrl: string | null;
+  voiceMethod: string;
+  voiceFallbackUrl: string | null;
+  voiceFallbackMethod: string;
+  /** A TwiML App's SID: when set, Twilio uses the app's voice URL instead of `voiceUrl`. Empty when none. */
+  voiceApplicationSid: string;
+  statusCallback: string;
+  statusCallbackMethod: string;
+  /** An Elastic SIP trunk the number is routed to (then its voice URL is not used), or null. */
+  trunkSid: string | null;
+  dateCreated: Date;
+  dateUpdated: Date;
 }
 
 export interface RecordedRestRequest {
@@ -33,6 +65,10 @@ export interface RecordedRestRequest {
   contentType: string | undefined;
   /** The decoded form body (last value wins for a repeated name). */
   form: Record<string, string>;
+  /** Every value of each form parameter, in order (`StatusCallbackEvent` is sent once per event). */
+  formValues: Record<string, string[]>;
+  /** The query string (list filters and paging). */
+  query: Record<string, string>;
   responseStatus: number;
 }
 
@@ -54,6 +90,14 @@ export interface FakeTwilioRestApi {
   /** A call Twilio knows about (an inbound call is `in-progress` while its media stream runs). */
   addCall(call: { sid: string; from?: string; to?: string; status?: FakeCallStatus }): FakeCall;
   getCall(sid: string): FakeCall | undefined;
+  /** Calls created through `POST Calls.json`, oldest first. */
+  readonly createdCalls: readonly FakeCall[];
+  /**
+   * A number the account owns. A new number points at Twilio's demo TwiML, as one bought in the console does.
+   * Calls can only be created from these numbers.
+   */
+  addIncomingNumber(number: { phoneNumber: string } & Partial<Omit<FakeIncomingNumber, 'sid' | 'phoneNumber' | 'dateCreated' | 'dateUpdated'>>): FakeIncomingNumber;
+  getIncomingNumber(phoneNumber: string): FakeIncomingNumber | undefined;
   /** Runs when an update takes effect, before the HTTP answer, as Twilio acts on a call before it answers. */
   onCallUpdated(listener: (update: CallUpdate) => void): void;
   /** Resolves with the first recorded request matching `predicate` (already recorded or still to come). */
@@ -63,12 +107,28 @@ export interface FakeTwilioRestApi {
 
 const API_VERSION = '2010-04-01';
 const CALL_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\.json$/;
+const CALLS_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/;
+const NUMBERS_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/IncomingPhoneNumbers\.json$/;
+const NUMBER_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/IncomingPhoneNumbers\/(PN[0-9a-f]{32})\.json$/;
+/** Twilio's demo TwiML, the voice URL of a number bought in the console until it is changed. */
+const DEMO_VOICE_URL = 'https://demo.twilio.com/welcome/voice/';
+const CALL_STATUS_EVENTS = new Set(['initiated', 'ringing', 'answered', 'completed']);
+/**
+ * The code the fake gives a parameter value Twilio rejects where Twilio's own code is not documented (a 400 all the
+ * same). Documented codes are used where they exist: 21201, 21205, 21210, 21211, 21213, 21502.
+ */
+const INVALID_PARAMETER = 20001;
+/** Twilio's default and maximum page sizes for list resources. */
+const DEFAULT_PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 1_000;
 /** Twilio's limit for inline TwiML on a call update. */
 const MAX_TWIML_CHARS = 4_000;
 const MAX_BODY_BYTES = 64 * 1024;
 
 export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions): Promise<FakeTwilioRestApi> {
   const calls = new Map<string, FakeCall>();
+  const createdCalls: FakeCall[] = [];
+  const numbers = new Map<string, FakeIncomingNumber>();
   const requests: RecordedRestRequest[] = [];
   const listeners: Array<(update: CallUpdate) => void> = [];
   const waiters = new Set<() => void>();
@@ -82,19 +142,25 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const atMs = performance.now();
-    const path = (req.url ?? '').split('?')[0] ?? '';
+    const requestUrl = new URL(req.url ?? '/', 'http://fake.twilio');
+    const path = requestUrl.pathname;
     const body = await readBody(req);
     const contentType = req.headers['content-type'];
-    const form = contentType?.startsWith('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(body)) : {};
+    const formParams = contentType?.startsWith('application/x-www-form-urlencoded') ? new URLSearchParams(body) : new URLSearchParams();
+    const formValues: Record<string, string[]> = {};
+    for (const [name, value] of formParams) (formValues[name] ??= []).push(value);
     const record: RecordedRestRequest = {
       atMs,
       method: req.method ?? '',
       path,
       authorized: req.headers.authorization === expectedAuth,
       contentType,
-      form,
+      form: Object.fromEntries(formParams),
+      formValues,
+      query: Object.fromEntries(requestUrl.searchParams),
       responseStatus: 0,
     };
+    const form = record.form;
     requests.push(record);
     const answer = (status: number, send: () => void): void => {
       record.responseStatus = status;
@@ -106,10 +172,33 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
       res.setHeader('WWW-Authenticate', 'Basic realm="Twilio API"');
       return answer(401, () => sendError(res, 401, 20003, 'Authenticate'));
     }
-    const match = CALL_PATH.exec(path);
-    if (match === null || match[1] !== options.accountSid) {
-      return answer(404, () => sendError(res, 404, 20404, `The requested resource ${path} was not found`));
+    const notFound = (): void => answer(404, () => sendError(res, 404, 20404, `The requested resource ${path} was not found`));
+    const ownAccount = (pattern: RegExp): RegExpExecArray | undefined => {
+      const found = pattern.exec(path);
+      return found !== null && found[1] === options.accountSid ? found : undefined;
+    };
+    if (ownAccount(CALLS_PATH) !== undefined) {
+      if (req.method !== 'POST') return answer(405, () => sendError(res, 405, 20004, 'Method not allowed'));
+      return createCall(record, formValues, res, answer);
     }
+    if (ownAccount(NUMBERS_PATH) !== undefined) {
+      if (req.method !== 'GET') return answer(501, () => sendError(res, 501, 20500, 'The fake does not provision numbers'));
+      const listed = listNumbers(requestUrl.searchParams, path);
+      if ('error' in listed) return answer(400, () => sendError(res, 400, listed.code, listed.error));
+      return answer(200, () => sendJson(res, 200, listed.page));
+    }
+    const numberMatch = ownAccount(NUMBER_PATH);
+    if (numberMatch !== undefined) {
+      const number = [...numbers.values()].find((candidate) => candidate.sid === numberMatch[2]);
+      if (number === undefined) return notFound();
+      if (req.method === 'GET') return answer(200, () => sendJson(res, 200, numberResource(number, options.accountSid)));
+      if (req.method !== 'POST') return answer(405, () => sendError(res, 405, 20004, 'Method not allowed'));
+      const problem = updateNumber(number, form);
+      if (problem !== undefined) return answer(400, () => sendError(res, 400, problem.code, problem.error));
+      return answer(200, () => sendJson(res, 200, numberResource(number, options.accountSid)));
+    }
+    const match = ownAccount(CALL_PATH);
+    if (match === undefined) return notFound();
     const call = calls.get(match[2] as string);
     // Twilio answers 404 for a call it does not know; an ended call can no longer be modified either.
     if (call === undefined || (req.method === 'POST' && (call.status === 'completed' || call.status === 'canceled'))) {
@@ -143,6 +232,118 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
     return answer(200, () => sendJson(res, 200, callResource(call, options.accountSid)));
   }
 
+  /** `POST Calls.json`: validated in the order Twilio reports problems, one error per request. */
+  function createCall(record: RecordedRestRequest, values: Record<string, string[]>, res: ServerResponse, answer: (status: number, send: () => void) => void): void {
+    const refuse = (code: number, message: string): void => answer(400, () => sendError(res, 400, code, message));
+    const { To: to, From: from, Url: url, Twiml: twiml, ApplicationSid: applicationSid, Timeout: timeout } = record.form;
+    if (to === undefined || to === '') return refuse(21201, "No 'To' number is specified");
+    if (from === undefined || from === '') return refuse(21213, "No 'From' number is specified");
+    if (url === undefined && twiml === undefined && applicationSid === undefined) return refuse(21205, 'Url parameter is required.');
+    if (url !== undefined && !isHttpUrl(url)) return refuse(21205, `Url is not a valid URL: ${url}`);
+    if (twiml !== undefined && url === undefined && (twiml.length > MAX_TWIML_CHARS || !/<Response[\s>/]/.test(twiml))) {
+      return refuse(21205, 'Twiml is not a valid TwiML document');
+    }
+    const statusCallback = record.form.StatusCallback;
+    if (statusCallback !== undefined && !isHttpUrl(statusCallback)) return refuse(INVALID_PARAMETER, `StatusCallback is not a valid URL: ${statusCallback}`);
+    const events = values.StatusCallbackEvent ?? [];
+    const unknownEvent = events.find((event) => !CALL_STATUS_EVENTS.has(event));
+    if (unknownEvent !== undefined) return refuse(INVALID_PARAMETER, `Invalid StatusCallbackEvent: ${unknownEvent}`);
+    // Ring time: 1 to 600 seconds.
+    if (timeout !== undefined && !(/^\d+$/.test(timeout) && Number(timeout) >= 1 && Number(timeout) <= 600)) return refuse(INVALID_PARAMETER, `Invalid Timeout: ${timeout}`);
+    if (!/^\+[1-9]\d{1,14}$/.test(to) || to === from) return refuse(21211, `Invalid 'To' Phone Number: ${to}`);
+    if (!numbers.has(from)) {
+      return refuse(
+        21210,
+        `The source phone number provided, ${from}, is not yet verified for your account. You may only make calls from phone numbers that you've verified or purchased from Twilio.`,
+      );
+    }
+    const call: FakeCall = {
+      sid: `CA${randomBytes(16).toString('hex')}`,
+      from,
+      to,
+      direction: 'outbound-api',
+      status: 'queued',
+      startTime: new Date(),
+      endTime: undefined,
+      twiml: url === undefined ? twiml : undefined, // with both, Twilio uses Url and ignores Twiml
+      url,
+      method: url === undefined ? undefined : (record.form.Method ?? 'POST'),
+      statusCallback,
+      statusCallbackMethod: statusCallback === undefined ? undefined : (record.form.StatusCallbackMethod ?? 'POST'),
+      // Without StatusCallbackEvent, Twilio only reports `completed`.
+      statusCallbackEvents: statusCallback === undefined ? [] : events.length > 0 ? events : ['completed'],
+    };
+    calls.set(call.sid, call);
+    createdCalls.push(call);
+    return answer(201, () => sendJson(res, 201, callResource(call, options.accountSid)));
+  }
+
+  /** `GET IncomingPhoneNumbers.json`: `PhoneNumber` matches partial numbers, `*` standing for any digit. */
+  function listNumbers(query: URLSearchParams, path: string): { page: Record<string, unknown> } | { error: string; code: number } {
+    const pageSizeText = query.get('PageSize') ?? String(DEFAULT_PAGE_SIZE);
+    const pageText = query.get('Page') ?? '0';
+    if (!/^\d+$/.test(pageSizeText) || Number(pageSizeText) < 1 || Number(pageSizeText) > MAX_PAGE_SIZE) {
+      return { error: `PageSize must be from 1 to ${MAX_PAGE_SIZE}`, code: INVALID_PARAMETER };
+    }
+    if (!/^\d+$/.test(pageText)) return { error: 'Page must be a non-negative integer', code: INVALID_PARAMETER };
+    const pageSize = Number(pageSizeText);
+    const page = Number(pageText);
+    const filter = query.get('PhoneNumber');
+    const friendlyName = query.get('FriendlyName');
+    const pattern = filter === null ? undefined : new RegExp(filter.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '\\d'));
+    const matching = [...numbers.values()]
+      .filter((number) => pattern === undefined || pattern.test(number.phoneNumber))
+      .filter((number) => friendlyName === null || number.friendlyName === friendlyName)
+      .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime()); // newest first, as Twilio lists them
+    const start = page * pageSize;
+    const items = matching.slice(start, start + pageSize);
+    const pageUri = (index: number): string => {
+      const params = new URLSearchParams();
+      if (filter !== null) params.set('PhoneNumber', filter);
+      if (friendlyName !== null) params.set('FriendlyName', friendlyName);
+      params.set('PageSize', String(pageSize));
+      params.set('Page', String(index));
+      return `${path}?${params.toString()}`;
+    };
+    return {
+      page: {
+        end: start + Math.max(items.length - 1, 0),
+        first_page_uri: pageUri(0),
+        incoming_phone_numbers: items.map((number) => numberResource(number, options.accountSid)),
+        next_page_uri: start + pageSize < matching.length ? pageUri(page + 1) : null,
+        page,
+        page_size: pageSize,
+        previous_page_uri: page > 0 ? pageUri(page - 1) : null,
+        start,
+        uri: pageUri(page),
+      },
+    };
+  }
+
+  function updateNumber(number: FakeIncomingNumber, form: Record<string, string>): { error: string; code: number } | undefined {
+    const { VoiceUrl: voiceUrl, VoiceMethod: voiceMethod, VoiceFallbackUrl: fallbackUrl, VoiceFallbackMethod: fallbackMethod } = form;
+    for (const [name, value] of [['VoiceUrl', voiceUrl], ['VoiceFallbackUrl', fallbackUrl], ['StatusCallback', form.StatusCallback]] as const) {
+      if (value !== undefined && value !== '' && !isHttpUrl(value)) return { error: `${name} is not a valid URL: ${value}`, code: 21502 };
+    }
+    for (const [name, value] of [['VoiceMethod', voiceMethod], ['VoiceFallbackMethod', fallbackMethod], ['StatusCallbackMethod', form.StatusCallbackMethod]] as const) {
+      if (value !== undefined && value !== 'GET' && value !== 'POST') return { error: `${name} must be GET or POST (got ${value})`, code: INVALID_PARAMETER };
+    }
+    const applicationSid = form.VoiceApplicationSid;
+    if (applicationSid !== undefined && applicationSid !== '' && !/^AP[0-9a-f]{32}$/.test(applicationSid)) {
+      return { error: `VoiceApplicationSid is not a valid Application SID: ${applicationSid}`, code: INVALID_PARAMETER };
+    }
+    if (voiceUrl !== undefined) number.voiceUrl = voiceUrl;
+    if (voiceMethod !== undefined) number.voiceMethod = voiceMethod;
+    if (fallbackUrl !== undefined) number.voiceFallbackUrl = fallbackUrl;
+    if (fallbackMethod !== undefined) number.voiceFallbackMethod = fallbackMethod;
+    if (applicationSid !== undefined) number.voiceApplicationSid = applicationSid;
+    if (form.StatusCallback !== undefined) number.statusCallback = form.StatusCallback;
+    if (form.StatusCallbackMethod !== undefined) number.statusCallbackMethod = form.StatusCallbackMethod;
+    if (form.FriendlyName !== undefined) number.friendlyName = form.FriendlyName;
+    number.dateUpdated = new Date();
+    return undefined;
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -150,11 +351,48 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
     baseUrl: `http://127.0.0.1:${port}`,
     requests,
     addCall({ sid, from = '+14155550123', to = '+16505550199', status = 'in-progress' }) {
-      const call: FakeCall = { sid, from, to, status, startTime: new Date(), endTime: undefined, twiml: undefined };
+      const call: FakeCall = {
+        sid,
+        from,
+        to,
+        direction: 'inbound',
+        status,
+        startTime: new Date(),
+        endTime: undefined,
+        twiml: undefined,
+        url: undefined,
+        method: undefined,
+        statusCallback: undefined,
+        statusCallbackMethod: undefined,
+        statusCallbackEvents: [],
+      };
       calls.set(sid, call);
       return call;
     },
     getCall: (sid) => calls.get(sid),
+    createdCalls,
+    addIncomingNumber({ phoneNumber, ...settings }) {
+      const now = new Date();
+      const number: FakeIncomingNumber = {
+        sid: `PN${randomBytes(16).toString('hex')}`,
+        phoneNumber,
+        friendlyName: phoneNumber,
+        voiceUrl: DEMO_VOICE_URL,
+        voiceMethod: 'POST',
+        voiceFallbackUrl: null,
+        voiceFallbackMethod: 'POST',
+        voiceApplicationSid: '',
+        statusCallback: '',
+        statusCallbackMethod: 'POST',
+        trunkSid: null,
+        ...settings,
+        dateCreated: now,
+        dateUpdated: now,
+      };
+      numbers.set(phoneNumber, number);
+      return number;
+    },
+    getIncomingNumber: (phoneNumber) => numbers.get(phoneNumber),
     onCallUpdated: (listener) => void listeners.push(listener),
     waitForRequest(predicate, timeoutMs = 5_000) {
       return new Promise((resolve, reject) => {
@@ -179,6 +417,15 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
         server.close(() => resolve());
       }),
   };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -233,7 +480,7 @@ function callResource(call: FakeCall, accountSid: string): Record<string, unknow
     duration: durationSeconds,
     price: null,
     price_unit: 'USD',
-    direction: 'inbound',
+    direction: call.direction,
     answered_by: null,
     api_version: API_VERSION,
     forwarded_from: call.to,
@@ -253,5 +500,48 @@ function callResource(call: FakeCall, accountSid: string): Record<string, unknow
       user_defined_message_subscriptions: uri.replace('.json', '/UserDefinedMessageSubscriptions.json'),
       user_defined_messages: uri.replace('.json', '/UserDefinedMessages.json'),
     },
+  };
+}
+
+/** An IncomingPhoneNumber as Twilio's JSON shows it: snake_case, RFC 2822 dates, empty strings for unset SIDs. */
+function numberResource(number: FakeIncomingNumber, accountSid: string): Record<string, unknown> {
+  const uri = `/${API_VERSION}/Accounts/${accountSid}/IncomingPhoneNumbers/${number.sid}.json`;
+  return {
+    account_sid: accountSid,
+    address_requirements: 'none',
+    address_sid: null,
+    api_version: API_VERSION,
+    beta: false,
+    capabilities: { voice: true, sms: true, mms: true, fax: false },
+    date_created: rfc2822(number.dateCreated),
+    date_updated: rfc2822(number.dateUpdated),
+    emergency_status: 'Inactive',
+    emergency_address_sid: null,
+    emergency_address_status: 'unregistered',
+    friendly_name: number.friendlyName,
+    identity_sid: null,
+    origin: 'twilio',
+    phone_number: number.phoneNumber,
+    sid: number.sid,
+    sms_application_sid: '',
+    sms_fallback_method: 'POST',
+    sms_fallback_url: '',
+    sms_method: 'POST',
+    sms_url: '',
+    status_callback: number.statusCallback,
+    status_callback_method: number.statusCallbackMethod,
+    trunk_sid: number.trunkSid,
+    uri,
+    voice_application_sid: number.voiceApplicationSid,
+    voice_caller_id_lookup: false,
+    voice_fallback_method: number.voiceFallbackMethod,
+    voice_fallback_url: number.voiceFallbackUrl,
+    voice_method: number.voiceMethod,
+    voice_url: number.voiceUrl,
+    bundle_sid: null,
+    voice_receive_mode: 'voice',
+    status: 'in-use',
+    type: 'local',
+    subresource_uris: { assigned_add_ons: uri.replace('.json', '/AssignedAddOns.json') },
   };
 }

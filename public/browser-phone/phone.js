@@ -1,0 +1,375 @@
+// The browser phone: a phone that speaks the Twilio Media Streams protocol to this service's /media endpoint.
+// Microphone → capture worklet (8 kHz mu-law, 20 ms frames) → `media` messages; `media`/`mark`/`clear` from
+// the service → playback worklet, which echoes marks once their audio has played, as Twilio does.
+
+const $ = (id) => document.getElementById(id);
+const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+const FRAME_MS = 20;
+
+/** Counters the browser test reads; also handy in the console. */
+const stats = {
+  state: 'idle',
+  framesSent: 0,
+  mediaFramesReceived: 0,
+  marksReceived: 0,
+  marksEchoedPlayed: 0,
+  marksEchoedByClear: 0,
+  clearsReceived: 0,
+  clearsHonoured: 0,
+  samplesDiscardedByClear: 0,
+  agentSamplesPlayed: 0,
+  agentPeak: 0,
+  underruns: 0,
+  queuedSamples: 0,
+  micLevelDbfs: -Infinity,
+  events: [],
+  closeCode: undefined,
+  closeReason: undefined,
+  error: undefined,
+};
+window.phoneStats = stats;
+
+// The access key comes in the URL fragment (never sent to a server); kept for reloads of this tab only and
+// removed from the address bar so it does not show on a shared screen.
+const fragmentKey = new URLSearchParams(location.hash.slice(1)).get('key');
+if (fragmentKey) {
+  sessionStorage.setItem('browserPhoneKey', fragmentKey);
+  history.replaceState(null, '', location.pathname);
+}
+const accessKey = fragmentKey || sessionStorage.getItem('browserPhoneKey');
+
+let call;
+
+setUp();
+
+function setUp() {
+  const keys = $('keys');
+  for (const key of KEYS) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = key;
+    button.disabled = true;
+    button.dataset.digit = key;
+    button.addEventListener('click', () => call?.sendDigit(key));
+    keys.append(button);
+  }
+  document.addEventListener('keydown', (event) => {
+    if (call && KEYS.includes(event.key) && !event.repeat && !(event.target instanceof HTMLInputElement)) call.sendDigit(event.key);
+  });
+  $('call').addEventListener('click', () => void placeCall());
+  $('hangup').addEventListener('click', () => call?.hangUp());
+
+  if (!accessKey) return showError('This page needs its access key: open the URL the server printed at start-up (it ends in #key=…).');
+  if (!window.isSecureContext) {
+    return showError(`Microphones only work on a secure page: open it at http://localhost:${location.port || 80}${location.pathname} on this machine, or over https.`);
+  }
+  $('mode').textContent = 'Ready. Press “Call the agent” and allow the microphone.';
+  $('call').disabled = false;
+}
+
+async function placeCall() {
+  $('call').disabled = true;
+  $('error').hidden = true;
+  for (const list of ['transcript', 'tools', 'latency']) $(list).replaceChildren();
+  setState('connecting', 'Connecting…');
+  try {
+    call = await Call.start();
+  } catch (error) {
+    setState('idle', 'Idle');
+    $('call').disabled = false;
+    showError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+class Call {
+  static async start() {
+    const context = new AudioContext({ latencyHint: 'interactive' });
+    await context.audioWorklet.addModule('/phone/phone-worklets.js');
+    let microphone;
+    try {
+      // Echo cancellation keeps the agent's own voice, from the speakers, from interrupting it.
+      microphone = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
+    } catch (error) {
+      await context.close();
+      throw new Error(`The microphone is not available (${error.name ?? 'error'}): allow it for this page and try again.`);
+    }
+    const response = await fetch('/phone/sessions', { method: 'POST', headers: { Authorization: `Bearer ${accessKey}` } });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      microphone.getTracks().forEach((track) => track.stop());
+      await context.close();
+      throw new Error(body.error ?? `The service refused the call (HTTP ${response.status}).`);
+    }
+    return new Call(context, microphone, body);
+  }
+
+  constructor(context, microphone, session) {
+    this.context = context;
+    this.microphone = microphone;
+    this.session = session;
+    this.sequence = 0;
+    this.chunk = 0;
+    this.ended = false;
+    this.events = new AbortController();
+    showMode(session.model);
+
+    this.capture = new AudioWorkletNode(context, 'phone-capture', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
+    this.playback = new AudioWorkletNode(context, 'phone-playback', { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1] });
+    this.source = context.createMediaStreamSource(microphone);
+    // The capture node's output is silent; connecting it keeps the graph pulling it on every browser.
+    this.mute = context.createGain();
+    this.mute.gain.value = 0;
+    this.source.connect(this.capture).connect(this.mute).connect(context.destination);
+    this.playback.connect(context.destination);
+    this.capture.port.onmessage = (event) => this.onCapturedFrame(event.data);
+    this.playback.port.onmessage = (event) => this.onPlayback(event.data);
+
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.socket = new WebSocket(`${scheme}://${location.host}${session.mediaPath}`);
+    this.socket.onopen = () => this.onOpen();
+    this.socket.onmessage = (event) => this.onServerMessage(event.data);
+    this.socket.onclose = (event) => this.onClose(event.code, event.reason);
+    void this.followEvents();
+  }
+
+  // ── Twilio Media Streams, the caller's side ─────────────────────────────────────────────────────────────
+
+  onOpen() {
+    const { streamSid, callSid, accountSid, customParameters } = this.session;
+    this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
+    this.send({
+      event: 'start',
+      sequenceNumber: this.nextSequence(),
+      start: { accountSid, streamSid, callSid, tracks: ['inbound', 'outbound'], customParameters, mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 } },
+      streamSid,
+    });
+    this.startedAt = performance.now();
+    setState('in-call', 'In call');
+    $('hangup').disabled = false;
+    for (const key of document.querySelectorAll('#keys button')) key.disabled = false;
+    void this.context.resume();
+  }
+
+  onCapturedFrame(message) {
+    if (message.type !== 'frame') return;
+    stats.micLevelDbfs = message.levelDbfs;
+    $('mic-level').value = Math.max(-70, message.levelDbfs);
+    if (this.ended || this.socket.readyState !== WebSocket.OPEN || this.startedAt === undefined) return;
+    const chunk = ++this.chunk;
+    // Same shape and field order as Twilio's own media messages.
+    this.send({
+      event: 'media',
+      sequenceNumber: this.nextSequence(),
+      media: { track: 'inbound', chunk: String(chunk), timestamp: String((chunk - 1) * FRAME_MS), payload: toBase64(message.bytes) },
+      streamSid: this.session.streamSid,
+    });
+    stats.framesSent++;
+  }
+
+  onServerMessage(data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (message.streamSid !== this.session.streamSid) return;
+    if (message.event === 'media' && typeof message.media?.payload === 'string') {
+      const bytes = fromBase64(message.media.payload);
+      if (bytes === undefined) return;
+      stats.mediaFramesReceived++;
+      this.playback.port.postMessage({ type: 'media', bytes }, [bytes.buffer]);
+    } else if (message.event === 'mark' && typeof message.mark?.name === 'string') {
+      stats.marksReceived++;
+      this.playback.port.postMessage({ type: 'mark', name: message.mark.name });
+    } else if (message.event === 'clear') {
+      stats.clearsReceived++;
+      this.playback.port.postMessage({ type: 'clear' });
+    }
+  }
+
+  onPlayback(message) {
+    if (message.type === 'markPlayed') {
+      stats.marksEchoedPlayed++;
+      this.echoMark(message.name);
+    } else if (message.type === 'cleared') {
+      stats.clearsHonoured++;
+      stats.samplesDiscardedByClear += message.discardedSamples;
+      for (const name of message.marks) {
+        stats.marksEchoedByClear++;
+        this.echoMark(name);
+      }
+    } else if (message.type === 'stats') {
+      stats.agentSamplesPlayed = message.agentSamplesPlayed;
+      stats.agentPeak = message.peak;
+      stats.underruns = message.underruns;
+      stats.queuedSamples = message.queuedSamples;
+      renderPlayout();
+    }
+  }
+
+  echoMark(name) {
+    this.send({ event: 'mark', sequenceNumber: this.nextSequence(), streamSid: this.session.streamSid, mark: { name } });
+  }
+
+  sendDigit(digit) {
+    if (this.ended || this.startedAt === undefined) return;
+    this.send({ event: 'dtmf', streamSid: this.session.streamSid, sequenceNumber: this.nextSequence(), dtmf: { track: 'inbound_track', digit } });
+    addLine('transcript', 'note', `You pressed ${digit}`);
+  }
+
+  hangUp() {
+    if (this.ended) return;
+    const { streamSid, accountSid, callSid } = this.session;
+    this.send({ event: 'stop', sequenceNumber: this.nextSequence(), streamSid, stop: { accountSid, callSid } });
+    this.socket.close(1000, 'caller hung up');
+  }
+
+  onClose(code, reason) {
+    stats.closeCode = code;
+    stats.closeReason = reason;
+    this.finish(reason ? `Call ended: ${reason}` : `Call ended (${code})`);
+  }
+
+  finish(text) {
+    if (this.ended) return;
+    this.ended = true;
+    setState('ended', text);
+    this.microphone.getTracks().forEach((track) => track.stop());
+    this.source.disconnect();
+    // Let the last events arrive (the call's summary), then stop listening.
+    setTimeout(() => this.events.abort(), 3_000);
+    void this.context.close();
+    $('hangup').disabled = true;
+    for (const key of document.querySelectorAll('#keys button')) key.disabled = true;
+    $('call').disabled = false;
+    call = undefined;
+  }
+
+  send(message) {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  nextSequence() {
+    return String(++this.sequence);
+  }
+
+  // ── The side channel: transcript, tool calls, latencies (server-sent events) ─────────────────────────────
+
+  async followEvents() {
+    try {
+      const response = await fetch(this.session.eventsPath, { headers: { Authorization: `Bearer ${accessKey}` }, signal: this.events.signal });
+      if (!response.ok || response.body === null) return;
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let pending = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        pending += value;
+        let boundary;
+        while ((boundary = pending.indexOf('\n\n')) !== -1) {
+          const block = pending.slice(0, boundary);
+          pending = pending.slice(boundary + 2);
+          const data = block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
+          if (data !== '') onCallEvent(JSON.parse(data));
+        }
+      }
+    } catch (error) {
+      if (error?.name !== 'AbortError') console.warn('call events stopped', error);
+    }
+  }
+}
+
+// ── Rendering ─────────────────────────────────────────────────────────────────────────────────────────────
+
+let openLine; // the transcript line fragments are appended to: { speaker, element }
+
+function onCallEvent(event) {
+  stats.events.push(event);
+  switch (event.type) {
+    case 'transcript': {
+      if (openLine?.speaker !== event.speaker) openLine = { speaker: event.speaker, element: addLine('transcript', event.speaker, '') };
+      openLine.element.textContent += event.text;
+      break;
+    }
+    case 'turnComplete':
+      if (openLine?.speaker === 'agent') openLine = undefined;
+      break;
+    case 'interrupted':
+      openLine = undefined;
+      addLine('transcript', 'note', `You interrupted the agent (you heard ${(event.heardMs / 1000).toFixed(1)} s of ${(event.sentMs / 1000).toFixed(1)} s).`);
+      break;
+    case 'latency':
+      addLine('latency', '', `Response: ${event.responseMs} ms after you stopped talking`);
+      break;
+    case 'toolCall':
+      addLine('tools', 'tool', `→ ${event.name}(${JSON.stringify(event.args)})`).dataset.id = event.id;
+      break;
+    case 'toolResult':
+      addLine('tools', 'tool', `← ${event.name} ${event.ok ? 'answered' : 'failed'} in ${event.durationMs} ms: ${event.result}`);
+      break;
+    case 'ended':
+      addLine('transcript', 'note', `Call ended (${event.reason}). Agent audio heard: ${event.summary.agentAudioHeardSeconds} s; first agent audio after ${event.summary.streamStartToFirstAgentAudioMs} ms.`);
+      break;
+  }
+}
+
+function addLine(listId, className, text) {
+  const item = document.createElement('li');
+  if (className) item.className = className;
+  item.textContent = text;
+  const list = $(listId);
+  list.append(item);
+  item.scrollIntoView({ block: 'nearest' });
+  return item;
+}
+
+function renderPlayout() {
+  const rows = [
+    ['Frames sent', stats.framesSent],
+    ['Agent frames received', stats.mediaFramesReceived],
+    ['Agent audio played', `${(stats.agentSamplesPlayed / 8000).toFixed(1)} s`],
+    ['Buffered', `${Math.round(stats.queuedSamples / 8)} ms`],
+    ['Marks echoed (played / cleared)', `${stats.marksEchoedPlayed} / ${stats.marksEchoedByClear}`],
+    ['Clears', stats.clearsHonoured],
+    ['Underruns', stats.underruns],
+  ];
+  $('playout').replaceChildren(...rows.flatMap(([name, value]) => [Object.assign(document.createElement('dt'), { textContent: name }), Object.assign(document.createElement('dd'), { textContent: String(value) })]));
+}
+
+function showMode(model) {
+  const mode = $('mode');
+  mode.className = `mode ${model}`;
+  mode.textContent = model === 'local'
+    ? 'Local mode: no GEMINI_API_KEY, so the built-in local agent answers. It plays back what you say, then a canned reply; type a booking code to look it up.'
+    : 'Talking to Gemini Live.';
+}
+
+function setState(state, text) {
+  stats.state = state;
+  $('status').textContent = text;
+}
+
+function showError(text) {
+  stats.error = text;
+  const element = $('error');
+  element.textContent = text;
+  element.hidden = false;
+}
+
+function toBase64(bytes) {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]);
+  return btoa(binary);
+}
+
+function fromBase64(text) {
+  try {
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return undefined;
+  }
+}

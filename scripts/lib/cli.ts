@@ -1,0 +1,44 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+export type Env = Record<string, string | undefined>;
+
+/** Where a command writes: the terminal, or a test's buffer. */
+export interface CommandOutput {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const terminal: CommandOutput = {
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+};
+
+/** The project's .env, as the server reads it: variables already in the environment win. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** True when the module was started as the program (`tsx scripts/x.ts`), not imported (by a test). */
+export function isMainModule(importMetaUrl: string): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(entry)).href === importMetaUrl;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command's main function and exits with its code; an unexpected error is printed, not thrown. */
+export function runCommand(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      terminal.err(`Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import type { FunctionResponse } from '@google/genai';
+import { KEYPAD_TEXT_PREFIX } from '../call/call-tools.js';
+import { CUES } from '../call/conversation-watchdog.js';
+import { GREETING_CUE, OUTBOUND_CALL_CUE } from '../call/phone-call.js';
+import { GeminiLiveSession } from '../model/gemini-live-session.js';
+import { startFakeGeminiLive, synthesizeSpeech, type FakeGeminiLive, type FakeReply, type FakeSession } from '../local-live/server.js';
+import { resample16kTo24k } from './resample-16k-to-24k.js';
+
+/**
+ * Local mode's "model": the built-in Live server (src/local-live, written from the public protocol) with a
+ * script that exercises everything a real call does, without a Gemini key:
+ *
+ * - it greets when the call cues it;
+ * - after each caller turn it plays the caller's own audio back (16 kHz as received, resampled to the 24 kHz
+ *   of model audio), so you hear the whole path: both resamplers and the mu-law codec, twice; then a canned
+ *   reply;
+ * - on keypad input it calls `find_booking` and speaks what the tool answered;
+ * - talking over it interrupts it, through the server's energy VAD, exactly as the real model does.
+ *
+ * The speech it "says" is synthetic (a buzzing, voice-like signal); the transcript carries the words.
+ */
+
+/** A long monologue is echoed only this far, so one turn cannot become a minute of playback. */
+export const MAX_ECHO_MS = 8_000;
+/** Pause between the echoed caller audio and the canned reply. */
+const ECHO_GAP_MS = 250;
+const OUTPUT_SAMPLE_RATE_HZ = 24_000;
+/** Closed calls whose audio the server keeps (for inspection); older ones are dropped. */
+const KEEP_CLOSED_SESSIONS = 10;
+/** The sample booking and its keypad digits (K7Q2M9: K→5, Q→7, M→6), for the spoken hint. */
+export const SAMPLE_BOOKING_CODE = 'K7Q2M9';
+export const SAMPLE_BOOKING_KEYPAD_DIGITS = '577269';
+
+export const LOCAL_AGENT_LINES = {
+  greeting:
+    'Hello! You are talking to the local test agent: no Gemini key is set. Say something and I will play it back to you, then answer. Type a booking code on the keypad to look it up.',
+  afterEcho: 'That was your own voice, back through the whole audio path. I am the local test agent; with a Gemini key, the real model answers here.',
+  checkIn: 'Are you still there? Say something, or type a booking code.',
+  goodbye: 'Goodbye from the local test agent.',
+  other: 'I am the local test agent. Say something, or type a booking code on the keypad.',
+  bookingNotFound: `I could not find that booking. The sample booking ${SAMPLE_BOOKING_CODE} is ${[...SAMPLE_BOOKING_KEYPAD_DIGITS].join(' ')} on the keypad, then the pound key.`,
+} as const;
+
+/** How long each canned line sounds: short, since the synthetic voice is not words. */
+const SPOKEN_MS = { greeting: 2_400, afterEcho: 1_800, short: 1_400, booking: 2_400 } as const;
+
+export interface LocalAgent {
+  /** The built-in Live server; its `sessions` show what the "model" received (tests read them). */
+  live: FakeGeminiLive;
+  /** Opens calls' model sessions against the local server, with the real SDK. */
+  openModel: typeof GeminiLiveSession.open;
+  close(): Promise<void>;
+}
+
+/** Starts the built-in Live server on an ephemeral loopback port, scripted as the local agent. */
+export async function startLocalAgent(): Promise<LocalAgent> {
+  // Only our own SDK sessions should talk to it, even on loopback.
+  const apiKey = randomBytes(24).toString('base64url');
+  const callerTurnAudio = new WeakMap<FakeSession, Map<number, Int16Array>>();
+  const live = await startFakeGeminiLive({
+    apiKey,
+    keepClosedSessions: KEEP_CLOSED_SESSIONS,
+    transcribe: ({ audio16k, turnIndex, session }) => {
+      let turns = callerTurnAudio.get(session);
+      if (turns === undefined) callerTurnAudio.set(session, (turns = new Map()));
+      turns.set(turnIndex, audio16k);
+      return `(you spoke for ${(audio16k.length / 16_000).toFixed(1)} s)`;
+    },
+    replies: (context) => {
+      if (context.source !== 'audio') return replyToText(context.heardText ?? '');
+      const audio = callerTurnAudio.get(context.session)?.get(context.turnIndex);
+      callerTurnAudio.get(context.session)?.delete(context.turnIndex);
+      return echoReply(audio ?? new Int16Array(0));
+    },
+  });
+  return {
+    live,
+    openModel: (options) => GeminiLiveSession.open({ ...options, apiKey, baseUrl: live.baseUrl }),
+    close: () => live.close(),
+  };
+}
+
+/** Text from the call: its cues (greeting, watchdog) and keypad input. */
+export function replyToText(text: string): FakeReply {
+  if (text === GREETING_CUE || text === OUTBOUND_CALL_CUE) return spoken(LOCAL_AGENT_LINES.greeting, SPOKEN_MS.greeting);
+  if (text === CUES.silenceGoodbye || text === CUES.maxDuration) return spoken(LOCAL_AGENT_LINES.goodbye, SPOKEN_MS.short);
+  if (text === CUES.silence) return spoken(LOCAL_AGENT_LINES.checkIn, SPOKEN_MS.short);
+  if (text.startsWith(KEYPAD_TEXT_PREFIX) || /pressed the # key/.test(text)) {
+    // Keypad digits are a code; without any (just #) the tool looks up the caller's number.
+    const digits = text.slice(KEYPAD_TEXT_PREFIX.length).replace(/[^0-9*]/g, '');
+    return {
+      text: '',
+      toolCalls: [{ name: 'find_booking', args: digits === '' ? {} : { code: digits } }],
+      afterToolResponses: (responses) => spoken(describeBookingAnswer(responses[0]), SPOKEN_MS.booking),
+    };
+  }
+  return spoken(LOCAL_AGENT_LINES.other, SPOKEN_MS.short);
+}
+
+/** The caller's turn played back, then the canned line. */
+export function echoReply(callerAudio16k: Int16Array): FakeReply {
+  const echo = resample16kTo24k(callerAudio16k.subarray(0, (MAX_ECHO_MS * 16_000) / 1000));
+  const line = synthesizeSpeech(LOCAL_AGENT_LINES.afterEcho, { msPerChar: msPerChar(LOCAL_AGENT_LINES.afterEcho, SPOKEN_MS.afterEcho) });
+  const gap = (ECHO_GAP_MS * OUTPUT_SAMPLE_RATE_HZ) / 1000;
+  const audio = new Int16Array(echo.length + gap + line.length);
+  audio.set(echo, 0);
+  audio.set(line, echo.length + gap);
+  return { text: `(your words, played back) ${LOCAL_AGENT_LINES.afterEcho}`, audio };
+}
+
+/** What find_booking answered, in words: name, party and time of the booking, or how to find one. */
+export function describeBookingAnswer(answer: FunctionResponse | undefined): string {
+  const output = record(record(answer?.response)?.['output']);
+  const booking = record(output?.['booking']) ?? record(asArray(output?.['bookings'])[0]);
+  if (booking === undefined) return LOCAL_AGENT_LINES.bookingNotFound;
+  const name = typeof booking['guestName'] === 'string' ? booking['guestName'] : 'a guest';
+  const party = typeof booking['partySize'] === 'number' ? `, a table for ${booking['partySize']}` : '';
+  const when = typeof booking['when'] === 'string' ? `, ${booking['when']}` : '';
+  const status = booking['status'] === 'cancelled' ? ' It was cancelled.' : '';
+  return `I found the booking for ${name}${party}${when}.${status}`;
+}
+
+function spoken(text: string, durationMs: number): FakeReply {
+  return { text, audio: synthesizeSpeech(text, { msPerChar: msPerChar(text, durationMs) }) };
+}
+
+/** The synthetic voice lasts a time per character: spread `durationMs` over the text. */
+function msPerChar(text: string, durationMs: number): number {
+  return durationMs / Math.max(1, [...text].length);
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}

@@ -1,0 +1,242 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { mulawDecodeSample } from '../../src/audio/mulaw.js';
+import { BROWSER_PHONE_ACCOUNT_SID, type BrowserSession } from '../../src/browser-phone/browser-phone.js';
+import { loadConfig } from '../../src/config.js';
+import { LOCAL_AGENT_LINES } from '../../src/local-agent/local-agent.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startApp, type RunningApp } from '../../src/server.js';
+import { FakeTwilioMediaStream, TwilioHandshakeError, loadSpeechFixture, mulawSilence } from '../fakes/twilio/index.js';
+
+/**
+ * The browser phone's server side, with a Twilio-protocol client standing in for the page (the headless
+ * browser test is test/browser): its authentication, and the local agent behind it, through the real server.
+ */
+interface LogLine {
+  msg: string;
+  [field: string]: unknown;
+}
+
+interface Running {
+  app: RunningApp;
+  key: string;
+  logs: LogLine[];
+  logText: () => string;
+  dir: string;
+}
+
+const running: Running[] = [];
+
+async function start(env: Record<string, string> = {}): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'browser-phone-'));
+  const logs: LogLine[] = [];
+  let text = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      for (const line of chunk.toString().split('\n')) if (line.trim() !== '') logs.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'debug', ...env });
+  const app = await startApp({ config, log: createLogger({ level: 'debug', destination }) });
+  const key = app.browserPhoneUrl?.split('#key=')[1] ?? '';
+  const result = { app, key, logs, logText: () => text, dir };
+  running.push(result);
+  return result;
+}
+
+afterEach(async () => {
+  for (const { app, dir } of running.splice(0)) {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function newSession({ app, key }: Running): Promise<BrowserSession> {
+  const response = await fetch(`${app.localUrl}/phone/sessions`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
+  expect(response.status).toBe(201);
+  return (await response.json()) as BrowserSession;
+}
+
+/** What the page does: the upgrade with the session's credential (no signature), then Twilio's `start`. */
+function connectAsPage({ app }: Running, session: BrowserSession, overrides: { callSid?: string; accountSid?: string } = {}) {
+  return FakeTwilioMediaStream.connect({
+    serverUrl: `${app.localUrl.replace('http://', 'ws://')}${session.mediaPath}`,
+    streamUrl: 'unused: no signature',
+    signature: null,
+    authToken: '',
+    accountSid: overrides.accountSid ?? session.accountSid,
+    callSid: overrides.callSid ?? session.callSid,
+    streamSid: session.streamSid,
+    customParameters: session.customParameters,
+  });
+}
+
+/** 20 ms RMS envelope of 8 kHz mu-law. */
+function envelope(mulaw: Uint8Array): number[] {
+  const frames: number[] = [];
+  for (let i = 0; i + 160 <= mulaw.length; i += 160) {
+    let sum = 0;
+    for (let j = i; j < i + 160; j++) sum += mulawDecodeSample(mulaw[j]!) ** 2;
+    frames.push(Math.sqrt(sum / 160));
+  }
+  return frames;
+}
+
+/** Best normalised correlation of two envelopes, `b` shifted by -maxLag..maxLag frames against `a`. */
+function bestCorrelation(a: number[], b: number[], maxLag: number): number {
+  let best = -1;
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    const pairs: Array<[number, number]> = [];
+    for (let i = 0; i < a.length; i++) if (i + lag >= 0 && i + lag < b.length) pairs.push([a[i]!, b[i + lag]!]);
+    if (pairs.length < a.length / 2) continue;
+    const meanA = pairs.reduce((s, [x]) => s + x, 0) / pairs.length;
+    const meanB = pairs.reduce((s, [, y]) => s + y, 0) / pairs.length;
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (const [x, y] of pairs) {
+      ab += (x - meanA) * (y - meanB);
+      aa += (x - meanA) ** 2;
+      bb += (y - meanB) ** 2;
+    }
+    if (aa > 0 && bb > 0) best = Math.max(best, ab / Math.sqrt(aa * bb));
+  }
+  return best;
+}
+
+describe('browser phone: authentication', () => {
+  it('serves the page, and issues sessions only for the access key', async () => {
+    const server = await start({ BROWSER_PHONE: '1' });
+    const page = await fetch(`${server.app.localUrl}/phone`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('/phone/phone.js');
+    expect((await fetch(`${server.app.localUrl}/phone/phone-worklets.js`)).status).toBe(200);
+
+    for (const authorization of [undefined, 'Bearer wrong-key-of-a-plausible-length-000', `Basic ${server.key}`]) {
+      const response = await fetch(`${server.app.localUrl}/phone/sessions`, { method: 'POST', headers: authorization === undefined ? {} : { Authorization: authorization } });
+      expect(response.status).toBe(401);
+    }
+    const session = await newSession(server);
+    expect(session.callSid).toMatch(/^CA[0-9a-f]{32}$/);
+    expect(session.streamSid).toMatch(/^MZ[0-9a-f]{32}$/);
+    expect(session.model).toBe('local');
+    expect((await fetch(`${server.app.localUrl}${session.eventsPath}`)).status).toBe(401);
+    expect(server.logText()).not.toContain(server.key);
+  });
+
+  it('refuses /media without a signature or a valid browser credential, and a credential twice', async () => {
+    const server = await start({ BROWSER_PHONE: '1' });
+    const ws = server.app.localUrl.replace('http://', 'ws://');
+    const refusal = (url: string) =>
+      FakeTwilioMediaStream.connect({ serverUrl: url, streamUrl: 'x', signature: null, authToken: '', callSid: `CA${'1'.repeat(32)}` }).then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof TwilioHandshakeError ? error.statusCode : error),
+      );
+    expect(await refusal(`${ws}/media`)).toBe(403); // Twilio is not configured, and no browser credential
+    expect(await refusal(`${ws}/media?browserPhone=made-up`)).toBe(403);
+
+    const session = await newSession(server);
+    const page = await connectAsPage(server, session);
+    await page.waitForAgentAudio({ timeoutMs: 10_000 });
+    expect(await refusal(`${ws}${session.mediaPath}`)).toBe(403); // single use
+    await page.hangUp();
+  });
+
+  it('opens no model session when the start is for another call, or claims a Twilio account', async () => {
+    const server = await start({ BROWSER_PHONE: '1' });
+    const live = server.app.localAgent!.live;
+    for (const overrides of [{ callSid: `CA${'2'.repeat(32)}` }, { accountSid: `AC${'3'.repeat(32)}` }]) {
+      const page = await connectAsPage(server, await newSession(server), overrides);
+      const closed = await page.closed;
+      expect(closed.code).toBe(1008);
+    }
+    expect(live.sessions).toHaveLength(0);
+    expect(server.app.calls.size).toBe(0);
+  });
+
+  it('does not exist when turned off', async () => {
+    const server = await start({ BROWSER_PHONE: '0', PUBLIC_URL: 'https://agent.example.test', TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'token' });
+    expect(server.app.browserPhoneUrl).toBeUndefined();
+    expect((await fetch(`${server.app.localUrl}/phone`)).status).toBe(404);
+    expect((await fetch(`${server.app.localUrl}/phone/sessions`, { method: 'POST' })).status).toBe(404);
+  });
+});
+
+describe('browser phone: the local agent', () => {
+  it('greets, plays the caller back through the whole audio path, answers, and looks up a booking from keys', async () => {
+    const server = await start({ BROWSER_PHONE: '1' });
+    const session = await newSession(server);
+    const events: Array<{ type: string; [key: string]: unknown }> = [];
+    const eventsDone = (async () => {
+      const response = await fetch(`${server.app.localUrl}${session.eventsPath}`, { headers: { Authorization: `Bearer ${server.key}` } });
+      const decoder = new TextDecoder();
+      let pending = '';
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        pending += decoder.decode(chunk, { stream: true });
+        let boundary;
+        while ((boundary = pending.indexOf('\n\n')) !== -1) {
+          const block = pending.slice(0, boundary);
+          pending = pending.slice(boundary + 2);
+          if (block.startsWith('data: ')) events.push(JSON.parse(block.slice(6)) as { type: string });
+        }
+      }
+    })();
+
+    const page = await connectAsPage(server, session);
+    expect(session.accountSid).toBe(BROWSER_PHONE_ACCOUNT_SID);
+    const live = await server.app.localAgent!.live.waitForSession(0);
+    await live.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'completed'), 10_000); // the greeting
+    await page.waitForPlayoutIdle(10_000);
+    const greetingBytes = page.receivedAudio.length;
+
+    const question = loadSpeechFixture('booking-question');
+    await page.playCallerAudio(question);
+    await live.waitUntil((s) => s.turns.some((t) => t.source === 'audio' && t.modelTurn?.outcome === 'completed'), 20_000);
+    await page.waitForPlayoutIdle(10_000);
+    const reply = page.receivedAudio.subarray(greetingBytes);
+    // The reply starts with the caller's own words: their loudness contour comes back (16 kHz → 24 kHz → 8 kHz mu-law).
+    const spoken = envelope(question);
+    const echoed = envelope(reply.subarray(0, question.length));
+    expect(bestCorrelation(spoken, echoed, 50)).toBeGreaterThan(0.85);
+    expect(reply.length / 8).toBeGreaterThan(question.length / 8 + 1_000); // then the canned line
+
+    for (const digit of ['5', '7', '7', '2', '6', '9', '#'] as const) page.sendDtmf(digit);
+    await live.waitUntil((s) => s.toolResponses.length > 0, 10_000);
+    const answer = JSON.stringify(live.toolResponses[0]!.response);
+    expect(answer).toContain('Dana Whitfield');
+    await live.waitUntil((s) => s.modelTurns.some((t) => t.origin === 'callerTurn' && t.reply.text.includes('Dana Whitfield') && t.outcome === 'completed'), 10_000);
+    expect(live.toolCalls[0]).toMatchObject({ name: 'find_booking', args: { code: '577269' } });
+
+    await page.playSilence(200);
+    await page.hangUp();
+    await eventsDone;
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe('started');
+    expect(types.at(-1)).toBe('ended');
+    expect(events.filter((e) => e.type === 'transcript' && e.speaker === 'agent').map((e) => e.text).join('')).toContain(LOCAL_AGENT_LINES.greeting);
+    expect(events.find((e) => e.type === 'transcript' && e.speaker === 'caller')?.text).toMatch(/you spoke for \d\.\d s/);
+    expect(events.some((e) => e.type === 'latency' && typeof e.responseMs === 'number' && e.responseMs > 0 && e.responseMs < 3_000)).toBe(true);
+    expect(events.find((e) => e.type === 'toolResult')).toMatchObject({ name: 'find_booking', ok: true });
+    expect(events.find((e) => e.type === 'ended')).toMatchObject({ reason: 'caller-hung-up' });
+  }, 60_000);
+
+  it('is interrupted by talking over it, like the real model', async () => {
+    const server = await start({ BROWSER_PHONE: '1' });
+    const page = await connectAsPage(server, await newSession(server));
+    const live = await server.app.localAgent!.live.waitForSession(0);
+    await live.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'pending'), 10_000); // greeting under way
+    await page.waitForAgentAudio({ timeoutMs: 10_000 });
+    await page.playCallerAudio(loadSpeechFixture('short-hello'));
+    const clear = await page.waitForClear({ timeoutMs: 10_000 });
+    expect(clear.discardedBytes).toBeGreaterThan(0);
+    expect(live.interruptions).toBe(1);
+    await page.playCallerAudio(mulawSilence(200));
+    await page.hangUp();
+  }, 30_000);
+});

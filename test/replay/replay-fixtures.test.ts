@@ -1,0 +1,94 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger.js';
+import { parseRecordingLog } from '../../src/recording/recording-format.js';
+import { readPcm16Wav } from '../../src/recording/wav.js';
+import { loadCallFixture } from '../../src/replay/fixture.js';
+import { loadRecording } from '../../src/replay/from-recording.js';
+import { ReplayLiveServer } from '../../src/replay/model-script.js';
+import { replayCall, type ReplayResult } from '../../src/replay/replay.js';
+import { formatReport } from '../../src/replay/report.js';
+import type { ReplayScenario } from '../../src/replay/scenario.js';
+
+const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/calls/', import.meta.url));
+const FIXTURES = readdirSync(FIXTURES_DIR, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+
+/**
+ * Every fixture under fixtures/calls/ replayed through the real server (real SDK, real tools, the
+ * local Live server playing its script, a Twilio side streaming its caller audio in real time), and
+ * checked against its expectations. Then the recording the server made of that replay is replayed in
+ * turn, as a recording from production would be, and must tell the same conversation.
+ * The fixtures run side by side, sharing one local Live server.
+ */
+describe('call fixtures replay as their expectations say', () => {
+  let live: ReplayLiveServer;
+  let outputDir: string;
+
+  beforeAll(async () => {
+    live = await ReplayLiveServer.start();
+    outputDir = mkdtempSync(join(tmpdir(), 'replays-'));
+  });
+  afterAll(async () => {
+    await live?.close();
+    rmSync(outputDir, { recursive: true, force: true });
+  });
+
+  /** Replays with the server's warnings and errors kept for the failure message. */
+  async function replay(scenario: ReplayScenario, dir: string): Promise<ReplayResult & { serverLog: string }> {
+    let serverLog = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        serverLog += chunk.toString();
+        done();
+      },
+    });
+    const result = await replayCall(scenario, { outputDir: join(outputDir, dir), log: createLogger({ level: 'warn', destination }), liveServer: live });
+    return { ...result, serverLog };
+  }
+
+  it('ship a booking lookup, a barge-in and a keypad code', () => {
+    expect(FIXTURES).toEqual(expect.arrayContaining(['booking-lookup', 'barge-in', 'keypad-code']));
+  });
+
+  it.concurrent.each(FIXTURES)(
+    '%s',
+    async (name) => {
+      const scenario = loadCallFixture(join(FIXTURES_DIR, name));
+      expect(scenario.expect, `${name} has no expectations`).toBeDefined();
+      const first = await replay(scenario, 'fixture');
+      const explain = `${formatReport(first.report, first.problems, 'fixture')}\n\nserver log:\n${first.serverLog}`;
+      expect(first.problems, explain).toEqual([]);
+      expect(first.report.notes, explain).toEqual([]); // every caller turn scripted, every reply used
+      expect(first.serverLog, explain).toBe(''); // no warnings or errors from the server
+
+      // The new recording: an 8 kHz stereo WAV as long as the call, and its event log.
+      const recording = first.report.recording!;
+      const wav = readPcm16Wav(readFileSync(recording.wav));
+      const log = parseRecordingLog(JSON.parse(readFileSync(recording.json, 'utf8')));
+      expect(wav).toMatchObject({ sampleRateHz: 8_000, channels: 2, frames: log.audio.frames });
+      expect(Math.abs(wav.frames / 8 - log.durationMs)).toBeLessThanOrEqual(20);
+
+      // Replayed from its recording, the call goes the same way: same words, same tool calls, same end.
+      const again = await replay(loadRecording(recording.json), 'from-recording');
+      const explainAgain = `${formatReport(again.report, again.problems, 'recording')}\n\nserver log:\n${again.serverLog}`;
+      expect(again.problems, explainAgain).toEqual([]);
+      const lines = (result: ReplayResult) => result.report.transcript.map(({ speaker, text, interrupted }) => ({ speaker, interrupted: interrupted === true, text }));
+      const [before, after] = [lines(first), lines(again)];
+      expect(after.map(({ speaker, interrupted }) => [speaker, interrupted]), explainAgain).toEqual(before.map(({ speaker, interrupted }) => [speaker, interrupted]));
+      after.forEach((line, i) => {
+        const original = before[i]!.text;
+        // A cut-off line is what the model had sent when cut; the replay of it may be cut a little earlier.
+        if (line.interrupted) expect(original.startsWith(line.text) && line.text !== '', explainAgain).toBe(true);
+        else expect(line.text, explainAgain).toBe(original);
+      });
+    },
+    120_000,
+  );
+});

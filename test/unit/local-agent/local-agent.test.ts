@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { KEYPAD_TEXT_PREFIX } from '../../../src/call/call-tools.js';
+import { GREETING_CUE } from '../../../src/call/phone-call.js';
+import { describeBookingAnswer, echoReply, LOCAL_AGENT_LINES, MAX_ECHO_MS, replyToText } from '../../../src/local-agent/local-agent.js';
+import { resample16kTo24k } from '../../../src/local-agent/resample-16k-to-24k.js';
+
+function tone(frequency: number, rate: number, seconds: number): Int16Array {
+  return Int16Array.from({ length: rate * seconds }, (_, i) => Math.round(10_000 * Math.sin((2 * Math.PI * frequency * i) / rate)));
+}
+
+function amplitudeAt(signal: Int16Array, frequency: number, rate: number, skip: number): number {
+  let re = 0;
+  let im = 0;
+  for (let i = skip; i < signal.length - skip; i++) {
+    re += signal[i]! * Math.cos((2 * Math.PI * frequency * i) / rate);
+    im += signal[i]! * Math.sin((2 * Math.PI * frequency * i) / rate);
+  }
+  return (2 * Math.hypot(re, im)) / (signal.length - 2 * skip);
+}
+
+describe('local agent', () => {
+  it('resamples 16 kHz to 24 kHz: length ×1.5, phone band kept, no images, no added delay', () => {
+    for (const frequency of [300, 1_000, 3_400]) {
+      const out = resample16kTo24k(tone(frequency, 16_000, 1));
+      expect(out.length).toBe(24_000);
+      expect(Math.abs(20 * Math.log10(amplitudeAt(out, frequency, 24_000, 100) / 10_000))).toBeLessThan(0.1);
+      // The image of f around 16 kHz would land at 16 kHz - f.
+      expect(20 * Math.log10(amplitudeAt(out, 16_000 - frequency, 24_000, 100) / 10_000 + 1e-9)).toBeLessThan(-60);
+    }
+    const click = new Int16Array(1_600);
+    click[800] = 20_000;
+    const out = resample16kTo24k(click);
+    const peak = out.reduce((best, value, index) => (Math.abs(value) > Math.abs(out[best]!) ? index : best), 0);
+    expect(Math.abs(peak - 1_200)).toBeLessThanOrEqual(1);
+  });
+
+  it('plays the caller turn back (at most MAX_ECHO_MS), then its canned line', () => {
+    const reply = echoReply(tone(500, 16_000, 2));
+    expect(reply.audio!.length).toBeGreaterThan(48_000);
+    expect(reply.text).toContain(LOCAL_AGENT_LINES.afterEcho);
+    const long = echoReply(new Int16Array(16 * 20_000).fill(1_000));
+    expect(long.audio!.length).toBeLessThan((MAX_ECHO_MS / 1000) * 24_000 + 24_000 * 3);
+  });
+
+  it('greets on the cue, and turns keys into a find_booking call whose answer it reads out', () => {
+    expect(replyToText(GREETING_CUE).text).toBe(LOCAL_AGENT_LINES.greeting);
+    const keyed = replyToText(`${KEYPAD_TEXT_PREFIX} 5 7 7 2 6 9`);
+    expect(keyed.toolCalls).toEqual([{ name: 'find_booking', args: { code: '577269' } }]);
+    const said = keyed.afterToolResponses!([
+      { id: 'x', name: 'find_booking', response: { output: { found: true, booking: { guestName: 'Dana Whitfield', partySize: 4, when: 'Saturday, December 5 at 7:30 PM', status: 'confirmed' } } } },
+    ]);
+    expect(said.text).toBe('I found the booking for Dana Whitfield, a table for 4, Saturday, December 5 at 7:30 PM.');
+    expect(replyToText('The caller pressed the # key on the keypad.').toolCalls).toEqual([{ name: 'find_booking', args: {} }]);
+    expect(describeBookingAnswer({ id: 'y', name: 'find_booking', response: { error: 'code must match' } })).toBe(LOCAL_AGENT_LINES.bookingNotFound);
+    expect(describeBookingAnswer(undefined)).toBe(LOCAL_AGENT_LINES.bookingNotFound);
+  });
+});

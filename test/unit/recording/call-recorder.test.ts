@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import type { PlayoutSink } from '../../../src/call/agent-playout.js';
+import type { CallSummary } from '../../../src/call/phone-call.js';
+import { mulawDecodeSample } from '../../../src/audio/mulaw.js';
+import { CallRecorder, type FinishedRecording } from '../../../src/recording/call-recorder.js';
+import { parseRecordingLog, type RecordingEvent } from '../../../src/recording/recording-format.js';
+import { capturingLogger } from '../../support/log-capture.js';
+
+const CALL_SID = `CA${'1'.repeat(32)}`;
+const STREAM_SID = `MZ${'2'.repeat(32)}`;
+const FRAME_BYTES = 160;
+
+const frameBase64 = (value: number, bytes = FRAME_BYTES) => Buffer.alloc(bytes, value).toString('base64');
+
+function summary(endReason: string): CallSummary {
+  return {
+    endReason,
+    durationMs: 0,
+    callerAudioSeconds: 0,
+    agentAudioSentSeconds: 0,
+    agentAudioHeardSeconds: 0,
+    interruptions: 0,
+    agentTurns: 0,
+    callerTurns: 0,
+    streamStartToFirstAgentAudioMs: undefined,
+    callerGapFilledSeconds: 0,
+    liveSessions: 1,
+    handovers: 0,
+    reconnects: 0,
+    stalls: 0,
+    emptyTurns: 0,
+    silencePrompts: 0,
+  };
+}
+
+/** A recorder on a clock the test moves, with the sink and model it wraps recording what reaches them. */
+function setUp(options: { maxDurationMs?: number } = {}) {
+  let nowMs = 1_000; // any origin: the call's timeline starts when the recorder is made
+  const clock = { advanceTo: (callMs: number) => (nowMs = 1_000 + callMs) };
+  let callerSentUntilMs = 0;
+  const { log, lines } = capturingLogger();
+  const finished: FinishedRecording[] = [];
+  const recorder = new CallRecorder({
+    callSid: CALL_SID,
+    streamSid: STREAM_SID,
+    from: '+14155550123',
+    to: '+16505550199',
+    direction: 'inbound',
+    maxDurationMs: options.maxDurationMs ?? 60_000,
+    log,
+    onFinished: (recording) => finished.push(recording),
+    clock: () => nowMs,
+  });
+  const reachedTwilio: string[] = [];
+  const twilio: PlayoutSink = {
+    sendMedia: (payload) => reachedTwilio.push(`media:${Buffer.from(payload, 'base64')[0]}`),
+    sendMark: (name) => reachedTwilio.push(`mark:${name}`),
+    sendClear: () => reachedTwilio.push('clear'),
+  };
+  const reachedModel: string[] = [];
+  const model = recorder.modelInput({
+    sendToolResponses: (responses) => reachedModel.push(...responses.map((r) => `response:${r.id}`)),
+    sendText: (text) => reachedModel.push(`text:${text}`),
+  });
+  /** Twilio streams the caller's frames in real time: each arrives when its timestamp says, until `untilMs`. */
+  const callerUntil = (untilMs: number, byteAt: (ms: number) => number = () => 0xff): void => {
+    for (; callerSentUntilMs < untilMs; callerSentUntilMs += 20) {
+      clock.advanceTo(callerSentUntilMs);
+      recorder.callerAudio(frameBase64(byteAt(callerSentUntilMs)), callerSentUntilMs);
+    }
+    clock.advanceTo(untilMs);
+  };
+  return { recorder, clock, callerUntil, sink: recorder.playoutSink(twilio), model, reachedTwilio, reachedModel, finished, lines };
+}
+
+/** Both channels of a finished recording, as PCM16. */
+function channels(recording: FinishedRecording): { left: Int16Array; right: Int16Array } {
+  const left = new Int16Array(recording.frames);
+  const right = new Int16Array(recording.frames);
+  let at = 0;
+  for (const block of recording.stereoPcmBlocks()) {
+    const samples = new Int16Array(block.buffer, block.byteOffset, block.byteLength / 2);
+    for (let i = 0; i < samples.length / 2; i++, at++) {
+      left[at] = samples[2 * i]!;
+      right[at] = samples[2 * i + 1]!;
+    }
+  }
+  expect(at).toBe(recording.frames);
+  return { left, right };
+}
+
+/** The PCM value of mu-law byte `value` from `fromMs` for `ms` milliseconds, or where it differs. */
+function expectRun(samples: Int16Array, fromMs: number, ms: number, mulawValue: number): void {
+  const expected = mulawDecodeSample(mulawValue);
+  const run = samples.subarray(fromMs * 8, (fromMs + ms) * 8);
+  expect(run.length).toBe(ms * 8);
+  const wrong = run.findIndex((sample) => sample !== expected);
+  expect(wrong, `sample ${wrong} after ${fromMs} ms`).toBe(-1);
+}
+
+const eventsOf = <T extends RecordingEvent['type']>(events: RecordingEvent[], type: T) =>
+  events.filter((event): event is Extract<RecordingEvent, { type: T }> => event.type === type);
+
+describe('CallRecorder', () => {
+  it('places caller frames by their Twilio timestamps; holes are silence', () => {
+    const { recorder, finished } = setUp();
+    recorder.callerAudio(frameBase64(0x10), 0);
+    recorder.callerAudio(frameBase64(0x20), 20);
+    recorder.callerAudio(frameBase64(0x30), 100); // the phone leg skipped 60 ms
+    recorder.callerAudio(frameBase64(0x40), 40); // late, out of order: still lands at its time
+    recorder.finish(summary('caller-hung-up'));
+    const { left, right } = channels(finished[0]!);
+    expect(left.length).toBe(120 * 8);
+    expectRun(left, 0, 20, 0x10);
+    expectRun(left, 20, 20, 0x20);
+    expectRun(left, 40, 20, 0x40);
+    expectRun(left, 60, 40, 0xff);
+    expectRun(left, 100, 20, 0x30);
+    expectRun(right, 0, 120, 0xff);
+  });
+
+  it('records a barge-in: the agent channel has what played before the clear and nothing after', () => {
+    const { recorder, callerUntil, sink, model, reachedTwilio, reachedModel, finished } = setUp();
+    const callerSays = (ms: number) => (ms >= 1_000 && ms < 2_000 ? 0x05 : 0xff); // loud from 1 s to 2 s
+
+    // Turn 1: 400 ms of agent audio in two batches, sent at 100 ms.
+    callerUntil(100, callerSays);
+    recorder.modelEvent({ type: 'outputTranscript', text: 'Welcome to' });
+    recorder.modelEvent({ type: 'audio', pcm24kBase64: '' });
+    for (let i = 0; i < 10; i++) sink.sendMedia(frameBase64(0x50 + i));
+    sink.sendMark('t1:m1');
+    for (let i = 10; i < 20; i++) sink.sendMedia(frameBase64(0x50 + i));
+    sink.sendMark('t1:m2');
+    recorder.modelEvent({ type: 'outputTranscript', text: ' the Blue Door.' });
+    callerUntil(300, callerSays);
+    recorder.markEchoed('t1:m1'); // the first 200 ms played from 100 to 300
+    // The caller talks over the agent at 380 ms, 80 ms into the second batch.
+    callerUntil(380, callerSays);
+    recorder.modelEvent({ type: 'interrupted' });
+    sink.sendClear();
+    recorder.markEchoed('t1:m2'); // Twilio returns the cleared mark at once
+    recorder.modelEvent({ type: 'turnComplete', reason: undefined });
+
+    // The caller's words, then turn 2, with a tool call on the way.
+    callerUntil(2_400, callerSays);
+    recorder.modelEvent({ type: 'inputTranscript', text: 'Call me on +1 415 555 0123' });
+    recorder.modelEvent({ type: 'toolCall', calls: [{ id: 'fc-1', name: 'create_booking', args: { guest_name: 'Dana', phone: '+14155550123' } }] });
+    model.sendToolResponses([{ id: 'fc-1', name: 'create_booking', response: { output: { booked: true } } }]);
+    callerUntil(2_600, callerSays);
+    recorder.modelEvent({ type: 'audio', pcm24kBase64: '' });
+    recorder.modelEvent({ type: 'outputTranscript', text: 'Booked.' });
+    for (let i = 0; i < 5; i++) sink.sendMedia(frameBase64(0x70));
+    sink.sendMark('t2:m3');
+    callerUntil(2_700, callerSays);
+    recorder.markEchoed('t2:m3');
+    recorder.modelEvent({ type: 'turnComplete', reason: undefined });
+    recorder.keypad('5');
+    model.sendText('The caller typed on the keypad: 5');
+    callerUntil(3_000, callerSays);
+    recorder.finish(summary('caller-hung-up'));
+
+    // Twilio and the model got exactly what they would have without the recorder.
+    expect(reachedTwilio).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `media:${0x50 + i}`), 'mark:t1:m1',
+      ...Array.from({ length: 10 }, (_, i) => `media:${0x5a + i}`), 'mark:t1:m2', 'clear',
+      ...Array.from({ length: 5 }, () => `media:${0x70}`), 'mark:t2:m3',
+    ]);
+    expect(reachedModel).toEqual(['response:fc-1', 'text:The caller typed on the keypad: 5']);
+
+    const recording = finished[0]!;
+    const { left, right } = channels(recording);
+    expectRun(left, 0, 1_000, 0xff);
+    expectRun(left, 1_000, 1_000, 0x05);
+    expectRun(left, 2_000, 1_000, 0xff);
+    expectRun(right, 0, 100, 0xff);
+    for (let i = 0; i < 14; i++) expectRun(right, 100 + i * 20, 20, 0x50 + i); // 280 ms played: 14 whole frames
+    expectRun(right, 380, 2_220, 0xff); // nothing of the cleared 120 ms, ever
+    expectRun(right, 2_600, 100, 0x70);
+    expectRun(right, 2_700, 300, 0xff);
+
+    const log = parseRecordingLog(JSON.parse(JSON.stringify(recording.log)));
+    expect(log).toMatchObject({ callSid: CALL_SID, from: '+1********23', to: '+1********99', endReason: 'caller-hung-up', durationMs: 3_000 });
+    expect(eventsOf(log.events, 'interrupted')).toEqual([{ type: 'interrupted', atMs: 380, agentTurn: 1, sentMs: 400, heardMs: 280, droppedMs: 120 }]);
+    expect(eventsOf(log.events, 'transcript').map(({ speaker, text, atMs }) => ({ speaker, text, atMs }))).toEqual([
+      { speaker: 'agent', text: 'Welcome to the Blue Door.', atMs: 100 },
+      { speaker: 'caller', text: 'Call me on +1********23', atMs: 2_400 },
+      { speaker: 'agent', text: 'Booked.', atMs: 2_600 },
+    ]);
+    expect(eventsOf(log.events, 'toolCall')[0]).toEqual({ type: 'toolCall', atMs: 2_400, id: 'fc-1', name: 'create_booking', args: { guest_name: 'Dana', phone: '+1********23' } });
+    expect(eventsOf(log.events, 'toolResult')[0]).toMatchObject({ id: 'fc-1', response: { output: { booked: true } } });
+    expect(eventsOf(log.events, 'keypad')).toEqual([{ type: 'keypad', atMs: 2_700, digit: '5' }]);
+    expect(eventsOf(log.events, 'callerSpeech')).toEqual([{ type: 'callerSpeech', atMs: 1_000, endMs: 2_000 }]);
+    expect(log.agentTurns).toEqual([
+      { turn: 1, startedAtMs: 100, firstHeardAtMs: 100, sentMs: 400, heardMs: 280, interrupted: true, text: 'Welcome to the Blue Door.' },
+      { turn: 2, startedAtMs: 2_600, firstHeardAtMs: 2_600, sentMs: 100, heardMs: 100, interrupted: false, text: 'Booked.', latencyMs: 600, respondsTo: 'speech' },
+    ]);
+    expect(log.events.at(-1)).toEqual({ type: 'callEnded', atMs: 3_000, reason: 'caller-hung-up' });
+    expect(JSON.stringify(log)).not.toMatch(/\+1\s?415|4155550123/);
+  });
+
+  it("puts the agent on Twilio's clock: the server set the call up after Twilio's stream clock had started", () => {
+    const { recorder, clock, sink, finished } = setUp();
+    // Twilio's timestamps run 40 ms ahead of the recorder's clock: frame T arrives at recorder time T - 40.
+    for (let t = 40; t <= 400; t += 20) {
+      clock.advanceTo(t - 40);
+      recorder.callerAudio(frameBase64(t === 240 ? 0x22 : 0xff), t);
+      if (t - 40 === 100) {
+        recorder.modelEvent({ type: 'audio', pcm24kBase64: '' });
+        for (let i = 0; i < 5; i++) sink.sendMedia(frameBase64(0x66));
+        sink.sendMark('m1');
+      }
+      if (t - 40 === 200) recorder.markEchoed('m1'); // played 100..200 on the recorder's clock
+    }
+    recorder.finish(summary('caller-hung-up'));
+    const recording = finished[0]!;
+    const { left, right } = channels(recording);
+    expectRun(left, 240, 20, 0x22);
+    expectRun(right, 0, 140, 0xff);
+    expectRun(right, 140, 100, 0x66); // 100..200 + 40: where it sits next to the caller's own frames
+    expectRun(right, 240, 180, 0xff);
+    expect(recording.log.agentTurns[0]).toMatchObject({ startedAtMs: 140, firstHeardAtMs: 140 });
+    expect(recording.log.durationMs).toBe(400);
+  });
+
+  it('keeps memory bounded: audio past the recording limit is dropped and flagged', () => {
+    const { recorder, finished } = setUp({ maxDurationMs: 1_000 });
+    recorder.callerAudio(frameBase64(0x10), 990);
+    recorder.callerAudio(frameBase64(0x10), 86_400_000); // a day in: never allocated
+    recorder.finish(summary('caller-hung-up'));
+    const recording = finished[0]!;
+    expect(recording.frames).toBe(1_000 * 8);
+    expect(recording.log.audio.truncated).toBe(true);
+  });
+
+  it('a failure inside the recorder is logged once and abandons the recording, never the call', () => {
+    const { recorder, sink, reachedTwilio, finished, lines } = setUp();
+    recorder.callerAudio(frameBase64(0x10), Number.NaN); // no such place on the timeline
+    recorder.callerAudio(frameBase64(0x10), 0);
+    sink.sendMedia(frameBase64(0x33));
+    recorder.finish(summary('caller-hung-up'));
+    expect(reachedTwilio).toEqual(['media:51']); // the agent's audio still went out
+    expect(finished).toEqual([]);
+    expect(lines.filter((line) => line.msg === 'call recording failed; the call goes on without it')).toHaveLength(1);
+  });
+
+  it('finishes once', () => {
+    const { recorder, finished } = setUp();
+    recorder.finish(summary('caller-hung-up'));
+    recorder.finish(summary('server-stopping'));
+    expect(finished).toHaveLength(1);
+    expect(finished[0]!.log.endReason).toBe('caller-hung-up');
+  });
+});
