@@ -64,6 +64,43 @@ describe('parseTwilioMessage', () => {
   });
 });
 
+describe('parseTwilioMessage on media frames', () => {
+  /** The same JSON with a space after the first brace: never the canonical text, so it takes the general JSON.parse path. */
+  const viaGeneralPath = (text: string) => parseTwilioMessage(`{ ${text.slice(1)}`);
+  const canonical = (overrides: Record<string, string> = {}) => JSON.stringify({ ...media, media: { ...media.media, ...overrides } });
+
+  it.each([
+    ['a canonical frame', canonical()],
+    ['a 20 ms frame of silence', canonical({ payload: Buffer.alloc(160, 0xff).toString('base64'), chunk: '999999', timestamp: '123456789012345' })],
+    ['an empty payload', canonical({ payload: '' })],
+    ['a track with unicode', canonical({ track: 'inbound ☎' })],
+    ['a track with an escaped quote', canonical({ track: 'in"bound' })],
+    ['a track with a control character', canonical({ track: 'in\tbound' })],
+    ['a raw control character in the track (invalid JSON)', canonical().replace('inbound', 'in\u0001bound')],
+    ['a payload of bad length', canonical({ payload: 'AAA' })],
+    ['a payload with bad characters', canonical({ payload: 'AA-A' })],
+    ['a payload over the cap', canonical({ payload: 'A'.repeat(16_388) })],
+    ['a counter that is too long', canonical({ chunk: '1'.repeat(16) })],
+    ['a negative counter', canonical({ timestamp: '-5' })],
+    ['a lowercase stream SID prefix', JSON.stringify({ ...media, streamSid: `mz${'1'.repeat(32)}` })],
+    ['fields in another order', JSON.stringify({ event: 'media', streamSid: STREAM_SID, sequenceNumber: '4', media: media.media })],
+  ])('gives the same result for %s on the fast and the general path', (_label, text) => {
+    expect(parseTwilioMessage(text)).toEqual(viaGeneralPath(text));
+  });
+
+  it('reads a canonical frame exactly', () => {
+    expect(parseTwilioMessage(canonical())).toEqual({
+      ok: true,
+      message: { event: 'media', sequenceNumber: 4, streamSid: STREAM_SID, media: { track: 'inbound', chunk: 2, timestamp: 5, payload: '/////w==' } },
+    });
+  });
+
+  it('still rejects trailing garbage after a canonical frame', () => {
+    expect(parseTwilioMessage(`${canonical()}x`).ok).toBe(false);
+    expect(parseTwilioMessage(`${canonical()}\n`).ok).toBe(true); // JSON allows trailing whitespace
+  });
+});
+
 describe('outbound messages', () => {
   it('are exactly the JSON Twilio documents', () => {
     expect(JSON.parse(mediaMessage(STREAM_SID, 'AAAA'))).toEqual({ event: 'media', streamSid: STREAM_SID, media: { payload: 'AAAA' } });

@@ -1,0 +1,361 @@
+/**
+ * Item 3: N simultaneous calls through the real server on loopback. Three processes:
+ *   this one (orchestration only, idle while measuring),
+ *   the server child (src/server.ts `startApp`, real SDK, restarted for every level),
+ *   the load generator (Twilio side of every call + the Live server).
+ * For each N: start the server, place N calls one by one, let them run (warm-up), measure a window,
+ * then hang up. Fixed levels first, then upward until p99 caller-to-model latency exceeds the limit.
+ */
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Patience, waitForQuietMachine } from '../machine.js';
+import { round, type Percentiles } from '../stats.js';
+import type {
+  CallScript,
+  CpuWindow,
+  EventLoopDelay,
+  HangupResult,
+  LoadCommand,
+  LoadReply,
+  RampResult,
+  ServerCommand,
+  ServerMemory,
+  ServerReply,
+  WindowResult,
+} from './common.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const SERVER_CPU = 0;
+const LOAD_CPU = 1;
+const TSX = ['--import', 'tsx'];
+const MIB = 1024 * 1024;
+
+export interface EndToEndOptions {
+  /** Levels always measured, in order. */
+  levels: number[];
+  /** Then N = last level + step, + 2 step, ... while p99 caller-to-model latency stays within the limit. */
+  searchStep: number;
+  /** No level above this is tried (the machine has 2 cores and the load generator needs one). */
+  ceiling: number;
+  latencyLimitMs: number;
+  warmupMs: number;
+  measureMs: number;
+  script: CallScript;
+  /** Record a CPU profile of the server during the window of this level. */
+  profileCalls?: number;
+  profileFile?: string;
+  logDir?: string;
+  /** Pin the server to core 0 and the load generator to core 1 (default: when taskset and 2 cores exist). */
+  pin?: boolean;
+  /**
+   * A level during which other processes kept more than this many cores busy is measured again
+   * (after waiting for a quiet machine), up to `retries` times; the least disturbed attempt counts.
+   */
+  backgroundLimitCores?: number;
+  retries?: number;
+  /** Shared limit on waiting for a quiet machine before a retry; no retry once it is used up. */
+  patience?: Patience;
+  onProgress?: (line: string) => void;
+}
+
+export interface LevelResult {
+  calls: number;
+  callsUp: number;
+  rampMs: number;
+  callerToModelMs: Percentiles;
+  modelToCallerMs: Percentiles;
+  interruptedToClearMs: Percentiles;
+  streamStartToFirstAudioMs: Percentiles;
+  server: {
+    cpu: CpuWindow;
+    /** Server CPU per call as a percentage of one core. */
+    cpuPerCallPercentOfCore: number;
+    eventLoopDelay: EventLoopDelay;
+    rssMiB: number;
+    rssPerCallMiB: number;
+    heapPerCallMiB: number;
+  };
+  loadGenerator: { cpu: CpuWindow; eventLoopDelay: EventLoopDelay };
+  /** Busy cores of the whole machine during the window (server + load generator + anything else). */
+  machineBusyCores: number;
+  /** machineBusyCores minus the server and the load generator: other processes competing for the 2 cores. */
+  backgroundCores: number;
+  /** How many times this level was measured (more than 1 when other processes disturbed it). */
+  attempts: number;
+  checks: { callerFramesMissing: number; protocolViolations: number; firstViolation: string | undefined; frameCountMismatches: number; sessionsStillOpen: number; rampFailures: number };
+}
+
+export interface EndToEndResult {
+  method: string;
+  /** Server on core 0, load generator on core 1 (taskset); otherwise both float over all cores. */
+  pinned: boolean;
+  script: CallScript;
+  warmupMs: number;
+  measureMs: number;
+  latencyLimitMs: number;
+  levels: LevelResult[];
+  capacity: {
+    /** Largest N measured with p99 caller-to-model latency within the limit. */
+    maxCallsWithinLimit: number;
+    /** Smallest N measured over the limit, or null when the ceiling was reached first. */
+    firstCallsOverLimit: number | null;
+    serverCoresAtMax: number;
+    /** maxCallsWithinLimit / serverCoresAtMax. */
+    callsPerCore: number;
+    /** Calls per core of CPU alone (calls / server cores) at the largest level measured, whatever its latency. */
+    cpuBoundCallsPerCore: number;
+    cpuBoundAtCalls: number;
+    stoppedBecause: string;
+  };
+  profile: string | null;
+}
+
+/** Sends commands to a child and waits for replies of a given type. */
+class Child<Command, Reply extends { type: string }> {
+  private readonly waiting: Array<{ type: string; resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
+  private exited = false;
+
+  constructor(
+    readonly name: string,
+    readonly process: ChildProcess,
+  ) {
+    process.on('message', (reply: Reply) => {
+      if (reply.type === 'error') {
+        const message = (reply as unknown as { message: string }).message;
+        for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`${name}: ${message}`));
+        return;
+      }
+      const index = this.waiting.findIndex((waiter) => waiter.type === reply.type);
+      if (index === -1) return;
+      const [waiter] = this.waiting.splice(index, 1);
+      waiter!.resolve(reply);
+    });
+    process.on('exit', (code, signal) => {
+      this.exited = true;
+      for (const waiter of this.waiting.splice(0)) waiter.reject(new Error(`${name} exited (${code ?? signal}) while waiting for ${waiter.type}`));
+    });
+  }
+
+  wait<T extends Reply['type']>(type: T, timeoutMs: number): Promise<Extract<Reply, { type: T }>> {
+    if (this.exited) return Promise.reject(new Error(`${this.name} has exited`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const index = this.waiting.findIndex((waiter) => waiter.resolve === done);
+        if (index !== -1) this.waiting.splice(index, 1);
+        reject(new Error(`${this.name}: no ${type} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (reply: Reply): void => {
+        clearTimeout(timer);
+        resolve(reply as Extract<Reply, { type: T }>);
+      };
+      this.waiting.push({
+        type,
+        resolve: done,
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  send(command: Command): void {
+    if (!this.exited) this.process.send(command as object);
+  }
+
+  async request<T extends Reply['type']>(command: Command, type: T, timeoutMs: number): Promise<Extract<Reply, { type: T }>> {
+    const reply = this.wait(type, timeoutMs);
+    this.send(command);
+    return reply;
+  }
+
+  async exit(timeoutMs: number): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** True when processes can be pinned: the server gets core 0 to itself, the load generator core 1. */
+function canPin(): boolean {
+  if (cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A Node child with an IPC channel, optionally pinned to one core (taskset), running a TypeScript entry through tsx. */
+function spawnNode(script: string, execArgv: string[], cpu: number | undefined, stdio: StdioOptions, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const node = [process.execPath, ...TSX, ...execArgv, join(HERE, script)];
+  return cpu === undefined ? spawn(node[0]!, node.slice(1), { stdio, env }) : spawn('taskset', ['-c', String(cpu), ...node], { stdio, env });
+}
+
+type ServerChild = Child<ServerCommand, ServerReply>;
+type LoadChild = Child<LoadCommand, LoadReply>;
+
+async function startServer(liveUrl: string, logFile: string, pinned: boolean): Promise<{ child: ServerChild; url: string }> {
+  const log = openSync(logFile, 'w');
+  const child = new Child<ServerCommand, ServerReply>(
+    'server',
+    spawnNode('server-child.ts', ['--expose-gc', ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])], pinned ? SERVER_CPU : undefined, ['ignore', log, 'inherit', 'ipc'], {
+      ...process.env,
+      GOOGLE_GEMINI_BASE_URL: liveUrl,
+    }),
+  );
+  closeSync(log); // the child holds its own descriptor
+  const ready = await child.wait('ready', 30_000);
+  return { child, url: ready.url };
+}
+
+/** Busy and total CPU time of the machine so far (ms, all cores). */
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of cpus()) {
+    const { user, nice, sys, idle, irq } = cpu.times;
+    busy += user + nice + sys + irq;
+    total += user + nice + sys + idle + irq;
+  }
+  return { busy, total };
+}
+
+async function measureLevel(load: LoadChild, liveUrl: string, calls: number, options: EndToEndOptions, pinned: boolean): Promise<LevelResult> {
+  const progress = options.onProgress ?? (() => {});
+  const logFile = join(options.logDir ?? tmpdir(), `bench-server-${calls}.log`);
+  const { child: server, url } = await startServer(liveUrl, logFile, pinned);
+  try {
+    const idle = (await server.request({ type: 'memory' }, 'memory', 30_000)).memory;
+    const ramp: RampResult = (await load.request({ type: 'ramp', serverUrl: url, calls, script: options.script }, 'ramped', 60_000 + calls * 200)).result;
+    progress(`  ${calls} calls: ${ramp.callsUp} up in ${ramp.rampMs} ms${ramp.failures > 0 ? `, ${ramp.failures} failed (${ramp.firstError})` : ''}; measuring`);
+    await sleep(options.warmupMs);
+    const profiling = options.profileCalls === calls && options.profileFile !== undefined;
+    if (profiling) await server.request({ type: 'profile-start' }, 'profile-started', 10_000);
+
+    const machineBefore = machineTimes();
+    server.send({ type: 'window-start' });
+    await load.request({ type: 'window-start' }, 'window-started', 10_000);
+    await sleep(options.measureMs);
+    const serverWindow = server.request({ type: 'window-end' }, 'window', 10_000);
+    const loadWindow = load.request({ type: 'window-end', graceMs: Math.min(1000, options.measureMs / 4) }, 'window', 30_000);
+    const serverStats = await serverWindow;
+    const machineAfter = machineTimes();
+    const window: WindowResult = (await loadWindow).result;
+
+    if (profiling) await server.request({ type: 'profile-stop', file: options.profileFile! }, 'profile-stopped', 60_000);
+    const busy: ServerMemory = (await server.request({ type: 'memory' }, 'memory', 30_000)).memory;
+    const hangup: HangupResult = (await load.request({ type: 'hangup' }, 'hung-up', 60_000)).result;
+
+    const upCalls = Math.max(1, ramp.callsUp);
+    const machineBusyCores = ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * cpus().length;
+    return {
+      calls,
+      callsUp: ramp.callsUp,
+      rampMs: ramp.rampMs,
+      callerToModelMs: window.callerToModelMs,
+      modelToCallerMs: window.modelToCallerMs,
+      interruptedToClearMs: window.interruptedToClearMs,
+      streamStartToFirstAudioMs: window.streamStartToFirstAudioMs,
+      server: {
+        cpu: serverStats.cpu,
+        cpuPerCallPercentOfCore: round((serverStats.cpu.cores / upCalls) * 100, 4),
+        eventLoopDelay: serverStats.eventLoopDelay,
+        rssMiB: round(busy.rssBytes / MIB, 1),
+        rssPerCallMiB: round((busy.rssBytes - idle.rssBytes) / upCalls / MIB, 3),
+        heapPerCallMiB: round((busy.heapUsedBytes - idle.heapUsedBytes) / upCalls / MIB, 3),
+      },
+      loadGenerator: { cpu: window.cpu, eventLoopDelay: window.eventLoopDelay },
+      machineBusyCores: round(machineBusyCores, 2),
+      backgroundCores: round(Math.max(0, machineBusyCores - serverStats.cpu.cores - window.cpu.cores), 2),
+      attempts: 1,
+      checks: {
+        callerFramesMissing: window.callerFramesMissing,
+        protocolViolations: window.protocolViolations,
+        firstViolation: window.firstViolation,
+        frameCountMismatches: hangup.frameCountMismatches,
+        sessionsStillOpen: hangup.sessionsStillOpen,
+        rampFailures: ramp.failures,
+      },
+    };
+  } finally {
+    server.send({ type: 'stop' });
+    await server.exit(10_000);
+  }
+}
+
+export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
+  const progress = options.onProgress ?? (() => {});
+  const pinned = options.pin !== false && canPin();
+  const load = new Child<LoadCommand, LoadReply>('load generator', spawnNode('load-generator.ts', [], pinned ? LOAD_CPU : undefined, ['ignore', 'inherit', 'inherit', 'ipc']));
+  const levels: LevelResult[] = [];
+  let stoppedBecause = `reached the ceiling of ${options.ceiling} calls`;
+  try {
+    const { liveUrl } = await load.wait('ready', 30_000);
+    const plan = [...options.levels];
+    for (let i = 0; i < plan.length; i++) {
+      const calls = plan[i]!;
+      let level = await measureLevel(load, liveUrl, calls, options, pinned);
+      const patience = options.patience ?? new Patience(0);
+      for (let attempt = 2; attempt <= (options.retries ?? 0) + 1 && level.backgroundCores > (options.backgroundLimitCores ?? Infinity) && patience.left > 0; attempt++) {
+        progress(`  ${calls} calls: other processes used ${level.backgroundCores} cores meanwhile; measuring again`);
+        await waitForQuietMachine(patience, options.backgroundLimitCores ?? Infinity);
+        const again = await measureLevel(load, liveUrl, calls, options, pinned);
+        level = { ...(again.backgroundCores < level.backgroundCores ? again : level), attempts: attempt };
+      }
+      levels.push(level);
+      const p99 = level.callerToModelMs.p99;
+      progress(
+        `  ${calls} calls: caller->model p99 ${p99} ms, model->caller p99 ${level.modelToCallerMs.p99} ms, server ${level.server.cpu.cores} cores, load generator ${level.loadGenerator.cpu.cores} cores`,
+      );
+      if (level.checks.rampFailures > 0) {
+        stoppedBecause = `${level.checks.rampFailures} of ${calls} calls could not be set up`;
+        break;
+      }
+      if (!(p99 <= options.latencyLimitMs)) {
+        stoppedBecause = `p99 caller-to-model latency ${p99} ms exceeded ${options.latencyLimitMs} ms at ${calls} calls`;
+        break;
+      }
+      if (i === plan.length - 1) {
+        const next = calls + options.searchStep;
+        if (options.searchStep > 0 && next <= options.ceiling) plan.push(next);
+      }
+    }
+  } finally {
+    load.send({ type: 'exit' });
+    await load.exit(10_000);
+  }
+
+  const within = levels.filter((level) => level.callerToModelMs.p99 <= options.latencyLimitMs && level.checks.rampFailures === 0);
+  const best = within.reduce<LevelResult | undefined>((top, level) => (top === undefined || level.calls > top.calls ? level : top), undefined);
+  const over = levels.find((level) => !(level.callerToModelMs.p99 <= options.latencyLimitMs));
+  const largest = levels.reduce<LevelResult | undefined>((top, level) => (top === undefined || level.calls > top.calls ? level : top), undefined);
+  return {
+    method:
+      'real server (startApp, real @google/genai SDK) in its own process; Twilio side and Live server in a load-generator process; loopback; ' +
+      `caller frames every 20 ms per call; warm-up ${options.warmupMs} ms, window ${options.measureMs} ms; latencies are send-to-receive on the load generator's clock`,
+    pinned,
+    script: options.script,
+    warmupMs: options.warmupMs,
+    measureMs: options.measureMs,
+    latencyLimitMs: options.latencyLimitMs,
+    levels,
+    capacity: {
+      maxCallsWithinLimit: best?.calls ?? 0,
+      firstCallsOverLimit: over?.calls ?? null,
+      serverCoresAtMax: best?.server.cpu.cores ?? 0,
+      callsPerCore: best === undefined || best.server.cpu.cores === 0 ? 0 : round(best.calls / best.server.cpu.cores, 0),
+      cpuBoundCallsPerCore: largest === undefined || largest.server.cpu.cores === 0 ? 0 : round(largest.callsUp / largest.server.cpu.cores, 0),
+      cpuBoundAtCalls: largest?.calls ?? 0,
+      stoppedBecause,
+    },
+    profile: options.profileFile ?? null,
+  };
+}

@@ -1,0 +1,187 @@
+/** The printed (markdown) tables and the target checks, from the results object. */
+import type { AudioCostResult, CandidateCost } from './audio-cost.js';
+import type { AudioQualityResult, CandidateQuality } from './audio-quality.js';
+import type { EndToEndResult, LevelResult } from './end-to-end/run-end-to-end.js';
+import type { MachineInfo } from './machine.js';
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  value: string;
+  /** null when the run did not measure it (e.g. the smoke run has no 100-call level). */
+  met: boolean | null;
+}
+
+export interface BenchResults {
+  mode: 'full' | 'smoke';
+  machine: MachineInfo;
+  durationSeconds: number;
+  audioCost: AudioCostResult;
+  audioQuality: AudioQualityResult;
+  endToEnd: EndToEndResult;
+  targets: TargetCheck[];
+}
+
+const fmt = (value: number | null | undefined, digits = 1): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+}
+
+function costTable(cost: AudioCostResult): string {
+  const row = (label: string, pick: (c: CandidateCost) => { medianUs: number; minUs: number }, target: string): string[] => [
+    label,
+    ...[cost.ours, cost.naive, cost.libsamplerate].map((c) => `${fmt(pick(c).medianUs, 2)} (${fmt(pick(c).minUs, 2)})`),
+    target,
+  ];
+  return table(
+    ['µs per 20 ms frame, median (min)', 'ours', 'naive (linear / picking)', 'libsamplerate-js SINC_MEDIUM', 'target (ours)'],
+    [
+      row('caller → model: base64, mu-law decode, ×2, PCM16, base64', (c) => c.callerToModel, '≤ 5'),
+      row('model → caller: base64, ÷3, mu-law encode, base64', (c) => c.modelToCaller, '≤ 8'),
+      row('resampler alone ×2 (Int16 in and out)', (c) => c.resamplerUp, ''),
+      row('resampler alone ÷3 (Int16 in and out)', (c) => c.resamplerDown, ''),
+      ['libsamplerate-js cost / ours, full pipelines', `${fmt(cost.libsamplerateOverOurs.callerToModel)}× in, ${fmt(cost.libsamplerateOverOurs.modelToCaller)}× out`, '', '', '≈ 20×'],
+    ],
+  );
+}
+
+function qualityTable(quality: AudioQualityResult): string {
+  const candidates: CandidateQuality[] = [quality.ours, quality.naive, quality.libsamplerate];
+  const both = (label: string, pick: (c: CandidateQuality['callerToModel']) => string, target: string): string[][] => [
+    [`${label}, caller → model (×2)`, ...candidates.map((c) => pick(c.callerToModel)), target],
+    [`${label}, model → caller (÷3)`, ...candidates.map((c) => pick(c.modelToCaller)), target],
+  ];
+  const chunk = (c: CandidateQuality['callerToModel']): string =>
+    c.chunkInvariance.maxDiff20ms === 0 && c.chunkInvariance.maxDiffRandom === 0 && c.chunkInvariance.sameLength
+      ? 'identical'
+      : `differs (${c.chunkInvariance.maxDiff20ms} / ${c.chunkInvariance.maxDiffRandom} LSB${c.chunkInvariance.sameLength ? '' : ', lengths differ'})`;
+  return table(
+    ['audio-dsp.md §8.1, −6 dBFS tones', 'ours', 'naive (linear / picking)', 'libsamplerate-js SINC_MEDIUM', 'target (ours)'],
+    [
+      ...both('passband deviation 100–3400 Hz, ±dB', (d) => fmt(d.passbandFlatnessDb, 3), '≤ 0.1'),
+      ['image rejection, inputs 100–3400 Hz, min dB (×2)', ...candidates.map((c) => fmt(c.callerToModel.rejectionMinDb)), '≥ 56'],
+      ['image rejection at 1 / 3 kHz, dB (×2)', ...candidates.map((c) => `${fmt(c.callerToModel.rejectionAtDb['1000'])} / ${fmt(c.callerToModel.rejectionAtDb['3000'])}`), ''],
+      ['alias rejection, inputs 4.65–11.95 kHz, min dB (÷3)', ...candidates.map((c) => fmt(c.modelToCaller.rejectionMinDb)), '≥ 58'],
+      ['alias rejection at 5 / 9 kHz, dB (÷3)', ...candidates.map((c) => `${fmt(c.modelToCaller.rejectionAtDb['5000'])} / ${fmt(c.modelToCaller.rejectionAtDb['9000'])}`), '≥ 60'],
+      ...both('THD+N at 300 / 1k / 3k Hz, dB', (d) => `${fmt(d.thdPlusNDb['300'])} / ${fmt(d.thdPlusNDb['1000'])} / ${fmt(d.thdPlusNDb['3000'])}`, ''),
+      ...both('added delay (group delay + hold-back), ms', (d) => `${fmt(d.addedDelayMs, 2)}${d.holdBackMs > 0 ? ` (${fmt(d.holdBackMs, 2)} held back)` : ''}`, '≤ 1.5'),
+      ...both('chunked (20 ms, random 1–2000) vs whole buffer', chunk, 'identical'),
+    ],
+  );
+}
+
+const triple = (p: { p50: number; p99: number; max: number }): string => `${fmt(p.p50, 2)} / ${fmt(p.p99, 2)} / ${fmt(p.max, 1)}`;
+
+function endToEndTable(e2e: EndToEndResult): string {
+  return table(
+    [
+      'calls',
+      'caller → model ms p50 / p99 / max',
+      'model → caller ms p50 / p99 / max',
+      'interrupted → clear ms p50 / p99 / max',
+      'stream start → first audio ms p50 / p99',
+      'server CPU per call, % of a core',
+      'server cores',
+      'RSS per call MiB',
+      'server event-loop delay ms p99 / max',
+      'load gen cores',
+      'other processes cores',
+    ],
+    e2e.levels.map((l: LevelResult) => [
+      `${l.calls}${l.callsUp === l.calls ? '' : ` (${l.callsUp} up)`}`,
+      triple(l.callerToModelMs),
+      triple(l.modelToCallerMs),
+      triple(l.interruptedToClearMs),
+      `${fmt(l.streamStartToFirstAudioMs.p50, 1)} / ${fmt(l.streamStartToFirstAudioMs.p99, 1)}`,
+      fmt(l.server.cpuPerCallPercentOfCore, 3),
+      fmt(l.server.cpu.cores, 2),
+      fmt(l.server.rssPerCallMiB, 2),
+      `${fmt(l.server.eventLoopDelay.p99Ms, 1)} / ${fmt(l.server.eventLoopDelay.maxMs, 1)}`,
+      fmt(l.loadGenerator.cpu.cores, 2),
+      `${fmt(l.backgroundCores, 2)}${l.attempts > 1 ? ` (${l.attempts} tries)` : ''}`,
+    ]),
+  );
+}
+
+export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult, e2e: EndToEndResult): TargetCheck[] {
+  const up = quality.ours.callerToModel;
+  const down = quality.ours.modelToCaller;
+  const at100 = e2e.levels.find((l) => l.calls === 100);
+  const largest = e2e.levels.find((l) => l.calls === e2e.capacity.maxCallsWithinLimit) ?? e2e.levels[e2e.levels.length - 1];
+  const identical = (d: typeof up): boolean => d.chunkInvariance.maxDiff20ms === 0 && d.chunkInvariance.maxDiffRandom === 0 && d.chunkInvariance.sameLength;
+  const ratio = Math.min(cost.libsamplerateOverOurs.callerToModel, cost.libsamplerateOverOurs.modelToCaller);
+  const p99At100 = (pick: (l: LevelResult) => number, name: string): TargetCheck => ({
+    name: `${name}, p99 at 100 calls`,
+    target: '≤ 2 ms',
+    value: at100 === undefined ? 'not measured' : `${fmt(pick(at100), 2)} ms`,
+    met: at100 === undefined ? null : pick(at100) <= 2,
+  });
+  return [
+    { name: 'caller → model audio path, per frame', target: '≤ 5 µs', value: `${fmt(cost.ours.callerToModel.medianUs, 2)} µs`, met: cost.ours.callerToModel.medianUs <= 5 },
+    { name: 'model → caller audio path, per frame', target: '≤ 8 µs', value: `${fmt(cost.ours.modelToCaller.medianUs, 2)} µs`, met: cost.ours.modelToCaller.medianUs <= 8 },
+    { name: 'cheaper than libsamplerate-js (both paths)', target: '≈ 20× (≥ 18×)', value: `${fmt(cost.libsamplerateOverOurs.callerToModel)}× / ${fmt(cost.libsamplerateOverOurs.modelToCaller)}×`, met: ratio >= 18 },
+    { name: 'passband flatness to 3.4 kHz, both ways', target: '±0.1 dB', value: `±${fmt(up.passbandFlatnessDb, 3)} / ±${fmt(down.passbandFlatnessDb, 3)} dB`, met: Math.max(up.passbandFlatnessDb, down.passbandFlatnessDb) <= 0.1 },
+    { name: 'image rejection, inputs to 3.4 kHz', target: '≥ 56 dB', value: `${fmt(up.rejectionMinDb)} dB`, met: up.rejectionMinDb >= 56 },
+    { name: 'alias rejection, inputs 4.6–12 kHz', target: '≥ 58 dB', value: `${fmt(down.rejectionMinDb)} dB`, met: down.rejectionMinDb >= 58 },
+    {
+      name: 'alias rejection at 5 and 9 kHz',
+      target: '≥ 60 dB',
+      value: `${fmt(down.rejectionAtDb['5000'])} / ${fmt(down.rejectionAtDb['9000'])} dB`,
+      met: Math.min(down.rejectionAtDb['5000'] ?? 0, down.rejectionAtDb['9000'] ?? 0) >= 60,
+    },
+    { name: 'added delay, each way', target: '≤ 1.5 ms', value: `${fmt(up.addedDelayMs, 2)} / ${fmt(down.addedDelayMs, 2)} ms`, met: Math.max(up.addedDelayMs, down.addedDelayMs) <= 1.5 },
+    { name: 'chunked output = whole-buffer output', target: 'identical', value: identical(up) && identical(down) ? 'identical' : 'differs', met: identical(up) && identical(down) },
+    p99At100((l) => l.callerToModelMs.p99, 'caller → model added latency'),
+    p99At100((l) => l.modelToCallerMs.p99, 'model → caller added latency'),
+    p99At100((l) => l.interruptedToClearMs.p99, 'interrupted → clear'),
+    {
+      name: 'calls per core (p99 caller → model ≤ 20 ms)',
+      target: '≥ 500',
+      value: `${fmt(e2e.capacity.callsPerCore, 0)} (${e2e.capacity.maxCallsWithinLimit} calls on ${fmt(e2e.capacity.serverCoresAtMax, 2)} cores)`,
+      met: e2e.capacity.callsPerCore >= 500,
+    },
+    {
+      name: `memory per call (RSS, ${largest?.calls ?? 0} calls)`,
+      target: '≤ 1 MiB',
+      value: largest === undefined ? 'not measured' : `${fmt(largest.server.rssPerCallMiB, 2)} MiB`,
+      met: largest === undefined ? null : largest.server.rssPerCallMiB <= 1,
+    },
+  ];
+}
+
+export function renderReport(results: BenchResults): string {
+  const m = results.machine;
+  const e2e = results.endToEnd;
+  const lines = [
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.totalMemoryGiB} GiB, ${m.platform}, Node ${m.node}; ${m.date.slice(0, 16).replace('T', ' ')} UTC; ` +
+      `background load at start ${fmt(m.backgroundBusyCores, 2)} cores${results.mode === 'smoke' ? ' (SMOKE RUN: tiny sizes, figures meaningless)' : ''}`,
+    '',
+    `Audio path cost (${results.audioCost.method}; other processes used ${fmt(results.audioCost.backgroundCores, 2)} cores meanwhile):`,
+    '',
+    costTable(results.audioCost),
+    '',
+    'Audio quality (resamplers alone, int16 in and out):',
+    '',
+    qualityTable(results.audioQuality),
+    '',
+    `End to end (${e2e.pinned ? 'server pinned to core 0, load generator to core 1' : 'processes not pinned'}; real server and SDK on loopback; ` +
+      `warm-up ${e2e.warmupMs / 1000} s, window ${e2e.measureMs / 1000} s; every call streams 20 ms caller frames, gets a 2 s agent turn every ${e2e.script.cycleMs / 1000} s ` +
+      `in 200 ms chunks at 4× real time, every second turn interrupted):`,
+    '',
+    endToEndTable(e2e),
+    '',
+    `Capacity: ${e2e.capacity.maxCallsWithinLimit} calls with p99 caller → model ≤ ${e2e.latencyLimitMs} ms on ${fmt(e2e.capacity.serverCoresAtMax, 2)} server cores ` +
+      `= ${fmt(e2e.capacity.callsPerCore, 0)} calls per core; stopped because ${e2e.capacity.stoppedBecause}. ` +
+      `CPU alone would allow ${fmt(e2e.capacity.cpuBoundCallsPerCore, 0)} calls per core (${e2e.capacity.cpuBoundAtCalls} calls).`,
+    '',
+    'Targets:',
+    '',
+    table(
+      ['', 'target', 'measured', 'met'],
+      results.targets.map((t) => [t.name, t.target, t.value, t.met === null ? 'not measured' : t.met ? 'yes' : 'NO']),
+    ),
+  ];
+  return lines.join('\n');
+}

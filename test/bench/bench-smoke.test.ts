@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * Keeps `npm run bench` working: runs it in smoke mode (tiny sizes, a few seconds) and checks that
+ * results.json has every field. Nothing here looks at the figures: CI does not time anything.
+ */
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+const out = join(dir, 'results.json');
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Json = Record<string, unknown>;
+
+/** Walks `path` ("a.b.0.c") and returns the value, or throws naming the first missing key. */
+function at(root: unknown, path: string): unknown {
+  let value = root;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null || !(key in value)) throw new Error(`results.json has no ${path}`);
+    value = (value as Json)[key];
+  }
+  return value;
+}
+
+const isNumber = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value);
+/** Latency percentiles are null (NaN in JSON) only if no event of that kind fell in the window. */
+const isNumberOrNull = (value: unknown): boolean => value === null || isNumber(value);
+
+const COST_FIGURES = ['callerToModel', 'modelToCaller', 'resamplerUp', 'resamplerDown'].flatMap((path) => [`${path}.medianUs`, `${path}.minUs`]);
+const QUALITY_FIGURES = ['callerToModel', 'modelToCaller'].flatMap((direction) =>
+  [
+    'passbandFlatnessDb',
+    'rejectionMinDb',
+    'thdPlusNDb.300',
+    'thdPlusNDb.1000',
+    'thdPlusNDb.3000',
+    'groupDelayMs',
+    'holdBackMs',
+    'addedDelayMs',
+    'chunkInvariance.maxDiff20ms',
+    'chunkInvariance.maxDiffRandom',
+  ].map((path) => `${direction}.${path}`),
+);
+const LEVEL_NUMBERS = [
+  'calls',
+  'callsUp',
+  'rampMs',
+  'server.cpu.wallMs',
+  'server.cpu.cpuMs',
+  'server.cpu.cores',
+  'server.cpuPerCallPercentOfCore',
+  'server.eventLoopDelay.p50Ms',
+  'server.eventLoopDelay.p99Ms',
+  'server.eventLoopDelay.maxMs',
+  'server.rssMiB',
+  'server.rssPerCallMiB',
+  'server.heapPerCallMiB',
+  'loadGenerator.cpu.cores',
+  'loadGenerator.eventLoopDelay.p99Ms',
+  'machineBusyCores',
+  'backgroundCores',
+  'attempts',
+  'checks.callerFramesMissing',
+  'checks.protocolViolations',
+  'checks.frameCountMismatches',
+  'checks.sessionsStillOpen',
+  'checks.rampFailures',
+];
+const LATENCIES = ['callerToModelMs', 'modelToCallerMs', 'interruptedToClearMs', 'streamStartToFirstAudioMs'];
+
+describe('npm run bench -- --smoke', () => {
+  it('runs and writes every figure to results.json', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    expect(stdout).toContain('Audio path cost');
+    expect(stdout).toContain('End to end');
+    expect(stdout).toContain('Targets:');
+
+    const results = JSON.parse(readFileSync(out, 'utf8')) as Json;
+    expect(at(results, 'mode')).toBe('smoke');
+    for (const path of ['cpuModel', 'node', 'platform', 'date']) expect(typeof at(results, `machine.${path}`), path).toBe('string');
+    for (const path of ['cores', 'totalMemoryGiB', 'loadAverage1m', 'backgroundBusyCores']) expect(isNumber(at(results, `machine.${path}`)), path).toBe(true);
+    expect(isNumber(at(results, 'durationSeconds'))).toBe(true);
+
+    for (const candidate of ['ours', 'naive', 'libsamplerate']) {
+      for (const path of COST_FIGURES) expect(isNumber(at(results, `audioCost.${candidate}.${path}`)), `${candidate}.${path}`).toBe(true);
+      for (const path of QUALITY_FIGURES) expect(isNumber(at(results, `audioQuality.${candidate}.${path}`)), `${candidate}.${path}`).toBe(true);
+      expect(at(results, `audioQuality.${candidate}.callerToModel.passbandGainsDb`)).toHaveLength(6);
+      for (const f of ['1000', '3000']) expect(isNumber(at(results, `audioQuality.${candidate}.callerToModel.rejectionAtDb.${f}`))).toBe(true);
+      for (const f of ['5000', '9000']) expect(isNumber(at(results, `audioQuality.${candidate}.modelToCaller.rejectionAtDb.${f}`))).toBe(true);
+    }
+    for (const path of ['callerToModel', 'modelToCaller']) expect(isNumber(at(results, `audioCost.libsamplerateOverOurs.${path}`))).toBe(true);
+    expect(isNumber(at(results, 'audioCost.backgroundCores'))).toBe(true);
+
+    const levels = at(results, 'endToEnd.levels') as unknown[];
+    expect(levels.length).toBeGreaterThan(0);
+    levels.forEach((level, i) => {
+      for (const path of LEVEL_NUMBERS) expect(isNumber(at(level, path)), `levels.${i}.${path}`).toBe(true);
+      for (const latency of LATENCIES) {
+        expect(isNumber(at(level, `${latency}.count`)), `${latency}.count`).toBe(true);
+        for (const p of ['p50', 'p99', 'max']) expect(isNumberOrNull(at(level, `${latency}.${p}`)), `${latency}.${p}`).toBe(true);
+      }
+      // The benchmark's own consistency checks: every frame matched, the protocol followed.
+      expect(at(level, 'callsUp')).toBe(at(level, 'calls'));
+      expect(at(level, 'checks.protocolViolations')).toBe(0);
+      expect(at(level, 'checks.frameCountMismatches')).toBe(0);
+    });
+    for (const path of ['maxCallsWithinLimit', 'serverCoresAtMax', 'callsPerCore', 'cpuBoundCallsPerCore', 'cpuBoundAtCalls']) expect(isNumber(at(results, `endToEnd.capacity.${path}`)), path).toBe(true);
+    expect(typeof at(results, 'endToEnd.capacity.stoppedBecause')).toBe('string');
+    expect(typeof at(results, 'endToEnd.pinned')).toBe('boolean');
+
+    const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
+    expect(targets.length).toBe(14);
+    for (const target of targets) {
+      expect(typeof target.name).toBe('string');
+      expect(typeof target.value).toBe('string');
+      expect([true, false, null]).toContain(target.met);
+    }
+  }, 180_000);
+});
