@@ -1,3 +1,6 @@
+import { EarlyConversations, type EarlyConversation } from './call/early-conversations.js';
+import { isOutboundCall } from './telephony/call-direction.js';
+import { STREAM_TOKEN_TTL_MS } from './telephony/stream-tokens.js';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,6 +64,13 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
   const localAgent = config.localModel && openModel === undefined ? await startLocalAgent() : undefined;
   const openCallModel = openModel ?? localAgent?.openModel;
 
+  // Instant greeting: an inbound call's Gemini session opens at the webhook, its greeting ready for the stream.
+  const earlyConversations = new EarlyConversations(
+    { gemini: config.gemini, registry: tools.registry, ...(openCallModel === undefined ? {} : { openModel: openCallModel }) },
+    log,
+    STREAM_TOKEN_TTL_MS,
+  );
+
   // Outbound calls being placed or ringing hold a place too, so placing calls cannot overbook the lines.
   const pendingOutbound = new PendingOutboundCalls();
   const refuseReason = (): 'busy' | 'draining' | undefined =>
@@ -90,6 +100,9 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
       refuseReason: (callSid) => {
         pendingOutbound.release(callSid);
         return refuseReason();
+      },
+      onAnswered: (call) => {
+        if (!isOutboundCall(call)) earlyConversations.begin(call);
       },
     }),
   );
@@ -147,6 +160,7 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
         ...(isBrowserPhoneCall(info) && browserPhone !== undefined ? { observer: browserPhone.events.observerFor(info.callSid) } : {}),
         limits: config.limits,
         ...(recordings === undefined ? {} : { recordings }),
+        ...withEarly(earlyConversations.take(info.callSid)),
         onEnded: (ended) => {
           calls.remove(ended.callSid, ended);
           callsEnded.emit('ended');
@@ -183,6 +197,7 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
   const stop = async (): Promise<void> => {
     accepting = false;
     media.close();
+    earlyConversations.closeAll();
     for (const call of [...calls.values()]) call.end('server-stopping');
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -227,4 +242,8 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
 function pageOrigin(host: string, port: number): string {
   const local = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(host);
   return `http://${local ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function withEarly(early: EarlyConversation | undefined): { early?: EarlyConversation } {
+  return early === undefined ? {} : { early };
 }

@@ -5,7 +5,7 @@ import { ModelToCallerAudio } from '../audio/model-to-caller.js';
 import { SpeechDetector } from '../audio/speech-detector.js';
 import type { CallLimits, Config } from '../config.js';
 import { GeminiLiveSession } from '../model/gemini-live-session.js';
-import { LiveConversation, type ConversationEvent } from '../model/live-conversation.js';
+import type { LiveConversation, ConversationEvent } from '../model/live-conversation.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
 import type { CallRecorder } from '../recording/call-recorder.js';
@@ -19,16 +19,14 @@ import type { ToolRegistry } from '../tools/tool.js';
 import { AgentPlayout } from './agent-playout.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
+import { GREETING_CUE, OUTBOUND_CALL_CUE } from './cues.js';
+import { createCallConversation, type EarlyConversation } from './early-conversations.js';
 import type { CallEvent, CallObserver } from './call-observer.js';
 
 /** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
 const MAX_GAP_FILL_MS = 10_000;
 const SILENT_FRAME_BASE64 = Buffer.alloc(TWILIO_FRAME_BYTES, MULAW_SILENCE_BYTE).toString('base64');
-/** Realtime text that makes the agent speak first: a phone agent answers with a greeting. */
-export const GREETING_CUE = 'The phone call has just been connected. Greet the caller now.';
-/** The cue instead of GREETING_CUE when we placed the call: the person did not call us and needs to know why we call. */
-export const OUTBOUND_CALL_CUE =
-  'You placed this phone call, and the person you called has just answered. Introduce yourself, say why you are calling, and ask whether now is a good time to talk.';
+export { GREETING_CUE, OUTBOUND_CALL_CUE } from './cues.js';
 
 export interface CallDeps {
   gemini: Config['gemini'];
@@ -43,6 +41,8 @@ export interface CallDeps {
   onEnded: (call: PhoneCall) => void;
   /** Someone watching the call live (the browser phone's page): transcript, tool calls, latencies. */
   observer?: CallObserver;
+  /** The conversation opened at the webhook (instant greeting), when there is one. */
+  early?: EarlyConversation;
 }
 
 export interface CallSummary {
@@ -62,6 +62,8 @@ export interface CallSummary {
   stalls: number;
   emptyTurns: number;
   silencePrompts: number;
+  /** The Gemini session was opened at the webhook, so the greeting was ready when the stream started. */
+  greetingPrepared: boolean;
 }
 
 /**
@@ -111,25 +113,12 @@ export class PhoneCall {
     this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid });
     this.recorder = deps.recordings?.start({ callSid: this.callSid, streamSid: stream.streamSid, call: info, callLimitMs: deps.limits.maxCallDurationMs, log: this.log });
     this.playout = new AgentPlayout(this.recorder?.playoutSink(stream) ?? stream, () => this.tools.onAgentAudioPlayed());
-    const open = deps.openModel ?? GeminiLiveSession.open;
-    const { gemini } = deps;
-    this.conversation = new LiveConversation({
-      log: this.log,
-      onEvent: (event) => this.onModelEvent(event),
-      open: (resumptionHandle, onEvent) =>
-        open({
-          apiKey: gemini.apiKey,
-          model: gemini.model,
-          apiVersion: gemini.apiVersion,
-          voice: gemini.voice,
-          instructions: this.tools.instructions(gemini.instructions),
-          toolDeclarations: this.tools.declarations(),
-          setupTimeoutMs: gemini.setupTimeoutMs,
-          ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
-          log: this.log,
-          onEvent,
-        }),
-    });
+    // An early conversation's events reach onModelEvent once start() has wired the stream.
+    this.conversation =
+      deps.early?.conversation ??
+      createCallConversation({ gemini: deps.gemini, registry: deps.tools.registry, ...(deps.openModel === undefined ? {} : { openModel: deps.openModel }) }, this.log, (event) =>
+        this.onModelEvent(event),
+      );
     this.tools = new CallTools({
       callSid: this.callSid,
       // The person on the line: on a call we placed, Twilio's From is our own number.
@@ -162,16 +151,26 @@ export class PhoneCall {
       onMessage: (message) => this.onTwilioMessage(message),
       onEnd: (reason, detail) => this.onStreamEnd(reason, detail),
     });
+    const early = this.deps.early;
+    if (early !== undefined) {
+      this.log.info({ openedBeforeStreamMs: this.startedAtMs - early.openedAtMs }, 'using the Gemini session opened at the webhook');
+      early.relay.attach((event) => this.onModelEvent(event)); // the greeting may be waiting already
+    }
     void this.connectModel();
   }
 
   private async connectModel(): Promise<void> {
     try {
       // Caller audio that arrives during setup is held by the conversation and sent once it is ready.
-      await this.conversation.start();
+      if (this.deps.early !== undefined) {
+        await this.deps.early.ready; // set up at the webhook, greeting already cued
+      } else {
+        await this.conversation.start();
+        if (this.ended) return;
+        this.log.info({ setupMs: Date.now() - this.startedAtMs, model: this.deps.gemini.model }, 'Gemini Live session ready');
+        this.conversation.sendText(isOutboundCall(this.info) ? OUTBOUND_CALL_CUE : GREETING_CUE);
+      }
       if (this.ended) return;
-      this.log.info({ setupMs: Date.now() - this.startedAtMs, model: this.deps.gemini.model }, 'Gemini Live session ready');
-      this.conversation.sendText(isOutboundCall(this.info) ? OUTBOUND_CALL_CUE : GREETING_CUE);
       this.watchdog.start();
     } catch (error) {
       this.log.error({ err: error }, 'could not open a Gemini Live session');
@@ -371,6 +370,7 @@ export class PhoneCall {
       handovers: this.conversation.stats.handovers,
       reconnects: this.conversation.stats.reconnects,
       ...this.watchdog.stats,
+      greetingPrepared: this.deps.early !== undefined,
     };
   }
 }

@@ -3,7 +3,7 @@ import twilio from 'twilio';
 import { publicHttpsUrl, publicWssUrl, type Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
-import type { StreamTokenStore } from './stream-tokens.js';
+import type { CallInfo, StreamTokenStore } from './stream-tokens.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
 
 export const VOICE_WEBHOOK_PATH = '/voice';
@@ -22,6 +22,8 @@ export interface VoiceWebhookDeps {
    * webhook, with the call's SID: an outbound call we placed reaches here when answered.
    */
   refuseReason: (callSid: string) => 'busy' | 'draining' | undefined;
+  /** The call was answered with a stream; e.g. to open its Gemini session before the stream arrives. */
+  onAnswered?: (call: CallInfo) => void;
 }
 
 /** What a caller hears when we cannot take the call: a polite line, then Twilio hangs up. No stream, no Gemini. */
@@ -31,7 +33,7 @@ export const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please 
  * `POST /voice`, Twilio's "a call comes in" webhook. Answers a signed request with TwiML that connects
  * the call to our media stream, carrying a single-use token bound to the CallSid.
  */
-export function handleVoiceWebhook({ config, tokens, log, refuseReason }: VoiceWebhookDeps) {
+export function handleVoiceWebhook({ config, tokens, log, refuseReason, onAnswered }: VoiceWebhookDeps) {
   const signedUrl = publicHttpsUrl(config, VOICE_WEBHOOK_PATH);
   const streamUrl = publicWssUrl(config, MEDIA_STREAM_PATH);
 
@@ -61,7 +63,8 @@ export function handleVoiceWebhook({ config, tokens, log, refuseReason }: VoiceW
       return;
     }
 
-    const token = tokens.issue({ callSid, from: params.From, to: params.To, direction: params.Direction });
+    const call: CallInfo = { callSid, from: params.From, to: params.To, direction: params.Direction };
+    const token = tokens.issue(call);
     const response = new twilio.twiml.VoiceResponse();
     const stream = response.connect().stream({ url: streamUrl });
     stream.parameter({ name: STREAM_TOKEN_PARAMETER, value: token });
@@ -71,6 +74,7 @@ export function handleVoiceWebhook({ config, tokens, log, refuseReason }: VoiceW
       'incoming call: answering with a media stream',
     );
     res.status(200).type('text/xml').send(response.toString());
+    onAnswered?.(call);
   };
 }
 

@@ -13,8 +13,8 @@ import {
 import { PUBLIC_URL, sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
 
 /**
- * Nobody can open a paid Gemini session without a real, signed Twilio call: every refusal below
- * must leave the fake Gemini server without a single connection.
+ * Nobody can open a paid Gemini session without a real, signed Twilio call: a refused webhook opens
+ * none, and no refused stream ever opens one beyond the session its signed webhook opened.
  */
 describe('authentication of webhooks and media streams', () => {
   let bridge: Bridge;
@@ -25,6 +25,9 @@ describe('authentication of webhooks and media streams', () => {
   afterAll(async () => bridge.stop());
 
   const geminiSessions = () => bridge.gemini.sessions.length;
+  // Instant greeting: each signed webhook answered with a stream opens its call's session at once.
+  // A refused stream must never open another one.
+  const answeredWebhooks = () => bridge.logs.filter((line) => line.msg === 'incoming call: answering with a media stream').length;
   const webhook = (options: { signature?: string | null; params?: Record<string, string> }) =>
     postVoiceWebhook({ serverUrl: bridge.app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params: defaultVoiceWebhookParams({ AccountSid: TEST_ACCOUNT_SID }), ...options });
 
@@ -81,7 +84,7 @@ describe('authentication of webhooks and media streams', () => {
         await expect(attempt).rejects.toBeInstanceOf(TwilioHandshakeError);
         await attempt.catch((error: TwilioHandshakeError) => expect(error.statusCode).toBe(403));
       }
-      expect(geminiSessions()).toBe(0);
+      expect(geminiSessions()).toBe(answeredWebhooks());
     });
 
     it('refuses a start without the token, with a wrong token, or with a token of another call', async () => {
@@ -98,7 +101,7 @@ describe('authentication of webhooks and media streams', () => {
         const closed = await stream.closed;
         expect(closed.code).toBe(1008);
       }
-      expect(geminiSessions()).toBe(0);
+      expect(geminiSessions()).toBe(answeredWebhooks());
     });
 
     it('refuses a replayed token and a second stream for a live call', async () => {
@@ -113,7 +116,7 @@ describe('authentication of webhooks and media streams', () => {
 
       const replay = await bridge.openStream(callSid, twiml);
       expect((await replay.closed).code).toBe(1008);
-      expect(geminiSessions()).toBe(1);
+      expect(geminiSessions()).toBe(answeredWebhooks());
     });
 
     it('refuses a start for another account or in another audio format', async () => {
@@ -125,7 +128,7 @@ describe('authentication of webhooks and media streams', () => {
         start: (start) => ({ ...start, start: { ...start.start, mediaFormat: { encoding: 'audio/x-l16', sampleRate: 16000, channels: 1 } } }),
       });
       expect((await wrongFormat.closed).code).toBe(1008);
-      expect(geminiSessions()).toBe(1);
+      expect(geminiSessions()).toBe(answeredWebhooks());
     });
 
     it('closes a socket that sends media before start, garbage, or nothing at all', async () => {
@@ -145,7 +148,7 @@ describe('authentication of webhooks and media streams', () => {
       early.startContinuousSilence(); // media before start
       expect((await early.closed).code).toBe(1008);
       expect(Date.now() - sentMediaAt).toBeLessThan(1_000);
-      expect(geminiSessions()).toBe(1);
+      expect(geminiSessions()).toBe(answeredWebhooks());
     }, 15_000);
 
     it('closes a socket that sends an oversized message', async () => {
@@ -154,7 +157,7 @@ describe('authentication of webhooks and media streams', () => {
       stream.sendRaw(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0', padding: 'x'.repeat(100_000) }));
       expect((await stream.closed).code).toBe(1009);
       await sleep(50);
-      expect(geminiSessions()).toBe(1);
+      expect(geminiSessions()).toBe(answeredWebhooks());
     });
   });
 });

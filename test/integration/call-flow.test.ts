@@ -74,6 +74,22 @@ describe('a phone call through the bridge', () => {
     expect(bridge.app.calls.size).toBe(0);
   });
 
+  it('opens the Gemini session at the webhook, so the greeting is waiting when the stream starts', async () => {
+    const sessionIndex = bridge.gemini.sessions.length;
+    const { callSid, twiml } = await bridge.ringWebhook();
+    const session = await bridge.gemini.waitForSession(sessionIndex);
+    // Twilio connects the stream a moment after the webhook; by then the greeting is being generated.
+    await session.waitUntil((s) => s.modelTurns[0]?.firstOutputAtMs !== undefined, 5_000);
+    const twilio = await bridge.openStream(callSid, twiml);
+    const firstAudioAtMs = await twilio.waitForAgentAudio({ timeoutMs: 5_000 });
+    expect(firstAudioAtMs - twilio.streamStartedAtMs!).toBeLessThan(150);
+    await twilio.hangUp();
+    const summary = await bridge.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(summary.greetingPrepared).toBe(true);
+    expect(summary.streamStartToFirstAgentAudioMs).toBeLessThan(150);
+    expect(bridge.gemini.sessions.length).toBe(sessionIndex + 1);
+  });
+
   it('serves health and readiness', async () => {
     const health = await fetch(`${bridge.app.localUrl}/healthz`);
     expect(health.status).toBe(200);

@@ -30,7 +30,9 @@ describe('call limits', () => {
     // An answered call whose stream has not started yet holds its place.
     const meanwhile = await rawWebhook(bridge);
     expect(meanwhile.body).toContain(BUSY_MESSAGE);
-    expect(bridge.gemini.sessions.length).toBe(1);
+    // Only the two calls answered with a stream have a Gemini session (opened at their webhook).
+    await bridge.gemini.waitForSession(1);
+    expect(bridge.gemini.sessions.length).toBe(2);
   });
 
   it('fills gaps in the caller audio timeline with silence so the model sees continuous time', async () => {

@@ -30,6 +30,7 @@ function summary(endReason: string): CallSummary {
     stalls: 0,
     emptyTurns: 0,
     silencePrompts: 0,
+    greetingPrepared: false,
   };
 }
 
