@@ -1,5 +1,6 @@
 import { kaiserLowpass } from './fir-design.js';
 import { MODEL_OUTPUT_SAMPLE_RATE_HZ } from './format.js';
+import { DelayLine, roundToInt16 } from './delay-line.js';
 
 const DECIMATION_FACTOR = 3;
 /**
@@ -34,8 +35,8 @@ export class Downsampler3x {
     return Math.ceil(inputLength / DECIMATION_FACTOR);
   }
 
-  /** [71 samples of history | current input]; grows only when a larger chunk than ever before arrives. */
-  private line = new Float64Array(HISTORY_SAMPLES);
+  /** [71 samples of history | current input] */
+  private readonly delay = new DelayLine(HISTORY_SAMPLES);
   /** Input samples received since the last output (0..2). */
   private phase = 0;
 
@@ -45,9 +46,7 @@ export class Downsampler3x {
     if (inputLength > input.length || outputOffset < 0 || outputOffset + outputLength > output.length) {
       throw new RangeError(`Downsampler3x: ${outputLength} samples do not fit at offset ${outputOffset} of ${output.length}`);
     }
-    const line = this.lineFor(inputLength);
-    // TypedArray#set converts Int16 to Float64 natively, about four times faster than a loop.
-    line.set(inputLength === input.length ? input : input.subarray(0, inputLength), HISTORY_SAMPLES);
+    const line = this.delay.load(input, inputLength);
 
     let p = DECIMATION_FACTOR - 1 - this.phase;
     let o = outputOffset;
@@ -60,24 +59,16 @@ export class Downsampler3x {
     }
 
     this.phase = (this.phase + inputLength) % DECIMATION_FACTOR;
-    line.copyWithin(0, inputLength, inputLength + HISTORY_SAMPLES);
+    this.delay.advance(inputLength);
     return outputLength;
   }
 
   /** Forgets the history and the decimation phase, as if no audio had been processed yet. */
   reset(): void {
-    this.line.fill(0, 0, HISTORY_SAMPLES);
+    this.delay.reset();
     this.phase = 0;
   }
 
-  private lineFor(inputLength: number): Float64Array {
-    if (HISTORY_SAMPLES + inputLength > this.line.length) {
-      const grown = new Float64Array(HISTORY_SAMPLES + inputLength);
-      grown.set(this.line.subarray(0, HISTORY_SAMPLES));
-      this.line = grown;
-    }
-    return this.line;
-  }
 }
 
 /**
@@ -169,7 +160,3 @@ function fourOutputs(line: Float64Array, p: number, output: Int16Array, o: numbe
   output[o + 3] = roundToInt16(s3);
 }
 
-function roundToInt16(value: number): number {
-  const rounded = Math.round(value);
-  return rounded > 32767 ? 32767 : rounded < -32768 ? -32768 : rounded;
-}

@@ -1,5 +1,6 @@
 import { kaiserHalfBand } from './fir-design.js';
 import { MODEL_INPUT_SAMPLE_RATE_HZ } from './format.js';
+import { DelayLine, roundToInt16 } from './delay-line.js';
 
 /**
  * 47-tap Kaiser half-band (beta 5.4): passband flat to +-0.013 dB up to 3.4 kHz, images of
@@ -34,8 +35,8 @@ const EVEN_PHASE_COEFFICIENTS = (() => {
  * a delay line that carries the last 23 input samples across calls.
  */
 export class Upsampler2x {
-  /** [23 samples of history | current input]; grows only when a larger chunk than ever before arrives. */
-  private line = new Float64Array(HISTORY_SAMPLES);
+  /** [23 samples of history | current input] */
+  private readonly delay = new DelayLine(HISTORY_SAMPLES);
 
   /** Writes exactly `2 * inputLength` samples to `output` from `outputOffset` and returns that count. */
   process(input: Int16Array, output: Int16Array, outputOffset = 0, inputLength = input.length): number {
@@ -43,9 +44,7 @@ export class Upsampler2x {
     if (inputLength > input.length || outputOffset < 0 || outputOffset + outputLength > output.length) {
       throw new RangeError(`Upsampler2x: ${outputLength} samples do not fit at offset ${outputOffset} of ${output.length}`);
     }
-    const line = this.lineFor(inputLength);
-    // TypedArray#set converts Int16 to Float64 natively, about four times faster than a loop.
-    line.set(inputLength === input.length ? input : input.subarray(0, inputLength), HISTORY_SAMPLES);
+    const line = this.delay.load(input, inputLength);
 
     let i = 0;
     let o = outputOffset;
@@ -58,23 +57,15 @@ export class Upsampler2x {
       output[o + 1] = line[newest - COPY_DELAY_SAMPLES]!;
     }
 
-    line.copyWithin(0, inputLength, inputLength + HISTORY_SAMPLES);
+    this.delay.advance(inputLength);
     return outputLength;
   }
 
   /** Forgets the history, as if no audio had been processed yet. */
   reset(): void {
-    this.line.fill(0, 0, HISTORY_SAMPLES);
+    this.delay.reset();
   }
 
-  private lineFor(inputLength: number): Float64Array {
-    if (HISTORY_SAMPLES + inputLength > this.line.length) {
-      const grown = new Float64Array(HISTORY_SAMPLES + inputLength);
-      grown.set(this.line.subarray(0, HISTORY_SAMPLES));
-      this.line = grown;
-    }
-    return this.line;
-  }
 }
 
 /**
@@ -128,7 +119,3 @@ function fourOutputPairs(line: Float64Array, i: number, output: Int16Array, o: n
   output[o + 7] = line[copied + 3]!;
 }
 
-function roundToInt16(value: number): number {
-  const rounded = Math.round(value);
-  return rounded > 32767 ? 32767 : rounded < -32768 ? -32768 : rounded;
-}
