@@ -14,7 +14,8 @@ export interface MachineInfo {
   backgroundBusyCores: number;
 }
 
-function machineTimes(): { busy: number; total: number } {
+/** Busy and total CPU time of the machine so far (ms, all cores). */
+export function machineTimes(): { busy: number; total: number } {
   let busy = 0;
   let total = 0;
   for (const cpu of cpus()) {

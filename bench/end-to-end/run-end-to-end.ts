@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Patience, waitForQuietMachine } from '../machine.js';
+import { machineTimes, Patience, waitForQuietMachine } from '../machine.js';
 import { round, type Percentiles } from '../stats.js';
 import type {
   CallScript,
@@ -216,17 +216,6 @@ async function startServer(liveUrl: string, logFile: string, pinned: boolean): P
   return { child, url: ready.url };
 }
 
-/** Busy and total CPU time of the machine so far (ms, all cores). */
-function machineTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of cpus()) {
-    const { user, nice, sys, idle, irq } = cpu.times;
-    busy += user + nice + sys + irq;
-    total += user + nice + sys + idle + irq;
-  }
-  return { busy, total };
-}
 
 async function measureLevel(load: LoadChild, liveUrl: string, calls: number, options: EndToEndOptions, pinned: boolean): Promise<LevelResult> {
   const progress = options.onProgress ?? (() => {});
