@@ -1,26 +1,25 @@
-import { EarlyConversations, type EarlyConversation } from './call/early-conversations.js';
-import { isOutboundCall } from './telephony/call-direction.js';
-import { STREAM_TOKEN_TTL_MS } from './telephony/stream-tokens.js';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { BROWSER_PHONE_PATH, BrowserPhone, browserCallControl, generateAccessKey, isBrowserPhoneCall } from './browser-phone/browser-phone.js';
 import { BookingStore } from './business/booking-store.js';
 import { CallRegistry } from './call/call-registry.js';
+import { EarlyConversations, type EarlyConversation } from './call/early-conversations.js';
 import { PhoneCall, type CallDeps } from './call/phone-call.js';
 import type { Config } from './config.js';
+import { startLocalAgent, type LocalAgent } from './local-agent/local-agent.js';
 import type { Logger } from './observability/logger.js';
-import { MediaStreamServer } from './telephony/media-stream-server.js';
-import { StreamTokenStore } from './telephony/stream-tokens.js';
-import { createTwilioCallControl } from './telephony/twilio-rest.js';
+import { CallRecordings } from './recording/call-recordings.js';
+import { isOutboundCall } from './telephony/call-direction.js';
 import { handleCallStatusWebhook } from './telephony/call-status-webhook.js';
+import { MediaStreamServer } from './telephony/media-stream-server.js';
 import { CALL_STATUS_PATH, createOutboundCallPlacer, isFinalCallStatus, OUTBOUND_CALLS_PATH, PendingOutboundCalls, RollingWindowLimit } from './telephony/outbound-calls.js';
 import { outboundCallsRoute } from './telephony/outbound-calls-endpoint.js';
-import { createToolRegistry } from './tools/index.js';
-import { CallRecordings } from './recording/call-recordings.js';
+import { STREAM_TOKEN_TTL_MS, StreamTokenStore } from './telephony/stream-tokens.js';
+import { createTwilioCallControl } from './telephony/twilio-rest.js';
 import { handleVoiceWebhook, MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
-import { BROWSER_PHONE_PATH, BrowserPhone, browserCallControl, generateAccessKey, isBrowserPhoneCall } from './browser-phone/browser-phone.js';
-import { startLocalAgent, type LocalAgent } from './local-agent/local-agent.js';
+import { createToolRegistry } from './tools/index.js';
 
 export interface AppOptions {
   config: Config;
