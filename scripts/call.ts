@@ -4,10 +4,10 @@
  * agent, cued to introduce itself. Progress arrives at PUBLIC_URL/call-status, in the server's log.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadTwilioCommandConfig, publicHttpsUrl, type TwilioCommandConfig } from '../src/config.js';
+import { publicHttpsUrl } from '../src/config.js';
 import { createOutboundCallPlacer, OutboundCallError, outboundNumberProblem } from '../src/telephony/outbound-calls.js';
 import { VOICE_WEBHOOK_PATH } from '../src/telephony/voice-webhook.js';
-import { isMainModule, loadDotEnv, runCommand, terminal, type CommandOutput, type Env } from './lib/cli.js';
+import { isMainModule, loadDotEnv, loadTwilioSettingsOrReport, runCommand, terminal, type CommandOutput, type Env } from './lib/cli.js';
 
 const USAGE = 'Usage: npm run call -- +15551234567 [--skip-check]';
 /** How long the server at PUBLIC_URL gets to answer /healthz before the call is not placed. */
@@ -30,14 +30,8 @@ export async function callCommand(args: string[], env: Env, output: CommandOutpu
     return 1;
   }
 
-  let config: TwilioCommandConfig;
-  try {
-    config = loadTwilioCommandConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    output.err(`${error.message}\n\nSet them in .env (see .env.example and README.md, "Connect a Twilio number").`);
-    return 1;
-  }
+  const config = loadTwilioSettingsOrReport(env, output);
+  if (config === undefined) return 1;
   const { phoneNumber: from } = config.twilio;
   // People paste numbers the way they are written ("+1 (415) 555-0100"); the API wants digits only.
   const to = (parsed.positionals[0] as string).replace(/[\s().-]/g, '');

@@ -2,10 +2,10 @@
  * `npm run configure-number`: points TWILIO_PHONE_NUMBER's voice webhook ("A call comes in") at PUBLIC_URL/voice
  * with HTTP POST, through Twilio's REST API. Safe to run again: a number already set that way is left alone.
  */
-import { ConfigError, loadTwilioCommandConfig, publicHttpsUrl, type TwilioCommandConfig } from '../src/config.js';
+import { publicHttpsUrl, type TwilioCommandConfig } from '../src/config.js';
 import { configureNumberVoiceWebhook, NumberConfigurationError } from '../src/telephony/number-configuration.js';
 import { VOICE_WEBHOOK_PATH } from '../src/telephony/voice-webhook.js';
-import { isMainModule, loadDotEnv, runCommand, terminal, type CommandOutput, type Env } from './lib/cli.js';
+import { isMainModule, loadDotEnv, loadTwilioSettingsOrReport, runCommand, terminal, type CommandOutput, type Env } from './lib/cli.js';
 
 /** Configures the number and reports what happened; true when the number now sends its calls to PUBLIC_URL/voice. */
 export async function configureNumber(config: TwilioCommandConfig, output: CommandOutput): Promise<boolean> {
@@ -34,14 +34,8 @@ export async function configureNumber(config: TwilioCommandConfig, output: Comma
 }
 
 export async function configureNumberCommand(env: Env, output: CommandOutput): Promise<number> {
-  let config: TwilioCommandConfig;
-  try {
-    config = loadTwilioCommandConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    output.err(`${error.message}\n\nSet them in .env (see .env.example and README.md, "Connect a Twilio number").`);
-    return 1;
-  }
+  const config = loadTwilioSettingsOrReport(env, output);
+  if (config === undefined) return 1;
   return (await configureNumber(config, output)) ? 0 : 1;
 }
 

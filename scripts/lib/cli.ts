@@ -1,5 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { ConfigError, loadTwilioCommandConfig, type TwilioCommandConfig } from '../../src/config.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -41,4 +42,18 @@ export function runCommand(main: () => Promise<number>): void {
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * The Twilio settings a command needs, or undefined after telling the user every one that is
+ * missing or wrong and where to set them.
+ */
+export function loadTwilioSettingsOrReport(env: Env, output: CommandOutput): TwilioCommandConfig | undefined {
+  try {
+    return loadTwilioCommandConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    output.err(`${error.message}\n\nSet them in .env (see .env.example and README.md, "Connect a Twilio number").`);
+    return undefined;
+  }
 }
