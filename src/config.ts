@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { E164_HINT, E164_PATTERN } from './telephony/identifiers.js';
 
 /** Everything the service needs, read once from the environment at start-up. */
 export interface Config {
@@ -11,8 +11,6 @@ export interface Config {
     apiKey: string;
     model: string;
     apiVersion: string | undefined;
-    voice: string;
-    instructions: string;
     setupTimeoutMs: number;
   };
   twilio: {
@@ -32,14 +30,17 @@ export interface Config {
   tools: {
     /** Default time a tool may take before the model is told it failed. */
     timeoutMs: number;
-    /** E.164 number transfer_call dials; no transfer_call without it. */
+    /** E.164 number transfer_call dials for agents without one of their own; no transfer_call without either. */
     transferNumber: string | undefined;
+    /** TOOL_WEBHOOK_SECRET: the key HTTP tool requests are signed with; HTTP tools need it. */
+    webhookSecret: string | undefined;
   };
-  restaurant: {
-    /** Where the bookings database lives (created and seeded on first start). */
-    dataDir: string;
-    timeZone: string;
-  };
+  /** AGENT: the agent module or JSON file to run (main.ts loads it); undefined when unset. */
+  agentPath: string | undefined;
+  /** DATA_DIR: where the service keeps its files (recordings). */
+  dataDir: string;
+  /** LOG_TRANSCRIPTS=1: what callers and agents say goes to the debug log (personal data: off by default). */
+  logTranscripts: boolean;
   /** RECORD_CALLS=1: each call's stereo WAV and event log under `dir` (DATA_DIR/recordings). */
   recording: { enabled: boolean; dir: string };
   limits: CallLimits;
@@ -79,23 +80,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 
 export const DEFAULT_MODEL = 'gemini-3.8-live';
 export const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
-export const DEFAULT_RESTAURANT_TIME_ZONE = 'America/Los_Angeles';
-export const DEFAULT_VOICE = 'Kore';
-
-/** Prebuilt voices of the native-audio Live models; an unknown name makes the service close the session. */
-export const GEMINI_VOICES = [
-  'Zephyr', 'Puck', 'Charon', 'Kore', 'Fenrir', 'Leda', 'Orus', 'Aoede', 'Callirrhoe', 'Autonoe',
-  'Enceladus', 'Iapetus', 'Umbriel', 'Algieba', 'Despina', 'Erinome', 'Algenib', 'Rasalgethi',
-  'Laomedeia', 'Achernar', 'Alnilam', 'Schedar', 'Gacrux', 'Pulcherrima', 'Achird', 'Zubenelgenubi',
-  'Vindemiatrix', 'Sadachbia', 'Sadaltager', 'Sulafat',
-] as const;
-
-export const DEFAULT_INSTRUCTIONS = [
-  'You are a friendly, efficient phone agent. You are speaking with a caller over a telephone line.',
-  'Keep answers short and natural, one or two sentences at a time, and let the caller interrupt you.',
-  'Never read out markup, lists or symbols; say numbers, dates and times the way people speak them.',
-  'When the call starts, greet the caller briefly and ask how you can help.',
-].join(' ');
+/** TOOL_WEBHOOK_SECRET: long enough that an HMAC key cannot be guessed. */
+export const MIN_TOOL_WEBHOOK_SECRET_LENGTH = 24;
 
 /** The Twilio settings that switch phone calls on; without them only the browser phone runs. */
 export const TELEPHONY_VARIABLES = ['PUBLIC_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const;
@@ -152,12 +138,17 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`Nothing to serve: set ${telephonyMissing.join(', ')} for Twilio phone calls, or BROWSER_PHONE=1 for the browser phone`);
   }
 
-  const voice = get('GEMINI_VOICE') ?? DEFAULT_VOICE;
-  if (!(GEMINI_VOICES as readonly string[]).includes(voice)) {
-    problems.push(`GEMINI_VOICE "${voice}" is not a Gemini Live voice; use one of: ${GEMINI_VOICES.join(', ')}`);
+  for (const retired of ['GEMINI_VOICE', 'AGENT_INSTRUCTIONS', 'AGENT_INSTRUCTIONS_FILE']) {
+    if (get(retired) !== undefined) problems.push(`${retired} is no longer read: the agent sets its voice and instructions (defineAgent, or a JSON agent file named by AGENT; see docs/agents.md)`);
   }
-
-  const instructions = readInstructions(get('AGENT_INSTRUCTIONS'), get('AGENT_INSTRUCTIONS_FILE'), problems);
+  const agentPath = get('AGENT');
+  if (agentPath === undefined && production) problems.push('AGENT is required when NODE_ENV=production: the agent module (.ts, .js, .mjs) or JSON file to run');
+  const toolWebhookSecret = get('TOOL_WEBHOOK_SECRET');
+  if (toolWebhookSecret !== undefined && toolWebhookSecret.length < MIN_TOOL_WEBHOOK_SECRET_LENGTH) {
+    problems.push(`TOOL_WEBHOOK_SECRET must be at least ${MIN_TOOL_WEBHOOK_SECRET_LENGTH} characters (e.g. the output of: openssl rand -hex 32)`);
+  }
+  const logTranscripts = get('LOG_TRANSCRIPTS') ?? '0';
+  if (logTranscripts !== '0' && logTranscripts !== '1') problems.push(`LOG_TRANSCRIPTS must be 0 or 1 (got "${logTranscripts}")`);
 
   const setupTimeoutMs = parseInteger(get('GEMINI_SETUP_TIMEOUT_MS') ?? '10000', 100, 120_000);
   if (setupTimeoutMs === undefined) problems.push('GEMINI_SETUP_TIMEOUT_MS must be an integer from 100 to 120000');
@@ -175,9 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (twilioApiBaseUrl !== undefined && !isHttpUrl(twilioApiBaseUrl)) problems.push(`TWILIO_API_BASE_URL must be an http(s) URL (got "${twilioApiBaseUrl}")`);
 
   const transferNumber = get('TRANSFER_NUMBER');
-  if (transferNumber !== undefined && !/^\+[1-9]\d{1,14}$/.test(transferNumber)) {
-    problems.push('TRANSFER_NUMBER must be an E.164 phone number: + and country code, digits only, e.g. +14155550100');
-  }
+  if (transferNumber !== undefined && !E164_PATTERN.test(transferNumber)) problems.push(`TRANSFER_NUMBER must be ${E164_HINT}`);
 
   const phoneNumber = get('TWILIO_PHONE_NUMBER');
   if (phoneNumber !== undefined && !E164_NUMBER.test(phoneNumber)) problems.push(TWILIO_PHONE_NUMBER_FORMAT);
@@ -195,9 +184,6 @@ export function loadConfig(env: Env = process.env): Config {
 
   const toolTimeoutMs = parseInteger(get('TOOL_TIMEOUT_MS') ?? String(DEFAULT_TOOL_TIMEOUT_MS), 100, 60_000);
   if (toolTimeoutMs === undefined) problems.push('TOOL_TIMEOUT_MS must be an integer from 100 to 60000');
-
-  const timeZone = get('RESTAURANT_TIME_ZONE') ?? DEFAULT_RESTAURANT_TIME_ZONE;
-  if (!isTimeZone(timeZone)) problems.push(`RESTAURANT_TIME_ZONE must be an IANA time zone such as America/New_York (got "${timeZone}")`);
 
   const dataDir = get('DATA_DIR') ?? './data';
   const recordCalls = get('RECORD_CALLS') ?? '0';
@@ -230,14 +216,14 @@ export function loadConfig(env: Env = process.env): Config {
       apiKey: apiKey ?? '',
       model: get('GEMINI_MODEL') ?? DEFAULT_MODEL,
       apiVersion: get('GEMINI_API_VERSION'),
-      voice,
-      instructions,
       setupTimeoutMs: setupTimeoutMs ?? 10_000,
     },
     twilio: telephonyEnabled ? { accountSid, authToken, apiBaseUrl: twilioApiBaseUrl, phoneNumber } : { accountSid: '', authToken: '', apiBaseUrl: twilioApiBaseUrl, phoneNumber },
     outboundCalls: { apiKey: outboundApiKey, perMinute: outboundCallsPerMinute ?? 10 },
-    tools: { timeoutMs: toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, transferNumber },
-    restaurant: { dataDir, timeZone },
+    tools: { timeoutMs: toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, transferNumber, webhookSecret: toolWebhookSecret },
+    agentPath,
+    dataDir,
+    logTranscripts: logTranscripts === '1',
     recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings') },
     limits,
     logLevel,
@@ -247,8 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-/** E.164: a plus sign and up to 15 digits, the first not zero. */
-const E164_NUMBER = /^\+[1-9]\d{1,14}$/;
+const E164_NUMBER = E164_PATTERN;
 const TWILIO_PHONE_NUMBER_FORMAT = 'TWILIO_PHONE_NUMBER must be your Twilio number in E.164 format: + and country code, digits only, e.g. +14155550100';
 export const MIN_OUTBOUND_API_KEY_LENGTH = 24;
 
@@ -291,15 +276,6 @@ function parseInteger(text: string, min: number, max: number): number | undefine
   return value >= min && value <= max ? value : undefined;
 }
 
-function isTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
@@ -325,22 +301,6 @@ function parsePublicUrl(text: string, problems: string[]): URL | undefined {
     problems.push(`PUBLIC_URL must be an origin such as https://abc123.ngrok.app, without a path or query (got "${text}")`);
   }
   return url;
-}
-
-function readInstructions(text: string | undefined, file: string | undefined, problems: string[]): string {
-  if (text !== undefined && file !== undefined) {
-    problems.push('Set AGENT_INSTRUCTIONS or AGENT_INSTRUCTIONS_FILE, not both');
-    return '';
-  }
-  if (file === undefined) return text ?? DEFAULT_INSTRUCTIONS;
-  try {
-    const content = readFileSync(file, 'utf8').trim();
-    if (content === '') problems.push(`AGENT_INSTRUCTIONS_FILE "${file}" is empty`);
-    return content;
-  } catch (error) {
-    problems.push(`AGENT_INSTRUCTIONS_FILE "${file}" cannot be read: ${(error as Error).message}`);
-    return '';
-  }
 }
 
 /** The public URL of a path, as Twilio requests (and signs) it. */

@@ -1,64 +1,42 @@
+#!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig, publicHttpsUrl, publicWssUrl } from './config.js';
-import { createLogger } from './observability/logger.js';
-import { startApp } from './server.js';
-import { printStartBanner } from './start-banner.js';
-import { MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
+import { EXAMPLE_AGENT_FILE } from './agents/example-agent.js';
+import { AgentLoadError, loadAgents } from './agents/load-agents.js';
+import { StartupError, startPhoneAgent } from './service.js';
+
+/**
+ * The `gemini-phone-agent` command (and `npm start`): loads the agent named by AGENT (or the first argument),
+ * then runs the service. Outside production, without AGENT, it runs the example agent of this repository.
+ */
 
 // A local .env is the usual way to configure a dev machine; the real environment wins over it.
 if (existsSync('.env')) process.loadEnvFile('.env');
 
-let config;
+function fail(lines: string): never {
+  process.stderr.write(`${lines}\n\nSee docs/configuration.md for every setting and docs/agents.md for agents.\n`);
+  process.exit(1);
+}
+
+const agentPath = process.argv[2] ?? process.env.AGENT?.trim() ?? (process.env.NODE_ENV !== 'production' && existsSync(EXAMPLE_AGENT_FILE) ? EXAMPLE_AGENT_FILE : undefined);
+if (agentPath === undefined || agentPath === '') {
+  fail('The phone agent cannot start:\n  - AGENT is not set: name your agent file, e.g. AGENT=./agents/dental.ts (or give it as the first argument)');
+}
+
+let agents;
 try {
-  config = loadConfig();
+  agents = await loadAgents(agentPath);
 } catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n\nSee README.md ("Configuration") for every variable.\n`);
-    process.exit(1);
-  }
+  if (error instanceof AgentLoadError) fail(`The phone agent cannot start: the agent file cannot be used.\n  - ${error.problems.map((p) => `${error.file}: ${p}`).join('\n  - ')}`);
   throw error;
 }
 
-const log = createLogger({ level: config.logLevel });
-
 // Last line of defence: one call's bug must never take the other calls down with the process.
-process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
-process.on('uncaughtException', (error) => log.fatal({ err: error }, 'uncaught exception'));
+process.on('unhandledRejection', (reason) => process.stderr.write(`unhandled promise rejection: ${String((reason as Error)?.stack ?? reason)}\n`));
+process.on('uncaughtException', (error) => process.stderr.write(`uncaught exception: ${error.stack ?? String(error)}\n`));
 
-const app = await startApp({ config, log });
-if (config.telephony.enabled) {
-  log.info(
-    { listening: app.localUrl, voiceWebhook: publicHttpsUrl(config, VOICE_WEBHOOK_PATH), mediaStream: publicWssUrl(config, MEDIA_STREAM_PATH), model: config.gemini.model },
-    'phone agent ready: point your Twilio number\'s voice webhook (HTTP POST) at the voiceWebhook URL',
-  );
-} else {
-  log.warn(
-    { listening: app.localUrl, missing: config.telephony.missing },
-    `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (README: "Connect a Twilio number")`,
-  );
-}
-if (config.localModel) {
-  log.warn({ localLiveServer: app.localAgent?.live.baseUrl }, 'LOCAL MODE: no GEMINI_API_KEY, calls talk to the built-in local agent, not Gemini');
-}
-// The URL carries the page's access key: it goes to the terminal, never into the JSON log.
-printStartBanner(process.stderr, { localModel: config.localModel, browserPhoneUrl: app.browserPhoneUrl, keyFromEnvironment: config.browserPhone.accessKey !== undefined });
-
-// A deploy must never cut a call: stop taking new ones and let those in progress finish first.
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal, activeCalls: app.calls.size }, 'shutting down gracefully');
-    void app.drain(config.limits.drainTimeoutMs).then(
-      ({ endedByTimeout }) => {
-        log.info({ endedByTimeout }, 'stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
+try {
+  await startPhoneAgent({ agents, env: { ...process.env, AGENT: agentPath } });
+} catch (error) {
+  if (error instanceof StartupError) fail(error.message);
+  fail(`The phone agent cannot start:\n  - ${(error as Error).stack ?? String(error)}`);
 }

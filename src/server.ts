@@ -2,30 +2,44 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { BROWSER_PHONE_PATH, BrowserPhone, browserCallControl, generateAccessKey, isBrowserPhoneCall } from './browser-phone/browser-phone.js';
-import { BookingStore } from './business/booking-store.js';
+import { agentHooksListener } from './agents/agent-listeners.js';
+import { AgentDirectory } from './agents/agent-directory.js';
+import type { Agent } from './agents/agent.js';
+import { BrowserPhone, browserCallControl, generateAccessKey, isBrowserPhoneCall } from './browser-phone/browser-phone.js';
+import { pageEventsListener } from './browser-phone/call-events.js';
 import { CallRegistry } from './call/call-registry.js';
 import { EarlyConversations, type EarlyConversation } from './call/early-conversations.js';
-import { PhoneCall, type CallDeps } from './call/phone-call.js';
-import type { Config } from './config.js';
+import { PhoneCall } from './call/phone-call.js';
+import { publicWssUrl, type Config } from './config.js';
 import { startLocalAgent, type LocalAgent } from './local-agent/local-agent.js';
+import { createGeminiModel, type OpenGeminiSession } from './model/gemini-model.js';
+import type { RealtimeModel } from './model/realtime-model.js';
+import type { CallEventListener } from './observability/call-events.js';
+import { callLogListener } from './observability/call-log.js';
 import type { Logger } from './observability/logger.js';
 import { CallRecordings } from './recording/call-recordings.js';
-import { isOutboundCall } from './telephony/call-direction.js';
+import { callDetails, isOutboundCall } from './telephony/call-details.js';
 import { handleCallStatusWebhook } from './telephony/call-status-webhook.js';
 import { MediaStreamServer } from './telephony/media-stream-server.js';
-import { CALL_STATUS_PATH, createOutboundCallPlacer, isFinalCallStatus, OUTBOUND_CALLS_PATH, PendingOutboundCalls, RollingWindowLimit } from './telephony/outbound-calls.js';
+import { createOutboundCallPlacer, isFinalCallStatus, PendingOutboundCalls, RollingWindowLimit } from './telephony/outbound-calls.js';
 import { outboundCallsRoute } from './telephony/outbound-calls-endpoint.js';
+import { BROWSER_PHONE_PATH, CALL_STATUS_PATH, HEALTH_PATH, MEDIA_STREAM_PATH, OUTBOUND_CALLS_PATH, READY_PATH, VOICE_WEBHOOK_PATH } from './telephony/routes.js';
 import { STREAM_TOKEN_TTL_MS, StreamTokenStore } from './telephony/stream-tokens.js';
 import { createTwilioCallControl } from './telephony/twilio-rest.js';
-import { handleVoiceWebhook, MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
-import { createToolRegistry } from './tools/index.js';
+import { twilioSignedWebhook } from './telephony/twilio-webhook-auth.js';
+import { BUSY_MESSAGE, handleVoiceWebhook, NO_AGENT_MESSAGE, type VoiceAnswer } from './telephony/voice-webhook.js';
 
 export interface AppOptions {
   config: Config;
   log: Logger;
-  /** Replaces how calls open model sessions (default: Gemini Live through the SDK). */
-  openModel?: CallDeps['openModel'];
+  /** The agents this service runs (at least one); which answers a call is decided by the number called. */
+  agents: readonly Agent[];
+  /** Replaces the realtime model (default: Gemini Live through the SDK, or the local Live server in local mode). */
+  model?: RealtimeModel;
+  /** Replaces how Gemini Live connections are opened (tests, benchmarks); ignored when `model` is given. */
+  openModel?: OpenGeminiSession;
+  /** Replaces fetch for HTTP tools (tests). */
+  fetch?: typeof fetch;
 }
 
 export interface RunningApp {
@@ -46,38 +60,63 @@ export interface RunningApp {
 }
 
 /** Wires the HTTP routes and the media WebSocket into one server and starts listening. */
-export async function startApp({ config, log, openModel }: AppOptions): Promise<RunningApp> {
+export async function startApp({ config, log, agents: agentList, model: givenModel, openModel, fetch }: AppOptions): Promise<RunningApp> {
+  // Every agent problem at once, before anything listens.
+  const agents = new AgentDirectory(agentList, {
+    transferNumber: config.tools.transferNumber,
+    toolWebhookSecret: config.tools.webhookSecret,
+    defaultModel: config.gemini.model,
+    ...(fetch === undefined ? {} : { fetch }),
+  });
   const tokens = new StreamTokenStore();
   const calls = new CallRegistry<PhoneCall>();
   let accepting = true;
   const callsEnded = new EventEmitter();
-  // The sample business's database: created and seeded under DATA_DIR on first start.
-  const bookings = BookingStore.open({ dataDir: config.restaurant.dataDir, timeZone: config.restaurant.timeZone });
-  const tools = {
-    registry: createToolRegistry({ bookings, transferNumber: config.tools.transferNumber }),
-    callControl: createTwilioCallControl(config.twilio),
-    timeoutMs: config.tools.timeoutMs,
-  };
+  const callControl = createTwilioCallControl(config.twilio);
   const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log }) : undefined;
   // Local mode: without GEMINI_API_KEY calls talk to the built-in Live server (unless a test supplies a model).
-  const localAgent = config.localModel && openModel === undefined ? await startLocalAgent() : undefined;
-  const openCallModel = openModel ?? localAgent?.openModel;
+  const localAgent = config.localModel && openModel === undefined && givenModel === undefined ? await startLocalAgent() : undefined;
+  const openSession = openModel ?? localAgent?.openModel;
+  const model =
+    givenModel ??
+    createGeminiModel({
+      apiKey: config.gemini.apiKey,
+      model: config.gemini.model,
+      apiVersion: config.gemini.apiVersion,
+      setupTimeoutMs: config.gemini.setupTimeoutMs,
+      ...(openSession === undefined ? {} : { openSession }),
+    });
 
-  // Instant greeting: an inbound call's Gemini session opens at the webhook, its greeting ready for the stream.
-  const earlyConversations = new EarlyConversations(
-    { gemini: config.gemini, registry: tools.registry, ...(openCallModel === undefined ? {} : { openModel: openCallModel }) },
-    log,
-    STREAM_TOKEN_TTL_MS,
-  );
+  // Instant greeting: an inbound call's model session opens at the webhook, its greeting ready for the stream.
+  const earlyConversations = new EarlyConversations(model, log, STREAM_TOKEN_TTL_MS, config.limits.maxConcurrentCalls);
 
   // Outbound calls being placed or ringing hold a place too, so placing calls cannot overbook the lines.
   const pendingOutbound = new PendingOutboundCalls();
   const refuseReason = (): 'busy' | 'draining' | undefined =>
     !accepting ? 'draining' : calls.size + tokens.outstanding + pendingOutbound.count >= config.limits.maxConcurrentCalls ? 'busy' : undefined;
   const browserPhoneKey = config.browserPhone.accessKey ?? generateAccessKey();
-  const browserPhone = config.browserPhone.enabled
-    ? new BrowserPhone({ accessKey: browserPhoneKey, tokens, log, refuseReason, model: config.localModel ? 'local' : 'gemini' })
-    : undefined;
+  const pageAgent = agents.defaultAgent ?? agents.all[0];
+  const browserPhone =
+    config.browserPhone.enabled && pageAgent !== undefined
+      ? new BrowserPhone({ accessKey: browserPhoneKey, tokens, log, refuseReason, model: config.localModel ? 'local' : 'gemini', agent: pageAgent.agent.name })
+      : undefined;
+  const streamUrl = publicWssUrl(config, MEDIA_STREAM_PATH);
+
+  /** How the voice webhook answers a signed call: which agent, whether there is room, and the stream token. */
+  const answerCall = (call: { callSid: string; from: string | undefined; to: string | undefined; direction: string | undefined }, agentName: string | undefined): VoiceAnswer => {
+    // An outbound call reaching the webhook has been answered: from here its stream token holds its place.
+    pendingOutbound.release(call.callSid);
+    const outbound = isOutboundCall(call);
+    const agent = outbound && agentName !== undefined ? agents.byAgentName(agentName) : agents.forNumber(call.to);
+    if (agent === undefined) {
+      return { kind: 'refuse', message: NO_AGENT_MESSAGE, reason: outbound ? `no agent named ${agentName ?? '(none)'}` : 'no agent for the number called' };
+    }
+    const refusal = refuseReason();
+    if (refusal !== undefined) return { kind: 'refuse', message: BUSY_MESSAGE, reason: refusal };
+    const token = tokens.issue({ ...call, agent: agent.agent.name });
+    if (!outbound) earlyConversations.begin(callDetails(call, agent.agent.name), agent);
+    return { kind: 'stream', streamUrl, token };
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -87,29 +126,12 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
       res.status(404).type('text/plain').send('Not found: Twilio is not configured on this server');
     });
   }
-  app.post(
-    VOICE_WEBHOOK_PATH,
-    express.urlencoded({ extended: false, limit: '32kb' }),
-    handleVoiceWebhook({
-      config,
-      tokens,
-      log,
-      // Answered calls whose stream has not started yet hold a place too. An outbound call reaching the webhook
-      // has been answered: from here its stream token holds its place instead.
-      refuseReason: (callSid) => {
-        pendingOutbound.release(callSid);
-        return refuseReason();
-      },
-      onAnswered: (call) => {
-        if (!isOutboundCall(call)) earlyConversations.begin(call);
-      },
-    }),
-  );
+  const signed = (name: string) => twilioSignedWebhook({ publicUrl: config.publicUrl, authToken: config.twilio.authToken, accountSid: config.twilio.accountSid, name, log });
+  app.post(VOICE_WEBHOOK_PATH, ...signed('voice webhook'), handleVoiceWebhook({ log, answer: answerCall }));
   app.post(
     CALL_STATUS_PATH,
-    express.urlencoded({ extended: false, limit: '32kb' }),
+    ...signed('call status callback'),
     handleCallStatusWebhook({
-      config,
       log,
       onStatus: ({ callSid, status }) => {
         if (isFinalCallStatus(status)) pendingOutbound.release(callSid); // busy, no answer, failed: never answered
@@ -128,14 +150,18 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
         pending: pendingOutbound,
         limit: new RollingWindowLimit(config.outboundCalls.perMinute, 60_000),
         refuseReason,
+        agentFor: (name) => {
+          const agent = name === undefined ? (agents.defaultAgent ?? agents.all[0]) : agents.byAgentName(name);
+          return agent === undefined ? { error: `No agent named "${name}"; the agents are: ${agents.names.join(', ')}` } : { name: agent.agent.name };
+        },
         log,
       }),
     );
   }
-  app.get('/healthz', (_req, res) => {
+  app.get(HEALTH_PATH, (_req, res) => {
     res.json({ status: 'ok', activeCalls: calls.size });
   });
-  app.get('/readyz', (_req, res) => {
+  app.get(READY_PATH, (_req, res) => {
     res.status(accepting ? 200 : 503).json({ status: accepting ? 'ready' : 'stopping', activeCalls: calls.size });
   });
   if (browserPhone !== undefined) app.use(BROWSER_PHONE_PATH, browserPhone.router());
@@ -149,16 +175,32 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
     log,
     isCallActive: (callSid) => calls.has(callSid),
     ...(browserPhone === undefined ? {} : { browserPhone }),
-    onStream: ({ stream, start, call: info }) => {
-      const call = new PhoneCall(stream, start, info, {
-        gemini: config.gemini,
+    onStream: ({ stream, call: info }) => {
+      const agent = agents.byAgentName(info.agent);
+      if (agent === undefined) {
+        stream.close('agent-gone'); // cannot happen within one process; in a fleet, an agent removed mid-call
+        return;
+      }
+      const browser = isBrowserPhoneCall(info);
+      const details = callDetails(info, agent.agent.name);
+      const callLog = log.child({ callSid: info.callSid, agent: agent.agent.name });
+      const pageObserver = browser ? browserPhone?.events.observerFor(info.callSid) : undefined;
+      const recorder = recordings?.start({ callSid: info.callSid, streamSid: stream.streamSid, call: details, callLimitMs: config.limits.maxCallDurationMs, log: callLog });
+      const listeners: CallEventListener[] = [
+        callLogListener(callLog, details, { logTranscripts: config.logTranscripts }),
+        ...(recorder === undefined ? [] : [recorder.listener]),
+        ...(pageObserver === undefined ? [] : [pageEventsListener(info.callSid, pageObserver)]),
+        ...optional(agentHooksListener(agent.agent, details, callLog)),
+      ];
+      const call = new PhoneCall(stream, details, {
+        agent,
+        model,
         log,
-        ...(openCallModel === undefined ? {} : { openModel: openCallModel }),
         // A browser call has no Twilio leg to hang up or redirect; its page watches the call live.
-        tools: isBrowserPhoneCall(info) ? { ...tools, callControl: browserCallControl } : tools,
-        ...(isBrowserPhoneCall(info) && browserPhone !== undefined ? { observer: browserPhone.events.observerFor(info.callSid) } : {}),
+        callControl: browser ? browserCallControl : callControl,
+        toolTimeoutMs: config.tools.timeoutMs,
         limits: config.limits,
-        ...(recordings === undefined ? {} : { recordings }),
+        listeners,
         ...withEarly(earlyConversations.take(info.callSid)),
         onEnded: (ended) => {
           calls.remove(ended.callSid, ended);
@@ -200,7 +242,6 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
     for (const call of [...calls.values()]) call.end('server-stopping');
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    bookings.close();
     browserPhone?.close();
     await localAgent?.close();
     await recordings?.idle(); // the calls just ended are still being written
@@ -245,4 +286,8 @@ function pageOrigin(host: string, port: number): string {
 
 function withEarly(early: EarlyConversation | undefined): { early?: EarlyConversation } {
   return early === undefined ? {} : { early };
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
 }

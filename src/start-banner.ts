@@ -4,19 +4,20 @@
  */
 export function printStartBanner(
   out: { write(text: string): unknown },
-  { localModel, browserPhoneUrl, keyFromEnvironment }: { localModel: boolean; browserPhoneUrl: string | undefined; keyFromEnvironment: boolean },
+  { localModel, browserPhoneUrl, keyFromEnvironment, agents }: { localModel: boolean; browserPhoneUrl: string | undefined; keyFromEnvironment: boolean; agents: readonly string[] },
 ): void {
   const lines: string[] = [];
   if (localModel) {
     lines.push(
       '  LOCAL MODE: GEMINI_API_KEY is not set.',
-      '  Calls talk to the built-in local agent: it plays back what you say, answers with a',
-      '  canned reply, and looks up a booking when you type a code on the keypad (K7Q2M9 = 577269).',
+      '  Calls talk to the built-in local test model: it plays back what you say, answers with a',
+      '  canned reply, and calls your agent\'s tool that takes a `code` when you type digits on the keypad.',
       '  Set GEMINI_API_KEY in .env to talk to Gemini.',
     );
   } else {
     lines.push('  Calls talk to Gemini Live.');
   }
+  lines.push(`  Agent${agents.length === 1 ? '' : 's'}: ${agents.join(', ')}`);
   if (browserPhoneUrl !== undefined) {
     // A key from BROWSER_PHONE_KEY is the operator's own: not repeated on screen.
     const url = keyFromEnvironment ? browserPhoneUrl.replace(/#key=.*$/, '#key=<BROWSER_PHONE_KEY>') : browserPhoneUrl;

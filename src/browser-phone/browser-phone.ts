@@ -6,7 +6,8 @@ import type { Logger } from '../observability/logger.js';
 import type { StreamTokenStore, CallInfo } from '../telephony/stream-tokens.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
 import { RollingWindowLimit } from '../telephony/outbound-calls.js';
-import { MEDIA_STREAM_PATH, STREAM_TOKEN_PARAMETER } from '../telephony/voice-webhook.js';
+import { BROWSER_PHONE_PATH as PAGE_PATH, MEDIA_STREAM_PATH } from '../telephony/routes.js';
+import { STREAM_TOKEN_PARAMETER } from '../telephony/voice-webhook.js';
 import { CallEventHub } from './call-events.js';
 
 /**
@@ -25,7 +26,7 @@ import { CallEventHub } from './call-events.js';
  *    `start` that follows must be for that CallSid, carry its stream token, and use the browser account SID.
  * 4. `GET /phone/events/<CallSid>` (same key) streams the call's transcript, tool calls and latencies (SSE).
  */
-export const BROWSER_PHONE_PATH = '/phone';
+export const BROWSER_PHONE_PATH = PAGE_PATH;
 /** Query parameter of the `/media` upgrade carrying the browser session's credential. */
 export const BROWSER_UPGRADE_PARAMETER = 'browserPhone';
 /** `CallInfo.direction` of browser calls: they have no Twilio leg and no phone numbers. */
@@ -46,13 +47,8 @@ const CALL_SID_PATTERN = /^CA[0-9a-f]{32}$/;
 export const BROWSER_PHONE_STATIC_DIR = fileURLToPath(new URL('../../public/browser-phone/', import.meta.url));
 
 /** What a valid browser upgrade entitles the stream to. */
-export interface StreamGrant {
-  callSid: string;
-  accountSid: string;
-}
-
-/** `undefined`: the upgrade carries no browser credential (a Twilio stream, or nothing). */
-export type BrowserUpgrade = undefined | { ok: false } | { ok: true; grant: StreamGrant };
+export type { StreamGrant, UpgradeCredential as BrowserUpgrade } from '../telephony/media-stream-server.js';
+import type { UpgradeCredential as BrowserUpgrade } from '../telephony/media-stream-server.js';
 
 export interface BrowserPhoneDeps {
   /** The key the page must present (BROWSER_PHONE_KEY, or random per start). */
@@ -63,6 +59,8 @@ export interface BrowserPhoneDeps {
   refuseReason(): 'busy' | 'draining' | undefined;
   /** Which model answers: shown on the page. */
   model: 'local' | 'gemini';
+  /** The agent the page talks to (the service's default agent). */
+  agent: string;
   staticDir?: string;
   now?: () => number;
 }
@@ -188,7 +186,7 @@ export class BrowserPhone {
     const streamSid = `MZ${randomBytes(16).toString('hex')}`;
     const credential = randomBytes(CREDENTIAL_BYTES).toString('base64url');
     this.pendingUpgrades.set(sha256(credential).toString('hex'), { callSid, expiresAtMs: this.now() + BROWSER_SESSION_TTL_MS });
-    const streamToken = this.deps.tokens.issue({ callSid, from: undefined, to: undefined, direction: BROWSER_PHONE_DIRECTION });
+    const streamToken = this.deps.tokens.issue({ callSid, from: undefined, to: undefined, direction: BROWSER_PHONE_DIRECTION, agent: this.deps.agent });
     // The stream's `start` (and so the call's first event) follows the upgrade within START_TIMEOUT_MS.
     this.events.track(callSid, BROWSER_SESSION_TTL_MS + 10_000);
     this.deps.log.info({ callSid }, 'browser phone session issued');

@@ -1,7 +1,68 @@
-import type { CallEvent, CallObserver } from '../call/call-observer.js';
+import type { CallEvent as CallStreamEvent, CallEventListener } from '../observability/call-events.js';
+
+/**
+ * What the page is told of a call, as it happens: the call's event stream without the audio, in the shapes
+ * the page (public/browser-phone/phone.js) reads.
+ */
+export type CallEvent =
+  | { type: 'started'; callSid: string }
+  /** A transcript fragment: fragments of one turn concatenate (they carry their own leading spaces). */
+  | { type: 'transcript'; speaker: 'caller' | 'agent'; text: string }
+  | { type: 'latency'; responseMs: number }
+  | { type: 'interrupted'; turn: number; sentMs: number; heardMs: number }
+  | { type: 'turnComplete'; interrupted: boolean }
+  | { type: 'toolCall'; id: string; name: string; args: Record<string, unknown> }
+  /** `result` is the answer sent to the model, as JSON cut to a few hundred characters. */
+  | { type: 'toolResult'; id: string; name: string; ok: boolean; durationMs: number; result: string }
+  | { type: 'ended'; reason: string; summary: Record<string, unknown> };
+
+export interface CallObserver {
+  onCallEvent(event: CallEvent): void;
+}
 
 /** A call's events, stamped with milliseconds since the call started. */
 export type TimedCallEvent = CallEvent & { atMs: number };
+
+/** A tool answer shown on the page is cut to this many characters. */
+const SHOWN_RESULT_CHARS = 600;
+
+/** Subscribes a page observer to a call's event stream: what the page shows, nothing else. */
+export function pageEventsListener(callSid: string, observer: CallObserver): CallEventListener {
+  return (event: CallStreamEvent) => {
+    const shown = toPageEvent(callSid, event);
+    if (shown !== undefined) observer.onCallEvent(shown);
+  };
+}
+
+function toPageEvent(callSid: string, event: CallStreamEvent): CallEvent | undefined {
+  switch (event.type) {
+    case 'started':
+      return { type: 'started', callSid };
+    case 'transcript':
+    case 'latency':
+    case 'toolCall':
+      return event;
+    case 'bargeIn':
+      return { type: 'interrupted', turn: event.turn, sentMs: event.sentMs, heardMs: event.heardMs };
+    case 'agentTurnEnded':
+      return { type: 'turnComplete', interrupted: event.interrupted };
+    case 'toolResult': {
+      const result = JSON.stringify(event.response);
+      return {
+        type: 'toolResult',
+        id: event.id,
+        name: event.name,
+        ok: event.ok,
+        durationMs: event.durationMs,
+        result: result.length > SHOWN_RESULT_CHARS ? `${result.slice(0, SHOWN_RESULT_CHARS)}…` : result,
+      };
+    }
+    case 'ended':
+      return { type: 'ended', reason: event.reason, summary: { ...event.summary } };
+    default:
+      return undefined;
+  }
+}
 
 /** Events kept per call for a page that subscribes late (or reconnects); a long call drops its oldest. */
 const MAX_HISTORY_EVENTS = 1_000;

@@ -1,12 +1,8 @@
 import { MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
+import type { PlayoutSink } from '../telephony/media-stream-connection.js';
 
-/** Where agent audio goes: the three messages Twilio accepts on a bidirectional stream. */
-export interface PlayoutSink {
-  sendMedia(payloadBase64: string): void;
-  sendMark(name: string): void;
-  sendClear(): void;
-}
+export type { PlayoutSink } from '../telephony/media-stream-connection.js';
 
 /** How much of one agent turn was sent to Twilio, and how much Twilio confirmed it played. */
 export interface TurnPlayback {
@@ -59,14 +55,14 @@ export class AgentPlayout {
       this.partialFrameBytes += take;
       offset = take;
       if (this.partialFrameBytes === TWILIO_FRAME_BYTES) {
-        this.sink.sendMedia(Buffer.from(this.partialFrame.buffer, 0, TWILIO_FRAME_BYTES).toString('base64'));
+        this.sink.sendMedia(this.partialFrame);
         this.partialFrameBytes = 0;
         batchBytes += TWILIO_FRAME_BYTES;
       }
     }
     while (mulaw.length - offset >= TWILIO_FRAME_BYTES) {
       const frame = mulaw.subarray(offset, offset + TWILIO_FRAME_BYTES);
-      this.sink.sendMedia(Buffer.from(frame.buffer, frame.byteOffset, TWILIO_FRAME_BYTES).toString('base64'));
+      this.sink.sendMedia(frame);
       offset += TWILIO_FRAME_BYTES;
       batchBytes += TWILIO_FRAME_BYTES;
     }
@@ -81,7 +77,7 @@ export class AgentPlayout {
   finishTurn(): void {
     if (this.partialFrameBytes > 0) {
       this.partialFrame.fill(MULAW_SILENCE_BYTE, this.partialFrameBytes);
-      this.sink.sendMedia(Buffer.from(this.partialFrame.buffer, 0, TWILIO_FRAME_BYTES).toString('base64'));
+      this.sink.sendMedia(this.partialFrame);
       this.partialFrameBytes = 0;
       this.markBatch(TWILIO_FRAME_BYTES);
     }

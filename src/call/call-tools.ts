@@ -1,11 +1,12 @@
-import type { FunctionDeclaration } from '@google/genai';
-import type { ModelFunctionCall, ModelFunctionResponse } from '../model/gemini-live-session.js';
+import type { AgentCues } from '../agents/agent.js';
+import type { ModelFunctionCall, ModelFunctionResponse } from '../model/realtime-model.js';
+import type { CallEvent } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
+import type { CallDetails } from '../telephony/call-details.js';
 import { dialTwiml, sayAndHangUpTwiml, type CallControl } from '../telephony/twilio-rest.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import type { CallFinish, ToolCallInfo, ToolRegistry } from '../tools/tool.js';
-import type { CallEvent } from './call-observer.js';
 
 /** Digits keyed in a row are sent together once the caller pauses this long (or presses #). */
 export const KEYPAD_PAUSE_MS = 2_000;
@@ -17,11 +18,6 @@ const MAX_KEYPAD_DIGITS = 32;
  */
 export const FINISH_WATCHDOG_MS = 12_000;
 
-export const KEYPAD_TEXT_PREFIX = 'The caller typed on the keypad:';
-/** Said by Twilio when the agent cannot go on (Gemini unreachable), so the caller is not left in dead air. */
-export const APOLOGY_MESSAGE = 'Sorry, our assistant is having technical difficulties and cannot continue this call. Please call again in a few minutes. Goodbye.';
-const TRANSFER_FAILED_CUE =
-  'The transfer did not go through and the caller is still on the line with you. Apologise briefly and offer to help another way or to take a message.';
 
 /** Where the tools' answers and cues go: the call's model conversation. */
 export interface ModelInput {
@@ -30,9 +26,11 @@ export interface ModelInput {
 }
 
 export interface CallToolsOptions {
-  callSid: string;
-  /** E.164 caller number, or undefined when withheld. */
-  callerNumber: string | undefined;
+  call: CallDetails;
+  /** The agent's cues: keypad text, transfer failed, and what Twilio says for it (apology, nobody answered). */
+  cues: AgentCues;
+  /** The agent's language for Twilio's `<Say>`. */
+  language: string | undefined;
   registry: ToolRegistry;
   callControl: CallControl;
   log: Logger;
@@ -44,12 +42,9 @@ export interface CallToolsOptions {
   endCall: (reason: string) => void;
   finishWatchdogMs?: number;
   keypadPauseMs?: number;
-  /** Reports tool calls and their answers to whoever watches the call (the browser phone). */
-  notify?: (event: CallEvent) => void;
+  /** The call's event stream: tool calls, their answers, cancellations, text sent to the model. */
+  publish: (event: CallEvent) => void;
 }
-
-/** A tool answer shown to a watcher is cut to this many characters. */
-const OBSERVED_RESULT_CHARS = 600;
 
 interface PendingFinish {
   action: CallFinish;
@@ -80,11 +75,10 @@ export class CallTools {
 
   constructor(private readonly options: CallToolsOptions) {
     this.log = options.log;
-    const call: ToolCallInfo = {
-      callSid: options.callSid,
-      callerNumber: options.callerNumber,
-      finishAfterReply: (finish) => this.requestFinish(finish),
-    };
+    const call: ToolCallInfo = Object.freeze({
+      ...options.call,
+      finishAfterReply: (finish: CallFinish) => this.requestFinish(finish),
+    });
     this.dispatcher = new ToolDispatcher({
       tools: options.registry,
       call,
@@ -97,16 +91,6 @@ export class CallTools {
     });
   }
 
-  /** Declarations for a Live session's setup (fresh objects each time). */
-  declarations(): FunctionDeclaration[] {
-    return this.options.registry.declarations();
-  }
-
-  /** The system instruction with the business briefing and tool guidance. */
-  instructions(base: string): string {
-    return this.options.registry.instructions(base);
-  }
-
   /** Set while the REST request that ends or transfers the call is out: Twilio's `stop` may arrive first. */
   get endReasonInProgress(): string | undefined {
     if (this.finish === undefined || !this.finish.executing) return undefined;
@@ -115,17 +99,16 @@ export class CallTools {
 
   onToolCall(calls: readonly ModelFunctionCall[]): void {
     if (this.disposed) return;
-    if (this.options.notify !== undefined) {
-      for (const { id, name, args } of calls) {
-        this.toolCallStartedAtMs.set(id, Date.now());
-        this.options.notify({ type: 'toolCall', id, name, args });
-      }
+    for (const { id, name, args } of calls) {
+      this.toolCallStartedAtMs.set(id, Date.now());
+      this.options.publish({ type: 'toolCall', id, name, args });
     }
     this.dispatcher.dispatch(calls);
   }
 
   onToolCallCancellation(ids: readonly string[]): void {
     for (const id of ids) this.toolCallStartedAtMs.delete(id); // cancelled calls are never answered
+    this.options.publish({ type: 'toolCancelled', ids });
     this.dispatcher.cancel(ids);
   }
 
@@ -158,7 +141,7 @@ export class CallTools {
    * call hangs up once that has been heard, exactly as after end_call.
    */
   hangUpAfterGoodbye(cue: string, reason: string): void {
-    if (this.requestFinish({ kind: 'hang-up', reason })) this.options.model.sendText(cue);
+    if (this.requestFinish({ kind: 'hang-up', reason })) this.sendText(cue);
   }
 
   /**
@@ -167,7 +150,7 @@ export class CallTools {
    */
   async apologizeAndHangUp(): Promise<void> {
     try {
-      const result = await this.options.callControl.redirect(this.options.callSid, sayAndHangUpTwiml(APOLOGY_MESSAGE));
+      const result = await this.options.callControl.redirect(this.options.call.callSid, sayAndHangUpTwiml(this.options.cues.apology, this.options.language));
       this.log.info({ result }, 'asked Twilio to apologise and hang up');
     } catch (error) {
       this.log.error({ err: error }, 'could not redirect the call to the apology; closing the stream instead');
@@ -201,17 +184,21 @@ export class CallTools {
 
   private observeToolResult(response: ModelFunctionResponse): void {
     const startedAtMs = this.toolCallStartedAtMs.get(response.id);
-    if (this.options.notify === undefined || startedAtMs === undefined) return;
     this.toolCallStartedAtMs.delete(response.id);
-    const result = JSON.stringify(response.response);
-    this.options.notify({
+    this.options.publish({
       type: 'toolResult',
       id: response.id,
       name: response.name,
       ok: 'output' in response.response,
-      durationMs: Date.now() - startedAtMs,
-      result: result.length > OBSERVED_RESULT_CHARS ? `${result.slice(0, OBSERVED_RESULT_CHARS)}…` : result,
+      durationMs: startedAtMs === undefined ? 0 : Date.now() - startedAtMs,
+      response: response.response as Record<string, unknown>,
     });
+  }
+
+  /** Text for the model (cues, keypad digits), published first so listeners see it in order. */
+  private sendText(text: string): void {
+    this.options.publish({ type: 'textToModel', text });
+    this.options.model.sendText(text);
   }
 
   // ── keypad ──────────────────────────────────────────────────────────────────────────────────────
@@ -220,8 +207,8 @@ export class CallTools {
     clearTimeout(this.keypadTimer);
     this.keypadTimer = undefined;
     const digits = this.keypadDigits.splice(0);
-    const text = digits.length === 0 ? 'The caller pressed the # key on the keypad.' : `${KEYPAD_TEXT_PREFIX} ${digits.join(' ')}`;
-    this.options.model.sendText(text);
+    const { cues } = this.options;
+    this.sendText(digits.length === 0 ? cues.keypadHash : cues.keypadDigits.replace('{digits}', digits.join(' ')));
     // The digits may be a code or a PIN: only how many there were is logged.
     this.log.info({ keys: digits.length, endedBy }, 'keypad input sent to the model');
   }
@@ -257,7 +244,8 @@ export class CallTools {
     if (trigger === 'watchdog') {
       this.log.warn({ waitedMs, replyFinished: finish.replyFinished, agentAudioPending: this.options.agentAudioPending() }, 'goodbye did not finish playing in time; ending the call anyway');
     }
-    const { callSid, callControl } = this.options;
+    const { callControl } = this.options;
+    const { callSid } = this.options.call;
     if (finish.action.kind === 'hang-up') {
       try {
         const result = await callControl.hangUp(callSid);
@@ -271,13 +259,13 @@ export class CallTools {
     }
     const to = finish.action.to;
     try {
-      const result = await callControl.redirect(callSid, dialTwiml(to));
+      const result = await callControl.redirect(callSid, dialTwiml(to, this.options.cues.transferNotAnswered, this.options.language));
       this.log.info({ to: redactPhoneNumber(to), result, trigger, waitedMs }, 'transferred the call through the Twilio REST API');
       this.options.endCall(result === 'updated' ? 'transferred' : 'caller-hung-up');
     } catch (error) {
       this.log.error({ err: error, to: redactPhoneNumber(to) }, 'transfer failed; the caller stays with the agent');
       this.finish = undefined;
-      if (!this.disposed) this.options.model.sendText(TRANSFER_FAILED_CUE);
+      if (!this.disposed) this.sendText(this.options.cues.transferFailed);
     }
   }
 }

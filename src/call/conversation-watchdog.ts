@@ -1,13 +1,8 @@
+import { DEFAULT_CUES, type AgentCues } from '../agents/agent.js';
 import type { CallLimits } from '../config.js';
 
-/** Realtime-text cues the watchdog asks the call to send to the model. */
-export const CUES = {
-  stall: 'The caller has finished speaking and is waiting for your answer. Please respond now.',
-  emptyTurn: 'Your last reply was empty. The caller is still waiting; please answer what they just said.',
-  silence: 'The caller has been silent for a while. Briefly ask whether they are still there.',
-  silenceGoodbye: 'The caller is still silent. Say a brief, polite goodbye now; the call will then end.',
-  maxDuration: 'This call has reached its time limit. Apologise, say a brief, polite goodbye now; the call will then end.',
-} as const;
+/** The cues the watchdog asks the call to send to the model (the agent's, or the defaults). */
+export type WatchdogCues = Pick<AgentCues, 'stall' | 'emptyTurn' | 'silenceCheckIn' | 'silenceGoodbye' | 'maxDurationGoodbye'>;
 
 export interface WatchdogActions {
   /** Send a cue to the model as realtime text. */
@@ -45,10 +40,11 @@ export class ConversationWatchdog {
   constructor(
     private readonly limits: WatchdogLimits,
     private readonly actions: WatchdogActions,
+    private readonly cues: WatchdogCues = DEFAULT_CUES,
   ) {}
 
   start(): void {
-    this.durationTimer = setTimeout(() => this.finish(CUES.maxDuration, 'max-duration'), this.limits.maxCallDurationMs);
+    this.durationTimer = setTimeout(() => this.finish(this.cues.maxDurationGoodbye, 'max-duration'), this.limits.maxCallDurationMs);
   }
 
   /** The caller is owed a reply from here on (the model may even answer before our own VAD hears the end). */
@@ -80,7 +76,7 @@ export class ConversationWatchdog {
       this.stats.emptyTurns++;
       this.stats.stalls++;
       this.stallStage = 1;
-      this.actions.cue(CUES.emptyTurn);
+      this.actions.cue(this.cues.emptyTurn);
       this.armStall();
       return;
     }
@@ -102,7 +98,7 @@ export class ConversationWatchdog {
     if (!this.awaitingReply || this.finishing) return;
     this.stats.stalls++;
     this.stallStage++;
-    if (this.stallStage === 1) this.actions.cue(CUES.stall);
+    if (this.stallStage === 1) this.actions.cue(this.cues.stall);
     else if (this.stallStage <= 1 + MAX_STALL_RESUMES) this.actions.resumeSession();
     else return; // give up nudging this turn; the caller's next words start a fresh one
     this.armStall();
@@ -118,10 +114,10 @@ export class ConversationWatchdog {
     if (this.silenceStage === 0) {
       this.silenceStage = 1;
       this.stats.silencePrompts++;
-      this.actions.cue(CUES.silence);
+      this.actions.cue(this.cues.silenceCheckIn);
       return; // the prompt's own turn re-arms the clock when it completes
     }
-    this.finish(CUES.silenceGoodbye, 'silence');
+    this.finish(this.cues.silenceGoodbye, 'silence');
   }
 
   private finish(cue: string, reason: 'silence' | 'max-duration'): void {

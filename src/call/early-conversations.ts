@@ -1,18 +1,7 @@
-import type { Config } from '../config.js';
-import { GeminiLiveSession } from '../model/gemini-live-session.js';
-import { LiveConversation, type ConversationEvent } from '../model/live-conversation.js';
+import type { CallAgent } from '../agents/agent-directory.js';
+import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import type { Logger } from '../observability/logger.js';
-import type { CallInfo } from '../telephony/stream-tokens.js';
-import type { ToolRegistry } from '../tools/tool.js';
-import { GREETING_CUE } from './cues.js';
-
-
-export interface ConversationDeps {
-  gemini: Config['gemini'];
-  registry: ToolRegistry;
-  /** Opens one Live session; default Gemini Live through the SDK. */
-  openModel?: typeof GeminiLiveSession.open;
-}
+import type { CallDetails } from '../telephony/call-details.js';
 
 /**
  * Model events wait here until a call is there to take them: a conversation opened at the webhook
@@ -33,71 +22,58 @@ export class ConversationRelay {
   }
 }
 
-/** One call's conversation with Gemini, with its session settings (instructions, tools, voice). */
-export function createCallConversation(deps: ConversationDeps, log: Logger, onEvent: (event: ConversationEvent) => void): LiveConversation {
-  const open = deps.openModel ?? GeminiLiveSession.open;
-  const { gemini, registry } = deps;
-  return new LiveConversation({
-    log,
-    onEvent,
-    open: (resumptionHandle, onSessionEvent) =>
-      open({
-        apiKey: gemini.apiKey,
-        model: gemini.model,
-        apiVersion: gemini.apiVersion,
-        voice: gemini.voice,
-        instructions: registry.instructions(gemini.instructions),
-        // Fresh declarations for every session: the SDK rewrites them in place.
-        toolDeclarations: registry.declarations(),
-        setupTimeoutMs: gemini.setupTimeoutMs,
-        ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
-        log,
-        onEvent: onSessionEvent,
-      }),
-  });
-}
-
 export interface EarlyConversation {
-  conversation: LiveConversation;
+  conversation: RealtimeConversation;
   relay: ConversationRelay;
   /** Settles when the first session is set up (or has failed); the greeting cue is already sent. */
   ready: Promise<void>;
   openedAtMs: number;
+  /** The greeting cue sent when the session was ready (the call publishes it as text sent to the model). */
+  greeting: string;
 }
 
 /**
- * Instant greeting: for an inbound call, the Gemini session opens when the webhook is answered, not
+ * Instant greeting: for an inbound call, the model session opens when the webhook is answered, not
  * when Twilio connects the stream a second or so later, so the greeting audio is waiting when the
  * caller is connected. Only a signed webhook gets here, so nobody opens a paid session without a
- * real call; a conversation whose stream never comes is closed when its stream token would expire.
+ * real call; a conversation whose stream never comes is closed when its stream token would expire,
+ * and at most `maxPending` are open at once.
  */
 export class EarlyConversations {
   private readonly pending = new Map<string, { early: EarlyConversation; expiry: NodeJS.Timeout }>();
 
   constructor(
-    private readonly deps: ConversationDeps,
+    private readonly model: RealtimeModel,
     private readonly log: Logger,
     private readonly ttlMs: number,
+    private readonly maxPending: number = Number.POSITIVE_INFINITY,
   ) {}
 
-  begin(call: CallInfo): void {
-    this.discard(call.callSid); // a retried webhook starts over
-    const log = this.log.child({ callSid: call.callSid });
+  /** Opens the call's conversation now; false when too many are waiting already (the stream then opens its own). */
+  begin(call: CallDetails, agent: CallAgent): boolean {
+    if (this.pending.has(call.callSid)) return true; // answered already: one session per call
+    if (this.pending.size >= this.maxPending) {
+      this.log.warn({ callSid: call.callSid, pending: this.pending.size }, 'too many sessions opened ahead of their streams: this call opens its own when its stream starts');
+      return false;
+    }
+    const log = this.log.child({ callSid: call.callSid, agent: agent.agent.name });
     const relay = new ConversationRelay();
-    const conversation = createCallConversation(this.deps, log, (event) => relay.emit(event));
+    const conversation = this.model.conversation(() => agent.conversationSettings(call), { log, onEvent: (event) => relay.emit(event) });
     const openedAtMs = Date.now();
+    const greeting = agent.agent.greeting.inbound;
     const ready = conversation.start().then(() => {
-      log.info({ setupMs: Date.now() - openedAtMs }, 'Gemini Live session ready before the stream: greeting now');
-      conversation.sendText(GREETING_CUE);
+      log.info({ setupMs: Date.now() - openedAtMs }, 'model session ready before the stream: greeting now');
+      conversation.sendText(greeting);
     });
     ready.catch(() => undefined); // the call that takes it reports the failure
     const expiry = setTimeout(() => {
       if (!this.pending.has(call.callSid)) return;
-      log.warn('no media stream came for an answered call; closing its early Gemini session');
+      log.warn('no media stream came for an answered call; closing its early model session');
       this.discard(call.callSid);
     }, this.ttlMs);
     expiry.unref();
-    this.pending.set(call.callSid, { early: { conversation, relay, ready, openedAtMs }, expiry });
+    this.pending.set(call.callSid, { early: { conversation, relay, ready, openedAtMs, greeting }, expiry });
+    return true;
   }
 
   /** The call's stream has started: hand its conversation over (once). */
@@ -117,7 +93,7 @@ export class EarlyConversations {
     return this.pending.size;
   }
 
-  private discard(callSid: string): void {
+  discard(callSid: string): void {
     const entry = this.pending.get(callSid);
     if (entry === undefined) return;
     clearTimeout(entry.expiry);

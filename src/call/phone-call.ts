@@ -1,90 +1,68 @@
+import type { CallAgent } from '../agents/agent-directory.js';
 import { CallerToModelAudio } from '../audio/caller-to-model.js';
 import { FRAME_MS, MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
 import { ModelToCallerAudio } from '../audio/model-to-caller.js';
 import { SpeechDetector } from '../audio/speech-detector.js';
-import type { CallLimits, Config } from '../config.js';
-import { GeminiLiveSession } from '../model/gemini-live-session.js';
-import type { LiveConversation, ConversationEvent } from '../model/live-conversation.js';
+import type { CallLimits } from '../config.js';
+import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
+import { CallEventStream, type CallEvent, type CallEventListener, type CallSummary } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
-import { redactPhoneNumber } from '../observability/redact.js';
-import type { CallRecorder } from '../recording/call-recorder.js';
-import type { CallRecordings } from '../recording/call-recordings.js';
-import type { StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
-import type { StartEvent, TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
-import type { CallInfo } from '../telephony/stream-tokens.js';
-import { isOutboundCall, otherPartyNumber } from '../telephony/call-direction.js';
+import type { CallDetails } from '../telephony/call-details.js';
+import type { PlayoutSink, StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
+import type { TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
-import type { ToolRegistry } from '../tools/tool.js';
 import { AgentPlayout } from './agent-playout.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
-import { GREETING_CUE, OUTBOUND_CALL_CUE } from './cues.js';
-import { createCallConversation, type EarlyConversation } from './early-conversations.js';
-import type { CallEvent, CallObserver } from './call-observer.js';
+import type { EarlyConversation } from './early-conversations.js';
+
+export type { CallSummary } from '../observability/call-events.js';
 
 /** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
 const MAX_GAP_FILL_MS = 10_000;
-const SILENT_FRAME_BASE64 = Buffer.alloc(TWILIO_FRAME_BYTES, MULAW_SILENCE_BYTE).toString('base64');
-export { GREETING_CUE, OUTBOUND_CALL_CUE } from './cues.js';
+const SILENT_FRAME = new Uint8Array(TWILIO_FRAME_BYTES).fill(MULAW_SILENCE_BYTE);
 
 export interface CallDeps {
-  gemini: Config['gemini'];
+  /** The agent answering: its tools, cues and model settings. */
+  agent: CallAgent;
+  model: RealtimeModel;
   log: Logger;
-  /** Opens the model session; a seam so tests and later issues can supply sessions, default is Gemini Live. */
-  openModel?: typeof GeminiLiveSession.open;
-  /** The tools offered to the model, and the REST client that ends or transfers calls for them. */
-  tools: { registry: ToolRegistry; callControl: CallControl; timeoutMs: number };
+  /** Ends or transfers the call through Twilio's REST API (or the browser phone's stand-in). */
+  callControl: CallControl;
+  toolTimeoutMs: number;
   limits: CallLimits;
-  /** Present with RECORD_CALLS=1: each call records its audio as heard and an event log. */
-  recordings?: CallRecordings;
+  /** Subscribers to the call's events: recorder, browser phone page, logs, metrics, the agent's hooks. */
+  listeners: readonly CallEventListener[];
   onEnded: (call: PhoneCall) => void;
-  /** Someone watching the call live (the browser phone's page): transcript, tool calls, latencies. */
-  observer?: CallObserver;
   /** The conversation opened at the webhook (instant greeting), when there is one. */
   early?: EarlyConversation;
-}
-
-export interface CallSummary {
-  endReason: string;
-  durationMs: number;
-  callerAudioSeconds: number;
-  agentAudioSentSeconds: number;
-  agentAudioHeardSeconds: number;
-  interruptions: number;
-  agentTurns: number;
-  callerTurns: number;
-  streamStartToFirstAgentAudioMs: number | undefined;
-  callerGapFilledSeconds: number;
-  liveSessions: number;
-  handovers: number;
-  reconnects: number;
-  stalls: number;
-  emptyTurns: number;
-  silencePrompts: number;
-  /** The Gemini session was opened at the webhook, so the greeting was ready when the stream started. */
-  greetingPrepared: boolean;
+  /** Continue the conversation another instance (or an earlier stream) had: its latest resumption handle. */
+  resumptionHandle?: string;
+  /** Where each new resumption handle goes (the shared call state, so another instance can take over). */
+  onResumptionHandle?: (handle: string) => void;
 }
 
 /**
  * One phone call, from an authenticated media stream to hang-up. Reads top to bottom:
  * start → caller audio to the model → model events to the caller → barge-in → end and summary.
+ * Everything that happens is published on the call's event stream; the call itself only talks to the
+ * caller's stream, the model and the tools.
  */
 export class PhoneCall {
   readonly callSid: string;
   private readonly log: Logger;
+  private readonly events: CallEventStream;
   private readonly startedAtMs = Date.now();
   private readonly callerAudio = new CallerToModelAudio();
   private readonly agentAudio = new ModelToCallerAudio();
   private readonly playout: AgentPlayout;
-  /** The Gemini side: one or more Live sessions over the call's life (handover, reconnects). */
-  private readonly conversation: LiveConversation;
+  /** The model side: one or more connections over the call's life (handover, reconnects). */
+  private readonly conversation: RealtimeConversation;
   private readonly tools: CallTools;
   /** Notices dead air: a model that does not answer, a caller who went quiet, a call that runs too long. */
   private readonly watchdog: ConversationWatchdog;
   private readonly callerSpeech = new SpeechDetector();
-  /** Fed at a few points below when the call is recorded; undefined (and free) otherwise. */
-  private readonly recorder: CallRecorder | undefined;
   private ended = false;
   private endReason = '';
 
@@ -98,6 +76,7 @@ export class PhoneCall {
   private firstAgentAudioAtMs: number | undefined;
   /** Audio for an interrupted turn that is still arriving is dropped until that turn completes. */
   private droppingInterruptedTurn = false;
+  private agentTurnOpen = false;
   private callerTranscript = '';
   /** When the caller last stopped talking, until the agent's next audio: the response latency's start. */
   private callerSpeechEndedAtMs: number | undefined;
@@ -105,55 +84,63 @@ export class PhoneCall {
 
   constructor(
     private readonly stream: TwilioMediaStream,
-    start: StartEvent,
-    private readonly info: CallInfo,
+    readonly details: CallDetails,
     private readonly deps: CallDeps,
   ) {
-    this.callSid = start.start.callSid;
-    this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid });
-    this.recorder = deps.recordings?.start({ callSid: this.callSid, streamSid: stream.streamSid, call: info, callLimitMs: deps.limits.maxCallDurationMs, log: this.log });
-    this.playout = new AgentPlayout(this.recorder?.playoutSink(stream) ?? stream, () => this.tools.onAgentAudioPlayed());
+    this.callSid = details.callSid;
+    this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid, agent: details.agent });
+    this.events = new CallEventStream((error, event) => this.log.warn({ err: error, event: event.type }, 'a call event listener failed'));
+    for (const listener of deps.listeners) this.events.subscribe(listener);
+    const agent = deps.agent.agent;
+    this.playout = new AgentPlayout(this.publishingSink(stream), () => this.tools.onAgentAudioPlayed());
     // An early conversation's events reach onModelEvent once start() has wired the stream.
     this.conversation =
       deps.early?.conversation ??
-      createCallConversation({ gemini: deps.gemini, registry: deps.tools.registry, ...(deps.openModel === undefined ? {} : { openModel: deps.openModel }) }, this.log, (event) =>
-        this.onModelEvent(event),
-      );
+      deps.model.conversation(() => deps.agent.conversationSettings(details), {
+        log: this.log,
+        onEvent: (event) => this.onModelEvent(event),
+        ...(deps.resumptionHandle === undefined ? {} : { resumptionHandle: deps.resumptionHandle }),
+        ...(deps.onResumptionHandle === undefined ? {} : { onResumptionHandle: deps.onResumptionHandle }),
+      });
     this.tools = new CallTools({
-      callSid: this.callSid,
-      // The person on the line: on a call we placed, Twilio's From is our own number.
-      callerNumber: otherPartyNumber(info),
-      registry: deps.tools.registry,
-      callControl: deps.tools.callControl,
-      toolTimeoutMs: deps.tools.timeoutMs,
+      call: details,
+      cues: agent.cues,
+      language: agent.language,
+      registry: deps.agent.tools,
+      callControl: deps.callControl,
+      toolTimeoutMs: deps.toolTimeoutMs,
       log: this.log,
-      model: this.recorder?.modelInput(this.conversation) ?? this.conversation,
+      model: this.conversation,
       agentAudioPending: () => this.playout.unconfirmedMs > 0,
       endCall: (reason) => this.end(reason),
-      notify: (event) => this.notify(event),
+      publish: (event) => this.publish(event),
     });
-    this.watchdog = new ConversationWatchdog(deps.limits, {
-      cue: (text) => this.conversation.sendText(text),
-      resumeSession: () => this.conversation.resumeAfterStall(),
-      hangUpAfterGoodbye: (cue, reason) => {
-        this.log.info({ reason }, 'ending the call after a goodbye');
-        this.tools.hangUpAfterGoodbye(cue, reason === 'silence' ? 'caller-silent' : 'max-duration');
+    this.watchdog = new ConversationWatchdog(
+      deps.limits,
+      {
+        cue: (text) => this.sendText(text),
+        resumeSession: () => this.conversation.resumeAfterStall(),
+        hangUpAfterGoodbye: (cue, reason) => {
+          this.log.info({ reason }, 'ending the call after a goodbye');
+          this.tools.hangUpAfterGoodbye(cue, reason === 'silence' ? 'caller-silent' : 'max-duration');
+        },
       },
-    });
+      agent.cues,
+    );
   }
 
   // ── 1. Start: the stream is authenticated; open the model session and greet. ─────────────────────
 
   start(): void {
-    this.log.info({ from: redact(this.info.from), to: redact(this.info.to), direction: this.info.direction }, 'call started');
-    this.notify({ type: 'started', callSid: this.callSid });
+    this.publish({ type: 'started', call: this.details, streamSid: this.stream.streamSid });
     this.stream.attach({
       onMessage: (message) => this.onTwilioMessage(message),
       onEnd: (reason, detail) => this.onStreamEnd(reason, detail),
     });
     const early = this.deps.early;
     if (early !== undefined) {
-      this.log.info({ openedBeforeStreamMs: this.startedAtMs - early.openedAtMs }, 'using the Gemini session opened at the webhook');
+      this.log.info({ openedBeforeStreamMs: this.startedAtMs - early.openedAtMs }, 'using the model session opened at the webhook');
+      this.publish({ type: 'textToModel', text: early.greeting });
       early.relay.attach((event) => this.onModelEvent(event)); // the greeting may be waiting already
     }
     void this.connectModel();
@@ -167,13 +154,17 @@ export class PhoneCall {
       } else {
         await this.conversation.start();
         if (this.ended) return;
-        this.log.info({ setupMs: Date.now() - this.startedAtMs, model: this.deps.gemini.model }, 'Gemini Live session ready');
-        this.conversation.sendText(isOutboundCall(this.info) ? OUTBOUND_CALL_CUE : GREETING_CUE);
+        this.log.info({ setupMs: Date.now() - this.startedAtMs }, 'model session ready');
+        // A call resumed from another instance's session carries on the conversation: no second greeting.
+        if (this.deps.resumptionHandle === undefined) {
+          const { greeting } = this.deps.agent.agent;
+          this.sendText(this.details.direction === 'outbound' ? greeting.outbound : greeting.inbound);
+        }
       }
       if (this.ended) return;
       this.watchdog.start();
     } catch (error) {
-      this.log.error({ err: error }, 'could not open a Gemini Live session');
+      this.log.error({ err: error }, 'could not open a model session');
       this.end('model-setup-failed');
     }
   }
@@ -183,15 +174,15 @@ export class PhoneCall {
   private onTwilioMessage(message: TwilioInboundMessage): void {
     switch (message.event) {
       case 'media':
-        this.onCallerAudio(message.media.payload, message.media.timestamp);
+        this.onCallerAudio(message.media.audio, message.media.timestamp);
         return;
       case 'mark':
         this.playout.onMarkEcho(message.mark.name);
-        this.recorder?.markEchoed(message.mark.name);
+        this.publish({ type: 'agentAudioHeard', mark: message.mark.name });
         return;
       case 'dtmf':
+        this.publish({ type: 'keypad', digit: message.dtmf.digit });
         this.tools.onKeypadDigit(message.dtmf.digit);
-        this.recorder?.keypad(message.dtmf.digit);
         return;
       case 'stop':
         return; // the stream reports its end through onStreamEnd
@@ -202,25 +193,29 @@ export class PhoneCall {
     }
   }
 
-  private onCallerAudio(mulawBase64: string, timestampMs: number): void {
-    const bytes = base64DecodedBytes(mulawBase64);
+  private onCallerAudio(mulaw: Uint8Array, timestampMs: number): void {
     // The phone leg may skip silent stretches; the model's voice detection needs continuous time.
     if (this.nextCallerTimestampMs !== undefined && timestampMs - this.nextCallerTimestampMs >= FRAME_MS) {
       this.fillCallerGap(timestampMs - this.nextCallerTimestampMs);
     }
-    this.nextCallerTimestampMs = timestampMs + bytes / MULAW_BYTES_PER_MS;
-    this.callerAudioBytes += bytes;
-    this.conversation.sendAudio(this.callerAudio.convert(mulawBase64));
-    this.recorder?.callerAudio(mulawBase64, timestampMs);
-    const speech = this.callerSpeech.pushBase64(mulawBase64);
-    if (speech === 'ended') this.callerSpeechEndedAtMs = Date.now() - this.callerSpeech.endDelayMs;
-    if (speech === 'started') this.watchdog.callerSpeechStarted();
-    else if (speech === 'ended') this.watchdog.callerSpeechEnded();
+    this.nextCallerTimestampMs = timestampMs + mulaw.length / MULAW_BYTES_PER_MS;
+    this.callerAudioBytes += mulaw.length;
+    this.conversation.sendAudio(this.callerAudio.convertBytes(mulaw));
+    this.publish({ type: 'callerAudio', mulaw, timestampMs });
+    const speech = this.callerSpeech.push(mulaw);
+    if (speech === 'started') {
+      this.publish({ type: 'callerSpeechStarted' });
+      this.watchdog.callerSpeechStarted();
+    } else if (speech === 'ended') {
+      this.callerSpeechEndedAtMs = Date.now() - this.callerSpeech.endDelayMs;
+      this.publish({ type: 'callerSpeechEnded' });
+      this.watchdog.callerSpeechEnded();
+    }
   }
 
   private fillCallerGap(gapMs: number): void {
     const frames = Math.round(Math.min(gapMs, MAX_GAP_FILL_MS) / FRAME_MS);
-    for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convert(SILENT_FRAME_BASE64));
+    for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convertBytes(SILENT_FRAME));
     this.gapFilledMs += frames * FRAME_MS;
   }
 
@@ -228,17 +223,17 @@ export class PhoneCall {
 
   private onModelEvent(event: ConversationEvent): void {
     if (this.ended) return;
-    this.recorder?.modelEvent(event);
     switch (event.type) {
       case 'audio':
         if (this.droppingInterruptedTurn) return;
+        this.openAgentTurn();
         this.watchdog.agentActive();
         this.firstAgentAudioAtMs ??= Date.now();
         if (this.callerSpeechEndedAtMs !== undefined) {
-          this.notify({ type: 'latency', responseMs: Date.now() - this.callerSpeechEndedAtMs });
+          this.publish({ type: 'latency', responseMs: Date.now() - this.callerSpeechEndedAtMs });
           this.callerSpeechEndedAtMs = undefined;
         }
-        this.playout.push(this.agentAudio.convert(event.pcm24kBase64));
+        this.playout.push(this.agentAudio.convertBytes(event.pcm24k));
         return;
       case 'interrupted':
         this.onBargeIn();
@@ -251,11 +246,13 @@ export class PhoneCall {
         return;
       case 'inputTranscript':
         this.callerTranscript += event.text;
-        this.notify({ type: 'transcript', speaker: 'caller', text: event.text });
+        this.publish({ type: 'transcript', speaker: 'caller', text: event.text });
         return;
       case 'outputTranscript':
+        if (this.droppingInterruptedTurn) return;
+        this.openAgentTurn();
         this.agentTranscript += event.text;
-        this.notify({ type: 'transcript', speaker: 'agent', text: event.text });
+        this.publish({ type: 'transcript', speaker: 'agent', text: event.text });
         return;
       case 'toolCall':
         this.watchdog.agentActive();
@@ -268,27 +265,32 @@ export class PhoneCall {
         this.onSessionSwitched(event);
         return;
       case 'lost':
-        this.log.error({ reason: event.reason }, 'Gemini Live could not be recovered; apologising and ending the call');
+        this.log.error({ reason: event.reason }, 'the model could not be recovered; apologising and ending the call');
+        this.publish({ type: 'modelLost', reason: event.reason });
         void this.tools.apologizeAndHangUp().then(() => this.end('model-lost'));
         return;
     }
   }
 
+  private openAgentTurn(): void {
+    if (this.agentTurnOpen) return;
+    this.agentTurnOpen = true;
+    this.agentTurns++;
+    this.publish({ type: 'agentTurnStarted', turn: this.agentTurns });
+  }
+
   private onTurnComplete(reason: string | undefined): void {
     this.watchdog.agentTurnComplete(this.droppingInterruptedTurn, this.playout.unconfirmedMs);
     const wasInterrupted = this.droppingInterruptedTurn;
-    if (this.droppingInterruptedTurn) {
-      this.droppingInterruptedTurn = false;
-    } else {
-      this.playout.finishTurn();
-      this.agentTurns++;
-    }
+    if (this.droppingInterruptedTurn) this.droppingInterruptedTurn = false;
+    else this.playout.finishTurn();
+    if (this.agentTurnOpen && !wasInterrupted) this.publish({ type: 'agentTurnEnded', turn: this.agentTurns, interrupted: false });
+    this.agentTurnOpen = false;
     this.agentAudio.reset();
     if (this.callerTranscript !== '') this.callerTurns++;
-    this.log.debug({ caller: this.callerTranscript.trim(), agent: this.agentTranscript.trim(), reason }, 'turn complete');
+    this.log.debug({ reason, interrupted: wasInterrupted }, 'turn complete');
     this.callerTranscript = '';
     this.agentTranscript = '';
-    this.notify({ type: 'turnComplete', interrupted: wasInterrupted });
     this.tools.onModelTurnComplete();
   }
 
@@ -299,12 +301,9 @@ export class PhoneCall {
     this.agentAudio.reset();
     this.droppingInterruptedTurn = true;
     this.interruptions++;
-    this.agentTurns++;
-    this.log.info(
-      { turn: heard.turn, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), agentSaid: this.agentTranscript.trim() },
-      'caller interrupted the agent',
-    );
-    this.notify({ type: 'interrupted', turn: heard.turn, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs) });
+    this.publish({ type: 'bargeIn', turn: this.agentTurns, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), heardText: this.agentTranscript.trim() });
+    if (this.agentTurnOpen) this.publish({ type: 'agentTurnEnded', turn: this.agentTurns, interrupted: true });
+    this.agentTurnOpen = false;
   }
 
   // ── 5. End: whichever side goes first, the other is closed at once. ─────────────────────────────
@@ -316,15 +315,16 @@ export class PhoneCall {
     this.end(reason === 'stop' ? stopReason : reason === 'closed-by-us' ? this.endReason : `stream-${reason}`);
   }
 
-  /** A new Live session took over. After a failure, whatever turn was playing has ended with it. */
+  /** A new model session took over. After a failure, whatever turn was playing has ended with it. */
   private onSessionSwitched(event: Extract<ConversationEvent, { type: 'sessionSwitched' }>): void {
     const { type: _, ...details } = event;
-    this.log.info(details, 'continuing on a new Gemini Live session');
+    this.publish({ type: 'sessionSwitched', ...details });
     this.tools.onModelSessionSwitched(event.reason !== 'goAway');
     if (event.reason !== 'goAway') {
       this.playout.finishTurn();
       this.agentAudio.reset();
       this.droppingInterruptedTurn = false;
+      this.agentTurnOpen = false;
     }
   }
 
@@ -336,26 +336,42 @@ export class PhoneCall {
     this.watchdog.dispose();
     this.conversation.close();
     this.stream.close(reason);
-    const summary = this.summary();
-    this.log.info(summary, 'call ended');
-    this.recorder?.finish(summary);
-    this.notify({ type: 'ended', reason, summary: { ...summary } });
+    this.publish({ type: 'ended', reason, summary: this.summary() });
     this.deps.onEnded(this);
   }
 
-  /** Tells the call's observer, if any; watching a call must never break it. */
-  private notify(event: CallEvent): void {
-    if (this.deps.observer === undefined) return;
-    try {
-      this.deps.observer.onCallEvent(event);
-    } catch (error) {
-      this.log.warn({ err: error, event: event.type }, 'call observer failed');
-    }
+  private sendText(text: string): void {
+    this.publish({ type: 'textToModel', text });
+    this.conversation.sendText(text);
+  }
+
+  private publish(event: CallEvent): void {
+    this.events.publish(event);
+  }
+
+  /** Where the playout writes: the caller's stream, with each frame, mark and clear published as it goes. */
+  private publishingSink(stream: PlayoutSink): PlayoutSink {
+    return {
+      sendMedia: (mulaw) => {
+        stream.sendMedia(mulaw);
+        this.publish({ type: 'agentAudioSent', mulaw, turn: this.agentTurns });
+      },
+      sendMark: (name) => {
+        stream.sendMark(name);
+        this.publish({ type: 'markSent', name });
+      },
+      sendClear: () => {
+        stream.sendClear();
+        this.publish({ type: 'cleared' });
+      },
+    };
   }
 
   summary(): CallSummary {
     const playback = this.playout.totals;
     return {
+      agent: this.details.agent,
+      direction: this.details.direction,
       endReason: this.endReason,
       durationMs: Date.now() - this.startedAtMs,
       callerAudioSeconds: round2(this.callerAudioBytes / MULAW_BYTES_PER_MS / 1000),
@@ -373,15 +389,6 @@ export class PhoneCall {
       greetingPrepared: this.deps.early !== undefined,
     };
   }
-}
-
-function redact(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : redactPhoneNumber(value);
-}
-
-function base64DecodedBytes(base64: string): number {
-  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
-  return (base64.length / 4) * 3 - padding;
 }
 
 function round2(value: number): number {

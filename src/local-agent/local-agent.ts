@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FunctionResponse } from '@google/genai';
-import { KEYPAD_TEXT_PREFIX } from '../call/call-tools.js';
-import { CUES } from '../call/conversation-watchdog.js';
-import { GREETING_CUE, OUTBOUND_CALL_CUE } from '../call/phone-call.js';
+import { DEFAULT_CUES, KEYPAD_TEXT_PREFIX } from '../agents/agent.js';
 import { GeminiLiveSession } from '../model/gemini-live-session.js';
 import { startFakeGeminiLive, synthesizeSpeech, type FakeGeminiLive, type FakeReply, type FakeSession } from '../local-live/server.js';
 import { resample16kTo24k } from './resample-16k-to-24k.js';
@@ -15,7 +13,8 @@ import { resample16kTo24k } from './resample-16k-to-24k.js';
  * - after each caller turn it plays the caller's own audio back (16 kHz as received, resampled to the 24 kHz
  *   of model audio), so you hear the whole path: both resamplers and the mu-law codec, twice; then a canned
  *   reply;
- * - on keypad input it calls `find_booking` and speaks what the tool answered;
+ * - on keypad input it calls the agent's tool that takes a `code` argument (if it has one) with the digits, and
+ *   speaks what the tool answered;
  * - talking over it interrupts it, through the server's energy VAD, exactly as the real model does.
  *
  * The speech it "says" is synthetic (a buzzing, voice-like signal); the transcript carries the words.
@@ -28,22 +27,18 @@ const ECHO_GAP_MS = 250;
 const OUTPUT_SAMPLE_RATE_HZ = 24_000;
 /** Closed calls whose audio the server keeps (for inspection); older ones are dropped. */
 const KEEP_CLOSED_SESSIONS = 10;
-/** The sample booking and its keypad digits (K7Q2M9: K→5, Q→7, M→6), for the spoken hint. */
-export const SAMPLE_BOOKING_CODE = 'K7Q2M9';
-export const SAMPLE_BOOKING_KEYPAD_DIGITS = '577269';
-
 export const LOCAL_AGENT_LINES = {
   greeting:
-    'Hello! You are talking to the local test agent: no Gemini key is set. Say something and I will play it back to you, then answer. Type a booking code on the keypad to look it up.',
+    'Hello! You are talking to the local test agent: no Gemini key is set. Say something and I will play it back to you, then answer. Type a code on the keypad and I will look it up.',
   afterEcho: 'That was your own voice, back through the whole audio path. I am the local test agent; with a Gemini key, the real model answers here.',
-  checkIn: 'Are you still there? Say something, or type a booking code.',
+  checkIn: 'Are you still there? Say something, or type a code.',
   goodbye: 'Goodbye from the local test agent.',
-  other: 'I am the local test agent. Say something, or type a booking code on the keypad.',
-  bookingNotFound: `I could not find that booking. The sample booking ${SAMPLE_BOOKING_CODE} is ${[...SAMPLE_BOOKING_KEYPAD_DIGITS].join(' ')} on the keypad, then the pound key.`,
+  other: 'I am the local test agent. Say something, or type a code on the keypad.',
+  noCodeTool: 'You typed some keys, but this agent has no tool that takes a code.',
 } as const;
 
 /** How long each canned line sounds: short, since the synthetic voice is not words. */
-const SPOKEN_MS = { greeting: 2_400, afterEcho: 1_800, short: 1_400, booking: 2_400 } as const;
+const SPOKEN_MS = { greeting: 2_400, afterEcho: 1_800, short: 1_400, toolAnswer: 2_400 } as const;
 
 export interface LocalAgent {
   /** The built-in Live server; its `sessions` show what the "model" received (tests read them). */
@@ -68,7 +63,7 @@ export async function startLocalAgent(): Promise<LocalAgent> {
       return `(you spoke for ${(audio16k.length / 16_000).toFixed(1)} s)`;
     },
     replies: (context) => {
-      if (context.source !== 'audio') return replyToText(context.heardText ?? '');
+      if (context.source !== 'audio') return replyToText(context.heardText ?? '', codeToolOf(context.session));
       const audio = callerTurnAudio.get(context.session)?.get(context.turnIndex);
       callerTurnAudio.get(context.session)?.delete(context.turnIndex);
       return echoReply(audio ?? new Int16Array(0));
@@ -81,21 +76,35 @@ export async function startLocalAgent(): Promise<LocalAgent> {
   };
 }
 
-/** Text from the call: its cues (greeting, watchdog) and keypad input. */
-export function replyToText(text: string): FakeReply {
-  if (text === GREETING_CUE || text === OUTBOUND_CALL_CUE) return spoken(LOCAL_AGENT_LINES.greeting, SPOKEN_MS.greeting);
-  if (text === CUES.silenceGoodbye || text === CUES.maxDuration) return spoken(LOCAL_AGENT_LINES.goodbye, SPOKEN_MS.short);
-  if (text === CUES.silence) return spoken(LOCAL_AGENT_LINES.checkIn, SPOKEN_MS.short);
-  if (text.startsWith(KEYPAD_TEXT_PREFIX) || /pressed the # key/.test(text)) {
-    // Keypad digits are a code; without any (just #) the tool looks up the caller's number.
+/**
+ * Text from the call: keypad input, the watchdog's cues, and otherwise a greeting cue (the first text of a
+ * call is the agent's greeting, whatever its words).
+ */
+export function replyToText(text: string, codeTool: string | undefined): FakeReply {
+  if (text === DEFAULT_CUES.silenceGoodbye || text === DEFAULT_CUES.maxDurationGoodbye) return spoken(LOCAL_AGENT_LINES.goodbye, SPOKEN_MS.short);
+  if (text === DEFAULT_CUES.silenceCheckIn) return spoken(LOCAL_AGENT_LINES.checkIn, SPOKEN_MS.short);
+  if (text.startsWith(KEYPAD_TEXT_PREFIX) || text === DEFAULT_CUES.keypadHash) {
     const digits = text.slice(KEYPAD_TEXT_PREFIX.length).replace(/[^0-9*]/g, '');
+    if (codeTool === undefined) return spoken(LOCAL_AGENT_LINES.noCodeTool, SPOKEN_MS.short);
     return {
       text: '',
-      toolCalls: [{ name: 'find_booking', args: digits === '' ? {} : { code: digits } }],
-      afterToolResponses: (responses) => spoken(describeBookingAnswer(responses[0]), SPOKEN_MS.booking),
+      toolCalls: [{ name: codeTool, args: digits === '' ? {} : { code: digits } }],
+      afterToolResponses: (responses) => spoken(describeToolAnswer(responses[0]), SPOKEN_MS.toolAnswer),
     };
   }
-  return spoken(LOCAL_AGENT_LINES.other, SPOKEN_MS.short);
+  if (text === DEFAULT_CUES.stall || text === DEFAULT_CUES.emptyTurn) return spoken(LOCAL_AGENT_LINES.other, SPOKEN_MS.short);
+  return spoken(LOCAL_AGENT_LINES.greeting, SPOKEN_MS.greeting);
+}
+
+/** The first tool of the session's setup that takes a `code` argument: what keypad digits go to. */
+function codeToolOf(session: FakeSession): string | undefined {
+  for (const tool of session.setup?.tools ?? []) {
+    for (const declaration of (tool as { functionDeclarations?: Array<{ name?: string; parameters?: unknown }> }).functionDeclarations ?? []) {
+      const properties = (declaration.parameters as { properties?: Record<string, unknown> } | undefined)?.properties;
+      if (declaration.name !== undefined && properties !== undefined && 'code' in properties) return declaration.name;
+    }
+  }
+  return undefined;
 }
 
 /** The caller's turn played back, then the canned line. */
@@ -109,16 +118,17 @@ export function echoReply(callerAudio16k: Int16Array): FakeReply {
   return { text: `(your words, played back) ${LOCAL_AGENT_LINES.afterEcho}`, audio };
 }
 
-/** What find_booking answered, in words: name, party and time of the booking, or how to find one. */
-export function describeBookingAnswer(answer: FunctionResponse | undefined): string {
-  const output = record(record(answer?.response)?.['output']);
-  const booking = record(output?.['booking']) ?? record(asArray(output?.['bookings'])[0]);
-  if (booking === undefined) return LOCAL_AGENT_LINES.bookingNotFound;
-  const name = typeof booking['guestName'] === 'string' ? booking['guestName'] : 'a guest';
-  const party = typeof booking['partySize'] === 'number' ? `, a table for ${booking['partySize']}` : '';
-  const when = typeof booking['when'] === 'string' ? `, ${booking['when']}` : '';
-  const status = booking['status'] === 'cancelled' ? ' It was cancelled.' : '';
-  return `I found the booking for ${name}${party}${when}.${status}`;
+/**
+ * What the tool answered, read out: its `summary` or `message` if it has one, else the first text fields of
+ * its answer (or its error).
+ */
+export function describeToolAnswer(answer: FunctionResponse | undefined): string {
+  const response = record(answer?.response);
+  if (typeof response?.['error'] === 'string') return `The tool said: ${response['error']}`;
+  const output = record(response?.['output']);
+  for (const key of ['summary', 'message']) if (typeof output?.[key] === 'string') return output[key] as string;
+  const words = output === undefined ? [] : Object.values(output).filter((value): value is string | number => typeof value === 'string' || typeof value === 'number');
+  return words.length === 0 ? 'The tool answered, with nothing I can read out.' : `The tool answered: ${words.slice(0, 4).join(', ')}.`;
 }
 
 function spoken(text: string, durationMs: number): FakeReply {
@@ -134,6 +144,3 @@ function record(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}

@@ -5,7 +5,8 @@ import { installGuardedSocket, type GuardedSdkSocket } from './sdk-websocket.js'
 
 /** What the model side tells a call, as one discriminated union the call can `switch` over. */
 export type ModelEvent =
-  | { type: 'audio'; pcm24kBase64: string }
+  /** Agent audio, 24 kHz PCM16 LE, decoded from the wire once, here. */
+  | { type: 'audio'; pcm24k: Uint8Array }
   | { type: 'interrupted' }
   | { type: 'generationComplete' }
   | { type: 'turnComplete'; reason: string | undefined }
@@ -197,7 +198,7 @@ export function toModelEvents(message: LiveServerMessage): ModelEvent[] {
     for (const part of content.modelTurn?.parts ?? []) {
       const inline = part.inlineData;
       if (inline?.data && (inline.mimeType ?? '').startsWith(MODEL_OUTPUT_MIME_PREFIX)) {
-        events.push({ type: 'audio', pcm24kBase64: inline.data });
+        events.push({ type: 'audio', pcm24k: Buffer.from(inline.data, 'base64') });
       }
     }
     if (content.outputTranscription?.text) events.push({ type: 'outputTranscript', text: content.outputTranscription.text });

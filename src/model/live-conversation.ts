@@ -15,6 +15,10 @@ export interface ConversationOptions {
   open: OpenSession;
   log: Logger;
   onEvent: (event: ConversationEvent) => void;
+  /** Every resumable handle, as it arrives (e.g. to store where another instance can resume the call). */
+  onResumptionHandle?: (handle: string) => void;
+  /** Resume this earlier session instead of starting a new one (a call taken over from another instance). */
+  initialResumptionHandle?: string;
   /** Delays before each reconnect attempt after an unexpected close; its length bounds the attempts. */
   reconnectDelaysMs?: readonly number[];
 }
@@ -58,11 +62,12 @@ export class LiveConversation {
 
   constructor(private readonly options: ConversationOptions) {
     this.reconnectDelaysMs = options.reconnectDelaysMs ?? DEFAULT_RECONNECT_DELAYS_MS;
+    this.handle = options.initialResumptionHandle;
   }
 
   /** Opens the first session; rejects if it cannot be set up (the call then ends). */
   async start(): Promise<void> {
-    const session = await this.openSession(undefined);
+    const session = await this.openSession(this.handle);
     if (this.ended) {
       session.close(); // the call ended while we were connecting
       return;
@@ -75,9 +80,11 @@ export class LiveConversation {
     return this.current !== undefined && !this.switching && !this.ended;
   }
 
-  /** Caller audio: to the live session, or held while a new one takes over. */
-  sendAudio(pcm16kBase64: string): void {
+  /** Caller audio (16 kHz PCM16 LE): to the live session, or held while a new one takes over. */
+  sendAudio(pcm16k: Uint8Array): void {
     if (this.ended) return;
+    // The SDK's wire format: base64 inside JSON. Encoded once, here, and kept so for replay after a switch.
+    const pcm16kBase64 = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64');
     if (this.switching || this.current === undefined) {
       pushCapped(this.heldDuringSwitch, pcm16kBase64);
       return;
@@ -92,9 +99,9 @@ export class LiveConversation {
     if (this.switching || this.current === undefined || !this.current.sendText(text)) this.heldTexts.push(text);
   }
 
-  sendToolResponses(responses: ModelFunctionResponse[]): boolean {
+  sendToolResponses(responses: ModelFunctionResponse[]): void {
     for (const response of responses) this.pendingToolCalls.delete(response.id);
-    return this.current?.sendToolResponses(responses) === true;
+    this.current?.sendToolResponses(responses);
   }
 
   /** A stalled model: continue in a fresh session resumed from the latest handle. */
@@ -102,6 +109,14 @@ export class LiveConversation {
     if (this.ended || this.switching) return;
     this.stats.stallResumes++;
     void this.switchSession('stall', this.current);
+  }
+
+  private reportHandle(handle: string): void {
+    try {
+      this.options.onResumptionHandle?.(handle);
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'storing the resumption handle failed');
+    }
   }
 
   close(): void {
@@ -126,6 +141,7 @@ export class LiveConversation {
         if (event.resumable && event.handle !== undefined) {
           this.handle = event.handle;
           this.sentSinceHandle = [];
+          this.reportHandle(event.handle);
           if (this.handoverWanted && this.atTurnBoundary()) this.handoverNow();
         }
         return;

@@ -2,10 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { FRAME_MS, MULAW_BYTES_PER_MS, TWILIO_SAMPLE_RATE_HZ } from '../audio/format.js';
 import { MULAW_SILENCE_BYTE, mulawDecode } from '../audio/mulaw.js';
 import { SpeechDetector } from '../audio/speech-detector.js';
-import type { PlayoutSink } from '../call/agent-playout.js';
-import type { ModelInput } from '../call/call-tools.js';
-import type { CallSummary } from '../call/phone-call.js';
-import type { ConversationEvent } from '../model/live-conversation.js';
+import type { CallEvent, CallEventListener, CallSummary } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber, redactPhoneNumbersInText } from '../observability/redact.js';
 import { HeardAgentAudio } from './heard-agent-audio.js';
@@ -93,7 +90,6 @@ export class CallRecorder {
   private readonly caller: MulawTimeline;
   private readonly agent: MulawTimeline;
   private readonly heard: HeardAgentAudio;
-  private readonly payloadScratch = Buffer.alloc(MAX_PAYLOAD_BYTES);
   /** Caller speech, found as frames arrive (on Twilio's clock), so ending the call has no audio to scan. */
   private readonly speechDetector = new SpeechDetector(CALLER_SPEECH);
   private readonly speech: Array<{ startMs: number; endMs: number }> = [];
@@ -105,7 +101,8 @@ export class CallRecorder {
   private turnOpen = false;
   private callerText = '';
   private callerTextAtMs = 0;
-  private pendingInterruption: Extract<RecordingEvent, { type: 'interrupted' }> | undefined;
+  /** Agent audio the last `clear` discarded before it played. */
+  private lastClearDroppedMs = 0;
   private failed = false;
   private finished = false;
 
@@ -123,147 +120,121 @@ export class CallRecorder {
     return this.clock() - this.originMs;
   }
 
-  // ── What the call feeds in ───────────────────────────────────────────────────────────────────────
+  // ── What the call feeds in: its event stream ─────────────────────────────────────────────────────
 
-  /** A caller frame (Twilio `media.payload`, base64 mu-law) with its `media.timestamp` in ms. */
-  callerAudio(payloadBase64: string, timestampMs: number): void {
-    this.guard(() => {
-      const length = this.payloadScratch.write(payloadBase64, 'base64');
-      this.caller.write(Math.round(timestampMs * MULAW_BYTES_PER_MS), this.payloadScratch.subarray(0, length));
-      this.callerEndMs = timestampMs + length / MULAW_BYTES_PER_MS;
-      const transition = this.speechDetector.push(this.payloadScratch, length);
-      if (transition === 'started') this.speechStartMs = timestampMs - (SPEECH_START_FRAMES - 1) * FRAME_MS;
-      else if (transition === 'ended' && this.speech.length < MAX_EVENTS) this.speech.push({ startMs: this.speechStartMs, endMs: timestampMs - (SPEECH_END_FRAMES - 1) * FRAME_MS });
-      const offsetMs = this.now() - timestampMs;
-      if (Math.abs(offsetMs) <= MAX_CLOCK_OFFSET_MS && (this.streamClockOffsetMs === undefined || offsetMs < this.streamClockOffsetMs)) {
-        this.streamClockOffsetMs = offsetMs;
-      }
-    });
-  }
+  /** The recorder as a subscriber to the call's events. */
+  readonly listener: CallEventListener = (event) => this.guard(() => this.onCallEvent(event));
 
-  /** Wraps where agent audio goes, so the recording sees exactly the media, marks and clears Twilio gets. */
-  playoutSink(sink: PlayoutSink): PlayoutSink {
-    return {
-      sendMedia: (payloadBase64) => {
-        sink.sendMedia(payloadBase64);
-        this.guard(() => this.onAgentMedia(payloadBase64));
-      },
-      sendMark: (name) => {
-        sink.sendMark(name);
-        this.guard(() => this.heard.mark(name));
-      },
-      sendClear: () => {
-        sink.sendClear();
-        this.guard(() => this.onClear());
-      },
-    };
-  }
-
-  /** Twilio echoed a mark: the agent audio before it has played. */
-  markEchoed(name: string): void {
-    this.guard(() => this.heard.markEchoed(name, this.now()));
-  }
-
-  keypad(digit: string): void {
-    this.guard(() => this.addEvent({ type: 'keypad', atMs: this.nowRounded(), digit }));
-  }
-
-  /** Wraps where the call's tools send answers and texts, to log tool results and keypad text. */
-  modelInput(input: ModelInput): ModelInput {
-    return {
-      sendToolResponses: (responses) => {
-        this.guard(() => {
-          const atMs = this.nowRounded();
-          for (const { id, name, response } of responses) this.addEvent({ type: 'toolResult', atMs, id, name, response: redactDeep(response) });
-        });
-        return input.sendToolResponses(responses);
-      },
-      sendText: (text) => {
-        this.guard(() => this.addEvent({ type: 'textToModel', atMs: this.nowRounded(), text: redactPhoneNumbersInText(text) }));
-        return input.sendText(text);
-      },
-    };
-  }
-
-  modelEvent(event: ConversationEvent): void {
-    this.guard(() => this.onModelEvent(event));
-  }
-
-  /** The call ended: settle the audio, build the log and hand both over. Only the first call counts. */
-  finish(summary: CallSummary): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.guard(() => {
-      const endMs = this.now();
-      this.heard.finish(endMs);
-      this.flushCallerTranscript();
-      this.addEvent({ type: 'callEnded', atMs: Math.round(endMs), reason: summary.endReason });
-      this.options.onFinished(this.build(summary, endMs));
-    });
-  }
-
-  // ── Internals ───────────────────────────────────────────────────────────────────────────────────
-
-  private onAgentMedia(payloadBase64: string): void {
-    if (!this.turnOpen) this.openTurn();
-    // Kept until its mark comes back, so it gets memory of its own (not a view into a shared pool).
-    const bytes = new Uint8Array((payloadBase64.length * 3) >> 2);
-    const length = Buffer.from(bytes.buffer).write(payloadBase64, 'base64');
-    this.heard.sent(bytes.subarray(0, length), this.currentTurn(), this.now());
-  }
-
-  private onClear(): void {
-    const { droppedMs } = this.heard.cleared(this.now());
-    const interruption = this.pendingInterruption;
-    if (interruption === undefined) return;
-    this.pendingInterruption = undefined;
-    const audio = this.heard.turnAudio(interruption.agentTurn);
-    interruption.sentMs = Math.round(audio.sentMs);
-    interruption.heardMs = Math.round(audio.heardMs);
-    interruption.droppedMs = Math.round(droppedMs);
-  }
-
-  private onModelEvent(event: ConversationEvent): void {
-    const atMs = this.nowRounded();
+  private onCallEvent(event: CallEvent): void {
+    const atMs = (): number => this.nowRounded();
     switch (event.type) {
-      case 'audio':
+      case 'callerAudio':
+        this.callerAudio(event.mulaw, event.timestampMs);
+        return;
+      case 'agentAudioSent':
+        this.onAgentMedia(event.mulaw);
+        return;
+      case 'markSent':
+        this.heard.mark(event.name);
+        return;
+      case 'agentAudioHeard':
+        this.heard.markEchoed(event.mark, this.now());
+        return;
+      case 'cleared':
+        this.lastClearDroppedMs = this.heard.cleared(this.now()).droppedMs;
+        return;
+      case 'keypad':
+        this.addEvent({ type: 'keypad', atMs: atMs(), digit: event.digit });
+        return;
+      case 'textToModel':
+        this.addEvent({ type: 'textToModel', atMs: atMs(), text: redactPhoneNumbersInText(event.text) });
+        return;
+      case 'toolResult':
+        this.addEvent({ type: 'toolResult', atMs: atMs(), id: event.id, name: event.name, response: redactDeep(event.response) });
+        return;
+      case 'agentTurnStarted':
         if (!this.turnOpen) this.openTurn();
         return;
-      case 'outputTranscript':
-        if (!this.turnOpen) this.openTurn();
-        this.turns[this.turns.length - 1]!.text += event.text;
+      case 'transcript':
+        if (event.speaker === 'agent') {
+          if (!this.turnOpen) this.openTurn();
+          this.turns[this.turns.length - 1]!.text += event.text;
+        } else {
+          if (this.callerText === '') this.callerTextAtMs = atMs();
+          this.callerText += event.text;
+        }
         return;
-      case 'inputTranscript':
-        if (this.callerText === '') this.callerTextAtMs = atMs;
-        this.callerText += event.text;
-        return;
-      case 'interrupted': {
+      case 'bargeIn': {
         const turn = this.turns.at(-1);
         if (turn === undefined) return;
         turn.interrupted = true;
-        this.pendingInterruption = { type: 'interrupted', atMs, agentTurn: turn.turn };
-        this.addEvent(this.pendingInterruption);
+        const audio = this.heard.turnAudio(turn.turn);
+        this.addEvent({
+          type: 'interrupted',
+          atMs: atMs(),
+          agentTurn: turn.turn,
+          sentMs: Math.round(audio.sentMs),
+          heardMs: Math.round(audio.heardMs),
+          droppedMs: Math.round(this.lastClearDroppedMs),
+        });
+        this.turnOpen = false;
         return;
       }
-      case 'turnComplete':
+      case 'agentTurnEnded':
         this.flushCallerTranscript();
         this.turnOpen = false;
         return;
       case 'toolCall':
-        for (const call of event.calls) this.addEvent({ type: 'toolCall', atMs, id: call.id, name: call.name, args: redactDeep(call.args) });
+        this.addEvent({ type: 'toolCall', atMs: atMs(), id: event.id, name: event.name, args: redactDeep(event.args) });
         return;
-      case 'toolCallCancellation':
-        this.addEvent({ type: 'toolCallCancelled', atMs, ids: [...event.ids] });
+      case 'toolCancelled':
+        this.addEvent({ type: 'toolCallCancelled', atMs: atMs(), ids: [...event.ids] });
         return;
       case 'sessionSwitched':
-        this.addEvent({ type: 'modelSessionSwitched', atMs, reason: event.reason });
+        this.addEvent({ type: 'modelSessionSwitched', atMs: atMs(), reason: event.reason });
         return;
-      case 'lost':
-        this.addEvent({ type: 'modelLost', atMs, reason: event.reason });
+      case 'modelLost':
+        this.addEvent({ type: 'modelLost', atMs: atMs(), reason: event.reason });
         return;
-      case 'generationComplete':
+      case 'ended':
+        this.finish(event.summary);
+        return;
+      default:
         return;
     }
+  }
+
+  /** A caller frame (8 kHz mu-law) with its `media.timestamp` in ms. */
+  private callerAudio(mulaw: Uint8Array, timestampMs: number): void {
+    const length = Math.min(mulaw.length, MAX_PAYLOAD_BYTES);
+    this.caller.write(Math.round(timestampMs * MULAW_BYTES_PER_MS), mulaw.subarray(0, length));
+    this.callerEndMs = timestampMs + length / MULAW_BYTES_PER_MS;
+    const transition = this.speechDetector.push(mulaw, length);
+    if (transition === 'started') this.speechStartMs = timestampMs - (SPEECH_START_FRAMES - 1) * FRAME_MS;
+    else if (transition === 'ended' && this.speech.length < MAX_EVENTS) this.speech.push({ startMs: this.speechStartMs, endMs: timestampMs - (SPEECH_END_FRAMES - 1) * FRAME_MS });
+    const offsetMs = this.now() - timestampMs;
+    if (Math.abs(offsetMs) <= MAX_CLOCK_OFFSET_MS && (this.streamClockOffsetMs === undefined || offsetMs < this.streamClockOffsetMs)) {
+      this.streamClockOffsetMs = offsetMs;
+    }
+  }
+
+  /** The call ended: settle the audio, build the log and hand both over. Only the first call counts. */
+  private finish(summary: CallSummary): void {
+    if (this.finished) return;
+    this.finished = true;
+    const endMs = this.now();
+    this.heard.finish(endMs);
+    this.flushCallerTranscript();
+    this.addEvent({ type: 'callEnded', atMs: Math.round(endMs), reason: summary.endReason });
+    this.options.onFinished(this.build(summary, endMs));
+  }
+
+  // ── Internals ───────────────────────────────────────────────────────────────────────────────────
+
+  private onAgentMedia(mulaw: Uint8Array): void {
+    if (!this.turnOpen) this.openTurn();
+    // Kept until its mark comes back, so it gets memory of its own (the playout reuses its frame buffer).
+    this.heard.sent(mulaw.slice(), this.currentTurn(), this.now());
   }
 
   private openTurn(): void {

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
-import type { CallInfo } from '../telephony/stream-tokens.js';
+import type { CallDetails } from '../telephony/call-details.js';
 import { CallRecorder, type FinishedRecording } from './call-recorder.js';
 import { pcm16WavHeader } from './wav.js';
 
@@ -22,7 +22,7 @@ export interface NewCallRecording {
   callSid: string;
   streamSid: string;
   /** What the webhook learned: the numbers (masked in the log) and the direction. */
-  call: Pick<CallInfo, 'from' | 'to' | 'direction'>;
+  call: Pick<CallDetails, 'from' | 'to' | 'direction'>;
   /** The call's time limit; audio past it (plus a margin for the goodbye) is not recorded. */
   callLimitMs: number;
   /** The call's logger: save results are logged with its CallSid. */

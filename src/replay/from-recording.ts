@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TWILIO_SAMPLE_RATE_HZ } from '../audio/format.js';
 import { mulawEncode } from '../audio/mulaw.js';
-import { KEYPAD_TEXT_PREFIX } from '../call/call-tools.js';
+import { KEYPAD_TEXT_PREFIX } from '../agents/agent.js';
 import { parseRecordingLog, RecordingFormatError, type RecordingEvent, type RecordingLog } from '../recording/recording-format.js';
 import { readPcm16Wav, wavChannel, WavFormatError } from '../recording/wav.js';
 import { ReplayInputError, type CallerTurnKind, type ReplayScenario, type ScriptedReply } from './scenario.js';

@@ -11,6 +11,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Agent } from '../agents/agent.js';
+import { EXAMPLE_AGENT_FILE } from '../agents/example-agent.js';
+import { loadAgents } from '../agents/load-agents.js';
 import type { LogLevel } from '../config.js';
 import { FIXTURE_FILE, loadCallFixture } from './fixture.js';
 import { loadRecording } from './from-recording.js';
@@ -71,7 +74,12 @@ async function main(): Promise<number> {
   }
   const seconds = Math.round(scenario.callerAudio.length / 800) / 10;
   process.stderr.write(`Replaying ${scenario.name} (${seconds} s of caller audio, in real time)…\n`);
-  const { report, problems } = await replayCall(scenario, { outputDir: values.out ?? join('data', 'replays'), logLevel });
+  const agentFile = process.env.AGENT ?? EXAMPLE_AGENT_FILE;
+  const agents = async (dataDir: string): Promise<Agent[]> => {
+    process.env.DATA_DIR = dataDir; // the example agent keeps its data under DATA_DIR
+    return loadAgents(agentFile);
+  };
+  const { report, problems } = await replayCall(scenario, { outputDir: values.out ?? join('data', 'replays'), logLevel, agents });
   process.stdout.write(`${formatReport(report, problems, scenario.expect === undefined ? undefined : scenario.expectationsFrom)}\n`);
   return problems.length > 0 && scenario.expectationsFrom === 'fixture' ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { KEYPAD_TEXT_PREFIX } from '../call/call-tools.js';
+import { KEYPAD_TEXT_PREFIX } from '../agents/agent.js';
 import { startFakeGeminiLive, type FakeGeminiLive, type FakeReply, type ReplyContext } from '../local-live/server.js';
 import type { CallerTurnKind, ScriptedReply } from './scenario.js';
 

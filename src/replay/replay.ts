@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import twilio from 'twilio';
+import type { Agent } from '../agents/agent.js';
 import { loadConfig, publicHttpsUrl, type LogLevel } from '../config.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { findRecording } from '../recording/call-recordings.js';
@@ -32,6 +33,8 @@ export interface ReplayOptions {
   logLevel?: LogLevel;
   /** A local Live server shared with other replays running at the same time; by default each replay starts its own. */
   liveServer?: ReplayLiveServer;
+  /** The agents the replayed call reaches, made for a fresh data directory (their tools' own data lives there). */
+  agents: (dataDir: string) => Promise<readonly Agent[]> | readonly Agent[];
 }
 
 export interface ReplayResult {
@@ -75,7 +78,7 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
       RECORD_CALLS: '1',
       LOG_LEVEL: options.logLevel ?? 'warn',
     });
-    app = await startApp({ config, log: options.log ?? createLogger({ level: config.logLevel, destination: process.stderr }) });
+    app = await startApp({ config, agents: await options.agents(dataDir), log: options.log ?? createLogger({ level: config.logLevel, destination: process.stderr }) });
 
     const { streamUrl, parameters } = await ringWebhook(app.localUrl, { accountSid, authToken, callSid, from: scenario.callerNumber });
     caller = await TwilioCaller.connect({

@@ -1,10 +1,7 @@
 import type { Request, Response } from 'express';
-import { publicHttpsUrl, type Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumbersInText } from '../observability/redact.js';
-import { CALL_STATUS_PATH } from './outbound-calls.js';
-import { isValidTwilioSignature } from './twilio-signature.js';
-import { formParams, singleValues } from './voice-webhook.js';
+import { signedForm } from './twilio-webhook-auth.js';
 
 export interface CallStatusUpdate {
   callSid: string;
@@ -13,12 +10,10 @@ export interface CallStatusUpdate {
 }
 
 export interface CallStatusWebhookDeps {
-  config: Pick<Config, 'publicUrl' | 'twilio'>;
   log: Logger;
   onStatus: (update: CallStatusUpdate) => void;
 }
 
-const CALL_SID_PATTERN = /^CA[0-9a-fA-F]{32}$/;
 /** Twilio's status-callback fields worth a log line; never `To`/`From` (phone numbers). */
 const LOGGED_FIELDS: Record<string, string> = {
   CallStatus: 'status',
@@ -36,22 +31,13 @@ const LOGGED_FIELDS: Record<string, string> = {
  * completed). Signed like the voice webhook, over PUBLIC_URL/call-status; answered 204. It only logs, and lets
  * the server stop holding a place for a call that ended without being answered.
  */
-export function handleCallStatusWebhook({ config, log, onStatus }: CallStatusWebhookDeps) {
-  const signedUrl = publicHttpsUrl(config, CALL_STATUS_PATH);
-
-  return (req: Request, res: Response): void => {
-    const signed = formParams(req.body);
-    const signature = req.header('x-twilio-signature');
-    if (!isValidTwilioSignature(config.twilio.authToken, signature, signedUrl, signed)) {
-      log.warn({ signedUrl, hasSignature: signature !== undefined }, 'call status callback refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)');
-      res.status(403).type('text/plain').send('Twilio signature validation failed.');
-      return;
-    }
-    const params = singleValues(signed);
-    const { CallSid: callSid, CallStatus: status } = params;
-    if (callSid === undefined || !CALL_SID_PATTERN.test(callSid) || status === undefined || params.AccountSid !== config.twilio.accountSid) {
-      log.warn({ callSid, accountMatches: params.AccountSid === config.twilio.accountSid }, 'call status callback refused: missing CallSid or CallStatus, or foreign account');
-      res.status(400).type('text/plain').send('Expected a Twilio call status callback for this account.');
+export function handleCallStatusWebhook({ log, onStatus }: CallStatusWebhookDeps) {
+  return (_req: Request, res: Response): void => {
+    const { callSid, params } = signedForm(res);
+    const status = params.CallStatus;
+    if (status === undefined) {
+      log.warn({ callSid }, 'call status callback refused: no CallStatus');
+      res.status(400).type('text/plain').send('Expected a Twilio call status callback.');
       return;
     }
 

@@ -1,10 +1,17 @@
 import WebSocket from 'ws';
-import type { PlayoutSink } from '../call/agent-playout.js';
 import type { Logger } from '../observability/logger.js';
 import { clearMessage, markMessage, mediaMessage, parseTwilioMessage, type TwilioInboundMessage } from './media-stream-protocol.js';
 
 /** After this many malformed messages on one stream, the peer is not Twilio or is broken: hang up. */
 export const MAX_MALFORMED_MESSAGES = 20;
+
+/** Where agent audio goes: a Twilio media stream, or anything that speaks for one (the recorder, a test). */
+export interface PlayoutSink {
+  /** One frame of 8 kHz mu-law; base64 is the wire's business. */
+  sendMedia(mulaw: Uint8Array): void;
+  sendMark(name: string): void;
+  sendClear(): void;
+}
 
 export type StreamEndReason = 'stop' | 'socket-closed' | 'malformed' | 'closed-by-us';
 
@@ -41,8 +48,8 @@ export class TwilioMediaStream implements PlayoutSink {
     this.handlers = handlers;
   }
 
-  sendMedia(payloadBase64: string): void {
-    this.send(mediaMessage(this.streamSid, payloadBase64));
+  sendMedia(mulaw: Uint8Array): void {
+    this.send(mediaMessage(this.streamSid, mulaw));
   }
 
   sendMark(name: string): void {

@@ -28,7 +28,8 @@ export interface MediaEvent {
   event: 'media';
   sequenceNumber: number;
   streamSid: string;
-  media: { track: string; chunk: number; timestamp: number; payload: string };
+  /** `audio` is `media.payload` decoded from base64 once, here: 8 kHz mu-law bytes. */
+  media: { track: string; chunk: number; timestamp: number; audio: Buffer };
 }
 
 export interface MarkEvent {
@@ -84,7 +85,7 @@ function parseCanonicalMedia(text: string): MediaEvent | undefined {
     event: 'media',
     sequenceNumber: Number(match[1]),
     streamSid: match[6]!,
-    media: { track: match[2]!, chunk: Number(match[3]), timestamp: Number(match[4]), payload },
+    media: { track: match[2]!, chunk: Number(match[3]), timestamp: Number(match[4]), audio: Buffer.from(payload, 'base64') },
   };
 }
 
@@ -148,7 +149,7 @@ function toMessage(raw: unknown): TwilioInboundMessage {
           track: string(media, 'track'),
           chunk: numericString(media, 'chunk'),
           timestamp: numericString(media, 'timestamp'),
-          payload,
+          audio: Buffer.from(payload, 'base64'),
         },
       };
     }
@@ -238,7 +239,8 @@ function stringRecord(value: unknown, path: string): Record<string, string> {
  * templates are safe JSON, and they cost a fraction of JSON.stringify on the 50-per-second media path.
  */
 
-export function mediaMessage(streamSid: string, payloadBase64: string): string {
+export function mediaMessage(streamSid: string, mulaw: Uint8Array): string {
+  const payloadBase64 = Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.byteLength).toString('base64');
   return `{"event":"media","streamSid":"${streamSid}","media":{"payload":"${payloadBase64}"}}`;
 }
 

@@ -7,13 +7,21 @@ import { TwilioMediaStream } from './media-stream-connection.js';
 import { parseTwilioMessage, type StartEvent } from './media-stream-protocol.js';
 import type { CallInfo, StreamTokenStore } from './stream-tokens.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
-import type { BrowserUpgrade, StreamGrant } from '../browser-phone/browser-phone.js';
 import { MEDIA_STREAM_PATH, STREAM_TOKEN_PARAMETER } from './voice-webhook.js';
 
 /** Twilio sends `connected` and `start` right after the upgrade; a socket silent this long is not Twilio. */
 export const START_TIMEOUT_MS = 5_000;
 /** Twilio's frames are a few hundred bytes; cap what one message may cost us to parse. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** A stream allowed in by a credential other than Twilio's signature: for this call and account only. */
+export interface StreamGrant {
+  callSid: string;
+  accountSid: string;
+}
+
+/** `undefined`: the upgrade carries no such credential (a Twilio stream, or nothing). */
+export type UpgradeCredential = undefined | { ok: false } | { ok: true; grant: StreamGrant };
 
 export interface AuthenticatedStream {
   stream: TwilioMediaStream;
@@ -33,7 +41,8 @@ export interface MediaStreamServerDeps {
    * The browser phone, when enabled: an upgrade carrying its credential skips the Twilio signature, and its
    * `start` must then be for the call that credential was issued for (src/browser-phone/browser-phone.ts).
    */
-  browserPhone?: { redeemUpgrade(request: IncomingMessage): BrowserUpgrade };
+  /** Another way in than Twilio's signature: the browser phone's single-use credential. */
+  browserPhone?: { redeemUpgrade(request: IncomingMessage): UpgradeCredential };
 }
 
 /** WebSocket close codes we use when refusing a stream. */

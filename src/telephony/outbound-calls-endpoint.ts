@@ -14,6 +14,8 @@ export interface OutboundCallsEndpointDeps {
   limit: RollingWindowLimit;
   /** Why no call can be taken now (shutting down, or every line in use, pending outbound calls included). */
   refuseReason: () => 'busy' | 'draining' | undefined;
+  /** The agent that places the call: the one named, or the default; an error names the agents there are. */
+  agentFor: (name: string | undefined) => { name: string } | { error: string };
   log: Logger;
 }
 
@@ -58,7 +60,17 @@ export function outboundCallsRoute(deps: OutboundCallsEndpointDeps): Array<Reque
     const to = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>).to : undefined;
     const problem = outboundNumberProblem(to, deps.ownNumber);
     if (problem !== undefined || typeof to !== 'string') {
-      res.status(400).json({ error: `Expected {"to": "+14155550100"}: ${problem ?? 'the number to call is required'}` });
+      res.status(400).json({ error: `Expected {"to": "+14155550100", "agent"?: "name"}: ${problem ?? 'the number to call is required'}` });
+      return;
+    }
+    const requestedAgent = (body as Record<string, unknown>).agent;
+    const agent = deps.agentFor(typeof requestedAgent === 'string' ? requestedAgent : undefined);
+    if (requestedAgent !== undefined && typeof requestedAgent !== 'string') {
+      res.status(400).json({ error: '"agent" must be the name of an agent' });
+      return;
+    }
+    if ('error' in agent) {
+      res.status(400).json({ error: agent.error });
       return;
     }
 
@@ -82,10 +94,10 @@ export function outboundCallsRoute(deps: OutboundCallsEndpointDeps): Array<Reque
 
     const reservation = deps.pending.reserve();
     try {
-      const call = await deps.placer.place(to);
+      const call = await deps.placer.place(to, agent.name);
       reservation.placed(call.callSid);
-      log.info({ callSid: call.callSid, to: redactPhoneNumber(to), status: call.status }, 'outbound call placed through the Twilio REST API');
-      res.status(201).json({ callSid: call.callSid, status: call.status });
+      log.info({ callSid: call.callSid, to: redactPhoneNumber(to), status: call.status, agent: agent.name }, 'outbound call placed through the Twilio REST API');
+      res.status(201).json({ callSid: call.callSid, status: call.status, agent: agent.name });
     } catch (error) {
       reservation.failed();
       const failure = error instanceof OutboundCallError ? error : new OutboundCallError('Placing the call failed.', 'twilio-error');

@@ -1,10 +1,9 @@
 import { createTwilioClient, E164_PATTERN, toTwilioRestError, type TwilioRestError, type TwilioRestOptions } from './twilio-rest.js';
-import { VOICE_WEBHOOK_PATH } from './voice-webhook.js';
+import { AGENT_QUERY_PARAMETER, VOICE_WEBHOOK_PATH } from './routes.js';
 
-/** `POST /calls`: places an outbound call for an API client holding OUTBOUND_API_KEY. */
-export const OUTBOUND_CALLS_PATH = '/calls';
-/** `POST /call-status`: Twilio's progress callbacks for the calls we place. */
-export const CALL_STATUS_PATH = '/call-status';
+import { CALL_STATUS_PATH } from './routes.js';
+
+export { CALL_STATUS_PATH, OUTBOUND_CALLS_PATH } from './routes.js';
 /** The progress Twilio reports to CALL_STATUS_PATH (without a list it reports only `completed`). */
 export const CALL_STATUS_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
 /**
@@ -20,8 +19,11 @@ export interface PlacedOutboundCall {
 }
 
 export interface OutboundCallPlacer {
-  /** Asks Twilio to call `to` from our number; Twilio fetches PUBLIC_URL/voice once the callee answers. */
-  place(to: string): Promise<PlacedOutboundCall>;
+  /**
+   * Asks Twilio to call `to` from our number; Twilio fetches PUBLIC_URL/voice?agent=<agent> once the callee
+   * answers (the query is part of what Twilio signs, so the agent cannot be swapped on the way).
+   */
+  place(to: string, agent: string): Promise<PlacedOutboundCall>;
 }
 
 export type OutboundCallFailure =
@@ -67,7 +69,7 @@ export function outboundNumberProblem(to: unknown, from: string): string | undef
 export function createOutboundCallPlacer({ rest, from, publicUrl }: OutboundCallPlacerOptions): OutboundCallPlacer {
   const client = createTwilioClient(rest);
   return {
-    async place(to) {
+    async place(to, agent) {
       const problem = outboundNumberProblem(to, from);
       if (problem !== undefined) throw new OutboundCallError(capitalize(problem), 'invalid-number');
       try {
@@ -76,7 +78,7 @@ export function createOutboundCallPlacer({ rest, from, publicUrl }: OutboundCall
           from,
           // Twilio fetches the TwiML once the callee answers: the same signed webhook as an inbound call, with
           // Direction=outbound-api, which is how the agent knows it placed the call.
-          url: `${publicUrl.origin}${VOICE_WEBHOOK_PATH}`,
+          url: `${publicUrl.origin}${VOICE_WEBHOOK_PATH}?${AGENT_QUERY_PARAMETER}=${encodeURIComponent(agent)}`,
           method: 'POST',
           statusCallback: `${publicUrl.origin}${CALL_STATUS_PATH}`,
           statusCallbackMethod: 'POST',

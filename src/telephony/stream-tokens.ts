@@ -1,11 +1,10 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TwilioCallParameters } from './call-details.js';
 
 /** What the webhook learned about a call, handed to the media stream that redeems its token. */
-export interface CallInfo {
-  callSid: string;
-  from: string | undefined;
-  to: string | undefined;
-  direction: string | undefined;
+export interface CallInfo extends TwilioCallParameters {
+  /** The agent that answers the call. */
+  agent: string;
 }
 
 interface IssuedToken {

@@ -1,14 +1,17 @@
 import twilio from 'twilio';
+import { CALL_SID_PATTERN, E164_PATTERN } from './identifiers.js';
+
+export { E164_PATTERN } from './identifiers.js';
 
 /** Where twilio-node sends REST requests unless told otherwise. */
 export const TWILIO_API_ORIGIN = 'https://api.twilio.com';
-const CALL_SID_PATTERN = /^CA[0-9a-fA-F]{32}$/;
-/** E.164: a plus sign and up to 15 digits, the first not zero. */
-export const E164_PATTERN = /^\+[1-9]\d{1,14}$/;
 /** A hang-up that takes longer than this is treated as failed (the call is then ended by closing the stream). */
 export const TWILIO_REQUEST_TIMEOUT_MS = 8_000;
-/** Said when nobody answers the transfer, before Twilio hangs up. */
-const TRANSFER_NOT_ANSWERED = 'Sorry, nobody could take your call right now. Please try again later. Goodbye.';
+/** Said when nobody answers the transfer, before Twilio hangs up (an agent may say it in its own language). */
+export const TRANSFER_NOT_ANSWERED = 'Sorry, nobody could take your call right now. Please try again later. Goodbye.';
+
+/** Twilio's `<Say>` in the agent's language (a BCP-47 tag Twilio knows, e.g. de-DE), or its default voice. */
+type SayLanguage = string | undefined;
 
 /** 20404: the call does not exist (any more); 21220: "Invalid call state" for a call that has ended. */
 const CALL_ALREADY_ENDED_CODES = new Set([20404, 21220]);
@@ -108,18 +111,18 @@ export function createTwilioCallControl(options: TwilioRestOptions): CallControl
  * TwiML that sends the caller to `number`, then apologises if nobody answers. The number must be
  * E.164; the builder escapes everything it writes.
  */
-export function dialTwiml(number: string): string {
+export function dialTwiml(number: string, notAnswered: string = TRANSFER_NOT_ANSWERED, language?: SayLanguage): string {
   if (!E164_PATTERN.test(number)) throw new Error(`transfer number must be E.164, e.g. +14155550100 (got "${number}")`);
   const response = new twilio.twiml.VoiceResponse();
   response.dial(number);
-  response.say(TRANSFER_NOT_ANSWERED);
+  say(response, notAnswered, language);
   return response.toString();
 }
 
 /** TwiML that says one thing and hangs up: the apology when the agent cannot continue. */
-export function sayAndHangUpTwiml(text: string): string {
+export function sayAndHangUpTwiml(text: string, language?: SayLanguage): string {
   const response = new twilio.twiml.VoiceResponse();
-  response.say(text);
+  say(response, text, language);
   response.hangup();
   return response.toString();
 }
@@ -142,4 +145,9 @@ function describeRestFailure(error: unknown, status: number | undefined, code: n
   // Network failures: axios puts a string code such as ECONNREFUSED or ECONNABORTED on the error.
   const networkCode = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
   return `Twilio could not be reached${networkCode === undefined ? '' : ` (${networkCode})`}`;
+}
+
+function say(response: InstanceType<typeof twilio.twiml.VoiceResponse>, text: string, language: SayLanguage): void {
+  if (language === undefined) response.say(text);
+  else response.say({ language: language as never }, text);
 }

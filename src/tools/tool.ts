@@ -1,5 +1,6 @@
 import { Behavior, type FunctionDeclaration } from '@google/genai';
 import type { Logger } from '../observability/logger.js';
+import type { CallDetails } from '../telephony/call-details.js';
 import { assertValidSchema, toGeminiSchema, type InferObject, type ObjectParameter } from './schema.js';
 
 export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js';
@@ -11,15 +12,11 @@ export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js'
  */
 export type ToolBehavior = 'BLOCKING' | 'NON_BLOCKING';
 
-/** How a tool may end the phone call, once the agent's reply has been heard. */
 /** How a call ends once the agent's last words are heard; `reason` names it in the call summary. */
 export type CallFinish = { kind: 'hang-up'; reason?: string } | { kind: 'transfer'; to: string };
 
 /** The phone call a tool runs in. */
-export interface ToolCallInfo {
-  callSid: string;
-  /** The caller's number in E.164 form; undefined when withheld or not a phone number. */
-  callerNumber: string | undefined;
+export interface ToolCallInfo extends CallDetails {
   /**
    * Ends the call after the agent's current reply has played to the caller (hang up or transfer).
    * Returns false when the call is already being ended.
@@ -35,7 +32,7 @@ export interface ToolContext {
   log: Logger;
 }
 
-export interface ToolDefinition<P extends ObjectParameter> {
+interface ToolDefinitionBase<P extends ObjectParameter> {
   /** Letters, digits, `_ . : -`; starts with a letter or `_`; at most 128 characters (Gemini's rule). */
   name: string;
   /** What the tool does and when to use it: the model reads this to decide. */
@@ -43,17 +40,34 @@ export interface ToolDefinition<P extends ObjectParameter> {
   behavior: ToolBehavior;
   /** The arguments, as a JSON-schema subset (see schema.ts). Omit for a tool without arguments. */
   parameters?: P;
-  /** Overrides TOOL_TIMEOUT_MS for this tool. */
+  /** Overrides the service's TOOL_TIMEOUT_MS for this tool. */
   timeoutMs?: number;
   /** A line added to the system instruction, e.g. when to call the tool; a function is read per session. */
   guidance?: string | (() => string);
+}
+
+/** A tool that runs in this process. */
+export interface HandlerToolDefinition<P extends ObjectParameter> extends ToolDefinitionBase<P> {
   /**
    * Runs the tool with validated arguments. The result (any JSON value) is the model's `output`.
    * Throw `ToolError` for an answer the model should hear (e.g. "no booking with that code");
    * any other error is logged and the model is told only that the tool failed.
    */
   handler: (args: InferObject<P>, context: ToolContext) => unknown;
+  url?: never;
 }
+
+/**
+ * A tool served by your backend over HTTP, in any language: the service POSTs the call to `url`, signed with
+ * TOOL_WEBHOOK_SECRET, and the JSON answer is the model's `output` (docs/http-tools.md).
+ */
+export interface HttpToolDefinition<P extends ObjectParameter> extends ToolDefinitionBase<P> {
+  /** https:// (http:// only for localhost, 127.0.0.1 or ::1). */
+  url: string;
+  handler?: never;
+}
+
+export type ToolDefinition<P extends ObjectParameter> = HandlerToolDefinition<P> | HttpToolDefinition<P>;
 
 /** A tool as the dispatcher sees it: arguments are validated against `parameters` before `run`. */
 export interface Tool {
@@ -63,39 +77,114 @@ export interface Tool {
   readonly parameters: ObjectParameter;
   readonly timeoutMs: number | undefined;
   readonly guidance: string | (() => string) | undefined;
+  /** Where an HTTP tool is served; undefined for a tool with a handler. */
+  readonly url: URL | undefined;
+  /** Runs a handler tool; HTTP tools are run by the service (it holds the signing secret). */
   run(args: unknown, context: ToolContext): unknown;
 }
 
+const TOOL_ERROR_BRAND = Symbol.for('gemini-phone-agent/ToolError');
+
 /** An error whose message is meant for the model (and through it, the caller). */
 export class ToolError extends Error {
+  readonly [TOOL_ERROR_BRAND] = true;
+
   constructor(message: string) {
     super(message);
     this.name = 'ToolError';
+  }
+
+  /**
+   * Recognised across copies of this package: an agent file compiled on the fly may load its own copy of the
+   * API, and its ToolErrors must still reach the model as answers.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TOOL_ERROR_BRAND] === true;
   }
 }
 
 const TOOL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 const NO_PARAMETERS = { type: 'object', properties: {} } as const satisfies ObjectParameter;
 
+/** A mistake in a tool or agent definition, found at start-up; the message names the tool and the field. */
+export class DefinitionError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+    this.name = 'DefinitionError';
+  }
+}
+
 /** Declares a tool. Mistakes in the definition throw here, at start-up, not in the middle of a call. */
 export function defineTool<const P extends ObjectParameter = typeof NO_PARAMETERS>(definition: ToolDefinition<P>): Tool {
-  const { name, description, behavior, handler } = definition;
-  if (!TOOL_NAME_PATTERN.test(name)) throw new Error(`tool name "${name}" is not valid for Gemini`);
-  if (description.trim() === '') throw new Error(`tool ${name}: a description is required (the model decides from it)`);
-  if (behavior !== 'BLOCKING' && behavior !== 'NON_BLOCKING') throw new Error(`tool ${name}: behavior must be BLOCKING or NON_BLOCKING`);
-  if (definition.timeoutMs !== undefined && !(definition.timeoutMs > 0)) throw new Error(`tool ${name}: timeoutMs must be positive`);
+  const problems = toolDefinitionProblems(definition as ToolDefinition<ObjectParameter>);
+  if (problems.length > 0) throw new DefinitionError(problems);
+  const { name, description, behavior } = definition;
   const parameters: ObjectParameter = definition.parameters ?? NO_PARAMETERS;
-  if (parameters.type !== 'object') throw new Error(`tool ${name}: parameters must be an object schema`);
-  assertValidSchema(parameters, '');
-  return {
+  const url = definition.url === undefined ? undefined : new URL(definition.url);
+  const handler = definition.handler;
+  return Object.freeze({
     name,
     description,
     behavior,
     parameters,
     timeoutMs: definition.timeoutMs,
     guidance: definition.guidance,
-    run: (args, context) => handler(args as InferObject<P>, context),
-  };
+    url,
+    run: (args: unknown, context: ToolContext) => {
+      if (handler === undefined) throw new Error(`tool ${name} is served over HTTP; the service runs it`);
+      return handler(args as InferObject<P>, context);
+    },
+  });
+}
+
+/** Every problem with a tool definition, each naming the tool and the field (empty when it is fine). */
+export function toolDefinitionProblems(definition: ToolDefinition<ObjectParameter>): string[] {
+  const problems: string[] = [];
+  const raw = definition as unknown as Record<string, unknown>;
+  const name = typeof raw.name === 'string' ? raw.name : '';
+  const label = `tool ${name === '' ? '(unnamed)' : `"${name}"`}`;
+  if (!TOOL_NAME_PATTERN.test(name)) problems.push(`${label}: name must be letters, digits, _ . : - starting with a letter or _, at most 128 characters`);
+  if (typeof raw.description !== 'string' || raw.description.trim() === '') problems.push(`${label}: description is required (the model decides from it)`);
+  if (raw.behavior !== 'BLOCKING' && raw.behavior !== 'NON_BLOCKING') problems.push(`${label}: behavior must be "BLOCKING" or "NON_BLOCKING"`);
+  if (raw.timeoutMs !== undefined && !(typeof raw.timeoutMs === 'number' && raw.timeoutMs > 0 && raw.timeoutMs <= 600_000)) {
+    problems.push(`${label}: timeoutMs must be a number of milliseconds from 1 to 600000`);
+  }
+  const hasHandler = raw.handler !== undefined;
+  const hasUrl = raw.url !== undefined;
+  if (hasHandler === hasUrl) problems.push(`${label}: give either handler (a function) or url (an HTTP tool), not ${hasHandler ? 'both' : 'neither'}`);
+  if (hasHandler && typeof raw.handler !== 'function') problems.push(`${label}: handler must be a function`);
+  if (hasUrl) {
+    const urlProblem = httpToolUrlProblem(raw.url);
+    if (urlProblem !== undefined) problems.push(`${label}: url ${urlProblem}`);
+  }
+  const parameters = (raw.parameters ?? NO_PARAMETERS) as ObjectParameter;
+  if (typeof parameters !== 'object' || parameters === null || parameters.type !== 'object') {
+    problems.push(`${label}: parameters must be an object schema ({ type: 'object', properties: {...} })`);
+  } else {
+    try {
+      assertValidSchema(parameters, '');
+    } catch (error) {
+      problems.push(`${label}: parameters ${(error as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Why an HTTP tool's URL is refused, or undefined: https anywhere, http only to this machine. */
+export function httpToolUrlProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `is not a URL (got "${value}")`;
+  }
+  if (url.username !== '' || url.password !== '') return 'must not carry credentials (the request is signed instead)';
+  if (url.protocol === 'https:') return undefined;
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return undefined;
+  return `must be https:// (http:// only for localhost), got "${url.protocol}//${url.host}"`;
 }
 
 /** The tools one call offers the model: their declarations for the Live setup, and lookup by name. */
@@ -104,12 +193,15 @@ export class ToolRegistry {
 
   constructor(
     tools: readonly Tool[],
-    /** Extra system-instruction lines that belong to no single tool (e.g. the business and today's date). */
+    /** Extra system-instruction lines that belong to no single tool. */
     private readonly briefings: ReadonlyArray<() => string> = [],
+    /** Runs the HTTP tools among `tools`; without it a registry holding one refuses to be built. */
+    http?: { bind(tool: Tool): Tool },
   ) {
     for (const tool of tools) {
       if (this.byName.has(tool.name)) throw new Error(`two tools are named ${tool.name}`);
-      this.byName.set(tool.name, tool);
+      if (tool.url !== undefined && http === undefined) throw new Error(`tool ${tool.name} is an HTTP tool: TOOL_WEBHOOK_SECRET must be set`);
+      this.byName.set(tool.name, tool.url === undefined || http === undefined ? tool : http.bind(tool));
     }
   }
 

@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 describe('BookingStore seed', () => {
-  it('creates the database under DATA_DIR on first start, seeded from fixtures/bookings.json', () => {
+  it('creates the database under DATA_DIR on first start, seeded from examples/restaurant/seed.json', () => {
     const dir = join(freshDir(), 'nested', 'data');
     const store = open(dir);
     expect(existsSync(join(dir, DATABASE_FILE_NAME))).toBe(true);

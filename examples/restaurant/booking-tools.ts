@@ -1,4 +1,4 @@
-import { defineTool, ToolError, type Tool } from '../tools/tool.js';
+import { defineTool, ToolError, type Tool } from 'gemini-phone-agent';
 import type { Booking, BookingStore } from './booking-store.js';
 import { clockTime, isCalendarDate, parseClockTime, spokenDate, spokenDateTime, spokenTime } from './restaurant-time.js';
 

@@ -81,7 +81,7 @@ export interface BookingStoreOptions {
   now?: () => Date;
 }
 
-export const DEFAULT_SEED_FILE = fileURLToPath(new URL('../../fixtures/bookings.json', import.meta.url));
+export const DEFAULT_SEED_FILE = fileURLToPath(new URL('./seed.json', import.meta.url));
 export const DATABASE_FILE_NAME = 'restaurant.sqlite';
 const SCHEMA_VERSION = 1;
 /** How long a writer waits for another connection's transaction before giving up. */

@@ -1,0 +1,242 @@
+import { DEFAULT_VOICE, GEMINI_VOICES, isGeminiVoice, type GeminiVoice } from '../model/voices.js';
+import type { CallDetails } from '../telephony/call-details.js';
+import { E164_HINT, isE164 } from '../telephony/identifiers.js';
+import { DefinitionError, type Tool } from '../tools/tool.js';
+import type { CallEvent, CallSummary } from '../observability/call-events.js';
+
+/**
+ * What the service tells the model (or, for `apology`, what Twilio says) at the moments a phone call has in
+ * common whatever the business. Cues are instructions to the model, not words to read out; write them in the
+ * language the agent speaks. Every phrase has an English default.
+ */
+export interface AgentCues {
+  /** When an inbound call connects: the model speaks first. */
+  inboundGreeting: string;
+  /** When the person we called answers: they need to hear who calls and why. */
+  outboundGreeting: string;
+  /** Keypad digits, batched: `{digits}` is replaced by the digits pressed, space-separated. */
+  keypadDigits: string;
+  /** The caller pressed # alone. */
+  keypadHash: string;
+  /** The caller finished speaking and the model has said nothing for STALL_TIMEOUT_MS. */
+  stall: string;
+  /** The model answered with an empty turn. */
+  emptyTurn: string;
+  /** The caller has been silent for SILENCE_TIMEOUT_MS. */
+  silenceCheckIn: string;
+  /** The caller stayed silent after the check-in: say goodbye, then the call ends. */
+  silenceGoodbye: string;
+  /** MAX_CALL_DURATION_MS reached: say goodbye, then the call ends. */
+  maxDurationGoodbye: string;
+  /** transfer_call did not go through and the caller is still there. */
+  transferFailed: string;
+  /** Spoken by Twilio's own text-to-speech when the model cannot be reached any more, before it hangs up. */
+  apology: string;
+  /** Spoken by Twilio when nobody answers a transfer, before it hangs up. */
+  transferNotAnswered: string;
+}
+
+export const DEFAULT_CUES: Readonly<AgentCues> = Object.freeze({
+  inboundGreeting: 'The phone call has just been connected. Greet the caller now.',
+  outboundGreeting:
+    'You placed this phone call, and the person you called has just answered. Introduce yourself, say why you are calling, and ask whether now is a good time to talk.',
+  keypadDigits: 'The caller typed on the keypad: {digits}',
+  keypadHash: 'The caller pressed the # key on the keypad.',
+  stall: 'The caller has finished speaking and is waiting for your answer. Please respond now.',
+  emptyTurn: 'Your last reply was empty. The caller is still waiting; please answer what they just said.',
+  silenceCheckIn: 'The caller has been silent for a while. Briefly ask whether they are still there.',
+  silenceGoodbye: 'The caller is still silent. Say a brief, polite goodbye now; the call will then end.',
+  maxDurationGoodbye: 'This call has reached its time limit. Apologise, say a brief, polite goodbye now; the call will then end.',
+  transferFailed:
+    'The transfer did not go through and the caller is still on the line with you. Apologise briefly and offer to help another way or to take a message.',
+  apology: 'Sorry, our assistant is having technical difficulties and cannot continue this call. Please call again in a few minutes. Goodbye.',
+  transferNotAnswered: 'Sorry, nobody could take your call right now. Please try again later. Goodbye.',
+});
+
+export const DEFAULT_INSTRUCTIONS_PREAMBLE = [
+  'You are speaking with someone over a telephone line.',
+  'Keep answers short and natural, one or two sentences at a time, and let the caller interrupt you.',
+  'Never read out markup, lists or symbols; say numbers, dates and times the way people speak them.',
+].join(' ');
+
+/** An agent's instructions: fixed text, or written for each call (who calls, which number, which way). */
+export type Instructions = string | ((call: CallDetails) => string | Promise<string>);
+
+/** Everything `defineAgent` accepts. Only `name` and `instructions` are required. */
+export interface AgentDefinition {
+  /** Names the agent in logs, call summaries, `POST /calls` and `npm run call -- --agent`: letters, digits, `-` and `_`. */
+  name: string;
+  /** The system instruction: who the agent is and how it behaves. A function is called once per call. */
+  instructions: Instructions;
+  /** A Gemini Live prebuilt voice (default Kore). */
+  voice?: GeminiVoice;
+  /**
+   * The language the agent speaks, as a BCP-47 tag (e.g. `de-DE`). Native-audio models choose their language
+   * from the conversation and do not accept a fixed `languageCode`, so this becomes an instruction, and it is
+   * the language of Twilio's spoken apology.
+   */
+  language?: string;
+  /** The Gemini Live model for this agent; default GEMINI_MODEL. */
+  model?: string;
+  /**
+   * How the agent opens the call: an instruction to the model, for inbound calls (a string) or per direction.
+   * Default: greet the caller (inbound); introduce yourself and say why you call (outbound).
+   */
+  greeting?: string | { inbound?: string; outbound?: string };
+  /** The agent's tools (`defineTool`). `end_call` is always added; `transfer_call` when a transfer number is set. */
+  tools?: readonly Tool[];
+  /** E.164 numbers this agent answers. An agent without numbers is the default for every other number. */
+  phoneNumbers?: readonly string[];
+  /** Where `transfer_call` sends the caller (E.164); default TRANSFER_NUMBER. */
+  transferNumber?: string;
+  /** Overrides for the service's cues, e.g. in the agent's language. */
+  cues?: Partial<AgentCues>;
+  /**
+   * Every event of every call this agent takes, as it happens (started, speech, barge-in, transcripts, tools,
+   * session switches, ended). Called synchronously on the call's path: return quickly; errors are logged and
+   * ignored, a returned promise is not awaited.
+   */
+  onCallEvent?: (event: CallEvent, call: CallDetails) => void;
+  /** The call has ended: e.g. write its summary to a CRM. Errors and rejections are logged and ignored. */
+  onCallEnded?: (summary: CallSummary, call: CallDetails) => void | Promise<void>;
+}
+
+/** An agent, checked and with its defaults filled in: what `defineAgent` returns and the service runs. */
+export interface Agent {
+  readonly kind: 'gemini-phone-agent/agent';
+  readonly name: string;
+  readonly instructions: Instructions;
+  readonly voice: GeminiVoice;
+  readonly language: string | undefined;
+  readonly model: string | undefined;
+  readonly greeting: { readonly inbound: string; readonly outbound: string };
+  readonly tools: readonly Tool[];
+  readonly phoneNumbers: readonly string[];
+  readonly transferNumber: string | undefined;
+  readonly cues: Readonly<AgentCues>;
+  readonly onCallEvent: AgentDefinition['onCallEvent'];
+  readonly onCallEnded: AgentDefinition['onCallEnded'];
+}
+
+const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const LANGUAGE_TAG_PATTERN = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+const KNOWN_FIELDS = new Set([
+  'name', 'instructions', 'voice', 'language', 'model', 'greeting', 'tools', 'phoneNumbers', 'transferNumber', 'cues', 'onCallEvent', 'onCallEnded',
+]);
+
+/**
+ * Declares a phone agent. Every mistake in the definition is reported at once, naming the agent and the field,
+ * when the module is loaded: at start-up, never in the middle of a call.
+ */
+export function defineAgent(definition: AgentDefinition): Agent {
+  const problems = agentDefinitionProblems(definition);
+  if (problems.length > 0) throw new DefinitionError(problems);
+  const greeting = typeof definition.greeting === 'string' ? { inbound: definition.greeting } : (definition.greeting ?? {});
+  const cues: AgentCues = { ...DEFAULT_CUES, ...definition.cues };
+  return Object.freeze({
+    kind: 'gemini-phone-agent/agent',
+    name: definition.name,
+    instructions: definition.instructions,
+    voice: definition.voice ?? DEFAULT_VOICE,
+    language: definition.language,
+    model: definition.model,
+    greeting: Object.freeze({ inbound: greeting.inbound ?? cues.inboundGreeting, outbound: greeting.outbound ?? cues.outboundGreeting }),
+    tools: Object.freeze([...(definition.tools ?? [])]),
+    phoneNumbers: Object.freeze([...(definition.phoneNumbers ?? [])]),
+    transferNumber: definition.transferNumber,
+    cues: Object.freeze(cues),
+    onCallEvent: definition.onCallEvent,
+    onCallEnded: definition.onCallEnded,
+  });
+}
+
+export function isAgent(value: unknown): value is Agent {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'gemini-phone-agent/agent';
+}
+
+/** Every problem with an agent definition, each naming the agent and the field. */
+export function agentDefinitionProblems(definition: unknown): string[] {
+  if (typeof definition !== 'object' || definition === null) return ['an agent must be an object (defineAgent({ name, instructions, ... }))'];
+  const raw = definition as Record<string, unknown>;
+  const name = typeof raw.name === 'string' ? raw.name : undefined;
+  const label = `agent ${name === undefined ? '(unnamed)' : `"${name}"`}`;
+  const problems: string[] = [];
+  const add = (field: string, problem: string): void => void problems.push(`${label}: ${field} ${problem}`);
+
+  for (const key of Object.keys(raw)) if (!KNOWN_FIELDS.has(key)) add(key, `is not an agent field (known: ${[...KNOWN_FIELDS].join(', ')})`);
+  if (name === undefined || !AGENT_NAME_PATTERN.test(name)) add('name', 'must be 1-64 letters, digits, - or _, starting with a letter or digit');
+  if (typeof raw.instructions === 'string') {
+    if (raw.instructions.trim() === '') add('instructions', 'must not be empty');
+  } else if (typeof raw.instructions !== 'function') {
+    add('instructions', 'must be a string or a function of the call');
+  }
+  if (raw.voice !== undefined && !isGeminiVoice(raw.voice)) add('voice', `"${String(raw.voice)}" is not a Gemini Live voice; use one of ${GEMINI_VOICES.join(', ')}`);
+  if (raw.language !== undefined && !(typeof raw.language === 'string' && LANGUAGE_TAG_PATTERN.test(raw.language))) add('language', 'must be a BCP-47 tag such as en-US or de-DE');
+  if (raw.model !== undefined && !(typeof raw.model === 'string' && raw.model.trim() !== '')) add('model', 'must be a model name');
+  const greeting = raw.greeting;
+  if (greeting !== undefined && typeof greeting !== 'string') {
+    if (typeof greeting !== 'object' || greeting === null) add('greeting', 'must be a string or { inbound?, outbound? }');
+    else {
+      for (const [key, value] of Object.entries(greeting)) {
+        if (key !== 'inbound' && key !== 'outbound') add(`greeting.${key}`, 'is not a greeting field (inbound, outbound)');
+        else if (typeof value !== 'string' || value.trim() === '') add(`greeting.${key}`, 'must be a non-empty string');
+      }
+    }
+  }
+  if (raw.tools !== undefined) {
+    if (!Array.isArray(raw.tools)) add('tools', 'must be an array of defineTool(...) results');
+    else {
+      const seen = new Set<string>();
+      raw.tools.forEach((tool: unknown, index) => {
+        const toolName = (tool as { name?: unknown } | null)?.name;
+        if (typeof tool !== 'object' || tool === null || typeof toolName !== 'string' || typeof (tool as { run?: unknown }).run !== 'function') {
+          add(`tools[${index}]`, 'is not a tool: wrap it in defineTool({...})');
+          return;
+        }
+        if (toolName === 'end_call' || toolName === 'transfer_call') add(`tools[${index}]`, `"${toolName}" is built in: leave it out`);
+        if (seen.has(toolName)) add(`tools[${index}]`, `"${toolName}" is declared twice`);
+        seen.add(toolName);
+      });
+    }
+  }
+  if (raw.phoneNumbers !== undefined) {
+    if (!Array.isArray(raw.phoneNumbers)) add('phoneNumbers', 'must be an array of E.164 numbers');
+    else raw.phoneNumbers.forEach((number: unknown, index) => {
+      if (!isE164(number)) add(`phoneNumbers[${index}]`, `must be ${E164_HINT} (got "${String(number)}")`);
+    });
+  }
+  if (raw.transferNumber !== undefined && !isE164(raw.transferNumber)) add('transferNumber', `must be ${E164_HINT}`);
+  if (raw.cues !== undefined) {
+    if (typeof raw.cues !== 'object' || raw.cues === null) add('cues', 'must be an object');
+    else {
+      for (const [key, value] of Object.entries(raw.cues)) {
+        if (!(key in DEFAULT_CUES)) add(`cues.${key}`, `is not a cue (known: ${Object.keys(DEFAULT_CUES).join(', ')})`);
+        else if (typeof value !== 'string' || value.trim() === '') add(`cues.${key}`, 'must be a non-empty string');
+        else if (key === 'keypadDigits' && !value.includes('{digits}')) add('cues.keypadDigits', 'must contain {digits}');
+      }
+    }
+  }
+  for (const hook of ['onCallEvent', 'onCallEnded'] as const) {
+    if (raw[hook] !== undefined && typeof raw[hook] !== 'function') add(hook, 'must be a function');
+  }
+  return problems;
+}
+
+/** The system instruction for one call: the agent's own, the language it speaks, and its tools' guidance. */
+export async function instructionsFor(agent: Agent, call: CallDetails): Promise<string> {
+  const own = typeof agent.instructions === 'string' ? agent.instructions : await agent.instructions(call);
+  if (typeof own !== 'string' || own.trim() === '') throw new Error(`agent "${agent.name}": instructions(call) must return a non-empty string`);
+  const language = agent.language === undefined ? [] : [`Always speak ${languageName(agent.language)} unless the caller asks for another language.`];
+  return [own.trim(), ...language].join('\n\n');
+}
+
+function languageName(tag: string): string {
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'language' }).of(tag) ?? tag;
+  } catch {
+    return tag;
+  }
+}
+
+/** The default keypad cue's fixed start, before the digits (the replay tool and local mode recognise it). */
+export const KEYPAD_TEXT_PREFIX = DEFAULT_CUES.keypadDigits.split('{digits}')[0]!.trim();

@@ -1,0 +1,21 @@
+/**
+ * gemini-phone-agent: phone calls through Twilio, answered by your agent on Gemini Live.
+ *
+ * The public API: define agents and tools, start the service. Everything else in this package is internal.
+ * Guide: docs/agents.md (agents, tools, HTTP tools, several agents), docs/configuration.md (settings).
+ */
+export { defineAgent, DEFAULT_CUES } from './agents/agent.js';
+export type { Agent, AgentCues, AgentDefinition, Instructions } from './agents/agent.js';
+export { loadAgents, AgentLoadError } from './agents/load-agents.js';
+export { defineTool, ToolError, DefinitionError } from './tools/tool.js';
+export type { CallFinish, Tool, ToolBehavior, ToolCallInfo, ToolContext, ToolDefinition, HandlerToolDefinition, HttpToolDefinition, ObjectParameter, ParameterSchema, InferObject } from './tools/tool.js';
+export { endCallTool } from './tools/end-call.js';
+export { transferCallTool } from './tools/transfer-call.js';
+export { signToolRequest, verifyToolRequestSignature, TOOL_SIGNATURE_HEADER } from './tools/http-tool.js';
+export type { HttpToolRequest } from './tools/http-tool.js';
+export { startPhoneAgent, StartupError } from './service.js';
+export type { PhoneAgentOptions, PhoneAgentService } from './service.js';
+export type { CallDetails } from './telephony/call-details.js';
+export type { CallEvent, CallSummary } from './observability/call-events.js';
+export { GEMINI_VOICES } from './model/voices.js';
+export type { GeminiVoice } from './model/voices.js';

@@ -1,0 +1,102 @@
+import type { CallDetails } from '../telephony/call-details.js';
+
+/** Why a new Live session took over a call. */
+export type SessionSwitchReason = 'goAway' | 'reconnect' | 'stall';
+
+/** The call summary: what happened on a call, in numbers; logged at the end and handed to `onCallEnded`. */
+export interface CallSummary {
+  agent: string;
+  direction: 'inbound' | 'outbound';
+  endReason: string;
+  durationMs: number;
+  callerAudioSeconds: number;
+  agentAudioSentSeconds: number;
+  agentAudioHeardSeconds: number;
+  interruptions: number;
+  agentTurns: number;
+  callerTurns: number;
+  streamStartToFirstAgentAudioMs: number | undefined;
+  callerGapFilledSeconds: number;
+  liveSessions: number;
+  handovers: number;
+  reconnects: number;
+  stalls: number;
+  emptyTurns: number;
+  silencePrompts: number;
+  /** The Gemini session was opened at the webhook, so the greeting was ready when the stream started. */
+  greetingPrepared: boolean;
+}
+
+/**
+ * Everything that happens on one call, in order, as typed values. The call publishes; the recorder, the
+ * browser phone's page, the logs, the metrics and the agent's own `onCallEvent` subscribe. Audio events carry
+ * the bytes as they crossed the wire (8 kHz mu-law) and are shared: subscribers must not keep or change them
+ * without copying.
+ */
+export type CallEvent =
+  | { type: 'started'; call: CallDetails; streamSid: string }
+  /** One caller frame, `timestampMs` on Twilio's stream clock (`media.timestamp`). */
+  | { type: 'callerAudio'; mulaw: Uint8Array; timestampMs: number }
+  | { type: 'callerSpeechStarted' }
+  | { type: 'callerSpeechEnded' }
+  /** One 20 ms frame of agent audio written to the caller's stream. */
+  | { type: 'agentAudioSent'; mulaw: Uint8Array; turn: number }
+  /** A mark after agent audio; `agentAudioHeard` with the same name when Twilio says it has played. */
+  | { type: 'markSent'; name: string }
+  | { type: 'agentAudioHeard'; mark: string }
+  /** The agent's audio started for a new turn (its first audio, or its first transcript). */
+  | { type: 'agentTurnStarted'; turn: number }
+  /** The agent's turn is over: completed, or cut off by the caller. */
+  | { type: 'agentTurnEnded'; turn: number; interrupted: boolean }
+  /**
+   * The caller talked over the agent: Twilio was told to `clear`. `heardMs` of the turn's `sentMs` had played;
+   * `heardText` is the agent's transcript so far (what the caller may have heard; personal data).
+   */
+  | { type: 'bargeIn'; turn: number; sentMs: number; heardMs: number; heardText: string }
+  /** Twilio was told to drop the agent audio it had not played yet. */
+  | { type: 'cleared' }
+  /** A transcript fragment: fragments of one turn concatenate (they carry their own leading spaces). */
+  | { type: 'transcript'; speaker: 'caller' | 'agent'; text: string }
+  /** From the end of the caller's speech (as the service's detector saw it) to the first agent audio after it. */
+  | { type: 'latency'; responseMs: number }
+  | { type: 'keypad'; digit: string }
+  /** Text the service sent the model: a cue (greeting, check-in) or keypad digits. */
+  | { type: 'textToModel'; text: string }
+  | { type: 'toolCall'; id: string; name: string; args: Record<string, unknown> }
+  /** `response` is the answer sent to the model (`output` or `error`). */
+  | { type: 'toolResult'; id: string; name: string; ok: boolean; durationMs: number; response: Record<string, unknown> }
+  | { type: 'toolCancelled'; ids: readonly string[] }
+  | { type: 'sessionSwitched'; reason: SessionSwitchReason; switchMs: number; replayedMs: number; bufferedMs: number; resumed: boolean }
+  | { type: 'modelLost'; reason: string }
+  | { type: 'ended'; reason: string; summary: CallSummary };
+
+export type CallEventType = CallEvent['type'];
+export type CallEventListener = (event: CallEvent) => void;
+
+/**
+ * One call's event stream. Listeners run in order, synchronously; one that throws is reported through
+ * `onListenerError` and the others, and the call, carry on.
+ */
+export class CallEventStream {
+  private readonly listeners: CallEventListener[] = [];
+
+  constructor(private readonly onListenerError: (error: unknown, event: CallEvent) => void) {}
+
+  subscribe(listener: CallEventListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
+  }
+
+  publish(event: CallEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error, event);
+      }
+    }
+  }
+}
