@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { E164_HINT, E164_PATTERN } from './telephony/identifiers.js';
+import { E164_HINT, E164_PATTERN } from './domain/identifiers.js';
 
 /** Everything the service needs, read once from the environment at start-up. */
 export interface Config {

@@ -15,7 +15,7 @@ export { signToolRequest, verifyToolRequestSignature, TOOL_SIGNATURE_HEADER } fr
 export type { HttpToolRequest } from './tools/http-tool.js';
 export { startPhoneAgent, StartupError } from './service.js';
 export type { PhoneAgentOptions, PhoneAgentService } from './service.js';
-export type { CallDetails } from './telephony/call-details.js';
+export type { CallDetails } from './domain/call-details.js';
 export type { CallEvent, CallSummary } from './observability/call-events.js';
 export { GEMINI_VOICES } from './model/voices.js';
 export type { GeminiVoice } from './model/voices.js';

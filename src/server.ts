@@ -18,7 +18,7 @@ import type { CallEventListener } from './observability/call-events.js';
 import { callLogListener } from './observability/call-log.js';
 import type { Logger } from './observability/logger.js';
 import { CallRecordings } from './recording/call-recordings.js';
-import { callDetails, isOutboundCall } from './telephony/call-details.js';
+import { callDetails, isOutboundCall } from './domain/call-details.js';
 import { handleCallStatusWebhook } from './telephony/call-status-webhook.js';
 import { MediaStreamServer } from './telephony/media-stream-server.js';
 import { createOutboundCallPlacer, isFinalCallStatus, PendingOutboundCalls, RollingWindowLimit } from './telephony/outbound-calls.js';

@@ -1,6 +1,6 @@
 import type { FunctionDeclaration } from '@google/genai';
 import type { ConversationSettings } from '../model/realtime-model.js';
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 import { endCallTool } from '../tools/end-call.js';
 import { HttpToolClient } from '../tools/http-tool.js';
 import { DefinitionError, ToolRegistry } from '../tools/tool.js';

@@ -1,6 +1,6 @@
 import type { CallEventListener } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 import type { Agent } from './agent.js';
 
 /**

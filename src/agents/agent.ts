@@ -1,6 +1,6 @@
 import { DEFAULT_VOICE, GEMINI_VOICES, isGeminiVoice, type GeminiVoice } from '../model/voices.js';
-import type { CallDetails } from '../telephony/call-details.js';
-import { E164_HINT, isE164 } from '../telephony/identifiers.js';
+import type { CallDetails } from '../domain/call-details.js';
+import { E164_HINT, isE164 } from '../domain/identifiers.js';
 import { DefinitionError, type Tool } from '../tools/tool.js';
 import type { CallEvent, CallSummary } from '../observability/call-events.js';
 

@@ -3,7 +3,7 @@ import type { ModelFunctionCall, ModelFunctionResponse } from '../model/realtime
 import type { CallEvent } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 import { dialTwiml, sayAndHangUpTwiml, type CallControl } from '../telephony/twilio-rest.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import type { CallFinish, ToolCallInfo, ToolRegistry } from '../tools/tool.js';

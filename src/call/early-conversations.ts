@@ -1,7 +1,7 @@
 import type { CallAgent } from '../agents/agent-directory.js';
 import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import type { Logger } from '../observability/logger.js';
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 
 /**
  * Model events wait here until a call is there to take them: a conversation opened at the webhook

@@ -8,7 +8,7 @@ import type { CallLimits } from '../config.js';
 import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import { CallEventStream, type CallEvent, type CallEventListener, type CallSummary } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 import type { PlayoutSink, StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
 import type { TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallControl } from '../telephony/twilio-rest.js';

@@ -1,4 +1,4 @@
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 
 /** Why a new Live session took over a call. */
 export type SessionSwitchReason = 'goAway' | 'reconnect' | 'stall';

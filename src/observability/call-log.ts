@@ -1,4 +1,4 @@
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 import type { CallEvent, CallEventListener } from './call-events.js';
 import type { Logger } from './logger.js';
 import { redactPhoneNumber } from './redact.js';

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { TwilioCallParameters } from './call-details.js';
+import type { TwilioCallParameters } from '../domain/call-details.js';
 
 /** What the webhook learned about a call, handed to the media stream that redeems its token. */
 export interface CallInfo extends TwilioCallParameters {

@@ -1,7 +1,7 @@
 import twilio from 'twilio';
-import { CALL_SID_PATTERN, E164_PATTERN } from './identifiers.js';
+import { CALL_SID_PATTERN, E164_PATTERN } from '../domain/identifiers.js';
 
-export { E164_PATTERN } from './identifiers.js';
+export { E164_PATTERN } from '../domain/identifiers.js';
 
 /** Where twilio-node sends REST requests unless told otherwise. */
 export const TWILIO_API_ORIGIN = 'https://api.twilio.com';

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../observability/logger.js';
-import { ACCOUNT_SID_PATTERN, isCallSid } from './identifiers.js';
+import { ACCOUNT_SID_PATTERN, isCallSid } from '../domain/identifiers.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
 
 /** A Twilio webhook's form, once its signature, CallSid and account have been checked. */

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import twilio from 'twilio';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
-import type { TwilioCallParameters } from './call-details.js';
+import type { TwilioCallParameters } from '../domain/call-details.js';
 import { AGENT_QUERY_PARAMETER } from './routes.js';
 import { signedForm } from './twilio-webhook-auth.js';
 

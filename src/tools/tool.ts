@@ -1,6 +1,6 @@
 import { Behavior, type FunctionDeclaration } from '@google/genai';
 import type { Logger } from '../observability/logger.js';
-import type { CallDetails } from '../telephony/call-details.js';
+import type { CallDetails } from '../domain/call-details.js';
 import { assertValidSchema, toGeminiSchema, type InferObject, type ObjectParameter } from './schema.js';
 
 export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js';

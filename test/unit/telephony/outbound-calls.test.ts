@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOutboundCall, otherPartyNumber } from '../../../src/telephony/call-details.js';
+import { isOutboundCall, otherPartyNumber } from '../../../src/domain/call-details.js';
 import { isFinalCallStatus, outboundNumberProblem, PendingOutboundCalls, RollingWindowLimit } from '../../../src/telephony/outbound-calls.js';
 
 const OURS = '+14155550100';
