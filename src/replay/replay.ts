@@ -45,8 +45,8 @@ export interface ReplayResult {
 
 /**
  * Replays a call through the real server, in this process: the service as `startApp` runs it (real
- * HTTP and WebSocket server, real @google/genai SDK, real tools on a freshly seeded bookings
- * database, recording on), the local Live server playing the scenario's model script, and a Twilio
+ * HTTP and WebSocket server, real @google/genai SDK, the agents' real tools on fresh data,
+ * recording on), the local Live server playing the scenario's model script, and a Twilio
  * side that signs the webhook, streams the caller's audio on a real-time clock and plays the agent's.
  * The report is read from the recording the server made of the call, which is kept as the output.
  */

@@ -7,7 +7,7 @@ import { Type, type Schema } from '@google/genai';
  * inferred from the schema.
  *
  * `sensitive: true` marks personal data (names, phone numbers, free-text notes) and secrets (a
- * confirmation code is as good as a password for its booking): the value is never logged. It is ours
+ * confirmation code is as good as a password): the value is never logged. It is ours
  * alone and is not sent to Gemini.
  */
 interface ParameterBase {

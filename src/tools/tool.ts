@@ -50,7 +50,7 @@ interface ToolDefinitionBase<P extends ObjectParameter> {
 export interface HandlerToolDefinition<P extends ObjectParameter> extends ToolDefinitionBase<P> {
   /**
    * Runs the tool with validated arguments. The result (any JSON value) is the model's `output`.
-   * Throw `ToolError` for an answer the model should hear (e.g. "no booking with that code");
+   * Throw `ToolError` for an answer the model should hear (e.g. "no appointment on that day");
    * any other error is logged and the model is told only that the tool failed.
    */
   handler: (args: InferObject<P>, context: ToolContext) => unknown;
