@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlayoutSink } from '../../../src/call/agent-playout.js';
-import type { CallSummary } from '../../../src/call/phone-call.js';
+import type { CallEvent, CallSummary } from '../../../src/observability/call-events.js';
 import { mulawDecodeSample } from '../../../src/audio/mulaw.js';
 import { CallRecorder, type FinishedRecording } from '../../../src/recording/call-recorder.js';
 import { parseRecordingLog, type RecordingEvent } from '../../../src/recording/recording-format.js';
@@ -10,10 +9,12 @@ const CALL_SID = `CA${'1'.repeat(32)}`;
 const STREAM_SID = `MZ${'2'.repeat(32)}`;
 const FRAME_BYTES = 160;
 
-const frameBase64 = (value: number, bytes = FRAME_BYTES) => Buffer.alloc(bytes, value).toString('base64');
+const frame = (value: number, bytes = FRAME_BYTES) => new Uint8Array(bytes).fill(value);
 
 function summary(endReason: string): CallSummary {
   return {
+    agent: 'test-agent',
+    direction: 'inbound',
     endReason,
     durationMs: 0,
     callerAudioSeconds: 0,
@@ -34,7 +35,11 @@ function summary(endReason: string): CallSummary {
   };
 }
 
-/** A recorder on a clock the test moves, with the sink and model it wraps recording what reaches them. */
+/**
+ * A recorder on a clock the test moves, fed the call's events as the call publishes them. `call` speaks the
+ * call's side: the agent's media goes out through one reused frame buffer, as the playout's does, so the
+ * recorder must copy what it keeps.
+ */
 function setUp(options: { maxDurationMs?: number } = {}) {
   let nowMs = 1_000; // any origin: the call's timeline starts when the recorder is made
   const clock = { advanceTo: (callMs: number) => (nowMs = 1_000 + callMs) };
@@ -52,26 +57,33 @@ function setUp(options: { maxDurationMs?: number } = {}) {
     onFinished: (recording) => finished.push(recording),
     clock: () => nowMs,
   });
-  const reachedTwilio: string[] = [];
-  const twilio: PlayoutSink = {
-    sendMedia: (payload) => reachedTwilio.push(`media:${Buffer.from(payload, 'base64')[0]}`),
-    sendMark: (name) => reachedTwilio.push(`mark:${name}`),
-    sendClear: () => reachedTwilio.push('clear'),
+  const publish = (event: CallEvent): void => recorder.listener(event);
+  const playoutFrame = new Uint8Array(FRAME_BYTES);
+  let turn = 0;
+  const call = {
+    publish,
+    callerAudio: (mulaw: Uint8Array, timestampMs: number) => publish({ type: 'callerAudio', mulaw, timestampMs }),
+    agentTurnStarted: () => publish({ type: 'agentTurnStarted', turn: ++turn }),
+    agentTurnEnded: (interrupted = false) => publish({ type: 'agentTurnEnded', turn, interrupted }),
+    sendMedia: (value: number) => {
+      playoutFrame.fill(value);
+      publish({ type: 'agentAudioSent', mulaw: playoutFrame, turn });
+    },
+    sendMark: (name: string) => publish({ type: 'markSent', name }),
+    markEchoed: (mark: string) => publish({ type: 'agentAudioHeard', mark }),
+    agentSaid: (text: string) => publish({ type: 'transcript', speaker: 'agent', text }),
+    callerSaid: (text: string) => publish({ type: 'transcript', speaker: 'caller', text }),
+    end: (reason: string) => publish({ type: 'ended', reason, summary: summary(reason) }),
   };
-  const reachedModel: string[] = [];
-  const model = recorder.modelInput({
-    sendToolResponses: (responses) => reachedModel.push(...responses.map((r) => `response:${r.id}`)),
-    sendText: (text) => reachedModel.push(`text:${text}`),
-  });
   /** Twilio streams the caller's frames in real time: each arrives when its timestamp says, until `untilMs`. */
   const callerUntil = (untilMs: number, byteAt: (ms: number) => number = () => 0xff): void => {
     for (; callerSentUntilMs < untilMs; callerSentUntilMs += 20) {
       clock.advanceTo(callerSentUntilMs);
-      recorder.callerAudio(frameBase64(byteAt(callerSentUntilMs)), callerSentUntilMs);
+      call.callerAudio(frame(byteAt(callerSentUntilMs)), callerSentUntilMs);
     }
     clock.advanceTo(untilMs);
   };
-  return { recorder, clock, callerUntil, sink: recorder.playoutSink(twilio), model, reachedTwilio, reachedModel, finished, lines };
+  return { recorder, call, clock, callerUntil, finished, lines };
 }
 
 /** Both channels of a finished recording, as PCM16. */
@@ -104,12 +116,12 @@ const eventsOf = <T extends RecordingEvent['type']>(events: RecordingEvent[], ty
 
 describe('CallRecorder', () => {
   it('places caller frames by their Twilio timestamps; holes are silence', () => {
-    const { recorder, finished } = setUp();
-    recorder.callerAudio(frameBase64(0x10), 0);
-    recorder.callerAudio(frameBase64(0x20), 20);
-    recorder.callerAudio(frameBase64(0x30), 100); // the phone leg skipped 60 ms
-    recorder.callerAudio(frameBase64(0x40), 40); // late, out of order: still lands at its time
-    recorder.finish(summary('caller-hung-up'));
+    const { call, finished } = setUp();
+    call.callerAudio(frame(0x10), 0);
+    call.callerAudio(frame(0x20), 20);
+    call.callerAudio(frame(0x30), 100); // the phone leg skipped 60 ms
+    call.callerAudio(frame(0x40), 40); // late, out of order: still lands at its time
+    call.end('caller-hung-up');
     const { left, right } = channels(finished[0]!);
     expect(left.length).toBe(120 * 8);
     expectRun(left, 0, 20, 0x10);
@@ -121,52 +133,45 @@ describe('CallRecorder', () => {
   });
 
   it('records a barge-in: the agent channel has what played before the clear and nothing after', () => {
-    const { recorder, callerUntil, sink, model, reachedTwilio, reachedModel, finished } = setUp();
+    const { call, callerUntil, finished } = setUp();
     const callerSays = (ms: number) => (ms >= 1_000 && ms < 2_000 ? 0x05 : 0xff); // loud from 1 s to 2 s
 
     // Turn 1: 400 ms of agent audio in two batches, sent at 100 ms.
     callerUntil(100, callerSays);
-    recorder.modelEvent({ type: 'outputTranscript', text: 'Welcome to' });
-    recorder.modelEvent({ type: 'audio', pcm24kBase64: '' });
-    for (let i = 0; i < 10; i++) sink.sendMedia(frameBase64(0x50 + i));
-    sink.sendMark('t1:m1');
-    for (let i = 10; i < 20; i++) sink.sendMedia(frameBase64(0x50 + i));
-    sink.sendMark('t1:m2');
-    recorder.modelEvent({ type: 'outputTranscript', text: ' the Blue Door.' });
+    call.agentSaid('Welcome to');
+    call.agentTurnStarted();
+    for (let i = 0; i < 10; i++) call.sendMedia(0x50 + i);
+    call.sendMark('t1:m1');
+    for (let i = 10; i < 20; i++) call.sendMedia(0x50 + i);
+    call.sendMark('t1:m2');
+    call.agentSaid(' the Blue Door.');
     callerUntil(300, callerSays);
-    recorder.markEchoed('t1:m1'); // the first 200 ms played from 100 to 300
-    // The caller talks over the agent at 380 ms, 80 ms into the second batch.
+    call.markEchoed('t1:m1'); // the first 200 ms played from 100 to 300
+    // The caller talks over the agent at 380 ms, 80 ms into the second batch: the call clears Twilio, then
+    // publishes the barge-in.
     callerUntil(380, callerSays);
-    recorder.modelEvent({ type: 'interrupted' });
-    sink.sendClear();
-    recorder.markEchoed('t1:m2'); // Twilio returns the cleared mark at once
-    recorder.modelEvent({ type: 'turnComplete', reason: undefined });
+    call.publish({ type: 'cleared' });
+    call.publish({ type: 'bargeIn', turn: 1, sentMs: 400, heardMs: 280, heardText: 'Welcome to the Blue Door.' });
+    call.markEchoed('t1:m2'); // Twilio returns the cleared mark at once
+    call.agentTurnEnded(true);
 
     // The caller's words, then turn 2, with a tool call on the way.
     callerUntil(2_400, callerSays);
-    recorder.modelEvent({ type: 'inputTranscript', text: 'Call me on +1 415 555 0123' });
-    recorder.modelEvent({ type: 'toolCall', calls: [{ id: 'fc-1', name: 'create_booking', args: { guest_name: 'Dana', phone: '+14155550123' } }] });
-    model.sendToolResponses([{ id: 'fc-1', name: 'create_booking', response: { output: { booked: true } } }]);
+    call.callerSaid('Call me on +1 415 555 0123');
+    call.publish({ type: 'toolCall', id: 'fc-1', name: 'create_booking', args: { guest_name: 'Dana', phone: '+14155550123' } });
+    call.publish({ type: 'toolResult', id: 'fc-1', name: 'create_booking', ok: true, durationMs: 3, response: { output: { booked: true } } });
     callerUntil(2_600, callerSays);
-    recorder.modelEvent({ type: 'audio', pcm24kBase64: '' });
-    recorder.modelEvent({ type: 'outputTranscript', text: 'Booked.' });
-    for (let i = 0; i < 5; i++) sink.sendMedia(frameBase64(0x70));
-    sink.sendMark('t2:m3');
+    call.agentTurnStarted();
+    call.agentSaid('Booked.');
+    for (let i = 0; i < 5; i++) call.sendMedia(0x70);
+    call.sendMark('t2:m3');
     callerUntil(2_700, callerSays);
-    recorder.markEchoed('t2:m3');
-    recorder.modelEvent({ type: 'turnComplete', reason: undefined });
-    recorder.keypad('5');
-    model.sendText('The caller typed on the keypad: 5');
+    call.markEchoed('t2:m3');
+    call.agentTurnEnded();
+    call.publish({ type: 'keypad', digit: '5' });
+    call.publish({ type: 'textToModel', text: 'The caller typed on the keypad: 5' });
     callerUntil(3_000, callerSays);
-    recorder.finish(summary('caller-hung-up'));
-
-    // Twilio and the model got exactly what they would have without the recorder.
-    expect(reachedTwilio).toEqual([
-      ...Array.from({ length: 10 }, (_, i) => `media:${0x50 + i}`), 'mark:t1:m1',
-      ...Array.from({ length: 10 }, (_, i) => `media:${0x5a + i}`), 'mark:t1:m2', 'clear',
-      ...Array.from({ length: 5 }, () => `media:${0x70}`), 'mark:t2:m3',
-    ]);
-    expect(reachedModel).toEqual(['response:fc-1', 'text:The caller typed on the keypad: 5']);
+    call.end('caller-hung-up');
 
     const recording = finished[0]!;
     const { left, right } = channels(recording);
@@ -190,6 +195,7 @@ describe('CallRecorder', () => {
     expect(eventsOf(log.events, 'toolCall')[0]).toEqual({ type: 'toolCall', atMs: 2_400, id: 'fc-1', name: 'create_booking', args: { guest_name: 'Dana', phone: '+1********23' } });
     expect(eventsOf(log.events, 'toolResult')[0]).toMatchObject({ id: 'fc-1', response: { output: { booked: true } } });
     expect(eventsOf(log.events, 'keypad')).toEqual([{ type: 'keypad', atMs: 2_700, digit: '5' }]);
+    expect(eventsOf(log.events, 'textToModel')).toEqual([{ type: 'textToModel', atMs: 2_700, text: 'The caller typed on the keypad: 5' }]);
     expect(eventsOf(log.events, 'callerSpeech')).toEqual([{ type: 'callerSpeech', atMs: 1_000, endMs: 2_000 }]);
     expect(log.agentTurns).toEqual([
       { turn: 1, startedAtMs: 100, firstHeardAtMs: 100, sentMs: 400, heardMs: 280, interrupted: true, text: 'Welcome to the Blue Door.' },
@@ -199,20 +205,36 @@ describe('CallRecorder', () => {
     expect(JSON.stringify(log)).not.toMatch(/\+1\s?415|4155550123/);
   });
 
+  it('logs cancelled tool calls, session switches and a lost model', () => {
+    const { call, clock, finished } = setUp();
+    clock.advanceTo(100);
+    call.publish({ type: 'toolCancelled', ids: ['fc-2', 'fc-3'] });
+    clock.advanceTo(200);
+    call.publish({ type: 'sessionSwitched', reason: 'goAway', switchMs: 40, replayedMs: 0, bufferedMs: 20, resumed: true });
+    clock.advanceTo(300);
+    call.publish({ type: 'modelLost', reason: 'reconnect failed' });
+    call.end('model-lost');
+    const { events } = finished[0]!.log;
+    expect(eventsOf(events, 'toolCallCancelled')).toEqual([{ type: 'toolCallCancelled', atMs: 100, ids: ['fc-2', 'fc-3'] }]);
+    expect(eventsOf(events, 'modelSessionSwitched')).toEqual([{ type: 'modelSessionSwitched', atMs: 200, reason: 'goAway' }]);
+    expect(eventsOf(events, 'modelLost')).toEqual([{ type: 'modelLost', atMs: 300, reason: 'reconnect failed' }]);
+    expect(finished[0]!.log.endReason).toBe('model-lost');
+  });
+
   it("puts the agent on Twilio's clock: the server set the call up after Twilio's stream clock had started", () => {
-    const { recorder, clock, sink, finished } = setUp();
+    const { call, clock, finished } = setUp();
     // Twilio's timestamps run 40 ms ahead of the recorder's clock: frame T arrives at recorder time T - 40.
     for (let t = 40; t <= 400; t += 20) {
       clock.advanceTo(t - 40);
-      recorder.callerAudio(frameBase64(t === 240 ? 0x22 : 0xff), t);
+      call.callerAudio(frame(t === 240 ? 0x22 : 0xff), t);
       if (t - 40 === 100) {
-        recorder.modelEvent({ type: 'audio', pcm24kBase64: '' });
-        for (let i = 0; i < 5; i++) sink.sendMedia(frameBase64(0x66));
-        sink.sendMark('m1');
+        call.agentTurnStarted();
+        for (let i = 0; i < 5; i++) call.sendMedia(0x66);
+        call.sendMark('m1');
       }
-      if (t - 40 === 200) recorder.markEchoed('m1'); // played 100..200 on the recorder's clock
+      if (t - 40 === 200) call.markEchoed('m1'); // played 100..200 on the recorder's clock
     }
-    recorder.finish(summary('caller-hung-up'));
+    call.end('caller-hung-up');
     const recording = finished[0]!;
     const { left, right } = channels(recording);
     expectRun(left, 240, 20, 0x22);
@@ -224,30 +246,34 @@ describe('CallRecorder', () => {
   });
 
   it('keeps memory bounded: audio past the recording limit is dropped and flagged', () => {
-    const { recorder, finished } = setUp({ maxDurationMs: 1_000 });
-    recorder.callerAudio(frameBase64(0x10), 990);
-    recorder.callerAudio(frameBase64(0x10), 86_400_000); // a day in: never allocated
-    recorder.finish(summary('caller-hung-up'));
+    const { call, finished } = setUp({ maxDurationMs: 1_000 });
+    call.callerAudio(frame(0x10), 990);
+    call.callerAudio(frame(0x10), 86_400_000); // a day in: never allocated
+    call.end('caller-hung-up');
     const recording = finished[0]!;
     expect(recording.frames).toBe(1_000 * 8);
     expect(recording.log.audio.truncated).toBe(true);
   });
 
   it('a failure inside the recorder is logged once and abandons the recording, never the call', () => {
-    const { recorder, sink, reachedTwilio, finished, lines } = setUp();
-    recorder.callerAudio(frameBase64(0x10), Number.NaN); // no such place on the timeline
-    recorder.callerAudio(frameBase64(0x10), 0);
-    sink.sendMedia(frameBase64(0x33));
-    recorder.finish(summary('caller-hung-up'));
-    expect(reachedTwilio).toEqual(['media:51']); // the agent's audio still went out
+    const { call, finished, lines } = setUp();
+    // The recorder is a listener on the call's event stream: whatever goes wrong inside, it must not throw
+    // into the call's path.
+    expect(() => {
+      call.callerAudio(frame(0x10), Number.NaN); // no such place on the timeline
+      call.callerAudio(frame(0x10), 0);
+      call.agentTurnStarted();
+      call.sendMedia(0x33);
+      call.end('caller-hung-up');
+    }).not.toThrow();
     expect(finished).toEqual([]);
     expect(lines.filter((line) => line.msg === 'call recording failed; the call goes on without it')).toHaveLength(1);
   });
 
   it('finishes once', () => {
-    const { recorder, finished } = setUp();
-    recorder.finish(summary('caller-hung-up'));
-    recorder.finish(summary('server-stopping'));
+    const { call, finished } = setUp();
+    call.end('caller-hung-up');
+    call.end('server-stopping');
     expect(finished).toHaveLength(1);
     expect(finished[0]!.log.endReason).toBe('caller-hung-up');
   });

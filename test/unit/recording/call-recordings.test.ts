@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CallSummary } from '../../../src/call/phone-call.js';
+import type { CallSummary } from '../../../src/observability/call-events.js';
 import { CallRecordings, findRecording } from '../../../src/recording/call-recordings.js';
 import { parseRecordingLog } from '../../../src/recording/recording-format.js';
 import { readPcm16Wav, wavChannel } from '../../../src/recording/wav.js';
@@ -31,8 +31,8 @@ function recordThreeSecondsOfCaller(recordings: CallRecordings, log: ReturnType<
     callLimitMs: 60_000,
     log,
   });
-  for (let ms = 0; ms < 3_000; ms += 20) recorder.callerAudio(Buffer.alloc(160, ms < 1_500 ? 0x20 : 0xa0).toString('base64'), ms);
-  recorder.finish(summary);
+  for (let ms = 0; ms < 3_000; ms += 20) recorder.listener({ type: 'callerAudio', mulaw: new Uint8Array(160).fill(ms < 1_500 ? 0x20 : 0xa0), timestampMs: ms });
+  recorder.listener({ type: 'ended', reason: summary.endReason, summary });
 }
 
 describe('CallRecordings', () => {
