@@ -7,7 +7,7 @@ function recordingSink(): PlayoutSink & { sent: Sent[] } {
   const sent: Sent[] = [];
   return {
     sent,
-    sendMedia: (payload) => sent.push({ kind: 'media', bytes: Buffer.from(payload, 'base64') }),
+    sendMedia: (mulaw) => sent.push({ kind: 'media', bytes: Buffer.from(mulaw) }), // a copy: the playout reuses its frame
     sendMark: (name) => sent.push({ kind: 'mark', name }),
     sendClear: () => sent.push({ kind: 'clear' }),
   };

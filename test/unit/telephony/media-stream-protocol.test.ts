@@ -40,7 +40,7 @@ describe('parseTwilioMessage', () => {
 
   it('turns numeric strings into numbers and keeps custom parameters', () => {
     const parsed = parseTwilioMessage(JSON.stringify(media));
-    expect(parsed).toMatchObject({ ok: true, message: { sequenceNumber: 4, media: { chunk: 2, timestamp: 5, payload: '/////w==' } } });
+    expect(parsed).toMatchObject({ ok: true, message: { sequenceNumber: 4, media: { chunk: 2, timestamp: 5, audio: Buffer.from([0xff, 0xff, 0xff, 0xff]) } } });
     const parsedStart = parseTwilioMessage(JSON.stringify(start));
     expect(parsedStart).toMatchObject({ ok: true, message: { start: { callSid: CALL_SID, customParameters: { streamToken: 'abc' } } } });
   });
@@ -91,7 +91,7 @@ describe('parseTwilioMessage on media frames', () => {
   it('reads a canonical frame exactly', () => {
     expect(parseTwilioMessage(canonical())).toEqual({
       ok: true,
-      message: { event: 'media', sequenceNumber: 4, streamSid: STREAM_SID, media: { track: 'inbound', chunk: 2, timestamp: 5, payload: '/////w==' } },
+      message: { event: 'media', sequenceNumber: 4, streamSid: STREAM_SID, media: { track: 'inbound', chunk: 2, timestamp: 5, audio: Buffer.from([0xff, 0xff, 0xff, 0xff]) } },
     });
   });
 
@@ -103,7 +103,8 @@ describe('parseTwilioMessage on media frames', () => {
 
 describe('outbound messages', () => {
   it('are exactly the JSON Twilio documents', () => {
-    expect(JSON.parse(mediaMessage(STREAM_SID, 'AAAA'))).toEqual({ event: 'media', streamSid: STREAM_SID, media: { payload: 'AAAA' } });
+    expect(JSON.parse(mediaMessage(STREAM_SID, new Uint8Array(3)))).toEqual({ event: 'media', streamSid: STREAM_SID, media: { payload: 'AAAA' } });
+    expect(JSON.parse(mediaMessage(STREAM_SID, Uint8Array.of(0xff, 0x7f, 0x00)))).toEqual({ event: 'media', streamSid: STREAM_SID, media: { payload: '/38A' } });
     expect(JSON.parse(markMessage(STREAM_SID, 't2:m9'))).toEqual({ event: 'mark', streamSid: STREAM_SID, mark: { name: 't2:m9' } });
     expect(JSON.parse(clearMessage(STREAM_SID))).toEqual({ event: 'clear', streamSid: STREAM_SID });
   });

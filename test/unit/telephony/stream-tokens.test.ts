@@ -3,7 +3,7 @@ import { StreamTokenStore } from '../../../src/telephony/stream-tokens.js';
 
 const CALL_A = `CA${'a'.repeat(32)}`;
 const CALL_B = `CA${'b'.repeat(32)}`;
-const info = (callSid: string) => ({ callSid, from: '+14155550123', to: '+14155550999', direction: 'inbound' });
+const info = (callSid: string) => ({ callSid, from: '+14155550123', to: '+14155550999', direction: 'inbound', agent: 'test-agent' });
 
 describe('StreamTokenStore', () => {
   it('redeems a token once, for its own call only', () => {

@@ -4,7 +4,15 @@ import { MAX_OUTPUT_JSON_CHARS, ToolAbortedError, ToolDispatcher } from '../../.
 import { defineTool, ToolError, ToolRegistry, type Tool, type ToolCallInfo } from '../../../src/tools/tool.js';
 import { capturingLogger, sleep } from '../../support/log-capture.js';
 
-const CALL: ToolCallInfo = { callSid: `CA${'1'.repeat(32)}`, callerNumber: '+14155550123', finishAfterReply: () => true };
+const CALL: ToolCallInfo = {
+  callSid: `CA${'1'.repeat(32)}`,
+  direction: 'inbound',
+  from: '+14155550123',
+  to: '+16505550199',
+  callerNumber: '+14155550123',
+  agent: 'test-agent',
+  finishAfterReply: () => true,
+};
 
 function setup(tools: Tool[], defaultTimeoutMs = 1_000) {
   const sent: ModelFunctionResponse[] = [];
@@ -76,7 +84,7 @@ describe('ToolDispatcher', () => {
 
   it('refuses invalid arguments before the handler runs, naming each problem', async () => {
     let ran = false;
-    const guarded = defineTool({ ...echo, name: 'guarded', description: 'x', behavior: 'BLOCKING', handler: () => (ran = true) });
+    const guarded = defineTool({ name: 'guarded', description: 'x', behavior: 'BLOCKING', parameters: echo.parameters, handler: () => (ran = true) });
     const { dispatcher, sent } = setup([echo, guarded]);
     dispatcher.dispatch([
       { id: '1', name: 'echo', args: { count: 9 } },

@@ -32,8 +32,8 @@ const lookup = defineTool({
 describe('defineTool', () => {
   it('refuses definitions Gemini would reject, at definition time', () => {
     const base = { description: 'd', behavior: 'BLOCKING' as ToolBehavior, handler: () => 1 };
-    expect(() => defineTool({ ...base, name: '1starts-with-digit' })).toThrow(/not valid/);
-    expect(() => defineTool({ ...base, name: 'has space' })).toThrow(/not valid/);
+    expect(() => defineTool({ ...base, name: '1starts-with-digit' })).toThrow(/"1starts-with-digit": name must be/);
+    expect(() => defineTool({ ...base, name: 'has space' })).toThrow(/"has space": name must be/);
     expect(() => defineTool({ ...base, name: 'ok', description: '  ' })).toThrow(/description/);
     expect(() => defineTool({ ...base, name: 'ok', behavior: undefined as unknown as ToolBehavior })).toThrow(/behavior/);
     expect(() => defineTool({ ...base, name: 'ok', parameters: { type: 'object', properties: { a: { type: 'string' } }, required: ['b'] } })).toThrow(/required "b"/);

@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BookingStore, DATABASE_FILE_NAME, keypadDigits } from '../../../src/business/booking-store.js';
-import { addDays, spokenDateTime, weekdayOf } from '../../../src/business/restaurant-time.js';
-import { openDatabase, prepare } from '../../../src/business/sqlite.js';
+import { BookingStore, DATABASE_FILE_NAME, keypadDigits } from '../../../examples/restaurant/booking-store.js';
+import { addDays, spokenDateTime, weekdayOf } from '../../../examples/restaurant/restaurant-time.js';
+import { openDatabase, prepare } from '../../../examples/restaurant/sqlite.js';
 
 /** Saturday, November 21 2026, noon at the restaurant (America/Los_Angeles). */
 const NOW = new Date('2026-11-21T20:00:00Z');

@@ -2,7 +2,7 @@
  * A separate process booking the same tables as its siblings (spawned by booking-store.test.ts): each opens
  * its own connection to one database file, waits for "go", then tries to book every requested slot.
  */
-import { BookingStore } from '../../../src/business/booking-store.js';
+import { BookingStore } from '../../../examples/restaurant/booking-store.js';
 
 interface Go {
   dataDir: string;

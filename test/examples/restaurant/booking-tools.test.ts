@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BookingStore } from '../../../src/business/booking-store.js';
-import { restaurantBriefing, restaurantTools } from '../../../src/business/booking-tools.js';
+import { BookingStore } from '../../../examples/restaurant/booking-store.js';
+import { restaurantBriefing, restaurantTools } from '../../../examples/restaurant/booking-tools.js';
 import type { ModelFunctionResponse } from '../../../src/model/gemini-live-session.js';
 import { ToolDispatcher } from '../../../src/tools/dispatcher.js';
 import { ToolRegistry } from '../../../src/tools/tool.js';
@@ -31,7 +31,15 @@ async function call(name: string, args: Record<string, unknown>, callerNumber: s
   const sent: ModelFunctionResponse[] = [];
   const dispatcher = new ToolDispatcher({
     tools: new ToolRegistry(restaurantTools(store)),
-    call: { callSid: `CA${'2'.repeat(32)}`, callerNumber: callerNumber ?? undefined, finishAfterReply: () => true },
+    call: {
+      callSid: `CA${'2'.repeat(32)}`,
+      direction: 'inbound',
+      from: callerNumber ?? 'anonymous',
+      to: '+16505550199',
+      callerNumber: callerNumber ?? undefined,
+      agent: 'restaurant',
+      finishAfterReply: () => true,
+    },
     log,
     send: (response) => sent.push(response),
     defaultTimeoutMs: 1_000,
