@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CUES } from '../../src/call/conversation-watchdog.js';
+import { DEFAULT_CUES } from '../../src/agents/agent.js';
 import type { FakeGeminiLiveOptions, FakeSession } from '../../src/local-live/server.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, loadSpeechFixture, startFakeTwilioRestApi, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { startBridge, type Bridge } from '../support/bridge-harness.js';
@@ -32,12 +32,12 @@ describe('dead air: stalls, silence and the time limit', () => {
     const { callSid, twilio, session, bridge: b } = await start(
       {
         replies: ({ source, heardText }) =>
-          source === 'audio' ? undefined : { text: heardText === CUES.stall ? 'Sorry, yes: we have a table at eight.' : 'Hello, Blue Door.' },
+          source === 'audio' ? undefined : { text: heardText === DEFAULT_CUES.stall ? 'Sorry, yes: we have a table at eight.' : 'Hello, Blue Door.' },
       },
       { STALL_TIMEOUT_MS: '1000' },
     );
     await twilio.playCallerAudio(loadSpeechFixture('booking-question'));
-    await session.waitUntil((s) => textsSent(s).includes(CUES.stall), 5_000);
+    await session.waitUntil((s) => textsSent(s).includes(DEFAULT_CUES.stall), 5_000);
     await session.waitUntil((s) => s.modelTurns.filter((t) => t.outcome === 'completed').length === 2, 10_000);
     await twilio.waitForPlayoutIdle(10_000);
     await twilio.hangUp();
@@ -54,7 +54,7 @@ describe('dead air: stalls, silence and the time limit', () => {
     await twilio.playCallerAudio(loadSpeechFixture('short-hello'));
     const resumed = await b.gemini.waitForSession(1, 8_000);
     expect(resumed.resumedFrom?.sessionIndex).toBe(0);
-    expect(textsSent(session)).toContain(CUES.stall);
+    expect(textsSent(session)).toContain(DEFAULT_CUES.stall);
     await resumed.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'completed'), 10_000);
     await twilio.hangUp();
     const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
@@ -63,11 +63,11 @@ describe('dead air: stalls, silence and the time limit', () => {
 
   it('counts an empty model turn and cues the model at once', async () => {
     const { callSid, twilio, session, bridge: b } = await start(
-      { replies: ({ source, heardText }) => (source === 'audio' ? { text: '', audio: new Int16Array(0) } : { text: heardText === CUES.emptyTurn ? 'Sorry about that.' : 'Hello.' }) },
+      { replies: ({ source, heardText }) => (source === 'audio' ? { text: '', audio: new Int16Array(0) } : { text: heardText === DEFAULT_CUES.emptyTurn ? 'Sorry about that.' : 'Hello.' }) },
       { STALL_TIMEOUT_MS: '5000' },
     );
     await twilio.playCallerAudio(loadSpeechFixture('short-hello'));
-    await session.waitUntil((s) => textsSent(s).includes(CUES.emptyTurn), 5_000);
+    await session.waitUntil((s) => textsSent(s).includes(DEFAULT_CUES.emptyTurn), 5_000);
     await twilio.hangUp();
     const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
     expect(summary).toMatchObject({ emptyTurns: 1, stalls: 1 });
@@ -75,11 +75,11 @@ describe('dead air: stalls, silence and the time limit', () => {
 
   it('checks in with a silent caller once, then says goodbye and hangs up after it is heard', async () => {
     const { callSid, twilio, session, bridge: b, rest: r } = await start(
-      { replies: ({ heardText }) => ({ text: heardText === CUES.silenceGoodbye ? 'Goodbye for now.' : heardText === CUES.silence ? 'Are you still there?' : 'Hello.' }) },
+      { replies: ({ heardText }) => ({ text: heardText === DEFAULT_CUES.silenceGoodbye ? 'Goodbye for now.' : heardText === DEFAULT_CUES.silenceCheckIn ? 'Are you still there?' : 'Hello.' }) },
       { SILENCE_TIMEOUT_MS: '1500' },
     );
     const hangUp = await r.waitForRequest((request) => request.form.Status === 'completed', 15_000);
-    expect(textsSent(session)).toEqual(expect.arrayContaining([CUES.silence, CUES.silenceGoodbye]));
+    expect(textsSent(session)).toEqual(expect.arrayContaining([DEFAULT_CUES.silenceCheckIn, DEFAULT_CUES.silenceGoodbye]));
     // The goodbye had been played in full before the REST hang-up went out.
     const goodbye = session.modelTurns.at(-1)!;
     expect(goodbye.outcome).toBe('completed');
@@ -91,11 +91,11 @@ describe('dead air: stalls, silence and the time limit', () => {
 
   it('says goodbye at MAX_CALL_DURATION_MS and hangs up', async () => {
     const { callSid, session, bridge: b, rest: r } = await start(
-      { replies: ({ heardText }) => ({ text: heardText === CUES.maxDuration ? 'We are out of time, goodbye.' : 'Hello.' }) },
+      { replies: ({ heardText }) => ({ text: heardText === DEFAULT_CUES.maxDurationGoodbye ? 'We are out of time, goodbye.' : 'Hello.' }) },
       { MAX_CALL_DURATION_MS: '2500' },
     );
     await r.waitForRequest((request) => request.form.Status === 'completed', 10_000);
-    expect(textsSent(session)).toContain(CUES.maxDuration);
+    expect(textsSent(session)).toContain(DEFAULT_CUES.maxDurationGoodbye);
     const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
     expect(summary.endReason).toBe('max-duration');
   });

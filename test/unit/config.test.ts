@@ -51,13 +51,16 @@ describe('loadConfig', () => {
     expect(loadConfig(VALID).localModel).toBe(false);
   });
 
-  it('in production requires the Gemini key and something to serve, naming both at once', () => {
+  it('in production requires the Gemini key, something to serve and the agent, naming all at once', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    expect(problems).toHaveLength(2);
+    expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/GEMINI_API_KEY .*required when NODE_ENV=production/);
     expect(problems[1]).toMatch(/Nothing to serve: set PUBLIC_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN .* or BROWSER_PHONE=1/);
-    expect(loadConfig({ ...VALID, NODE_ENV: 'production' }).browserPhone.enabled).toBe(false);
-    expect(loadConfig({ GEMINI_API_KEY: 'k', NODE_ENV: 'production', BROWSER_PHONE: '1' }).telephony.enabled).toBe(false);
+    expect(problems[2]).toMatch(/AGENT is required when NODE_ENV=production/);
+    expect(loadConfig({ ...VALID, NODE_ENV: 'production', AGENT: 'agent.ts' }).browserPhone.enabled).toBe(false);
+    expect(loadConfig({ GEMINI_API_KEY: 'k', NODE_ENV: 'production', BROWSER_PHONE: '1', AGENT: 'agent.ts' }).telephony.enabled).toBe(false);
+    expect(problemsOf({ ...VALID, NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^AGENT is required/)]);
+    expect(loadConfig(VALID).agentPath).toBeUndefined(); // outside production the default agent runs
   });
 
   it('checks the browser phone settings, and values that are present but useless without Twilio', () => {
@@ -100,53 +103,66 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...VALID, PUBLIC_URL: 'https://example.com/' }).publicUrl.host).toBe('example.com');
   });
 
-  it('reads instructions from a file, and refuses both forms at once', () => {
+  it('refuses the retired agent settings, pointing to the agent that now holds them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'config-'));
     const file = join(dir, 'prompt.txt');
     writeFileSync(file, 'You answer for the Blue Door restaurant.\n');
-    expect(loadConfig({ ...VALID, AGENT_INSTRUCTIONS_FILE: file }).gemini.instructions).toBe('You answer for the Blue Door restaurant.');
-    expect(problemsOf({ ...VALID, AGENT_INSTRUCTIONS_FILE: file, AGENT_INSTRUCTIONS: 'x' }).join()).toMatch(/not both/);
-    expect(problemsOf({ ...VALID, AGENT_INSTRUCTIONS_FILE: join(dir, 'missing.txt') }).join()).toMatch(/cannot be read/);
+    for (const [name, value] of [['GEMINI_VOICE', 'Puck'], ['AGENT_INSTRUCTIONS', 'x'], ['AGENT_INSTRUCTIONS_FILE', file]] as const) {
+      const problems = problemsOf({ ...VALID, [name]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^${name} is no longer read: the agent sets its voice and instructions .*defineAgent.*AGENT`));
+    }
+    expect(problemsOf({ ...VALID, GEMINI_VOICE: 'Puck', AGENT_INSTRUCTIONS: 'x', AGENT_INSTRUCTIONS_FILE: file })).toHaveLength(3);
   });
 
-  it('defaults the tools, restaurant and Twilio REST settings', () => {
+  it('defaults the tools, agent, data and Twilio REST settings', () => {
     const config = loadConfig(VALID);
-    expect(config.tools).toEqual({ timeoutMs: 5_000, transferNumber: undefined });
-    expect(config.restaurant).toEqual({ dataDir: './data', timeZone: 'America/Los_Angeles' });
+    expect(config.tools).toEqual({ timeoutMs: 5_000, transferNumber: undefined, webhookSecret: undefined });
+    expect(config.agentPath).toBeUndefined();
+    expect(config.dataDir).toBe('./data');
+    expect(config.logTranscripts).toBe(false);
+    expect(config.recording).toEqual({ enabled: false, dir: join('./data', 'recordings') });
     expect(config.twilio.apiBaseUrl).toBeUndefined();
   });
 
-  it('reads the tools, restaurant and Twilio REST settings', () => {
+  it('reads the tools, agent, data and Twilio REST settings', () => {
     const config = loadConfig({
       ...VALID,
       TOOL_TIMEOUT_MS: '8000',
       TRANSFER_NUMBER: '+14155550199',
+      TOOL_WEBHOOK_SECRET: 's'.repeat(24),
+      AGENT: './agents/dental.ts',
       DATA_DIR: '/var/lib/agent',
-      RESTAURANT_TIME_ZONE: 'Europe/Paris',
+      LOG_TRANSCRIPTS: '1',
+      RECORD_CALLS: '1',
       TWILIO_API_BASE_URL: 'http://127.0.0.1:4010',
     });
-    expect(config.tools).toEqual({ timeoutMs: 8_000, transferNumber: '+14155550199' });
-    expect(config.restaurant).toEqual({ dataDir: '/var/lib/agent', timeZone: 'Europe/Paris' });
+    expect(config.tools).toEqual({ timeoutMs: 8_000, transferNumber: '+14155550199', webhookSecret: 's'.repeat(24) });
+    expect(config.agentPath).toBe('./agents/dental.ts');
+    expect(config.dataDir).toBe('/var/lib/agent');
+    expect(config.logTranscripts).toBe(true);
+    expect(config.recording).toEqual({ enabled: true, dir: join('/var/lib/agent', 'recordings') });
     expect(config.twilio.apiBaseUrl).toBe('http://127.0.0.1:4010');
   });
 
-  it('names every invalid tools, restaurant and Twilio REST setting in one error', () => {
+  it('names every invalid tools, transcript and Twilio REST setting in one error', () => {
     const problems = problemsOf({
       ...VALID,
       TOOL_TIMEOUT_MS: '5s',
       TRANSFER_NUMBER: '(415) 555-0199',
-      RESTAURANT_TIME_ZONE: 'Pacific Time',
+      TOOL_WEBHOOK_SECRET: 's'.repeat(23),
+      LOG_TRANSCRIPTS: 'yes',
       TWILIO_API_BASE_URL: 'api.twilio.com',
     });
-    expect(problems).toHaveLength(4);
-    for (const name of ['TOOL_TIMEOUT_MS', 'TRANSFER_NUMBER must be an E.164', 'RESTAURANT_TIME_ZONE', 'TWILIO_API_BASE_URL']) {
+    expect(problems).toHaveLength(5);
+    for (const name of ['TOOL_TIMEOUT_MS', 'TRANSFER_NUMBER must be an E.164', 'TOOL_WEBHOOK_SECRET must be at least 24 characters', 'LOG_TRANSCRIPTS must be 0 or 1', 'TWILIO_API_BASE_URL']) {
       expect(problems.join('\n')).toContain(name);
     }
   });
 
   it('passes optional model settings through', () => {
-    const config = loadConfig({ ...VALID, GEMINI_MODEL: 'gemini-3.1-flash-live-preview', GEMINI_API_VERSION: 'v1beta', GEMINI_VOICE: 'Puck', PORT: '0' });
-    expect(config.gemini).toMatchObject({ model: 'gemini-3.1-flash-live-preview', apiVersion: 'v1beta', voice: 'Puck' });
+    const config = loadConfig({ ...VALID, GEMINI_MODEL: 'gemini-3.1-flash-live-preview', GEMINI_API_VERSION: 'v1beta', PORT: '0' });
+    expect(config.gemini).toMatchObject({ model: 'gemini-3.1-flash-live-preview', apiVersion: 'v1beta' });
     expect(config.port).toBe(0);
   });
 });

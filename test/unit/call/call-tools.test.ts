@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_CUES } from '../../../src/agents/agent.js';
 import { CallTools, FINISH_WATCHDOG_MS, KEYPAD_PAUSE_MS } from '../../../src/call/call-tools.js';
+import type { CallEvent } from '../../../src/observability/call-events.js';
 import type { ModelFunctionResponse } from '../../../src/model/gemini-live-session.js';
 import { dialTwiml, TwilioRestError, type CallControl } from '../../../src/telephony/twilio-rest.js';
 import { endCallTool } from '../../../src/tools/end-call.js';
@@ -25,10 +27,12 @@ function setup(callControl: CallControl) {
   const responses: ModelFunctionResponse[] = [];
   const texts: string[] = [];
   const ended: string[] = [];
+  const events: CallEvent[] = [];
   let audioPending = false;
   const tools = new CallTools({
-    callSid: CALL_SID,
-    callerNumber: '+14155550123',
+    call: { callSid: CALL_SID, direction: 'inbound', from: '+14155550123', to: '+16505550100', callerNumber: '+14155550123', agent: 'test-agent' },
+    cues: DEFAULT_CUES,
+    language: undefined,
     registry: new ToolRegistry([endCallTool, transferCallTool(TRANSFER_TO)]),
     callControl,
     log,
@@ -36,12 +40,14 @@ function setup(callControl: CallControl) {
     model: { sendToolResponses: (r) => responses.push(...r), sendText: (t) => texts.push(t) },
     agentAudioPending: () => audioPending,
     endCall: (reason) => ended.push(reason),
+    publish: (event) => events.push(event),
   });
   return {
     tools,
     responses,
     texts,
     ended,
+    events,
     lines,
     setAudioPending: (pending: boolean) => (audioPending = pending),
   };
@@ -64,6 +70,8 @@ describe('CallTools: end_call', () => {
     t.tools.onToolCall([{ id: 'fc-1', name: 'end_call', args: {} }]);
     await settle();
     expect(t.responses).toEqual([{ id: 'fc-1', name: 'end_call', response: { output: expect.objectContaining({ status: 'ending' }) } }]);
+    expect(t.events.map((e) => e.type)).toEqual(['toolCall', 'toolResult']);
+    expect(t.events[1]).toMatchObject({ type: 'toolResult', id: 'fc-1', name: 'end_call', ok: true, response: t.responses[0]!.response });
 
     // The goodbye is being generated and played.
     t.setAudioPending(true);
@@ -199,6 +207,8 @@ describe('CallTools: keypad', () => {
     expect(t.texts).toEqual([]);
     await vi.advanceTimersByTimeAsync(500);
     expect(t.texts).toEqual(['The caller typed on the keypad: 4 2 7']);
+    // Listeners (the recorder, the browser page) see the text the model got.
+    expect(t.events.filter((e) => e.type === 'textToModel')).toEqual([{ type: 'textToModel', text: 'The caller typed on the keypad: 4 2 7' }]);
     const line = t.lines.find((l) => l.msg === 'keypad input sent to the model')!;
     expect(line).toMatchObject({ keys: 3, endedBy: 'pause' });
     expect(JSON.stringify(line)).not.toMatch(/4 2 7|427/);

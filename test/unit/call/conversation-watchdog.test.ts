@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConversationWatchdog, CUES } from '../../../src/call/conversation-watchdog.js';
+import { DEFAULT_CUES } from '../../../src/agents/agent.js';
+import { ConversationWatchdog } from '../../../src/call/conversation-watchdog.js';
 
 const LIMITS = { stallTimeoutMs: 5_000, silenceTimeoutMs: 20_000, maxCallDurationMs: 600_000 };
 
@@ -21,7 +22,7 @@ describe('ConversationWatchdog', () => {
     vi.advanceTimersByTime(4_999);
     expect(actions.cue).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
-    expect(actions.cue).toHaveBeenCalledWith(CUES.stall);
+    expect(actions.cue).toHaveBeenCalledWith(DEFAULT_CUES.stall);
     vi.advanceTimersByTime(5_000);
     expect(actions.resumeSession).toHaveBeenCalledTimes(1);
     watchdog.agentActive();
@@ -45,7 +46,7 @@ describe('ConversationWatchdog', () => {
     const { watchdog, actions } = setup();
     watchdog.callerSpeechStarted(); // the model may answer (emptily) before the caller's speech is over
     watchdog.agentTurnComplete(false, 0);
-    expect(actions.cue).toHaveBeenCalledWith(CUES.emptyTurn);
+    expect(actions.cue).toHaveBeenCalledWith(DEFAULT_CUES.emptyTurn);
     expect(watchdog.stats).toMatchObject({ emptyTurns: 1, stalls: 1 });
     // An interrupted turn is not empty.
     watchdog.callerSpeechStarted();
@@ -61,7 +62,7 @@ describe('ConversationWatchdog', () => {
     vi.advanceTimersByTime(22_999);
     expect(actions.cue).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
-    expect(actions.cue).toHaveBeenCalledWith(CUES.silence);
+    expect(actions.cue).toHaveBeenCalledWith(DEFAULT_CUES.silenceCheckIn);
     // The caller answers: the clock starts over, and the next silence prompts again.
     watchdog.callerSpeechStarted();
     watchdog.callerSpeechEnded();
@@ -73,14 +74,28 @@ describe('ConversationWatchdog', () => {
     watchdog.agentActive();
     watchdog.agentTurnComplete(false, 0);
     vi.advanceTimersByTime(20_000);
-    expect(actions.hangUpAfterGoodbye).toHaveBeenCalledWith(CUES.silenceGoodbye, 'silence');
+    expect(actions.hangUpAfterGoodbye).toHaveBeenCalledWith(DEFAULT_CUES.silenceGoodbye, 'silence');
     watchdog.dispose();
   });
 
   it('says goodbye at the maximum call duration', () => {
     const { watchdog, actions } = setup();
     vi.advanceTimersByTime(600_000);
-    expect(actions.hangUpAfterGoodbye).toHaveBeenCalledWith(CUES.maxDuration, 'max-duration');
+    expect(actions.hangUpAfterGoodbye).toHaveBeenCalledWith(DEFAULT_CUES.maxDurationGoodbye, 'max-duration');
+    watchdog.dispose();
+  });
+
+  it("speaks the agent's own cues when it has them", () => {
+    const actions = { cue: vi.fn(), resumeSession: vi.fn(), hangUpAfterGoodbye: vi.fn() };
+    const cues = { ...DEFAULT_CUES, stall: 'Antworte jetzt bitte.', maxDurationGoodbye: 'Die Zeit ist um: verabschiede dich.' };
+    const watchdog = new ConversationWatchdog(LIMITS, actions, cues);
+    watchdog.start();
+    watchdog.callerSpeechStarted();
+    watchdog.callerSpeechEnded();
+    vi.advanceTimersByTime(5_000);
+    expect(actions.cue).toHaveBeenCalledWith('Antworte jetzt bitte.');
+    vi.advanceTimersByTime(600_000);
+    expect(actions.hangUpAfterGoodbye).toHaveBeenCalledWith('Die Zeit ist um: verabschiede dich.', 'max-duration');
     watchdog.dispose();
   });
 });

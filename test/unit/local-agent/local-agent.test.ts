@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KEYPAD_TEXT_PREFIX } from '../../../src/call/call-tools.js';
-import { GREETING_CUE } from '../../../src/call/phone-call.js';
-import { describeBookingAnswer, echoReply, LOCAL_AGENT_LINES, MAX_ECHO_MS, replyToText } from '../../../src/local-agent/local-agent.js';
+import { DEFAULT_CUES, KEYPAD_TEXT_PREFIX } from '../../../src/agents/agent.js';
+import { describeToolAnswer, echoReply, LOCAL_AGENT_LINES, MAX_ECHO_MS, replyToText } from '../../../src/local-agent/local-agent.js';
 import { resample16kTo24k } from '../../../src/local-agent/resample-16k-to-24k.js';
 
 function tone(frequency: number, rate: number, seconds: number): Int16Array {
@@ -42,16 +41,29 @@ describe('local agent', () => {
     expect(long.audio!.length).toBeLessThan((MAX_ECHO_MS / 1000) * 24_000 + 24_000 * 3);
   });
 
-  it('greets on the cue, and turns keys into a find_booking call whose answer it reads out', () => {
-    expect(replyToText(GREETING_CUE).text).toBe(LOCAL_AGENT_LINES.greeting);
-    const keyed = replyToText(`${KEYPAD_TEXT_PREFIX} 5 7 7 2 6 9`);
+  it("greets on the cue, and turns keys into a call of the agent's code tool whose answer it reads out", () => {
+    expect(replyToText(DEFAULT_CUES.inboundGreeting, 'find_booking').text).toBe(LOCAL_AGENT_LINES.greeting);
+    expect(replyToText('The phone call has just been connected. Greet the caller on behalf of Blue Door.', undefined).text).toBe(LOCAL_AGENT_LINES.greeting);
+    const keyed = replyToText(`${KEYPAD_TEXT_PREFIX} 5 7 7 2 6 9`, 'find_booking');
     expect(keyed.toolCalls).toEqual([{ name: 'find_booking', args: { code: '577269' } }]);
     const said = keyed.afterToolResponses!([
-      { id: 'x', name: 'find_booking', response: { output: { found: true, booking: { guestName: 'Dana Whitfield', partySize: 4, when: 'Saturday, December 5 at 7:30 PM', status: 'confirmed' } } } },
+      { id: 'x', name: 'find_booking', response: { output: { found: true, summary: 'Dana Whitfield, a table for 4, Saturday at 7:30 PM.' } } },
     ]);
-    expect(said.text).toBe('I found the booking for Dana Whitfield, a table for 4, Saturday, December 5 at 7:30 PM.');
-    expect(replyToText('The caller pressed the # key on the keypad.').toolCalls).toEqual([{ name: 'find_booking', args: {} }]);
-    expect(describeBookingAnswer({ id: 'y', name: 'find_booking', response: { error: 'code must match' } })).toBe(LOCAL_AGENT_LINES.bookingNotFound);
-    expect(describeBookingAnswer(undefined)).toBe(LOCAL_AGENT_LINES.bookingNotFound);
+    expect(said.text).toBe('Dana Whitfield, a table for 4, Saturday at 7:30 PM.');
+    // Whatever the agent's tool is called, the digits go to it.
+    expect(replyToText(`${KEYPAD_TEXT_PREFIX} 4 2`, 'lookup_order').toolCalls).toEqual([{ name: 'lookup_order', args: { code: '42' } }]);
+    expect(replyToText(DEFAULT_CUES.keypadHash, 'find_booking').toolCalls).toEqual([{ name: 'find_booking', args: {} }]);
+    // An agent without a code tool says so instead of calling anything.
+    const noTool = replyToText(`${KEYPAD_TEXT_PREFIX} 1 2 3`, undefined);
+    expect(noTool.toolCalls).toBeUndefined();
+    expect(noTool.text).toBe(LOCAL_AGENT_LINES.noCodeTool);
+  });
+
+  it("reads out a tool's answer: its summary or message, else its first text fields, else its error", () => {
+    expect(describeToolAnswer({ id: 'a', name: 't', response: { output: { found: false, message: 'No booking with that code.' } } })).toBe('No booking with that code.');
+    expect(describeToolAnswer({ id: 'b', name: 't', response: { output: { status: 'shipped', eta: 'Monday', count: 2, gift: true } } })).toBe('The tool answered: shipped, Monday, 2.');
+    expect(describeToolAnswer({ id: 'c', name: 't', response: { error: 'code must match' } })).toBe('The tool said: code must match');
+    expect(describeToolAnswer({ id: 'd', name: 't', response: { output: { nested: { a: 1 } } } })).toBe('The tool answered, with nothing I can read out.');
+    expect(describeToolAnswer(undefined)).toBe('The tool answered, with nothing I can read out.');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KEYPAD_TEXT_PREFIX } from '../../../src/call/call-tools.js';
+import { KEYPAD_TEXT_PREFIX } from '../../../src/agents/agent.js';
 import { RECORDING_FORMAT, RECORDING_FORMAT_VERSION, type RecordingLog } from '../../../src/recording/recording-format.js';
 import { checkExpectations, matchesSubset } from '../../../src/replay/expectations.js';
 import { parseCallFixture } from '../../../src/replay/fixture.js';
