@@ -1,0 +1,162 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defineAgent, DEFAULT_CUES, instructionsFor } from '../../../src/agents/agent.js';
+import { AgentDirectory } from '../../../src/agents/agent-directory.js';
+import { AgentLoadError, loadAgents } from '../../../src/agents/load-agents.js';
+import { callDetails } from '../../../src/domain/call-details.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { HttpToolClient, signToolRequest, verifyToolRequestSignature } from '../../../src/tools/http-tool.js';
+import { DefinitionError, defineTool, ToolError, type ToolContext } from '../../../src/tools/tool.js';
+
+const SECRET = 'a-tool-webhook-secret-of-32-chars!';
+const options = { transferNumber: undefined, toolWebhookSecret: SECRET, defaultModel: 'gemini-test-live' };
+
+function problemsOf(action: () => unknown): readonly string[] {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof DefinitionError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('defineAgent', () => {
+  it('fills defaults: voice, greetings and cues', () => {
+    const agent = defineAgent({ name: 'dental', instructions: 'You answer calls.' });
+    expect(agent.voice).toBe('Kore');
+    expect(agent.greeting.inbound).toBe(DEFAULT_CUES.inboundGreeting);
+    expect(agent.greeting.outbound).toBe(DEFAULT_CUES.outboundGreeting);
+    expect(agent.cues.apology).toBe(DEFAULT_CUES.apology);
+  });
+
+  it('names the agent and every bad field at once', () => {
+    const problems = problemsOf(() =>
+      defineAgent({ name: 'dental', instructions: '', voice: 'Robot' as never, phoneNumbers: ['555-1234'], cues: { keypadDigits: 'no placeholder' }, colour: 'blue' } as never),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^agent "dental": instructions must not be empty/),
+        expect.stringMatching(/^agent "dental": voice "Robot" is not a Gemini Live voice/),
+        expect.stringMatching(/^agent "dental": phoneNumbers\[0\] must be an E\.164 phone number/),
+        expect.stringMatching(/^agent "dental": cues\.keypadDigits must contain \{digits\}/),
+        expect.stringMatching(/^agent "dental": colour is not an agent field/),
+      ]),
+    );
+    expect(problems).toHaveLength(5);
+  });
+
+  it('refuses a tool with both a handler and a url, and an http url off this machine', () => {
+    const problems = problemsOf(() =>
+      defineTool({ name: 'x', description: 'd', behavior: 'BLOCKING', url: 'http://crm.example.com/x', handler: () => 1 } as never),
+    );
+    expect(problems.join('\n')).toMatch(/tool "x": give either handler .* not both/);
+    expect(problemsOf(() => defineTool({ name: 'y', description: 'd', behavior: 'BLOCKING', url: 'http://crm.example.com/y' }))[0]).toMatch(/must be https/);
+    expect(problemsOf(() => defineTool({ name: 'z', description: 'd', behavior: 'BLOCKING', url: 'http://127.0.0.1:9/z' }))).toEqual([]);
+  });
+
+  it('writes instructions per call, with the language as an instruction', async () => {
+    const agent = defineAgent({ name: 'berlin', language: 'de-DE', instructions: (call) => `Anrufer ${call.direction}` });
+    const text = await instructionsFor(agent, callDetails({ callSid: `CA${'0'.repeat(32)}`, from: '+4930123', to: '+4930999', direction: 'inbound' }, 'berlin'));
+    expect(text).toBe('Anrufer inbound\n\nAlways speak German (Germany) unless the caller asks for another language.');
+  });
+});
+
+describe('AgentDirectory', () => {
+  const dental = defineAgent({ name: 'dental', instructions: 'd', phoneNumbers: ['+14155550111'] });
+  const fallback = defineAgent({ name: 'front-desk', instructions: 'f' });
+
+  it('picks the agent by the number called, else the default', () => {
+    const directory = new AgentDirectory([dental, fallback], options);
+    expect(directory.forNumber('+14155550111')?.agent.name).toBe('dental');
+    expect(directory.forNumber('+14155550999')?.agent.name).toBe('front-desk');
+    expect(new AgentDirectory([dental], options).forNumber('+14155550999')).toBeUndefined();
+  });
+
+  it('adds end_call always and transfer_call with a transfer number', () => {
+    expect(new AgentDirectory([dental], options).byAgentName('dental')!.tools.names).toEqual(['end_call']);
+    expect(new AgentDirectory([dental], { ...options, transferNumber: '+14155550100' }).byAgentName('dental')!.tools.names).toEqual(['end_call', 'transfer_call']);
+  });
+
+  it('reports two defaults, a shared number and HTTP tools without a secret together', () => {
+    const http = defineAgent({ name: 'crm', instructions: 'c', phoneNumbers: ['+14155550111'], tools: [defineTool({ name: 'lookup', description: 'l', behavior: 'BLOCKING', url: 'https://crm.example.com/l' })] });
+    const other = defineAgent({ name: 'other', instructions: 'o' });
+    const problems = problemsOf(() => new AgentDirectory([dental, fallback, other, http], { ...options, toolWebhookSecret: undefined }));
+    expect(problems.join('\n')).toMatch(/agents "front-desk" and "other" both have no phoneNumbers/);
+    expect(problems.join('\n')).toMatch(/agent "crm": tools lookup are HTTP tools: set TOOL_WEBHOOK_SECRET/);
+  });
+});
+
+describe('HTTP tool signatures', () => {
+  it('verifies its own signature, and refuses a changed body, another key or an old timestamp', () => {
+    const body = '{"tool":"x","args":{}}';
+    const header = signToolRequest(SECRET, body, 1_764_504_000);
+    expect(verifyToolRequestSignature(SECRET, body, header, { nowSeconds: 1_764_504_010 })).toBe(true);
+    expect(verifyToolRequestSignature(SECRET, `${body} `, header, { nowSeconds: 1_764_504_010 })).toBe(false);
+    expect(verifyToolRequestSignature(`${SECRET}x`, body, header, { nowSeconds: 1_764_504_010 })).toBe(false);
+    expect(verifyToolRequestSignature(SECRET, body, header, { nowSeconds: 1_764_504_000 + 301 })).toBe(false);
+    expect(verifyToolRequestSignature(SECRET, body, 'garbage')).toBe(false);
+  });
+});
+
+describe('HttpToolClient', () => {
+  it('posts the signed call and turns a non-JSON answer into a ToolError', async () => {
+    let received: { body: string; signature: string | undefined } | undefined;
+    let answer = '{"ok":1}';
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received = { body, signature: req.headers['phone-agent-signature'] as string };
+        res.writeHead(200).end(answer);
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const tool = defineTool({ name: 'lookup', description: 'l', behavior: 'BLOCKING', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/l` });
+      const client = new HttpToolClient({ secret: SECRET });
+      const call = { ...callDetails({ callSid: `CA${'1'.repeat(32)}`, from: '+14155550123', to: '+14155550100', direction: 'inbound' }, 'dental'), finishAfterReply: () => false };
+      const context: ToolContext = { call, signal: new AbortController().signal, log: createLogger({ level: 'silent' }) };
+      expect(await client.run(tool, { q: 1 }, context)).toEqual({ ok: 1 });
+      expect(verifyToolRequestSignature(SECRET, received!.body, received!.signature)).toBe(true);
+      expect(JSON.parse(received!.body)).toEqual({ tool: 'lookup', args: { q: 1 }, call: { callSid: call.callSid, from: '+14155550123', to: '+14155550100', direction: 'inbound', agent: 'dental' } });
+      answer = '<html>oops</html>';
+      await expect(client.run(tool, {}, context)).rejects.toBeInstanceOf(ToolError);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('loadAgents', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agents-'));
+
+  it('loads a data-only JSON agent with an HTTP tool', async () => {
+    const file = join(dir, 'support.json');
+    writeFileSync(file, JSON.stringify({ name: 'support', instructions: 'Acme support.', voice: 'Puck', tools: [{ name: 'order_status', description: 'Order status.', behavior: 'BLOCKING', url: 'https://api.acme.example/s' }] }));
+    const [agent] = await loadAgents(file);
+    expect(agent!.name).toBe('support');
+    expect(agent!.tools[0]!.url?.href).toBe('https://api.acme.example/s');
+  });
+
+  it('names the file and the problem: bad JSON, a handler in JSON, no default export, a bad agent', async () => {
+    writeFileSync(join(dir, 'broken.json'), '{ "name": ');
+    writeFileSync(join(dir, 'handler.json'), JSON.stringify({ name: 'h', instructions: 'x', tools: [{ name: 't', description: 'd', behavior: 'BLOCKING', handler: 'x' }] }));
+    writeFileSync(join(dir, 'nodefault.mjs'), 'export const agent = 1;');
+    writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'bad', instructions: 'x', voice: 'Nobody' };");
+    const message = async (name: string): Promise<string> => {
+      const error = await loadAgents(join(dir, name)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AgentLoadError);
+      return (error as Error).message;
+    };
+    expect(await message('broken.json')).toMatch(/broken\.json: is not valid JSON/);
+    expect(await message('handler.json')).toMatch(/handler\.json: .*tools\[0\] has fields a JSON tool cannot have: handler/);
+    expect(await message('nodefault.mjs')).toMatch(/nodefault\.mjs: it has no default export/);
+    expect(await message('bad.mjs')).toMatch(/bad\.mjs: agent "bad": voice "Nobody"/);
+    expect(await message('missing.ts')).toMatch(/missing\.ts: cannot be loaded/);
+  });
+});
