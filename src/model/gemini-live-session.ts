@@ -1,6 +1,6 @@
 import type { LiveServerMessage, Session } from '@google/genai';
 import type { Logger } from '../observability/logger.js';
-import { createGenAI, type CreateGenAIOptions, type GeminiAuth } from './gemini-auth.js';
+import { createGenAI, explainSetupFailure, type CreateGenAIOptions, type GeminiAuth } from './gemini-auth.js';
 import { buildLiveConnectConfig, type AgentVoiceSettings } from './live-config.js';
 import { installGuardedSocket, type GuardedSdkSocket } from './sdk-websocket.js';
 
@@ -141,7 +141,7 @@ export class GeminiLiveSession {
     } catch (error) {
       installed.socket()?.terminate();
       if (error instanceof ModelSetupError) throw error;
-      throw new ModelSetupError(redactKey((error as Error).message), false);
+      throw new ModelSetupError(explainSetupFailure(options.auth, redactKey((error as Error).message)), false);
     } finally {
       clearTimeout(timer);
     }
