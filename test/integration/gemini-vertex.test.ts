@@ -246,3 +246,81 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
     expect(live.sessions).toHaveLength(0);
   });
 });
+
+describe('Gemini Live on Vertex AI (ADC from the metadata server, as on Cloud Run)', () => {
+  const KEYS = [...ENV_KEYS, 'GCE_METADATA_HOST', 'GCE_METADATA_IP', 'METADATA_SERVER_DETECTION', 'CLOUDSDK_CONFIG', 'GOOGLE_CLOUD_PROJECT'] as const;
+  const saved = new Map<string, string | undefined>();
+  const accessToken = `ya29.metadata-${randomBytes(12).toString('hex')}`;
+  let metadata: Server;
+  let requests: { path: string; flavor: string | undefined }[];
+  let live: FakeGeminiLive;
+  let dir: string;
+
+  beforeEach(async () => {
+    for (const key of KEYS) saved.set(key, process.env[key]);
+    for (const key of KEYS) delete process.env[key];
+    requests = [];
+    // The metadata server's two answers ADC needs: the presence check and the default account's token.
+    metadata = createServer((req, res) => {
+      const flavor = req.headers['metadata-flavor'] as string | undefined;
+      const path = (req.url ?? '').split('?')[0] ?? '';
+      requests.push({ path, flavor });
+      if (flavor !== 'Google') {
+        res.writeHead(403).end('Missing Metadata-Flavor:Google header.');
+        return;
+      }
+      res.setHeader('Metadata-Flavor', 'Google');
+      if (path === '/computeMetadata/v1/instance') {
+        res.writeHead(200, { 'content-type': 'application/text' }).end('');
+      } else if (path === '/computeMetadata/v1/instance/service-accounts/default/token') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: accessToken, expires_in: 3599, token_type: 'Bearer' }));
+      } else {
+        res.writeHead(404).end('Not Found');
+      }
+    });
+    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+    process.env.GCE_METADATA_HOST = `127.0.0.1:${(metadata.address() as AddressInfo).port}`;
+    dir = mkdtempSync(join(tmpdir(), 'vertex-gcloud-'));
+    process.env.CLOUDSDK_CONFIG = dir; // no gcloud ADC file: the metadata server is the source
+    // Set in a Vertex deployment anyway; without it ADC first spends seconds looking for a project id (gcloud CLI).
+    process.env.GOOGLE_CLOUD_PROJECT = PROJECT;
+    live = await startFakeGeminiLive({ accessToken, models: [MODEL] });
+    process.env.GOOGLE_VERTEX_BASE_URL = live.baseUrl;
+  });
+
+  afterEach(async () => {
+    await live.close();
+    await new Promise<void>((resolve) => {
+      metadata.close(() => resolve());
+      metadata.closeAllConnections();
+    });
+    rmSync(dir, { recursive: true, force: true });
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  });
+
+  it('uses the attached service account token, with no seam in the libraries', async () => {
+    const log = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
+    const session = await GeminiLiveSession.open({
+      auth: AUTH,
+      model: MODEL,
+      apiVersion: undefined,
+      voice: 'Kore',
+      instructions: 'You answer the phone.',
+      setupTimeoutMs: 5_000,
+      log,
+      onEvent: () => {},
+    });
+    try {
+      const fake = await live.waitForSession(0);
+      expect(fake.headers.authorization).toBe(`Bearer ${accessToken}`);
+      expect(fake.setupCompleteSent).toBe(true);
+      expect(requests.map((r) => r.path)).toContain('/computeMetadata/v1/instance/service-accounts/default/token');
+      expect(requests.every((r) => r.flavor === 'Google')).toBe(true);
+    } finally {
+      session.close();
+    }
+  });
+});
