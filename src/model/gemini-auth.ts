@@ -156,18 +156,17 @@ export function createGenAI(auth: GeminiAuth, options: CreateGenAIOptions = {}):
 
 /**
  * Adds what to check to a failed Live open. Vertex AI refuses bad credentials on the WebSocket upgrade (HTTP 401/403),
- * which the SDK reports only as "Unexpected server response: 401"; ADC failures come from google-auth-library.
+ * which the SDK reports only as "Unexpected server response: 401". On Vertex the SDK gets the access token from
+ * google-auth-library before it creates the socket, so a failure with no socket created is an ADC failure.
  */
-export function explainSetupFailure(auth: GeminiAuth, message: string): string {
+export function explainSetupFailure(auth: GeminiAuth, message: string, socketCreated = true): string {
   if (auth.kind !== 'vertex') return message;
+  if (!socketCreated) return `${message} (Application Default Credentials could not produce an access token for Vertex AI)`;
   if (/Unexpected server response: 401\b/.test(message)) {
     return `${message} (Vertex AI refused the credentials: check Application Default Credentials, e.g. GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login)`;
   }
   if (/Unexpected server response: 403\b/.test(message)) {
     return `${message} (Vertex AI denied access: the credentials need the Vertex AI User role (aiplatform.endpoints.predict) in project ${auth.project}, and the Vertex AI API must be enabled)`;
-  }
-  if (/Could not load the default credentials|Unable to read the credential file|invalid_grant|oauth2\.googleapis\.com/i.test(message)) {
-    return `${message} (Application Default Credentials could not produce an access token for Vertex AI)`;
   }
   return message;
 }

@@ -141,7 +141,7 @@ export class GeminiLiveSession {
     } catch (error) {
       installed.socket()?.terminate();
       if (error instanceof ModelSetupError) throw error;
-      throw new ModelSetupError(explainSetupFailure(options.auth, redactKey((error as Error).message)), false);
+      throw new ModelSetupError(explainSetupFailure(options.auth, redactKey((error as Error).message), installed.socket() !== undefined), false);
     } finally {
       clearTimeout(timer);
     }

@@ -243,6 +243,7 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
   it('fails the open with a clear ModelSetupError when ADC cannot get a token', async () => {
     const opening = open([], { googleAuthOptions: { clientOptions: { transporter: transportTo(`${tokens.url}-missing`) } } });
     await expect(opening).rejects.toBeInstanceOf(ModelSetupError);
+    await expect(opening).rejects.toThrow(/Application Default Credentials could not produce an access token for Vertex AI/);
     expect(live.sessions).toHaveLength(0);
   });
 });

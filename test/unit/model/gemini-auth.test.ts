@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiVersionProblem, createGenAI, defaultApiVersion, readGeminiAuth, type Env } from '../../../src/model/gemini-auth.js';
+import { apiVersionProblem, createGenAI, defaultApiVersion, explainSetupFailure, readGeminiAuth, type Env } from '../../../src/model/gemini-auth.js';
 import { redactKey } from '../../../src/model/gemini-live-session.js';
 
 function read(env: Env): { auth: ReturnType<typeof readGeminiAuth>; problems: string[] } {
@@ -110,5 +110,18 @@ describe('redactKey', () => {
     expect(redactKey('wss://h/ws/x?key=SECRET1 failed')).toBe('wss://h/ws/x?key=[redacted] failed');
     expect(redactKey('authorization: Bearer ya29.SECRET2, retry')).toBe('authorization: Bearer [redacted], retry');
     expect(redactKey('{"access_token":"ya29.SECRET3","expires_in":3599}')).toBe('{"access_token":"[redacted]","expires_in":3599}');
+  });
+});
+
+describe('explainSetupFailure', () => {
+  const vertex = { kind: 'vertex', project: 'my-project', location: 'us-central1' } as const;
+  const failed = (status: number): string => `Live connection failed before setup completed: Unexpected server response: ${status}`;
+
+  it('says what to check on Vertex AI, and leaves API-key errors alone', () => {
+    expect(explainSetupFailure(vertex, failed(401))).toMatch(/Vertex AI refused the credentials: check Application Default Credentials/);
+    expect(explainSetupFailure(vertex, failed(403))).toMatch(/Vertex AI User role .* in project my-project/);
+    expect(explainSetupFailure(vertex, 'boom', false)).toBe('boom (Application Default Credentials could not produce an access token for Vertex AI)');
+    expect(explainSetupFailure(vertex, failed(500))).toBe(failed(500));
+    expect(explainSetupFailure({ kind: 'api-key', apiKey: 'k' }, failed(401), false)).toBe(failed(401));
   });
 });
