@@ -71,7 +71,7 @@ export async function startLocalAgent(): Promise<LocalAgent> {
   });
   return {
     live,
-    openModel: (options) => GeminiLiveSession.open({ ...options, apiKey, baseUrl: live.baseUrl }),
+    openModel: (options) => GeminiLiveSession.open({ ...options, auth: { kind: 'api-key', apiKey }, baseUrl: live.baseUrl }),
     close: () => live.close(),
   };
 }

@@ -11,7 +11,8 @@
  *
  * Behaviour (see /work/shared/docs/gemini-live.md §1–§7 for the sources):
  * - Accepts any path ending in `GenerativeService.BidiGenerateContent[Constrained]` (the SDK sends
- *   `//ws/...` with a base URL lacking a path); other paths get HTTP 404 on upgrade.
+ *   `//ws/...` with a base URL lacking a path), or Vertex AI's `LlmBidiService/BidiGenerateContent` (vertex.ts:
+ *   bearer token checked on the upgrade, full model resource name); other paths get HTTP 404 on upgrade.
  * - First frame must be `setup`; replies `{"setupComplete":{}}`. All server frames are JSON in
  *   BINARY frames, like the service. Malformed input closes 1007 with a service-style reason.
  * - Caller turns come from an energy VAD over the received audio timeline, from `realtimeInput.text`,
@@ -28,6 +29,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { INVALID_API_KEY, MISSING_API_KEY } from './protocol.js';
 import { LiveSession, type Conversation, type SessionHost } from './session.js';
+import { VERTEX_PATH_RE, vertexUpgradeRefusal } from './vertex.js';
 import type { FakeGeminiLive, FakeGeminiLiveOptions, FakeSession } from './types.js';
 
 export type * from './types.js';
@@ -164,16 +166,23 @@ class FakeGeminiLiveServer implements FakeGeminiLive, SessionHost {
       const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
       const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
       const match = PATH_RE.exec(path);
-      if (!match) {
+      const vertex = match ? undefined : VERTEX_PATH_RE.exec(path);
+      if (!match && !vertex) {
         socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nConnection: close\r\n\r\nNot Found');
         return;
       }
-      const method = match[1] === 'BidiGenerateContentConstrained' ? 'BidiGenerateContentConstrained' : 'BidiGenerateContent';
-      const apiKey = (method === 'BidiGenerateContent' ? query.get('key') : query.get('access_token')) ?? undefined;
+      // Vertex: Google's front end checks the OAuth token before any upgrade (vertex.ts).
+      const refusal = vertex ? vertexUpgradeRefusal(req.headers, this.options.accessToken) : undefined;
+      if (refusal !== undefined) {
+        socket.end(refusal);
+        return;
+      }
+      const method = match?.[1] === 'BidiGenerateContentConstrained' ? 'BidiGenerateContentConstrained' : 'BidiGenerateContent';
+      const apiKey = vertex ? undefined : ((method === 'BidiGenerateContent' ? query.get('key') : query.get('access_token')) ?? undefined);
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const session = new LiveSession(
           ws,
-          { index: this.nextSessionIndex++, path, apiVersion: VERSION_RE.exec(path)?.[1], method, apiKey, headers: req.headers },
+          { index: this.nextSessionIndex++, path, apiVersion: (vertex ?? VERSION_RE.exec(path))?.[1], method, apiKey, headers: req.headers },
           this,
         );
         this.sessions.push(session);
@@ -181,7 +190,7 @@ class FakeGeminiLiveServer implements FakeGeminiLive, SessionHost {
         this.notify();
         // The service authenticates after the upgrade and closes with a status-mapped code.
         const expected = this.options.apiKey;
-        if (expected !== undefined && apiKey !== expected) {
+        if (!vertex && expected !== undefined && apiKey !== expected) {
           if (apiKey === undefined || apiKey === '') session.closeWith(1008, MISSING_API_KEY);
           else session.closeWith(1007, INVALID_API_KEY);
         }

@@ -38,6 +38,7 @@ import type {
   ToolResponseRecord,
 } from './types.js';
 import { DEFAULT_VAD, EnergyVad, type VadConfig, type VadEvent } from './vad.js';
+import { isVertexPath, vertexModelProblem } from './vertex.js';
 import { OUTPUT_SAMPLE_RATE, splitTranscript, synthesizeSpeech } from './voice.js';
 
 /** State shared by a session and every connection that resumed it. */
@@ -397,7 +398,10 @@ export class LiveSession implements FakeSession {
     const model: unknown = setup.model;
     if (typeof model !== 'string' || model === '') return invalidArgument();
     const allowed = this.host.options.models;
-    if (allowed && !allowed.some((m) => withModelsPrefix(m) === withModelsPrefix(model))) {
+    if (isVertexPath(this.path)) {
+      const problem = vertexModelProblem(model, allowed);
+      if (problem) return problem;
+    } else if (allowed && !allowed.some((m) => withModelsPrefix(m) === withModelsPrefix(model))) {
       return {
         code: 1008,
         reason: `${withModelsPrefix(model)} is not found for API version ${this.apiVersion ?? 'v1'}, or is not supported for bidiGenerateContent. Call ListModels to see the list of available models and their supported methods.`,

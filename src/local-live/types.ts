@@ -62,7 +62,15 @@ export interface FakeGeminiLiveOptions {
   transcribe?: (ctx: { audio16k: Int16Array; turnIndex: number; session: FakeSession }) => string | undefined;
   /** If set, any other key is rejected after the upgrade (close 1007; missing key → 1008). */
   apiKey?: string;
-  /** If set, other models are rejected with 1008 "models/X is not found for API version ...". */
+  /**
+   * Vertex AI path: if set, an upgrade without `Authorization: Bearer <accessToken>` is refused with HTTP 401
+   * UNAUTHENTICATED, as Google's front end does (vertex.ts). Unset: any caller is accepted.
+   */
+  accessToken?: string;
+  /**
+   * If set, other models are rejected with 1008 "models/X is not found for API version ..." (Vertex: "Publisher
+   * Model `projects/...` not found."; entries may be bare ids or full resource names).
+   */
   models?: string[];
   /** Extra setup validation (e.g. to mimic a model rejecting a field). Return a close to reject. */
   rejectSetup?: (setup: LiveClientSetup, session: FakeSession) => CloseSpec | undefined;

@@ -1,5 +1,6 @@
-import { GoogleGenAI, type LiveServerMessage, type Session } from '@google/genai';
+import type { LiveServerMessage, Session } from '@google/genai';
 import type { Logger } from '../observability/logger.js';
+import { createGenAI, explainSetupFailure, type CreateGenAIOptions, type GeminiAuth } from './gemini-auth.js';
 import { buildLiveConnectConfig, type AgentVoiceSettings } from './live-config.js';
 import { installGuardedSocket, type GuardedSdkSocket } from './sdk-websocket.js';
 
@@ -31,12 +32,15 @@ export interface ModelFunctionResponse {
 }
 
 export interface GeminiSessionOptions extends AgentVoiceSettings {
-  apiKey: string;
+  /** Gemini Developer API key, or Vertex AI project + location with Application Default Credentials. */
+  auth: GeminiAuth;
   model: string;
   apiVersion: string | undefined;
   setupTimeoutMs: number;
-  /** Another Live endpoint (local mode's built-in server); default: GOOGLE_GEMINI_BASE_URL, else Google's. */
+  /** Another Live endpoint (local mode's built-in server); default: GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL, else Google's. */
   baseUrl?: string;
+  /** Vertex AI only: google-auth-library options (default: Application Default Credentials). */
+  googleAuthOptions?: CreateGenAIOptions['googleAuthOptions'];
   log: Logger;
   onEvent: (event: ModelEvent) => void;
 }
@@ -69,11 +73,10 @@ export class GeminiLiveSession {
 
   static async open(options: GeminiSessionOptions): Promise<GeminiLiveSession> {
     const { log, onEvent } = options;
-    const ai = new GoogleGenAI({
-      apiKey: options.apiKey,
-      vertexai: false,
+    const ai = createGenAI(options.auth, {
       ...(options.apiVersion === undefined ? {} : { apiVersion: options.apiVersion }),
-      ...(options.baseUrl === undefined ? {} : { httpOptions: { baseUrl: options.baseUrl } }),
+      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+      ...(options.googleAuthOptions === undefined ? {} : { googleAuthOptions: options.googleAuthOptions }),
     });
     const installed = installGuardedSocket(ai, (problem) => log.error({ problem }, 'Gemini Live sent an invalid frame'));
 
@@ -138,7 +141,7 @@ export class GeminiLiveSession {
     } catch (error) {
       installed.socket()?.terminate();
       if (error instanceof ModelSetupError) throw error;
-      throw new ModelSetupError(redactKey((error as Error).message), false);
+      throw new ModelSetupError(explainSetupFailure(options.auth, redactKey((error as Error).message), installed.socket() !== undefined), false);
     } finally {
       clearTimeout(timer);
     }
@@ -229,7 +232,13 @@ export function parseDurationMs(duration: string | undefined): number | undefine
   return match?.[1] === undefined ? undefined : Math.round(Number(match[1]) * 1000);
 }
 
-/** The SDK puts the API key in the WebSocket URL; never let it reach a log through an error text. */
-function redactKey(text: string): string {
-  return text.replace(/([?&](?:key|access_token)=)[^&\s]+/g, '$1[redacted]');
+/**
+ * The SDK puts the API key in the WebSocket URL; Vertex AI sends an OAuth access token in a header, and
+ * google-auth-library errors may quote token responses. Never let any of them reach a log through an error text.
+ */
+export function redactKey(text: string): string {
+  return text
+    .replace(/([?&](?:key|access_token|assertion)=)[^&\s]+/g, '$1[redacted]')
+    .replace(/(Bearer\s+)[^\s,;"']+/gi, '$1[redacted]')
+    .replace(/("(?:access_token|id_token|refresh_token)"\s*:\s*")[^"]*"/g, '$1[redacted]"');
 }

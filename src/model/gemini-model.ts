@@ -1,3 +1,4 @@
+import type { GeminiAuth } from './gemini-auth.js';
 import { GeminiLiveSession, type GeminiSessionOptions } from './gemini-live-session.js';
 import { LiveConversation } from './live-conversation.js';
 import type { ConversationHooks, ConversationSettings, RealtimeConversation, RealtimeModel } from './realtime-model.js';
@@ -7,6 +8,8 @@ export type OpenGeminiSession = (options: GeminiSessionOptions) => Promise<Gemin
 
 export interface GeminiModelOptions {
   apiKey: string;
+  /** Vertex AI or an API key (gemini-auth.ts); when set it replaces `apiKey`. */
+  auth?: GeminiAuth;
   /** Default Live model when the agent names none. */
   model: string;
   apiVersion: string | undefined;
@@ -20,7 +23,7 @@ export interface GeminiModelOptions {
 export function createGeminiModel(options: GeminiModelOptions): RealtimeModel {
   const open = options.openSession ?? GeminiLiveSession.open;
   return {
-    provider: 'gemini-developer-api',
+    provider: options.auth?.kind === 'vertex' ? 'vertex-ai' : 'gemini-developer-api',
     defaultModel: options.model,
     conversation(settingsSource: () => Promise<ConversationSettings>, hooks: ConversationHooks): RealtimeConversation {
       let settings: Promise<ConversationSettings> | undefined;
@@ -33,7 +36,7 @@ export function createGeminiModel(options: GeminiModelOptions): RealtimeModel {
           settings ??= settingsSource();
           const { model, voice, instructions, toolDeclarations } = await settings;
           return open({
-            apiKey: options.apiKey,
+            auth: options.auth ?? { kind: 'api-key', apiKey: options.apiKey },
             model,
             apiVersion: options.apiVersion,
             voice,

@@ -29,7 +29,7 @@ describe('GeminiLiveSession guards', () => {
     process.env.GOOGLE_GEMINI_BASE_URL = baseUrl;
     const log = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
     return GeminiLiveSession.open({
-      apiKey: 'key',
+      auth: { kind: 'api-key', apiKey: 'key' },
       model: 'gemini-3.8-live',
       apiVersion: undefined,
       voice: 'Kore',
@@ -82,7 +82,7 @@ describe('GeminiLiveSession guards', () => {
     const log = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
     let calls = 0;
     const session = await GeminiLiveSession.open({
-      apiKey: 'key', model: 'm', apiVersion: undefined, voice: 'Kore', instructions: '', setupTimeoutMs: 2_000, log,
+      auth: { kind: 'api-key', apiKey: 'key' }, model: 'm', apiVersion: undefined, voice: 'Kore', instructions: '', setupTimeoutMs: 2_000, log,
       onEvent: () => {
         calls++;
         throw new Error('bug in a call handler');
