@@ -37,12 +37,14 @@ if [ "$with_postgres" = 1 ]; then
 fi
 
 pids=()
+pg_dir=""
 cleanup() {
   trap - EXIT INT TERM
   echo "local-fleet: stopping" >&2
   # Reverse order: the proxy first, then the instances (they drain), then their dependencies.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${pg_dir:-}" ]; then rm -rf "$pg_dir"; fi
   if [ -z "${FLEET_DIR:-}" ] && [ "${FLEET_KEEP:-0}" != 1 ]; then rm -rf "$fleet_dir"; fi
 }
 trap cleanup EXIT
@@ -65,13 +67,17 @@ wait_for redis redis-cli -p "$redis_port" ping
 export REDIS_URL="redis://127.0.0.1:$redis_port"
 
 if [ "$with_postgres" = 1 ]; then
+  # The cluster gets a directory of its own: PostgreSQL refuses to run as root, so as root it runs as the
+  # postgres user, which must own its directory (and may not be able to enter FLEET_DIR).
+  pg_dir="$(mktemp -d -t local-fleet-postgres-XXXXXX)"
   run_pg=()
   if [ "$(id -u)" = 0 ]; then
     run_pg=(runuser -u postgres --)
-    chown postgres: "$fleet_dir"
+    chown postgres: "$pg_dir"
   fi
-  "${run_pg[@]}" "$pg_bin/initdb" -D "$fleet_dir/postgres" -U postgres -A trust --no-sync -E UTF8 --locale=C >"$fleet_dir/initdb.log" 2>&1
-  "${run_pg[@]}" "$pg_bin/postgres" -D "$fleet_dir/postgres" -p "$postgres_port" -k "$fleet_dir" -c listen_addresses=127.0.0.1 \
+  "${run_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust --no-sync -E UTF8 --locale=C >"$fleet_dir/initdb.log" 2>&1 \
+    || { echo "local-fleet: initdb failed:" >&2; cat "$fleet_dir/initdb.log" >&2; exit 1; }
+  "${run_pg[@]}" "$pg_bin/postgres" -D "$pg_dir/data" -p "$postgres_port" -k "$pg_dir" -c listen_addresses=127.0.0.1 \
     >"$fleet_dir/postgres.log" 2>&1 &
   pids+=($!)
   wait_for postgres "$pg_bin/pg_isready" -h 127.0.0.1 -p "$postgres_port"
