@@ -100,8 +100,7 @@ export class RedisCallStateStore implements CallStateStore {
   private readonly client;
   private readonly prefix: string;
   private readonly commandTimeoutMs: number;
-  private available = false;
-  private everConnected = false;
+  private outageLogged = false;
   private closed = false;
   private errorCount = 0;
 
@@ -119,11 +118,8 @@ export class RedisCallStateStore implements CallStateStore {
     });
     this.client.on('error', (error: Error) => this.connectionError(error));
     this.client.on('ready', () => {
-      if (!this.available) {
-        if (this.everConnected) options.log.info('Redis reachable again: taking new calls');
-        this.available = true;
-        this.everConnected = true;
-      }
+      if (this.outageLogged) options.log.info('Redis reachable again: taking new calls');
+      this.outageLogged = false;
     });
     this.client.connect().catch((error: unknown) => {
       if (!this.closed) this.connectionError(error instanceof Error ? error : new Error(String(error)));
@@ -254,12 +250,10 @@ export class RedisCallStateStore implements CallStateStore {
 
   private connectionError(error: Error): void {
     this.countError(error);
-    if (this.available || !this.everConnected) {
-      // One line per outage (not one per reconnect attempt).
-      if (this.available || this.errorCount === 1) {
-        this.options.log.error({ err: error.message }, 'Redis unreachable: new calls get the busy answer until it returns; calls in progress continue');
-      }
-      this.available = false;
+    // One line per outage, not one per reconnect attempt.
+    if (!this.outageLogged) {
+      this.outageLogged = true;
+      this.options.log.error({ err: error.message }, 'Redis unreachable: new calls get the busy answer until it returns; calls in progress continue');
     }
   }
 

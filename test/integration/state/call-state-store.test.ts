@@ -220,7 +220,7 @@ describe('RedisCallStateStore', () => {
   });
 
   it('starts while Redis is unreachable and connects when it comes up', async () => {
-    const { log } = capturingLogger();
+    const { log, lines } = capturingLogger();
     await redis.stop();
     const store = new RedisCallStateStore({ url: redis.url, ttls: LONG, keyPrefix: 'late:', log });
     opened.push(store);
@@ -232,6 +232,8 @@ describe('RedisCallStateStore', () => {
     }
     expect(await store.ready(5_000)).toBe(true);
     expect((await store.answer(newCall())).outcome).toBe('answered');
+    expect(lines.filter((line) => line.msg.startsWith('Redis unreachable'))).toHaveLength(1);
+    expect(lines.filter((line) => line.msg.startsWith('Redis reachable again'))).toHaveLength(1);
   });
 
   it('reports an unreachable host as unavailable, and closes cleanly while reconnecting', async () => {
