@@ -2,6 +2,7 @@ import { createClient } from '@redis/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StateUnavailableError, type CallRecord, type CallStateStore, type CallStateTtls } from '../../../src/state/call-state.js';
 import { MemoryCallStateStore } from '../../../src/state/memory-call-state.js';
+import { openCallStateStore } from '../../../src/state/open-call-state.js';
 import { RedisCallStateStore } from '../../../src/state/redis-call-state.js';
 import { capturingLogger, sleep } from '../../support/log-capture.js';
 import { startRedisServer, type RedisServer } from '../../support/redis-server.js';
@@ -234,6 +235,16 @@ describe('RedisCallStateStore', () => {
     expect((await store.answer(newCall())).outcome).toBe('answered');
     expect(lines.filter((line) => line.msg.startsWith('Redis unreachable'))).toHaveLength(1);
     expect(lines.filter((line) => line.msg.startsWith('Redis reachable again'))).toHaveLength(1);
+  });
+
+  it('is what openCallStateStore opens with REDIS_URL, counting errors through onRedisError', async () => {
+    const errors: Error[] = [];
+    const store = openCallStateStore({ redisUrl: redis.url, maxCallDurationMs: 60_000, log: capturingLogger().log, onRedisError: (error) => errors.push(error) });
+    opened.push(store);
+    expect(store).toBeInstanceOf(RedisCallStateStore);
+    expect(await (store as RedisCallStateStore).ready(5_000)).toBe(true);
+    expect((await store.answer(newCall())).outcome).toBe('answered');
+    expect(errors).toEqual([]);
   });
 
   it('reports an unreachable host as unavailable, and closes cleanly while reconnecting', async () => {

@@ -35,3 +35,13 @@ describe('MemoryCallStateStore (one process)', () => {
     for (let n = 2; n <= 4; n++) expect(await store.get(call(n).callSid)).toBeDefined();
   });
 });
+
+describe('openCallStateStore', () => {
+  it('keeps call state in memory without REDIS_URL', async () => {
+    const { openCallStateStore } = await import('../../../src/state/open-call-state.js');
+    const { capturingLogger } = await import('../../support/log-capture.js');
+    const store = openCallStateStore({ redisUrl: undefined, maxCallDurationMs: 60_000, log: capturingLogger().log });
+    expect(store).toBeInstanceOf(MemoryCallStateStore);
+    await store.close();
+  });
+});
