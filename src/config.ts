@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { E164_HINT, E164_PATTERN } from './domain/identifiers.js';
+import { apiVersionProblem, readGeminiAuth, type GeminiAuth } from './model/gemini-auth.js';
 
 /** Everything the service needs, read once from the environment at start-up. */
 export interface Config {
@@ -9,6 +10,8 @@ export interface Config {
   publicUrl: URL;
   gemini: {
     apiKey: string;
+    /** How Gemini is reached: an API key (Gemini Developer API) or Vertex AI with ADC; undefined in local mode. */
+    auth: GeminiAuth | undefined;
     model: string;
     apiVersion: string | undefined;
     setupTimeoutMs: number;
@@ -75,7 +78,8 @@ export interface CallLimits {
   maxCallDurationMs: number;
 }
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type { LogLevel } from './observability/logger.js';
+import type { LogLevel } from './observability/logger.js';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const DEFAULT_MODEL = 'gemini-3.8-live';
@@ -118,10 +122,16 @@ export function loadConfig(env: Env = process.env): Config {
   const telephonyMissing = TELEPHONY_VARIABLES.filter((name) => get(name) === undefined);
   const publicUrl = parsePublicUrl(get('PUBLIC_URL') ?? '', problems);
 
-  const apiKey = get('GEMINI_API_KEY') ?? get('GOOGLE_API_KEY');
+  const auth = readGeminiAuth(env, problems);
+  const apiKey = auth?.kind === 'api-key' ? auth.apiKey : undefined;
   // Real callers must never reach the canned local agent because a deploy lost its key.
-  if (apiKey === undefined && production) {
-    problems.push('GEMINI_API_KEY (or GOOGLE_API_KEY) is required when NODE_ENV=production: a Gemini API key from Google AI Studio (without it, outside production, the service runs in local mode)');
+  if (auth === undefined && production) {
+    problems.push('GEMINI_API_KEY (or GOOGLE_API_KEY) is required when NODE_ENV=production, or Vertex AI (GOOGLE_GENAI_USE_VERTEXAI=true with GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION; docs/vertex-ai.md); without either, outside production, the service runs in local mode');
+  }
+  if (auth !== undefined) {
+    const versionProblem = apiVersionProblem(auth, get('GEMINI_API_VERSION'));
+    if (versionProblem !== undefined) problems.push(versionProblem);
+    if (auth.kind === 'vertex' && get('GEMINI_MODEL') === undefined) problems.push('GEMINI_MODEL is required with Vertex AI: the Live model as Vertex names it (docs/vertex-ai.md)');
   }
 
   const browserPhoneSetting = get('BROWSER_PHONE');
@@ -214,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: telephonyEnabled ? (publicUrl as URL) : new URL(TELEPHONY_DISABLED_URL),
     gemini: {
       apiKey: apiKey ?? '',
+      auth,
       model: get('GEMINI_MODEL') ?? DEFAULT_MODEL,
       apiVersion: get('GEMINI_API_VERSION'),
       setupTimeoutMs: setupTimeoutMs ?? 10_000,
@@ -228,7 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     limits,
     logLevel,
     telephony: telephonyEnabled ? { enabled: true } : { enabled: false, missing: telephonyMissing },
-    localModel: apiKey === undefined,
+    localModel: auth === undefined,
     browserPhone: { enabled: browserPhoneEnabled, accessKey: browserPhoneKey },
   };
 }

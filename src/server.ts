@@ -81,6 +81,7 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     givenModel ??
     createGeminiModel({
       apiKey: config.gemini.apiKey,
+      ...(config.gemini.auth === undefined ? {} : { auth: config.gemini.auth }),
       model: config.gemini.model,
       apiVersion: config.gemini.apiVersion,
       setupTimeoutMs: config.gemini.setupTimeoutMs,

@@ -1,8 +1,9 @@
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../config.js';
 import { redactPhoneNumbersInText } from './redact.js';
 
 export type { Logger };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /**
  * Field names that may carry secrets or personal data. pino removes them wherever they appear at

@@ -92,10 +92,11 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(6);
   });
 
-  it('accepts GOOGLE_API_KEY in place of GEMINI_API_KEY, preferring GEMINI_API_KEY', () => {
+  it('accepts GOOGLE_API_KEY in place of GEMINI_API_KEY, and refuses the two set to different keys', () => {
     const { GEMINI_API_KEY: _, ...rest } = VALID;
     expect(loadConfig({ ...rest, GOOGLE_API_KEY: 'google-key' }).gemini.apiKey).toBe('google-key');
-    expect(loadConfig({ ...VALID, GOOGLE_API_KEY: 'google-key' }).gemini.apiKey).toBe('test-key');
+    // The SDK would silently prefer GOOGLE_API_KEY: which account pays must not be a guess.
+    expect(() => loadConfig({ ...VALID, GOOGLE_API_KEY: 'google-key' })).toThrow(/GEMINI_API_KEY and GOOGLE_API_KEY/);
   });
 
   it('refuses a PUBLIC_URL with a path, since Twilio signs the exact URL', () => {
