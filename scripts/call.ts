@@ -1,32 +1,44 @@
 /**
- * `npm run call -- +15551234567`: the agent calls that number. Twilio places the call from TWILIO_PHONE_NUMBER;
+ * `npm run call -- +15551234567 [--agent <name>]`: the agent calls that number: the one named, or else the
+ * default agent of AGENT (the agent without phone numbers, else the first), as the server picks for `POST /calls`. Twilio places the call from TWILIO_PHONE_NUMBER;
  * when it is answered, Twilio fetches PUBLIC_URL/voice (Direction=outbound-api) and the running server connects the
  * agent, cued to introduce itself. Progress arrives at PUBLIC_URL/call-status, in the server's log.
  */
 import { parseArgs } from 'node:util';
+import { isAgentName, resolveDefaultAgentName } from './lib/agents.js';
 import { publicHttpsUrl } from '../src/config.js';
 import { createOutboundCallPlacer, OutboundCallError, outboundNumberProblem } from '../src/telephony/outbound-calls.js';
 import { VOICE_WEBHOOK_PATH } from '../src/telephony/voice-webhook.js';
 import { isMainModule, loadDotEnv, loadTwilioSettingsOrReport, runCommand, terminal, type CommandOutput, type Env } from './lib/cli.js';
 
-const USAGE = 'Usage: npm run call -- +15551234567 [--skip-check]';
+const USAGE = 'Usage: npm run call -- +15551234567 [--agent <name>] [--skip-check]';
 /** How long the server at PUBLIC_URL gets to answer /healthz before the call is not placed. */
 const SERVER_CHECK_TIMEOUT_MS = 5_000;
 
 export async function callCommand(args: string[], env: Env, output: CommandOutput): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { 'skip-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { agent: { type: 'string' }, 'skip-check': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
     output.err(`${(error as Error).message}\n${USAGE}`);
     return 1;
   }
   if (parsed.values.help === true) {
-    output.out(`${USAGE}\n  Places a call from TWILIO_PHONE_NUMBER; the server at PUBLIC_URL must be running.\n  --skip-check  place it without first checking that PUBLIC_URL/healthz answers`);
+    output.out(
+      `${USAGE}\n  Places a call from TWILIO_PHONE_NUMBER; the server at PUBLIC_URL must be running.\n` +
+        '  --agent <name>  the agent that talks (default: the default agent of AGENT, as the server runs it)\n' +
+        '  --skip-check    place it without first checking that PUBLIC_URL/healthz answers',
+    );
     return 0;
   }
   if (parsed.positionals.length !== 1) {
     output.err(`Give exactly one number to call.\n${USAGE}`);
+    return 1;
+  }
+
+  const requestedAgent = parsed.values.agent;
+  if (requestedAgent !== undefined && !isAgentName(requestedAgent)) {
+    output.err(`✖ --agent must be an agent's name: letters, digits, - and _ (got "${requestedAgent}").\n${USAGE}`);
     return 1;
   }
 
@@ -53,10 +65,20 @@ export async function callCommand(args: string[], env: Env, output: CommandOutpu
     }
   }
 
-  output.out(`Calling ${to} from ${from} …`);
+  let agent = requestedAgent;
+  if (agent === undefined) {
+    const resolved = await resolveDefaultAgentName(env);
+    if ('error' in resolved) {
+      output.err(`✖ ${resolved.error}\n  Name the agent with --agent <name>.`);
+      return 1;
+    }
+    agent = resolved.name;
+  }
+
+  output.out(`Calling ${to} from ${from} (agent ${agent}) …`);
   try {
     const placer = createOutboundCallPlacer({ rest: config.twilio, from, publicUrl: config.publicUrl });
-    const call = await placer.place(to);
+    const call = await placer.place(to, agent);
     output.out(
       `✔ Twilio accepted the call: ${call.callSid} (${call.status}). When it is answered, Twilio fetches ` +
         `${publicHttpsUrl(config, VOICE_WEBHOOK_PATH)} and the agent opens the conversation; progress is in the server's log.`,

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startApp } from '../../src/server.js';
@@ -38,7 +39,7 @@ const config = loadConfig({
 const log = createLogger({ level: config.logLevel });
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
 
-const app = await startApp({ config, log });
+const app = await startApp({ config, log, agents: [createRestaurantAgent({ dataDir })] });
 const window = new ProcessWindow();
 let profiler: Session | undefined;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
 import { loadConfig } from '../../src/config.js';
 import { mulawDecodeSample } from '../../src/audio/mulaw.js';
 import type { FakeSession } from '../../src/local-live/server.js';
@@ -106,7 +107,7 @@ describe('browser phone in headless chromium (local mode)', () => {
         done();
       },
     });
-    app = await startApp({ config, log: createLogger({ level: 'debug', destination }) });
+    app = await startApp({ config, log: createLogger({ level: 'debug', destination }), agents: [createRestaurantAgent({ dataDir: config.dataDir })] });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -194,7 +195,7 @@ describe('browser phone in headless chromium (local mode)', () => {
     const interrupted = await waitForLog((line) => line.msg === 'caller interrupted the agent');
     expect(interrupted.heardMs as number).toBeLessThan(interrupted.sentMs as number);
 
-    // 4. Keys: the page sends dtmf, the local agent calls find_booking and reads the booking out.
+    // 4. Keys: the page sends dtmf, the local agent calls the agent's code tool (find_booking) and reads its answer out.
     for (const digit of [...'577269#']) await page.click(`#keys button[data-digit="${digit}"]`);
     const booked = await waitForStats('show the booking lookup', (s) => s.events.some((e) => e.type === 'toolResult' && e.name === 'find_booking' && e.ok === true), 20_000);
     expect(JSON.stringify(booked.events.find((e) => e.type === 'toolResult'))).toContain('Dana Whitfield');

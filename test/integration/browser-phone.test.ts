@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mulawDecodeSample } from '../../src/audio/mulaw.js';
 import { BROWSER_PHONE_ACCOUNT_SID, type BrowserSession } from '../../src/browser-phone/browser-phone.js';
 import { loadConfig } from '../../src/config.js';
-import { LOCAL_AGENT_LINES } from '../../src/local-agent/local-agent.js';
+import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
+import { describeToolAnswer, LOCAL_AGENT_LINES } from '../../src/local-agent/local-agent.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startApp, type RunningApp } from '../../src/server.js';
 import { FakeTwilioMediaStream, TwilioHandshakeError, loadSpeechFixture, mulawSilence } from '../fakes/twilio/index.js';
@@ -42,7 +43,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
     },
   });
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'debug', ...env });
-  const app = await startApp({ config, log: createLogger({ level: 'debug', destination }) });
+  const app = await startApp({ config, log: createLogger({ level: 'debug', destination }), agents: [createRestaurantAgent({ dataDir: config.dataDir })] });
   const key = app.browserPhoneUrl?.split('#key=')[1] ?? '';
   const result = { app, key, logs, logText: () => text, dir };
   running.push(result);
@@ -208,10 +209,15 @@ describe('browser phone: the local agent', () => {
 
     for (const digit of ['5', '7', '7', '2', '6', '9', '#'] as const) page.sendDtmf(digit);
     await live.waitUntil((s) => s.toolResponses.length > 0, 10_000);
-    const answer = JSON.stringify(live.toolResponses[0]!.response);
-    expect(answer).toContain('Dana Whitfield');
-    await live.waitUntil((s) => s.modelTurns.some((t) => t.origin === 'callerTurn' && t.reply.text.includes('Dana Whitfield') && t.outcome === 'completed'), 10_000);
+    // The local agent sends the digits to the agent's tool that takes a code (the restaurant's find_booking)...
     expect(live.toolCalls[0]).toMatchObject({ name: 'find_booking', args: { code: '577269' } });
+    const answer = live.toolResponses[0]!.response;
+    expect(JSON.stringify(answer)).toContain('Dana Whitfield');
+    // ...and speaks what the tool answered, in its generic words (describeToolAnswer), to the end of the turn.
+    const spokenAnswer = describeToolAnswer(answer);
+    await live.waitUntil((s) => s.modelTurns.some((t) => t.origin === 'callerTurn' && t.reply.text === spokenAnswer && t.outcome === 'completed'), 10_000);
+    // What the caller hears names the booking found.
+    expect(spokenAnswer).toContain('Dana Whitfield');
 
     await page.playSilence(200);
     await page.hangUp();

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GREETING_CUE } from '../../src/call/phone-call.js';
 import { loadSpeechFixture } from '../fakes/twilio/index.js';
-import { startBridge, type Bridge } from '../support/bridge-harness.js';
+import { restaurantGreetingCue, startBridge, type Bridge } from '../support/bridge-harness.js';
 
 const GREETING = 'Thanks for calling the Blue Door. How can I help?';
 const ANSWER = 'Of course. What is the confirmation code?';
@@ -36,7 +35,7 @@ describe('a phone call through the bridge', () => {
 
     // The agent speaks first: the call cues a greeting with realtime text, never with mediaChunks.
     await session.waitUntil((s) => s.modelTurns.some((turn) => turn.outcome === 'completed'), 10_000);
-    expect(session.receivedMessages.some((m) => m.kind === 'realtimeInput' && JSON.stringify(m).includes(GREETING_CUE))).toBe(true);
+    expect(session.receivedMessages.some((m) => m.kind === 'realtimeInput' && JSON.stringify(m).includes(restaurantGreetingCue()))).toBe(true);
     await twilio.waitForPlayoutIdle(10_000);
     const greetingTurn = session.modelTurns[0]!;
     const greetingMs = (greetingTurn.audioSamples / 24_000) * 1000;

@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callCommand, serverProblem } from '../../scripts/call.js';
-import { GREETING_CUE, OUTBOUND_CALL_CUE } from '../../src/call/phone-call.js';
+import { DEFAULT_CUES } from '../../src/agents/agent.js';
 import type { FakeReply } from '../../src/local-live/server.js';
 import { CALL_STATUS_EVENTS, OUTBOUND_RING_TIMEOUT_SECONDS } from '../../src/telephony/outbound-calls.js';
 import { postVoiceWebhook, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { captureOutput, freePort, runScript } from '../support/run-script.js';
-import { PUBLIC_URL, startBridge, type Bridge } from '../support/bridge-harness.js';
+import { PUBLIC_URL, restaurantGreetingCue, startBridge, type Bridge } from '../support/bridge-harness.js';
 
 const OUR_NUMBER = '+14155550100';
 const CALLEE = '+14155550142';
@@ -20,8 +20,8 @@ const INTRODUCTION = 'Hello, this is the Blue Door calling about your booking.';
 const INBOUND_GREETING = 'Blue Door, how can I help?';
 
 function script({ heardText }: { heardText?: string }): FakeReply | undefined {
-  if (heardText === OUTBOUND_CALL_CUE) return { text: INTRODUCTION };
-  if (heardText === GREETING_CUE) return { text: INBOUND_GREETING };
+  if (heardText === DEFAULT_CUES.outboundGreeting) return { text: INTRODUCTION };
+  if (heardText === restaurantGreetingCue()) return { text: INBOUND_GREETING };
   return undefined;
 }
 
@@ -140,7 +140,7 @@ describe('outbound calls', () => {
     const twilio = await bridge.openStream(callSid, twiml);
     const session = await bridge.gemini.waitForSession(sessionIndex);
     await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
-    expect(session.turns.map((turn) => turn.heardText)).toEqual([OUTBOUND_CALL_CUE]);
+    expect(session.turns.map((turn) => turn.heardText)).toEqual([DEFAULT_CUES.outboundGreeting]);
     expect(session.modelTurns[0]?.reply.text).toBe(INTRODUCTION);
     await twilio.waitForPlayoutIdle(10_000);
     expect(twilio.heardAudio.length).toBeGreaterThan(8_000); // over a second of the introduction reached the callee
@@ -162,7 +162,7 @@ describe('outbound calls', () => {
     const { twilio } = await bridge.placeCall();
     const session = await bridge.gemini.waitForSession(sessionIndex);
     await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
-    expect(session.turns.map((turn) => turn.heardText)).toEqual([GREETING_CUE]);
+    expect(session.turns.map((turn) => turn.heardText)).toEqual([restaurantGreetingCue()]);
     await twilio.hangUp();
   });
 

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulawDecodeSample } from '../../src/audio/mulaw.js';
-import { GREETING_CUE } from '../../src/call/phone-call.js';
 import { findRecording } from '../../src/recording/call-recordings.js';
 import { parseRecordingLog, type RecordingLog } from '../../src/recording/recording-format.js';
 import { readPcm16Wav, wavChannel } from '../../src/recording/wav.js';
 import { loadSpeechFixture, type FakeTwilioMediaStream } from '../fakes/twilio/index.js';
-import { startBridge, type Bridge } from '../support/bridge-harness.js';
+import { restaurantGreetingCue, startBridge, type Bridge } from '../support/bridge-harness.js';
 
 const FRAME_SAMPLES = 160; // 20 ms at 8 kHz
 const GREETING = 'Blue Door, how can I help?';
@@ -44,7 +43,7 @@ describe('call recording (RECORD_CALLS=1) through the running server', () => {
       env: { RECORD_CALLS: '1' },
       gemini: {
         replies: ({ source, heardText, turnIndex }) => {
-          if (source === 'text' && heardText === GREETING_CUE) return { text: GREETING };
+          if (source === 'text' && heardText === restaurantGreetingCue()) return { text: GREETING };
           if (source === 'audio' && turnIndex === 1) return { text: LONG_ANSWER, heard: CALLER_QUESTION };
           if (source === 'audio') return { text: SHORT_ANSWER, heard: CALLER_BARGE_IN };
           return undefined;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { APOLOGY_MESSAGE } from '../../src/call/call-tools.js';
+import { DEFAULT_CUES } from '../../src/agents/agent.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, loadSpeechFixture, startFakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { activeMs, bestAlignment, decodeMulawReference, rmsEnvelope } from '../support/audio-compare.js';
 import { sleep, startBridge, type Bridge, type LogLine } from '../support/bridge-harness.js';
@@ -125,8 +125,8 @@ describe('Gemini Live sessions ending under a live call', () => {
     expect(bridge.gemini.sessions.length).toBe(5); // the first session, then four bounded attempts
     // The caller is not left in dead air: Twilio says the apology, then hangs up.
     const apology = await rest.waitForRequest((request) => request.form.Twiml !== undefined);
-    expect(apology.form.Twiml).toContain(`<Say>${APOLOGY_MESSAGE}</Say><Hangup/>`);
-    expect(rest.getCall(callSid)?.twiml).toContain(APOLOGY_MESSAGE);
+    expect(apology.form.Twiml).toContain(`<Say>${DEFAULT_CUES.apology}</Say><Hangup/>`);
+    expect(rest.getCall(callSid)?.twiml).toContain(DEFAULT_CUES.apology);
     await twilio.closed;
     await rest.close();
   }, 20_000);

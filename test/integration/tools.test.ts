@@ -1,13 +1,12 @@
 import type { FunctionDeclaration, Tool } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BookingStore } from '../../src/business/booking-store.js';
-import { addDays, localNow, weekdayOf } from '../../src/business/restaurant-time.js';
-import { KEYPAD_TEXT_PREFIX } from '../../src/call/call-tools.js';
-import { GREETING_CUE } from '../../src/call/phone-call.js';
+import { BookingStore } from '../../examples/restaurant/booking-store.js';
+import { addDays, localNow, weekdayOf } from '../../examples/restaurant/restaurant-time.js';
+import { KEYPAD_TEXT_PREFIX } from '../../src/agents/agent.js';
 import { dialTwiml } from '../../src/telephony/twilio-rest.js';
 import type { FakeReply, FakeSession } from '../../src/local-live/server.js';
 import { startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioMediaStream, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
-import { sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
+import { restaurantGreetingCue, sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
 
 const GREETING = 'Blue Door, how can I help?';
 const GOODBYE = 'Thank you for calling the Blue Door. Goodbye!';
@@ -19,7 +18,7 @@ const DANA_NUMBER = '+14155550123';
  * with them (as the real model would), then speak.
  */
 function script({ heardText }: { heardText?: string }): FakeReply | undefined {
-  if (heardText === GREETING_CUE) return { text: GREETING };
+  if (heardText === restaurantGreetingCue()) return { text: GREETING };
   if (heardText?.startsWith(KEYPAD_TEXT_PREFIX)) {
     const digits = heardText.slice(KEYPAD_TEXT_PREFIX.length).replace(/\s/g, '');
     return { text: 'I found it.', toolCalls: [{ name: 'find_booking', args: { code: digits } }] };
@@ -171,7 +170,7 @@ describe('tools through the running server', () => {
     expect(created.output.booking.when).toMatch(/ at 6:30 PM$/);
 
     // Another connection to the same database file sees it: it is stored, not held in memory.
-    const store = BookingStore.open({ dataDir: bridge.config.restaurant.dataDir, timeZone: 'America/Los_Angeles' });
+    const store = BookingStore.open({ dataDir: bridge.config.dataDir, timeZone: 'America/Los_Angeles' });
     expect(store.findByCode(created.output.booking.confirmationCode)).toMatchObject({ guestName: 'Ana Lima', phone: caller, partySize: 2, date, status: 'confirmed' });
     store.close();
 

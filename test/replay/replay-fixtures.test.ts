@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { parseRecordingLog } from '../../src/recording/recording-format.js';
 import { readPcm16Wav } from '../../src/recording/wav.js';
@@ -49,7 +50,13 @@ describe('call fixtures replay as their expectations say', () => {
         done();
       },
     });
-    const result = await replayCall(scenario, { outputDir: join(outputDir, dir), log: createLogger({ level: 'warn', destination }), liveServer: live });
+    const result = await replayCall(scenario, {
+      outputDir: join(outputDir, dir),
+      log: createLogger({ level: 'warn', destination }),
+      liveServer: live,
+      // The fixtures are calls to the restaurant example, on a fresh copy of its seeded bookings.
+      agents: (dataDir) => [createRestaurantAgent({ dataDir })],
+    });
     return { ...result, serverLog };
   }
 

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
+import type { Agent } from '../../src/agents/agent.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startApp, type RunningApp } from '../../src/server.js';
@@ -29,6 +31,8 @@ export interface LogLine {
 
 export interface Bridge {
   app: RunningApp;
+  /** The agents the service runs (default: the restaurant example). */
+  agents: readonly Agent[];
   gemini: FakeGeminiLive;
   config: Config;
   /** Every JSON line the service logged, parsed; `logText()` is the raw text (for secret checks). */
@@ -47,6 +51,8 @@ export interface Bridge {
 export interface BridgeOptions {
   gemini?: FakeGeminiLiveOptions;
   env?: Record<string, string>;
+  /** The agents the service runs, given the bridge's own data directory; default: the restaurant example there. */
+  agents?: (dataDir: string) => Agent[];
 }
 
 /**
@@ -68,7 +74,6 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     TWILIO_AUTH_TOKEN: TEST_AUTH_TOKEN,
     LOG_LEVEL: 'debug',
     GEMINI_SETUP_TIMEOUT_MS: '2000',
-    // Each bridge gets its own freshly seeded bookings database.
     DATA_DIR: dataDir,
     ...options.env,
   });
@@ -86,11 +91,14 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     },
   });
   const log = createLogger({ level: config.logLevel, destination });
-  const app = await startApp({ config, log });
+  // Each bridge gets its own freshly seeded bookings database.
+  const agents = options.agents?.(dataDir) ?? [createRestaurantAgent({ dataDir })];
+  const app = await startApp({ config, log, agents });
   const wsUrl = app.localUrl.replace('http://', 'ws://');
 
   const bridge: Bridge = {
     app,
+    agents,
     gemini,
     config,
     logs,
@@ -140,6 +148,21 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     },
   };
   return bridge;
+}
+
+let restaurantGreeting: string | undefined;
+
+/**
+ * The text the restaurant example cues the model with when an inbound call connects (its greeting names the
+ * restaurant, read from its seeded database): what the fake model answers with a greeting.
+ */
+export function restaurantGreetingCue(): string {
+  if (restaurantGreeting === undefined) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'restaurant-greeting-'));
+    restaurantGreeting = createRestaurantAgent({ dataDir }).greeting.inbound;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return restaurantGreeting;
 }
 
 /** Resolves after `ms`; for letting real-time audio play. */
