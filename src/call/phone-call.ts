@@ -17,6 +17,7 @@ import { isOutboundCall, otherPartyNumber } from '../telephony/call-direction.js
 import type { CallControl } from '../telephony/twilio-rest.js';
 import type { ToolRegistry } from '../tools/tool.js';
 import { AgentPlayout } from './agent-playout.js';
+import { AgentTurn, type TurnEnd } from './agent-turn.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
 import { GREETING_CUE, OUTBOUND_CALL_CUE } from './cues.js';
@@ -96,8 +97,8 @@ export class PhoneCall {
   private agentTurns = 0;
   private callerTurns = 0;
   private firstAgentAudioAtMs: number | undefined;
-  /** Audio for an interrupted turn that is still arriving is dropped until that turn completes. */
-  private droppingInterruptedTurn = false;
+  /** Which generation agent audio belongs to, and when the agent's turn ended (see agent-turn.ts). */
+  private readonly agentTurn = new AgentTurn();
   private callerTranscript = '';
   /** When the caller last stopped talking, until the agent's next audio: the response latency's start. */
   private callerSpeechEndedAtMs: number | undefined;
@@ -214,6 +215,7 @@ export class PhoneCall {
     this.recorder?.callerAudio(mulawBase64, timestampMs);
     const speech = this.callerSpeech.pushBase64(mulawBase64);
     if (speech === 'ended') this.callerSpeechEndedAtMs = Date.now() - this.callerSpeech.endDelayMs;
+    if (speech === 'ended') this.agentTurn.callerSpeechEnded(Date.now());
     if (speech === 'started') this.watchdog.callerSpeechStarted();
     else if (speech === 'ended') this.watchdog.callerSpeechEnded();
   }
@@ -230,8 +232,10 @@ export class PhoneCall {
     if (this.ended) return;
     this.recorder?.modelEvent(event);
     switch (event.type) {
-      case 'audio':
-        if (this.droppingInterruptedTurn) return;
+      case 'audio': {
+        const decision = this.agentTurn.audio(Date.now());
+        if (decision.play && decision.ended !== undefined) this.onTurnEnded(decision.ended, undefined);
+        if (!decision.play) return; // the rest of a generation the caller cut
         this.watchdog.agentActive();
         this.firstAgentAudioAtMs ??= Date.now();
         if (this.callerSpeechEndedAtMs !== undefined) {
@@ -240,15 +244,23 @@ export class PhoneCall {
         }
         this.playout.push(this.agentAudio.convert(event.pcm24kBase64));
         return;
-      case 'interrupted':
-        this.onBargeIn();
+      }
+      case 'interrupted': {
+        const decision = this.agentTurn.interrupted(Date.now());
+        if (decision.bargeIn) this.onBargeIn(decision.newTurnCut);
+        else this.log.info({ reason: decision.reason }, 'ignored an interrupted that cut nothing');
         return;
-      case 'generationComplete':
-        if (!this.droppingInterruptedTurn) this.playout.finishTurn();
+      }
+      case 'generationComplete': {
+        const ended = this.agentTurn.generationComplete();
+        if (ended !== undefined) this.onTurnEnded(ended, undefined);
         return;
-      case 'turnComplete':
-        this.onTurnComplete(event.reason);
+      }
+      case 'turnComplete': {
+        const ended = this.agentTurn.turnComplete();
+        if (ended !== undefined) this.onTurnEnded(ended, event.reason);
         return;
+      }
       case 'inputTranscript':
         this.callerTranscript += event.text;
         this.notify({ type: 'transcript', speaker: 'caller', text: event.text });
@@ -257,10 +269,13 @@ export class PhoneCall {
         this.agentTranscript += event.text;
         this.notify({ type: 'transcript', speaker: 'agent', text: event.text });
         return;
-      case 'toolCall':
+      case 'toolCall': {
+        const ended = this.agentTurn.toolCall();
+        if (ended !== undefined) this.onTurnEnded(ended, undefined);
         this.watchdog.agentActive();
         this.tools.onToolCall(event.calls);
         return;
+      }
       case 'toolCallCancellation':
         this.tools.onToolCallCancellation(event.ids);
         return;
@@ -274,12 +289,16 @@ export class PhoneCall {
     }
   }
 
-  private onTurnComplete(reason: string | undefined): void {
-    this.watchdog.agentTurnComplete(this.droppingInterruptedTurn, this.playout.unconfirmedMs);
-    const wasInterrupted = this.droppingInterruptedTurn;
-    if (this.droppingInterruptedTurn) {
-      this.droppingInterruptedTurn = false;
-    } else {
+  /**
+   * The agent's turn ended, once per turn, whichever of generationComplete / turnComplete the model sent
+   * (an interrupted turn was counted at the barge-in).
+   */
+  private onTurnEnded(end: TurnEnd, reason: string | undefined): void {
+    // The recording closes its agent turn on turnComplete; tell it when the turn ended by another signal.
+    if (end.by !== 'turnComplete') this.recorder?.modelEvent({ type: 'turnComplete', reason: undefined });
+    this.watchdog.agentTurnComplete(end.interrupted, this.playout.unconfirmedMs);
+    const wasInterrupted = end.interrupted;
+    if (!end.interrupted) {
       this.playout.finishTurn();
       this.agentTurns++;
     }
@@ -294,12 +313,11 @@ export class PhoneCall {
 
   // ── 4. Barge-in: the caller talked over the agent. ──────────────────────────────────────────────
 
-  private onBargeIn(): void {
+  private onBargeIn(newTurnCut: boolean): void {
     const heard = this.playout.interrupt(); // sends Twilio `clear` first thing
     this.agentAudio.reset();
-    this.droppingInterruptedTurn = true;
     this.interruptions++;
-    this.agentTurns++;
+    if (newTurnCut) this.agentTurns++; // else it was counted when it finished generating
     this.log.info(
       { turn: heard.turn, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), agentSaid: this.agentTranscript.trim() },
       'caller interrupted the agent',
@@ -324,7 +342,7 @@ export class PhoneCall {
     if (event.reason !== 'goAway') {
       this.playout.finishTurn();
       this.agentAudio.reset();
-      this.droppingInterruptedTurn = false;
+      this.agentTurn.reset();
     }
   }
 
