@@ -18,14 +18,13 @@ import type { CallControl } from '../telephony/twilio-rest.js';
 import type { ToolRegistry } from '../tools/tool.js';
 import { AgentPlayout } from './agent-playout.js';
 import { AgentTurn, type TurnEnd } from './agent-turn.js';
+import { CallerTimeline } from './caller-timeline.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
 import { GREETING_CUE, OUTBOUND_CALL_CUE } from './cues.js';
 import { createCallConversation, type EarlyConversation } from './early-conversations.js';
 import type { CallEvent, CallObserver } from './call-observer.js';
 
-/** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
-const MAX_GAP_FILL_MS = 10_000;
 const SILENT_FRAME_BASE64 = Buffer.alloc(TWILIO_FRAME_BYTES, MULAW_SILENCE_BYTE).toString('base64');
 export { GREETING_CUE, OUTBOUND_CALL_CUE } from './cues.js';
 
@@ -91,8 +90,8 @@ export class PhoneCall {
 
   // What the call summary reports.
   private callerAudioBytes = 0;
-  private nextCallerTimestampMs: number | undefined;
-  private gapFilledMs = 0;
+  /** Fills holes in the caller's audio, and its absence after the last words, with silence (caller-timeline.ts). */
+  private readonly callerTimeline = new CallerTimeline((frames) => this.sendCallerSilence(frames));
   private interruptions = 0;
   private agentTurns = 0;
   private callerTurns = 0;
@@ -206,10 +205,7 @@ export class PhoneCall {
   private onCallerAudio(mulawBase64: string, timestampMs: number): void {
     const bytes = base64DecodedBytes(mulawBase64);
     // The phone leg may skip silent stretches; the model's voice detection needs continuous time.
-    if (this.nextCallerTimestampMs !== undefined && timestampMs - this.nextCallerTimestampMs >= FRAME_MS) {
-      this.fillCallerGap(timestampMs - this.nextCallerTimestampMs);
-    }
-    this.nextCallerTimestampMs = timestampMs + bytes / MULAW_BYTES_PER_MS;
+    this.callerTimeline.frame(timestampMs, bytes / MULAW_BYTES_PER_MS);
     this.callerAudioBytes += bytes;
     this.conversation.sendAudio(this.callerAudio.convert(mulawBase64));
     this.recorder?.callerAudio(mulawBase64, timestampMs);
@@ -220,10 +216,9 @@ export class PhoneCall {
     else if (speech === 'ended') this.watchdog.callerSpeechEnded();
   }
 
-  private fillCallerGap(gapMs: number): void {
-    const frames = Math.round(Math.min(gapMs, MAX_GAP_FILL_MS) / FRAME_MS);
+  private sendCallerSilence(frames: number): void {
+    if (this.ended) return;
     for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convert(SILENT_FRAME_BASE64));
-    this.gapFilledMs += frames * FRAME_MS;
   }
 
   // ── 3. Model → caller: agent audio, transcripts and turn boundaries. ────────────────────────────
@@ -352,6 +347,7 @@ export class PhoneCall {
     this.endReason = reason;
     this.tools.dispose();
     this.watchdog.dispose();
+    this.callerTimeline.dispose();
     this.conversation.close();
     this.stream.close(reason);
     const summary = this.summary();
@@ -383,7 +379,7 @@ export class PhoneCall {
       agentTurns: this.agentTurns,
       callerTurns: this.callerTurns,
       streamStartToFirstAgentAudioMs: this.firstAgentAudioAtMs === undefined ? undefined : this.firstAgentAudioAtMs - this.startedAtMs,
-      callerGapFilledSeconds: round2(this.gapFilledMs / 1000),
+      callerGapFilledSeconds: round2(this.callerTimeline.filledMs / 1000),
       liveSessions: this.conversation.stats.sessions,
       handovers: this.conversation.stats.handovers,
       reconnects: this.conversation.stats.reconnects,

@@ -702,11 +702,15 @@ export class LiveSession implements FakeSession {
     const end = Math.min(total, start + chunkSamples);
 
     // Transcript fragments whose proportional position falls within audio sent so far.
-    const due = total === 0 ? turn.fragments.length : Math.ceil((turn.fragments.length * end) / total);
-    const fragments = turn.fragments.slice(turn.fragmentsSent, due);
+    let due = total === 0 ? turn.fragments.length : Math.ceil((turn.fragments.length * end) / total);
+    // The transcriptWithGenerationComplete quirk keeps the last fragment for generationComplete's message.
+    const holdLast = this.quirks.transcriptWithGenerationComplete === true && this.quirks.turnEnd !== 'turnComplete';
+    if (holdLast) due = Math.min(due, turn.fragments.length - 1);
+    const fragments = turn.fragments.slice(turn.fragmentsSent, Math.max(turn.fragmentsSent, due));
     turn.fragmentsSent = Math.max(turn.fragmentsSent, due);
-    if (this.quirks.transcriptWithGenerationComplete && end >= total && fragments.length > 0 && this.quirks.turnEnd !== 'turnComplete') {
-      turn.heldTranscript = fragments.pop(); // sent with generationComplete, in a serverContent without modelTurn
+    if (holdLast && end >= total && turn.fragmentsSent < turn.fragments.length) {
+      turn.heldTranscript = turn.fragments.slice(turn.fragmentsSent).join(''); // sent with generationComplete, no modelTurn
+      turn.fragmentsSent = turn.fragments.length;
     }
     const transcribeOutput = this.setup?.outputAudioTranscription !== undefined;
     const audioPart: Part | undefined =
