@@ -34,6 +34,13 @@
 
 /** In-flight audio of a cut generation arrives right behind `interrupted`; anything later is a new generation. */
 export const LATE_AUDIO_WINDOW_MS = 500;
+/**
+ * The model times a turn as if its audio played in real time from the first chunk (the service sends
+ * `turnComplete` then). An `interrupted` after `generationComplete` and within this much of that moment
+ * or later cuts nothing the model still counts as playing: with no `turnComplete` (generationComplete-only
+ * models) it is the phantom interrupt, and clearing Twilio would only drop words the model thinks were said.
+ */
+export const PLAYBACK_END_MARGIN_MS = 250;
 
 export interface TurnEnd {
   /** The caller cut this turn (it was already counted at the barge-in). */
@@ -55,6 +62,9 @@ export type InterruptDecision =
 
 interface Generation {
   hadContent: boolean;
+  /** When its first audio arrived, and how much audio it has sent (ms at real-time playback). */
+  firstAudioAtMs?: number;
+  audioMs: number;
   /** Its end has been reported (generationComplete seen, or closed because a new generation began). */
   ended: boolean;
   /** When `interrupted` cut it. */
@@ -69,19 +79,24 @@ export class AgentTurn {
 
   constructor(private readonly lateAudioWindowMs = LATE_AUDIO_WINDOW_MS) {}
 
-  /** An audio chunk from the model at `nowMs`. */
-  audio(nowMs: number): AudioDecision {
+  /** An audio chunk of `durationMs` from the model at `nowMs`. */
+  audio(nowMs: number, durationMs: number): AudioDecision {
     const g = this.generation;
+    let decision: AudioDecision = { play: true };
     if (g?.cutAtMs !== undefined) {
       if (this.isLateAudioOfCut(g, nowMs)) {
         this.droppedAudioChunks++;
         return { play: false };
       }
-      return { play: true, ...this.beginGeneration(g) };
+      decision = { play: true, ...this.beginGeneration(g) };
+    } else if (g === undefined || g.ended) {
+      decision = { play: true, ...this.beginGeneration(g) };
     }
-    if (g === undefined || g.ended) return { play: true, ...this.beginGeneration(g) };
-    g.hadContent = true;
-    return { play: true };
+    const current = this.generation as Generation;
+    current.hadContent = true;
+    current.firstAudioAtMs ??= nowMs;
+    current.audioMs += durationMs;
+    return decision;
   }
 
   /** A tool call: content of the current generation, or the start of a new one (also after a cut). */
@@ -98,6 +113,9 @@ export class AgentTurn {
     // clearing Twilio would only drop words the model believes were said (python-genai#2333).
     if (g === undefined) return { bargeIn: false, reason: 'nothing-playing' };
     if (g.cutAtMs !== undefined) return { bargeIn: false, reason: 'already-cut' };
+    if (g.ended && (g.firstAudioAtMs === undefined || nowMs >= g.firstAudioAtMs + g.audioMs - PLAYBACK_END_MARGIN_MS)) {
+      return { bargeIn: false, reason: 'nothing-playing' };
+    }
     g.cutAtMs = nowMs;
     g.callerDoneSinceCut = false;
     return { bargeIn: true, newTurnCut: !g.ended };
@@ -108,12 +126,12 @@ export class AgentTurn {
     if (g !== undefined && g.cutAtMs !== undefined) {
       // Not sent for a cut turn by the documentation; if it comes, it closes the cut generation.
       const end = g.ended ? undefined : ({ interrupted: true, by: 'generationComplete', hadContent: g.hadContent } as const);
-      this.generation = { hadContent: g.hadContent, ended: true, callerDoneSinceCut: false };
+      this.generation = { hadContent: g.hadContent, ended: true, audioMs: 0, callerDoneSinceCut: false };
       return end;
     }
     if (g === undefined || g.ended) {
       // A generation with nothing in it (an empty turn); a turnComplete may still follow it.
-      this.generation = { hadContent: false, ended: true, callerDoneSinceCut: false };
+      this.generation = { hadContent: false, ended: true, audioMs: 0, callerDoneSinceCut: false };
       return { interrupted: false, by: 'generationComplete', hadContent: false };
     }
     g.ended = true;
@@ -149,7 +167,7 @@ export class AgentTurn {
   }
 
   private beginGeneration(previous: Generation | undefined): { ended?: TurnEnd } {
-    this.generation = { hadContent: true, ended: false, callerDoneSinceCut: false };
+    this.generation = { hadContent: true, ended: false, audioMs: 0, callerDoneSinceCut: false };
     if (previous === undefined || previous.ended) return {};
     // Only a cut generation can be left open here: an uncut one ends at generationComplete or turnComplete.
     return { ended: { interrupted: previous.cutAtMs !== undefined, by: 'nextGeneration', hadContent: previous.hadContent } };

@@ -228,7 +228,7 @@ export class PhoneCall {
     this.recorder?.modelEvent(event);
     switch (event.type) {
       case 'audio': {
-        const decision = this.agentTurn.audio(Date.now());
+        const decision = this.agentTurn.audio(Date.now(), base64DecodedBytes(event.pcm24kBase64) / 48); // 24 kHz PCM16: 48 bytes a ms
         if (decision.play && decision.ended !== undefined) this.onTurnEnded(decision.ended, undefined);
         if (!decision.play) return; // the rest of a generation the caller cut
         this.watchdog.agentActive();
