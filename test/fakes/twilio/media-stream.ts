@@ -44,7 +44,9 @@ export interface FakeTwilioMediaStreamOptions {
   start?: 'send' | 'skip' | 'garbled' | ((start: StartMessage) => unknown);
   /**
    * Twilio streams caller audio continuously while the call is up (silence included). Default true: 0xFF frames
-   * fill every 20 ms slot not taken by `playCallerAudio`. Set false to send only what the test plays.
+   * fill every 20 ms slot not taken by `playCallerAudio`. Set false to send only what the test plays: real phone
+   * legs can omit silent audio, leaving gaps in `media.timestamp` (openai/openai-agents-js examples/realtime-twilio
+   * README). Marks pending at a `clear` are echoed back at once, as Twilio documents ("Mark message").
    */
   continuousSilence?: boolean;
   /**
