@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, publicHttpsUrl, publicWssUrl } from './config.js';
 import { createLogger } from './observability/logger.js';
+import { redactPhoneNumbersInText } from './observability/redact.js';
 import { startApp } from './server.js';
 import { printStartBanner } from './start-banner.js';
+import { describeStartupError } from './startup-error.js';
 import { MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/voice-webhook.js';
 
 // A local .env is the usual way to configure a dev machine; the real environment wins over it.
@@ -13,7 +15,7 @@ try {
   config = loadConfig();
 } catch (error) {
   if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n\nSee README.md ("Configuration") for every variable.\n`);
+    process.stderr.write(`${error.message}\n\nSee docs/configuration.md for every variable.\n`);
     process.exit(1);
   }
   throw error;
@@ -25,7 +27,16 @@ const log = createLogger({ level: config.logLevel });
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
 process.on('uncaughtException', (error) => log.fatal({ err: error }, 'uncaught exception'));
 
-const app = await startApp({ config, log });
+// A start-up failure (port in use, unwritable DATA_DIR...) is one clear line and an exit at once: whatever already
+// started (the local agent's server) must not keep a half-started process alive.
+let app;
+try {
+  app = await startApp({ config, log });
+} catch (error) {
+  const line = describeStartupError(error, { host: config.host, port: config.port, dataDir: config.restaurant.dataDir });
+  process.stderr.write(`gemini-phone-agent could not start: ${redactPhoneNumbersInText(line)}\n`);
+  process.exit(1);
+}
 if (config.telephony.enabled) {
   log.info(
     { listening: app.localUrl, voiceWebhook: publicHttpsUrl(config, VOICE_WEBHOOK_PATH), mediaStream: publicWssUrl(config, MEDIA_STREAM_PATH), model: config.gemini.model },
