@@ -41,9 +41,12 @@ export interface Config {
     timeZone: string;
   };
   /** RECORD_CALLS=1: each call's stereo WAV and event log under `dir` (DATA_DIR/recordings). */
-  recording: { enabled: boolean; dir: string };
+  /** RECORDINGS_RETENTION_DAYS: recordings older than this are deleted (at start and daily); undefined keeps them. */
+  recording: { enabled: boolean; dir: string; retentionDays?: number | undefined };
   limits: CallLimits;
   logLevel: LogLevel;
+  /** LOG_TRANSCRIPTS=1: log what caller and agent said (personal data; off by default). */
+  logTranscripts: boolean;
   /**
    * Phone calls through Twilio need PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN. Without all three the
    * Twilio routes do not exist, `publicUrl` and `twilio` hold inert placeholders (an empty auth token verifies
@@ -218,6 +221,10 @@ export function loadConfig(env: Env = process.env): Config {
 
   const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  const logTranscripts = get('LOG_TRANSCRIPTS') ?? '0';
+  if (logTranscripts !== '0' && logTranscripts !== '1') problems.push(`LOG_TRANSCRIPTS must be 0 or 1 (got "${logTranscripts}")`);
+  const retentionDays = get('RECORDINGS_RETENTION_DAYS') === undefined ? undefined : parseInteger(get('RECORDINGS_RETENTION_DAYS') as string, 1, 36_500);
+  if (get('RECORDINGS_RETENTION_DAYS') !== undefined && retentionDays === undefined) problems.push('RECORDINGS_RETENTION_DAYS must be a whole number of days from 1 to 36500');
 
   if (problems.length > 0) throw new ConfigError(problems);
   const telephonyEnabled = telephonyMissing.length === 0;
@@ -238,9 +245,10 @@ export function loadConfig(env: Env = process.env): Config {
     outboundCalls: { apiKey: outboundApiKey, perMinute: outboundCallsPerMinute ?? 10 },
     tools: { timeoutMs: toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, transferNumber },
     restaurant: { dataDir, timeZone },
-    recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings') },
+    recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings'), retentionDays },
     limits,
     logLevel,
+    logTranscripts: logTranscripts === '1',
     telephony: telephonyEnabled ? { enabled: true } : { enabled: false, missing: telephonyMissing },
     localModel: apiKey === undefined,
     browserPhone: { enabled: browserPhoneEnabled, accessKey: browserPhoneKey },

@@ -21,7 +21,7 @@ try {
   throw error;
 }
 
-const log = createLogger({ level: config.logLevel });
+const log = createLogger({ level: config.logLevel, transcripts: config.logTranscripts });
 
 // Last line of defence: one call's bug must never take the other calls down with the process.
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));

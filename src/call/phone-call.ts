@@ -285,7 +285,7 @@ export class PhoneCall {
     }
     this.agentAudio.reset();
     if (this.callerTranscript !== '') this.callerTurns++;
-    this.log.debug({ caller: this.callerTranscript.trim(), agent: this.agentTranscript.trim(), reason }, 'turn complete');
+    this.log.debug({ callerSaid: this.callerTranscript.trim(), agentSaid: this.agentTranscript.trim(), reason }, 'turn complete');
     this.callerTranscript = '';
     this.agentTranscript = '';
     this.notify({ type: 'turnComplete', interrupted: wasInterrupted });
