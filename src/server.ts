@@ -58,7 +58,7 @@ export async function startApp({ config, log, openModel }: AppOptions): Promise<
     callControl: createTwilioCallControl(config.twilio),
     timeoutMs: config.tools.timeoutMs,
   };
-  const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log }) : undefined;
+  const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log, tools: tools.registry, retentionDays: config.recording.retentionDays }) : undefined;
   // Local mode: without GEMINI_API_KEY calls talk to the built-in Live server (unless a test supplies a model).
   const localAgent = config.localModel && openModel === undefined ? await startLocalAgent() : undefined;
   const openCallModel = openModel ?? localAgent?.openModel;

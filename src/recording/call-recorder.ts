@@ -48,6 +48,11 @@ export interface CallRecorderOptions {
   onFinished: (recording: FinishedRecording) => void;
   /** Monotonic milliseconds; the call's timeline starts when the recorder is made (at `start`). */
   clock?: () => number;
+  /**
+   * A tool call's arguments as the recording keeps them: values the tool's schema marks `sensitive` masked (see
+   * maskToolArguments). Without it, only phone numbers are masked.
+   */
+  maskToolArguments?: (toolName: string, args: unknown) => unknown;
 }
 
 /** A recording ready to be written: the event log and the stereo audio, produced a second at a time. */
@@ -250,7 +255,10 @@ export class CallRecorder {
         this.turnOpen = false;
         return;
       case 'toolCall':
-        for (const call of event.calls) this.addEvent({ type: 'toolCall', atMs, id: call.id, name: call.name, args: redactDeep(call.args) });
+        for (const call of event.calls) {
+          const args = this.options.maskToolArguments?.(call.name, call.args) ?? redactDeep(call.args);
+          this.addEvent({ type: 'toolCall', atMs, id: call.id, name: call.name, args });
+        }
         return;
       case 'toolCallCancellation':
         this.addEvent({ type: 'toolCallCancelled', atMs, ids: [...event.ids] });
