@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { publicHttpsUrl, type Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { RefusalLog } from '../observability/refusal-log.js';
 import { redactPhoneNumbersInText } from '../observability/redact.js';
 import { CALL_STATUS_PATH } from './outbound-calls.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
@@ -43,14 +44,14 @@ export function handleCallStatusWebhook({ config, log, onStatus }: CallStatusWeb
     const signed = formParams(req.body);
     const signature = req.header('x-twilio-signature');
     if (!isValidTwilioSignature(config.twilio.authToken, signature, signedUrl, signed)) {
-      log.warn({ signedUrl, hasSignature: signature !== undefined }, 'call status callback refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)');
+      RefusalLog.for(log).warn(req.socket.remoteAddress, { signedUrl, hasSignature: signature !== undefined }, 'call status callback refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)');
       res.status(403).type('text/plain').send('Twilio signature validation failed.');
       return;
     }
     const params = singleValues(signed);
     const { CallSid: callSid, CallStatus: status } = params;
     if (callSid === undefined || !CALL_SID_PATTERN.test(callSid) || status === undefined || params.AccountSid !== config.twilio.accountSid) {
-      log.warn({ callSid, accountMatches: params.AccountSid === config.twilio.accountSid }, 'call status callback refused: missing CallSid or CallStatus, or foreign account');
+      RefusalLog.for(log).warn(req.socket.remoteAddress, { callSid, accountMatches: params.AccountSid === config.twilio.accountSid }, 'call status callback refused: missing CallSid or CallStatus, or foreign account');
       res.status(400).type('text/plain').send('Expected a Twilio call status callback for this account.');
       return;
     }

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import twilio from 'twilio';
 import { publicHttpsUrl, publicWssUrl, type Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { RefusalLog } from '../observability/refusal-log.js';
 import { redactPhoneNumber } from '../observability/redact.js';
 import type { CallInfo, StreamTokenStore } from './stream-tokens.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
@@ -41,14 +42,14 @@ export function handleVoiceWebhook({ config, tokens, log, refuseReason, onAnswer
     const signedParams = formParams(req.body);
     const signature = req.header('x-twilio-signature');
     if (!isValidTwilioSignature(config.twilio.authToken, signature, signedUrl, signedParams)) {
-      log.warn({ signedUrl, hasSignature: signature !== undefined }, 'voice webhook refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)');
+      RefusalLog.for(log).warn(req.socket.remoteAddress, { signedUrl, hasSignature: signature !== undefined }, 'voice webhook refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)');
       res.status(403).type('text/plain').send('Twilio signature validation failed.');
       return;
     }
     const params = singleValues(signedParams);
     const callSid = params.CallSid;
     if (callSid === undefined || !CALL_SID_PATTERN.test(callSid) || params.AccountSid !== config.twilio.accountSid) {
-      log.warn({ callSid, accountMatches: params.AccountSid === config.twilio.accountSid }, 'voice webhook refused: missing CallSid or foreign account');
+      RefusalLog.for(log).warn(req.socket.remoteAddress, { callSid, accountMatches: params.AccountSid === config.twilio.accountSid }, 'voice webhook refused: missing CallSid or foreign account');
       res.status(400).type('text/plain').send('Expected a Twilio voice webhook for this account.');
       return;
     }
