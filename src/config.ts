@@ -328,6 +328,8 @@ function parsePublicUrl(text: string, problems: string[]): URL | undefined {
   }
   // Twilio only opens media streams to wss://, and signs webhooks over the exact public URL.
   if (url.protocol !== 'https:') problems.push(`PUBLIC_URL must start with https:// (Twilio only streams to wss://); got "${text}"`);
+  // The placeholders of .env.example and the docs (your-subdomain.ngrok.app, your-name.ngrok-free.app) reach nobody.
+  if (/^your-/i.test(url.hostname)) problems.push(`PUBLIC_URL is still a placeholder ("${text}"): set your tunnel's or server's https origin, or leave it empty`);
   // Routes are served at the root, so the public URL is an origin: no path to guess a proxy's rewrite from.
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     problems.push(`PUBLIC_URL must be an origin such as https://abc123.ngrok.app, without a path or query (got "${text}")`);
