@@ -45,7 +45,7 @@ if (config.telephony.enabled) {
 } else {
   log.warn(
     { listening: app.localUrl, missing: config.telephony.missing },
-    `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (README: "Connect a Twilio number")`,
+    `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (docs/twilio.md)`,
   );
 }
 if (config.localModel) {
