@@ -1,5 +1,5 @@
 /**
- * Item 1: CPU cost of one 20 ms frame through each audio path, audio-dsp.md §8.1 step 9: 3000
+ * Item 1: CPU cost of one 20 ms frame through each audio path, docs/audio-dsp.md §8.1 step 9: 3000
  * distinct frames (60 s of audio) per run, warm-up runs, then the median (and minimum) of the timed
  * runs in µs per frame. The full pipelines are what a call really runs, base64 text in and out:
  *

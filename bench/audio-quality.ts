@@ -1,5 +1,5 @@
 /**
- * Item 2: audio quality by the procedure of audio-dsp.md §8.1 (test/support/tone-analysis.ts):
+ * Item 2: audio quality by the procedure of docs/audio-dsp.md §8.1 (test/support/tone-analysis.ts):
  * -6 dBFS tones of 1 s fed in 20 ms chunks to a fresh streaming resampler, least-squares fits over
  * the central 80 % of the output. The same figures are measured for the baselines.
  */
@@ -171,7 +171,7 @@ export async function measureAudioQuality(options: QualityOptions = FULL_QUALITY
   libUp.destroy();
   libDown.destroy();
   return {
-    method: `audio-dsp.md §8.1: -6 dBFS tones, 1 s in 20 ms chunks, fit over the central 80 %; sweeps in ${options.sweepStepHz} Hz steps`,
+    method: `docs/audio-dsp.md §8.1: -6 dBFS tones, 1 s in 20 ms chunks, fit over the central 80 %; sweeps in ${options.sweepStepHz} Hz steps`,
     ours,
     naive,
     libsamplerate,

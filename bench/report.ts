@@ -58,7 +58,7 @@ function qualityTable(quality: AudioQualityResult): string {
       ? 'identical'
       : `differs (${c.chunkInvariance.maxDiff20ms} / ${c.chunkInvariance.maxDiffRandom} LSB${c.chunkInvariance.sameLength ? '' : ', lengths differ'})`;
   return table(
-    ['audio-dsp.md §8.1, −6 dBFS tones', 'ours', 'naive (linear / picking)', 'libsamplerate-js SINC_MEDIUM', 'target (ours)'],
+    ['docs/audio-dsp.md §8.1, −6 dBFS tones', 'ours', 'naive (linear / picking)', 'libsamplerate-js SINC_MEDIUM', 'target (ours)'],
     [
       ...both('passband deviation 100–3400 Hz, ±dB', (d) => fmt(d.passbandFlatnessDb, 3), '≤ 0.1'),
       ['image rejection, inputs 100–3400 Hz, min dB (×2)', ...candidates.map((c) => fmt(c.callerToModel.rejectionMinDb)), '≥ 56'],

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: audio path cost and quality side by side with the alternatives, then the real
- * server under N simultaneous calls. Prints markdown tables (the README reproduces them) and writes
+ * server under N simultaneous calls. Prints markdown tables (docs/performance.md reproduces them) and writes
  * every figure to bench/results.json.
  *
  *   npm run bench                     full run, a few minutes

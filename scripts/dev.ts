@@ -42,7 +42,7 @@ export function noTunnelInstructions(port: number): string {
     '     - run:              npm run dev -- --configure',
     '',
     '--configure points TWILIO_PHONE_NUMBER\'s voice webhook at the tunnel (needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN',
-    'and TWILIO_PHONE_NUMBER in .env); without it, set the webhook yourself (README.md, "Connect a Twilio number").',
+    'and TWILIO_PHONE_NUMBER in .env); without it, set the webhook yourself (docs/twilio.md).',
   ].join('\n');
 }
 
@@ -192,7 +192,7 @@ async function announce(
   if (configured && phoneNumber !== undefined) {
     output.out(`  Call ${phoneNumber} to talk to the agent.`);
   } else if (!configure) {
-    output.out(`  Point ${phoneNumber ?? 'your Twilio number'}'s voice webhook at it: npm run dev -- --configure, or in the console (README.md).`);
+    output.out(`  Point ${phoneNumber ?? 'your Twilio number'}'s voice webhook at it: npm run dev -- --configure, or in the console (docs/twilio.md).`);
   }
   // Only this process knows the tunnel's URL; a call placed from another terminal needs it spelled out.
   output.out(`  Have the agent call you:  PUBLIC_URL=${session.publicUrl} npm run call -- +1XXXXXXXXXX`);

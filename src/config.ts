@@ -45,7 +45,8 @@ export interface Config {
   /** LOG_TRANSCRIPTS=1: what callers and agents say goes to the debug log (personal data: off by default). */
   logTranscripts: boolean;
   /** RECORD_CALLS=1: each call's stereo WAV and event log under `dir` (DATA_DIR/recordings). */
-  recording: { enabled: boolean; dir: string };
+  /** RECORDINGS_RETENTION_DAYS: recordings older than this are deleted (at start and daily); undefined keeps them. */
+  recording: { enabled: boolean; dir: string; retentionDays?: number | undefined };
   limits: CallLimits;
   logLevel: LogLevel;
   /**
@@ -214,6 +215,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  const retentionDays = get('RECORDINGS_RETENTION_DAYS') === undefined ? undefined : parseInteger(get('RECORDINGS_RETENTION_DAYS') as string, 1, 36_500);
+  if (get('RECORDINGS_RETENTION_DAYS') !== undefined && retentionDays === undefined) problems.push('RECORDINGS_RETENTION_DAYS must be a whole number of days from 1 to 36500');
 
   if (problems.length > 0) throw new ConfigError(problems);
   const telephonyEnabled = telephonyMissing.length === 0;
@@ -235,7 +238,7 @@ export function loadConfig(env: Env = process.env): Config {
     agentPath,
     dataDir,
     logTranscripts: logTranscripts === '1',
-    recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings') },
+    recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings'), retentionDays },
     limits,
     logLevel,
     telephony: telephonyEnabled ? { enabled: true } : { enabled: false, missing: telephonyMissing },
@@ -307,6 +310,8 @@ function parsePublicUrl(text: string, problems: string[]): URL | undefined {
   }
   // Twilio only opens media streams to wss://, and signs webhooks over the exact public URL.
   if (url.protocol !== 'https:') problems.push(`PUBLIC_URL must start with https:// (Twilio only streams to wss://); got "${text}"`);
+  // The placeholders of .env.example and the docs (your-subdomain.ngrok.app, your-name.ngrok-free.app) reach nobody.
+  if (/^your-/i.test(url.hostname)) problems.push(`PUBLIC_URL is still a placeholder ("${text}"): set your tunnel's or server's https origin, or leave it empty`);
   // Routes are served at the root, so the public URL is an origin: no path to guess a proxy's rewrite from.
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     problems.push(`PUBLIC_URL must be an origin such as https://abc123.ngrok.app, without a path or query (got "${text}")`);

@@ -73,7 +73,7 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
   let accepting = true;
   const callsEnded = new EventEmitter();
   const callControl = createTwilioCallControl(config.twilio);
-  const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log }) : undefined;
+  const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log, retentionDays: config.recording.retentionDays }) : undefined;
   // Local mode: without GEMINI_API_KEY calls talk to the built-in Live server (unless a test supplies a model).
   const localAgent = config.localModel && openModel === undefined && givenModel === undefined ? await startLocalAgent() : undefined;
   const openSession = openModel ?? localAgent?.openModel;
@@ -186,7 +186,7 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
       const details = callDetails(info, agent.agent.name);
       const callLog = log.child({ callSid: info.callSid, agent: agent.agent.name });
       const pageObserver = browser ? browserPhone?.events.observerFor(info.callSid) : undefined;
-      const recorder = recordings?.start({ callSid: info.callSid, streamSid: stream.streamSid, call: details, callLimitMs: config.limits.maxCallDurationMs, log: callLog });
+      const recorder = recordings?.start({ callSid: info.callSid, streamSid: stream.streamSid, call: details, callLimitMs: config.limits.maxCallDurationMs, log: callLog, tools: agent.tools });
       const listeners: CallEventListener[] = [
         callLogListener(callLog, details, { logTranscripts: config.logTranscripts }),
         ...(recorder === undefined ? [] : [recorder.listener]),

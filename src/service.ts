@@ -6,6 +6,8 @@ import { startApp, type RunningApp } from './server.js';
 import { printStartBanner } from './start-banner.js';
 import { MEDIA_STREAM_PATH, VOICE_WEBHOOK_PATH } from './telephony/routes.js';
 import { DefinitionError } from './tools/tool.js';
+import { redactPhoneNumbersInText } from './observability/redact.js';
+import { describeStartupError } from './startup-error.js';
 
 /** Why the service could not start: every problem found, each worded for the person starting it. */
 export class StartupError extends Error {
@@ -56,12 +58,13 @@ export async function startPhoneAgent(options: PhoneAgentOptions): Promise<Phone
     if (error instanceof ConfigError) throw new StartupError(error.problems);
     throw error;
   }
-  const log = options.log ?? createLogger({ level: config.logLevel });
+  const log = options.log ?? createLogger({ level: config.logLevel, transcripts: config.logTranscripts });
   let app: RunningApp;
   try {
     app = await startApp({ config, log, agents, ...(options.model === undefined ? {} : { model: options.model }) });
   } catch (error) {
-    throw new StartupError(startupProblems(error, config.host, config.port));
+    if (error instanceof DefinitionError) throw new StartupError(error.problems);
+    throw new StartupError([redactPhoneNumbersInText(describeStartupError(error, { host: config.host, port: config.port, dataDir: config.dataDir }))]);
   }
 
   if (config.telephony.enabled) {
@@ -72,7 +75,7 @@ export async function startPhoneAgent(options: PhoneAgentOptions): Promise<Phone
   } else {
     log.warn(
       { listening: app.localUrl, missing: config.telephony.missing },
-      `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (docs/twilio-setup.md)`,
+      `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (docs/twilio.md)`,
     );
   }
   if (config.localModel) log.warn({ localLiveServer: app.localAgent?.live.baseUrl }, 'LOCAL MODE: no GEMINI_API_KEY, calls talk to the built-in local test model, not Gemini');
@@ -113,14 +116,4 @@ export async function startPhoneAgent(options: PhoneAgentOptions): Promise<Phone
     drain: (timeoutMs = drainTimeoutMs) => app.drain(timeoutMs),
     stop: () => app.stop(),
   };
-}
-
-/** A failure while starting, as lines a person can act on. */
-function startupProblems(error: unknown, host: string, port: number): string[] {
-  if (error instanceof DefinitionError) return [...error.problems];
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return [`port ${port} on ${host} is already in use (another copy of the service?): stop it, or set PORT to a free port`];
-  if (code === 'EACCES') return [`not allowed to listen on ${host}:${port}: use a port above 1023, or set HOST/PORT`];
-  if (code === 'EADDRNOTAVAIL') return [`HOST ${host} is not an address of this machine: use 0.0.0.0 or 127.0.0.1`];
-  return [`${(error as Error).message ?? String(error)}`];
 }

@@ -53,7 +53,7 @@ export function loadTwilioSettingsOrReport(env: Env, output: CommandOutput): Twi
     return loadTwilioCommandConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    output.err(`${error.message}\n\nSet them in .env (see .env.example and README.md, "Connect a Twilio number").`);
+    output.err(`${error.message}\n\nSet them in .env (see .env.example and docs/twilio.md).`);
     return undefined;
   }
 }

@@ -6,7 +6,7 @@ const DECIMATION_FACTOR = 3;
 /**
  * 72-tap Kaiser low-pass (beta 5.5) with its -6 dB point at the output Nyquist (4 kHz at 24 kHz):
  * passband flat to +-0.012 dB up to 3.4 kHz, anything that would alias from 4.6 kHz upwards at
- * least 57.9 dB down (audio-dsp.md section 4.3).
+ * least 57.9 dB down (docs/audio-dsp.md §4.3).
  */
 const LOWPASS_TAPS = 72;
 const LOWPASS_BETA = 5.5;
@@ -77,7 +77,7 @@ export class Downsampler3x {
  * time. Four independent sums keep the floating-point adder busy instead of waiting on one dependency
  * chain, and the samples slide through local variables: output p + 3 needs at tap k + 3 what output p
  * needed at tap k, so taps are taken three at a time (one window per residue of k mod 3) and each tap
- * loads two new samples instead of eight. This halves the time per frame (audio-dsp.md section 6 method).
+ * loads two new samples instead of eight. This halves the time per frame (docs/audio-dsp.md §6 method).
  */
 function fourOutputs(line: Float64Array, p: number, output: Int16Array, o: number): void {
   const h = FOLDED_COEFFICIENTS;

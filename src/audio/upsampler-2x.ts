@@ -4,7 +4,7 @@ import { DelayLine, roundToInt16 } from './delay-line.js';
 
 /**
  * 47-tap Kaiser half-band (beta 5.4): passband flat to +-0.013 dB up to 3.4 kHz, images of
- * inputs up to 3.4 kHz at least 56.5 dB down (audio-dsp.md section 4.2). 47 = 4k + 3, so the
+ * inputs up to 3.4 kHz at least 56.5 dB down (docs/audio-dsp.md §4.2). 47 = 4k + 3, so the
  * outermost taps are non-zero and none is wasted.
  */
 const HALF_BAND_TAPS = 47;
@@ -74,7 +74,7 @@ export class Upsampler2x {
  * time; what changes is the cost. Four independent sums keep the floating-point adder busy instead of
  * waiting on one dependency chain, and the samples slide through local variables (output i + 1 needs
  * at tap j + 1 what output i needed at tap j), so each tap loads two samples instead of eight.
- * This halves the time per frame (audio-dsp.md section 6 method).
+ * This halves the time per frame (docs/audio-dsp.md §6 method).
  */
 function fourOutputPairs(line: Float64Array, i: number, output: Int16Array, o: number): void {
   const c = EVEN_PHASE_COEFFICIENTS;

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../observability/logger.js';
+import { RefusalLog } from '../observability/refusal-log.js';
 import type { StreamTokenStore, CallInfo } from '../telephony/stream-tokens.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
 import { RollingWindowLimit } from '../telephony/outbound-calls.js';
@@ -158,7 +159,7 @@ export class BrowserPhone {
     return (req, res, next) => {
       const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
       if (match === null || !timingSafeEqual(sha256(match[1] as string), this.accessKeyDigest)) {
-        this.deps.log.warn({ what, hasAuthorization: req.header('authorization') !== undefined }, 'browser phone refused: missing or wrong access key');
+        RefusalLog.for(this.deps.log).warn(req.socket.remoteAddress, { what, hasAuthorization: req.header('authorization') !== undefined }, 'browser phone refused: missing or wrong access key');
         res.status(401).json({ error: 'Open the browser phone with the URL the server printed at start-up (it carries the access key).' });
         return;
       }

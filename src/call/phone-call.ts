@@ -1,6 +1,6 @@
 import type { CallAgent } from '../agents/agent-directory.js';
 import { CallerToModelAudio } from '../audio/caller-to-model.js';
-import { FRAME_MS, MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
+import { MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
 import { ModelToCallerAudio } from '../audio/model-to-caller.js';
 import { SpeechDetector } from '../audio/speech-detector.js';
@@ -13,14 +13,16 @@ import type { PlayoutSink, StreamEndReason, TwilioMediaStream } from '../telepho
 import type { TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
 import { AgentPlayout } from './agent-playout.js';
+import { AgentTurn, type TurnEnd } from './agent-turn.js';
+import { CallerTimeline } from './caller-timeline.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
 import type { EarlyConversation } from './early-conversations.js';
 
 export type { CallSummary } from '../observability/call-events.js';
 
-/** Longest hole in the caller's audio we fill with silence; beyond it the stream is broken, not quiet. */
-const MAX_GAP_FILL_MS = 10_000;
+/** 24 kHz PCM16: 48 bytes a millisecond. */
+const MODEL_AUDIO_BYTES_PER_MS = 48;
 const SILENT_FRAME = new Uint8Array(TWILIO_FRAME_BYTES).fill(MULAW_SILENCE_BYTE);
 
 export interface CallDeps {
@@ -68,14 +70,14 @@ export class PhoneCall {
 
   // What the call summary reports.
   private callerAudioBytes = 0;
-  private nextCallerTimestampMs: number | undefined;
-  private gapFilledMs = 0;
+  /** Fills holes in the caller's audio, and its absence after the last words, with silence (caller-timeline.ts). */
+  private readonly callerTimeline = new CallerTimeline((frames) => this.sendCallerSilence(frames));
   private interruptions = 0;
   private agentTurns = 0;
   private callerTurns = 0;
   private firstAgentAudioAtMs: number | undefined;
-  /** Audio for an interrupted turn that is still arriving is dropped until that turn completes. */
-  private droppingInterruptedTurn = false;
+  /** Which generation agent audio belongs to, and when the agent's turn ended (see agent-turn.ts). */
+  private readonly agentTurn = new AgentTurn();
   private agentTurnOpen = false;
   private callerTranscript = '';
   /** When the caller last stopped talking, until the agent's next audio: the response latency's start. */
@@ -195,10 +197,7 @@ export class PhoneCall {
 
   private onCallerAudio(mulaw: Uint8Array, timestampMs: number): void {
     // The phone leg may skip silent stretches; the model's voice detection needs continuous time.
-    if (this.nextCallerTimestampMs !== undefined && timestampMs - this.nextCallerTimestampMs >= FRAME_MS) {
-      this.fillCallerGap(timestampMs - this.nextCallerTimestampMs);
-    }
-    this.nextCallerTimestampMs = timestampMs + mulaw.length / MULAW_BYTES_PER_MS;
+    this.callerTimeline.frame(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
     this.callerAudioBytes += mulaw.length;
     this.conversation.sendAudio(this.callerAudio.convertBytes(mulaw));
     this.publish({ type: 'callerAudio', mulaw, timestampMs });
@@ -208,15 +207,15 @@ export class PhoneCall {
       this.watchdog.callerSpeechStarted();
     } else if (speech === 'ended') {
       this.callerSpeechEndedAtMs = Date.now() - this.callerSpeech.endDelayMs;
+      this.agentTurn.callerSpeechEnded(Date.now());
       this.publish({ type: 'callerSpeechEnded' });
       this.watchdog.callerSpeechEnded();
     }
   }
 
-  private fillCallerGap(gapMs: number): void {
-    const frames = Math.round(Math.min(gapMs, MAX_GAP_FILL_MS) / FRAME_MS);
+  private sendCallerSilence(frames: number): void {
+    if (this.ended) return;
     for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convertBytes(SILENT_FRAME));
-    this.gapFilledMs += frames * FRAME_MS;
   }
 
   // ── 3. Model → caller: agent audio, transcripts and turn boundaries. ────────────────────────────
@@ -224,8 +223,10 @@ export class PhoneCall {
   private onModelEvent(event: ConversationEvent): void {
     if (this.ended) return;
     switch (event.type) {
-      case 'audio':
-        if (this.droppingInterruptedTurn) return;
+      case 'audio': {
+        const decision = this.agentTurn.audio(Date.now(), event.pcm24k.length / MODEL_AUDIO_BYTES_PER_MS);
+        if (decision.play && decision.ended !== undefined) this.onTurnEnded(decision.ended, undefined);
+        if (!decision.play) return; // the rest of a generation the caller cut
         this.openAgentTurn();
         this.watchdog.agentActive();
         this.firstAgentAudioAtMs ??= Date.now();
@@ -235,29 +236,40 @@ export class PhoneCall {
         }
         this.playout.push(this.agentAudio.convertBytes(event.pcm24k));
         return;
-      case 'interrupted':
-        this.onBargeIn();
+      }
+      case 'interrupted': {
+        const decision = this.agentTurn.interrupted(Date.now());
+        if (decision.bargeIn) this.onBargeIn();
+        else this.log.info({ reason: decision.reason }, 'ignored an interrupted that cut nothing');
         return;
-      case 'generationComplete':
-        if (!this.droppingInterruptedTurn) this.playout.finishTurn();
+      }
+      case 'generationComplete': {
+        const ended = this.agentTurn.generationComplete();
+        if (ended !== undefined) this.onTurnEnded(ended, undefined);
         return;
-      case 'turnComplete':
-        this.onTurnComplete(event.reason);
+      }
+      case 'turnComplete': {
+        const ended = this.agentTurn.turnComplete();
+        if (ended !== undefined) this.onTurnEnded(ended, event.reason);
         return;
+      }
       case 'inputTranscript':
         this.callerTranscript += event.text;
         this.publish({ type: 'transcript', speaker: 'caller', text: event.text });
         return;
       case 'outputTranscript':
-        if (this.droppingInterruptedTurn) return;
+        if (this.agentTurn.cutInProgress) return;
         this.openAgentTurn();
         this.agentTranscript += event.text;
         this.publish({ type: 'transcript', speaker: 'agent', text: event.text });
         return;
-      case 'toolCall':
+      case 'toolCall': {
+        const ended = this.agentTurn.toolCall();
+        if (ended !== undefined) this.onTurnEnded(ended, undefined);
         this.watchdog.agentActive();
         this.tools.onToolCall(event.calls);
         return;
+      }
       case 'toolCallCancellation':
         this.tools.onToolCallCancellation(event.ids);
         return;
@@ -279,16 +291,19 @@ export class PhoneCall {
     this.publish({ type: 'agentTurnStarted', turn: this.agentTurns });
   }
 
-  private onTurnComplete(reason: string | undefined): void {
-    this.watchdog.agentTurnComplete(this.droppingInterruptedTurn, this.playout.unconfirmedMs);
-    const wasInterrupted = this.droppingInterruptedTurn;
-    if (this.droppingInterruptedTurn) this.droppingInterruptedTurn = false;
-    else this.playout.finishTurn();
-    if (this.agentTurnOpen && !wasInterrupted) this.publish({ type: 'agentTurnEnded', turn: this.agentTurns, interrupted: false });
+  /**
+   * The agent's turn ended, once per turn, whichever of generationComplete / turnComplete the model sent (or
+   * the next generation, for a cut turn the model never closed). Ending the call after a goodbye, the stall
+   * watchdog, turn counting and the recording all hang on this one moment.
+   */
+  private onTurnEnded(end: TurnEnd, reason: string | undefined): void {
+    this.watchdog.agentTurnComplete(end.interrupted, this.playout.unconfirmedMs);
+    if (!end.interrupted) this.playout.finishTurn();
+    if (this.agentTurnOpen && !end.interrupted) this.publish({ type: 'agentTurnEnded', turn: this.agentTurns, interrupted: false });
     this.agentTurnOpen = false;
     this.agentAudio.reset();
     if (this.callerTranscript !== '') this.callerTurns++;
-    this.log.debug({ reason, interrupted: wasInterrupted }, 'turn complete');
+    this.log.debug({ reason, by: end.by, interrupted: end.interrupted, hadContent: end.hadContent }, 'agent turn ended');
     this.callerTranscript = '';
     this.agentTranscript = '';
     this.tools.onModelTurnComplete();
@@ -299,7 +314,6 @@ export class PhoneCall {
   private onBargeIn(): void {
     const heard = this.playout.interrupt(); // sends Twilio `clear` first thing
     this.agentAudio.reset();
-    this.droppingInterruptedTurn = true;
     this.interruptions++;
     this.publish({ type: 'bargeIn', turn: this.agentTurns, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), heardText: this.agentTranscript.trim() });
     if (this.agentTurnOpen) this.publish({ type: 'agentTurnEnded', turn: this.agentTurns, interrupted: true });
@@ -323,7 +337,7 @@ export class PhoneCall {
     if (event.reason !== 'goAway') {
       this.playout.finishTurn();
       this.agentAudio.reset();
-      this.droppingInterruptedTurn = false;
+      this.agentTurn.reset();
       this.agentTurnOpen = false;
     }
   }
@@ -334,6 +348,7 @@ export class PhoneCall {
     this.endReason = reason;
     this.tools.dispose();
     this.watchdog.dispose();
+    this.callerTimeline.dispose();
     this.conversation.close();
     this.stream.close(reason);
     this.publish({ type: 'ended', reason, summary: this.summary() });
@@ -381,7 +396,7 @@ export class PhoneCall {
       agentTurns: this.agentTurns,
       callerTurns: this.callerTurns,
       streamStartToFirstAgentAudioMs: this.firstAgentAudioAtMs === undefined ? undefined : this.firstAgentAudioAtMs - this.startedAtMs,
-      callerGapFilledSeconds: round2(this.gapFilledMs / 1000),
+      callerGapFilledSeconds: round2(this.callerTimeline.filledMs / 1000),
       liveSessions: this.conversation.stats.sessions,
       handovers: this.conversation.stats.handovers,
       reconnects: this.conversation.stats.reconnects,

@@ -64,6 +64,8 @@ export interface WireServerMessage {
   goAway?: LiveServerGoAway;
   sessionResumptionUpdate?: LiveServerSessionResumptionUpdate;
   usageMetadata?: UsageMetadata;
+  /** Top-level voice activity, emitted by some models only (python-genai#2981); `voiceActivityType` on the wire. */
+  voiceActivity?: { voiceActivityType: 'ACTIVITY_START' | 'ACTIVITY_END'; audioOffset: string };
 }
 
 /** protobuf-JSON Duration: seconds with up to 9 fractional digits, e.g. `"50s"`, `"0.250s"`. */

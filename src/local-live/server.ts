@@ -22,6 +22,7 @@
  *   playback would end. Caller activity during a reply → `interrupted` (→ `toolCallCancellation`) →
  *   `turnComplete`.
  * - Session resumption handles, `goAway` + close 1011, tool calls with id checking.
+ * - `quirks`: behaviour of the real service beyond its documentation, each with its source (types.ts).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -33,6 +34,7 @@ import { VERTEX_PATH_RE, vertexUpgradeRefusal } from './vertex.js';
 import type { FakeGeminiLive, FakeGeminiLiveOptions, FakeSession } from './types.js';
 
 export type * from './types.js';
+export { ALL_QUIRKS } from './types.js';
 export { synthesizeSpeech, splitTranscript, OUTPUT_SAMPLE_RATE } from './voice.js';
 export { decodePcm16Base64, encodePcm16Base64, rms, dbfs } from './pcm.js';
 export { DEFAULT_VAD, EnergyVad } from './vad.js';

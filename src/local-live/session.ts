@@ -24,6 +24,7 @@ import {
   type WireServerMessage,
 } from './protocol.js';
 import type {
+  LiveQuirks,
   CallerTurn,
   CallerTurnSource,
   CloseInfo,
@@ -88,6 +89,8 @@ interface ActiveTurn {
   streamStartedAt: number;
   /** Anything of this turn reached the client (decides `interrupted` vs silent cancel). */
   anythingSent: boolean;
+  /** Transcript held back to ride with `generationComplete` (the `transcriptWithGenerationComplete` quirk). */
+  heldTranscript?: string;
 }
 
 interface TurnRequest {
@@ -165,6 +168,10 @@ export class LiveSession implements FakeSession {
     if (lifetime) this.later(lifetime.goAwayAfterMs, () => this.sendGoAway(lifetime.timeLeftSeconds));
   }
 
+  private get quirks(): LiveQuirks {
+    return this.host.options.quirks ?? {};
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Public API for tests.
 
@@ -183,11 +190,11 @@ export class LiveSession implements FakeSession {
   sendGoAway(timeLeftSeconds: number): void {
     if (!this.isOpen) return;
     this.send({ goAway: { timeLeft: formatDuration(timeLeftSeconds) } });
-    this.later(timeLeftSeconds * 1000, () => this.closeWith(1011, DEADLINE_EXPIRED));
+    this.later(timeLeftSeconds * 1000, () => this.closeWith(this.quirks.goAwayCloseCode ?? 1011, DEADLINE_EXPIRED));
   }
 
   sendToolCall(calls: FakeToolCall[], followUp?: FakeReply): string[] {
-    const withIds = calls.map((c) => ({ ...c, id: newFunctionCallId() }));
+    const withIds = calls.map((c, i) => ({ ...c, id: this.newCallId(i) }));
     this.startModelTurn({ reply: followUp ?? { text: '' }, origin: 'toolCall', toolCalls: withIds });
     return withIds.map((c) => c.id);
   }
@@ -376,7 +383,7 @@ export class LiveSession implements FakeSession {
       const stillOpen = this.host.sessions.some(
         (s) => s !== this && s.conversationId === found.conversation.id && s.isOpen,
       );
-      if (stillOpen && this.host.options.rejectResumeWhileOriginalOpen) return this.closeWith(1011, INTERNAL_ERROR);
+      if (stillOpen && this.quirks.refuseResumeWhileOpen) return this.closeWith(1011, INTERNAL_ERROR);
       this.conversation = found.conversation;
       this.resumedFrom = { handle, sessionIndex: found.sessionIndex };
     } else {
@@ -508,6 +515,14 @@ export class LiveSession implements FakeSession {
   }
 
   private onVadEvent(e: VadEvent): void {
+    if (this.quirks.voiceActivity) {
+      const start = e.type === 'speechStart';
+      const offsetMs = start ? e.startMs : e.endMs;
+      this.send({
+        serverContent: {},
+        voiceActivity: { voiceActivityType: start ? 'ACTIVITY_START' : 'ACTIVITY_END', audioOffset: `${(offsetMs / 1000).toFixed(3)}s` },
+      });
+    }
     if (e.type === 'speechStart') this.onCallerActivity();
     else this.onCallerTurnEnd({ source: 'audio', audioStartMs: e.startMs, audioEndMs: e.endMs });
   }
@@ -573,6 +588,15 @@ export class LiveSession implements FakeSession {
     // Transcripts exist only for audio, and only if the setup asked for them.
     if (isAudio && this.setup?.inputAudioTranscription !== undefined) {
       const text = reply?.heard ?? heardText ?? `(caller speech ${seconds.toFixed(1)} s)`;
+      if (this.quirks.interimInputTranscripts) {
+        // Each interim repeats the whole segment so far; the second one verbatim.
+        const words = splitTranscript(text);
+        for (let n = 1; n <= words.length; n++) {
+          const soFar = words.slice(0, n).join('').trim();
+          this.send({ serverContent: { interimInputTranscription: { text: soFar } } });
+          if (n === 2) this.send({ serverContent: { interimInputTranscription: { text: soFar } } });
+        }
+      }
       this.send({ serverContent: { inputTranscription: { text } } });
     }
     if (reply) this.startModelTurn({ reply, origin: 'callerTurn', callerTurn });
@@ -612,7 +636,7 @@ export class LiveSession implements FakeSession {
       queued.callerTurn.modelTurn = record;
     }
     this.modelTurns.push(record);
-    const toolCalls = queued.toolCalls ?? (reply.toolCalls ?? []).map((c) => ({ ...c, id: newFunctionCallId() }));
+    const toolCalls = queued.toolCalls ?? (reply.toolCalls ?? []).map((c, i) => ({ ...c, id: this.newCallId(i) }));
     record.toolCallIds = toolCalls.map((c) => c.id);
     const turn: ActiveTurn = {
       record,
@@ -646,6 +670,7 @@ export class LiveSession implements FakeSession {
     if (this.active !== turn) return;
     // While generating or waiting on tools, the session cannot be resumed.
     if (this.resumptionEnabled()) this.send({ sessionResumptionUpdate: {} });
+    if (this.quirks.bareMessages) this.send({});
     if (turn.toolCalls.length > 0) {
       for (const call of turn.toolCalls) {
         const record: ToolCallRecord = { id: call.id, name: call.name, args: call.args, atMs: this.now(), status: 'pending' };
@@ -681,9 +706,16 @@ export class LiveSession implements FakeSession {
     const end = Math.min(total, start + chunkSamples);
 
     // Transcript fragments whose proportional position falls within audio sent so far.
-    const due = total === 0 ? turn.fragments.length : Math.ceil((turn.fragments.length * end) / total);
-    const fragments = turn.fragments.slice(turn.fragmentsSent, due);
+    let due = total === 0 ? turn.fragments.length : Math.ceil((turn.fragments.length * end) / total);
+    // The transcriptWithGenerationComplete quirk keeps the last fragment for generationComplete's message.
+    const holdLast = this.quirks.transcriptWithGenerationComplete === true && this.quirks.turnEnd !== 'turnComplete';
+    if (holdLast) due = Math.min(due, turn.fragments.length - 1);
+    const fragments = turn.fragments.slice(turn.fragmentsSent, Math.max(turn.fragmentsSent, due));
     turn.fragmentsSent = Math.max(turn.fragmentsSent, due);
+    if (holdLast && end >= total && turn.fragmentsSent < turn.fragments.length) {
+      turn.heldTranscript = turn.fragments.slice(turn.fragmentsSent).join(''); // sent with generationComplete, no modelTurn
+      turn.fragmentsSent = turn.fragments.length;
+    }
     const transcribeOutput = this.setup?.outputAudioTranscription !== undefined;
     const audioPart: Part | undefined =
       end > start
@@ -692,12 +724,15 @@ export class LiveSession implements FakeSession {
 
     this.markOutput(turn);
     if (opts.multiPartEvents && audioPart && transcribeOutput && fragments.length > 0) {
-      this.send({ serverContent: { modelTurn: { parts: [audioPart] }, outputTranscription: { text: fragments.join('') } } });
+      this.send({ serverContent: { modelTurn: { parts: [audioPart] }, outputTranscription: this.transcription(fragments.join('')) } });
     } else {
-      if (transcribeOutput) for (const text of fragments) this.send({ serverContent: { outputTranscription: { text } } });
+      if (transcribeOutput) for (const text of fragments) this.send({ serverContent: { outputTranscription: this.transcription(text) } });
       if (audioPart) this.send({ serverContent: { modelTurn: { parts: [audioPart] } } });
     }
     turn.record.audioSamplesSent = end;
+    if (this.quirks.usage === 'incremental') {
+      this.send({ usageMetadata: usage(this.requireConversation(), audioTokens(end / OUTPUT_SAMPLE_RATE)) });
+    }
 
     if (end >= total) return this.finishGeneration(turn);
     const burst = opts.burstSpeed ?? 4;
@@ -705,8 +740,22 @@ export class LiveSession implements FakeSession {
     turn.timer = this.later(dueAt - performance.now(), () => this.streamNext(turn));
   }
 
+  private transcription(text: string): { text: string } {
+    // `finished: null` on the wire, as some captures show; the SDK's types have no null, hence the cast.
+    return this.quirks.transcriptFinishedNull ? ({ text, finished: null } as unknown as { text: string }) : { text };
+  }
+
   private finishGeneration(turn: ActiveTurn): void {
-    this.send({ serverContent: { generationComplete: true } });
+    const held = turn.heldTranscript;
+    turn.heldTranscript = undefined;
+    const transcribeOutput = this.setup?.outputAudioTranscription !== undefined;
+    if (this.quirks.turnEnd === 'turnComplete') {
+      if (held !== undefined && transcribeOutput) this.send({ serverContent: { outputTranscription: this.transcription(held) } });
+    } else if (held !== undefined && transcribeOutput) {
+      this.send({ serverContent: { outputTranscription: this.transcription(held), generationComplete: true } });
+    } else {
+      this.send({ serverContent: { generationComplete: true } });
+    }
     turn.record.generationCompleteAtMs = this.now();
     turn.phase = 'tail';
     // The model assumes real-time playback: turnComplete when the reply would have finished playing.
@@ -718,14 +767,21 @@ export class LiveSession implements FakeSession {
     if (this.active !== turn) return;
     const conversation = this.requireConversation();
     const responseTokens = audioTokens(turn.audio.length / OUTPUT_SAMPLE_RATE);
-    this.send({
-      serverContent: { turnComplete: true, interactionStatus: InteractionStatus.IDLE },
-      usageMetadata: usage(conversation, responseTokens),
-    });
+    const perTurnUsage = (this.quirks.usage ?? 'perTurn') === 'perTurn' ? { usageMetadata: usage(conversation, responseTokens) } : {};
+    if (this.quirks.turnEnd === 'generationComplete') {
+      // The model never says turnComplete; the server-side turn still ends here.
+      if (perTurnUsage.usageMetadata !== undefined) this.send(perTurnUsage);
+    } else {
+      this.send({ serverContent: { turnComplete: true, interactionStatus: InteractionStatus.IDLE }, ...perTurnUsage });
+    }
+    if (this.quirks.bareMessages) this.send({});
     conversation.promptAudioTokens += responseTokens; // the reply becomes context for the next turn
     turn.record.outcome = 'completed';
     turn.record.turnCompleteAtMs = this.now();
+    // The greeting: the session's first reply (the bridge prompts it with realtime text).
+    const phantom = this.quirks.phantomInterruptAfterGreeting === true && !this.resumedFrom && this.modelTurns[0] === turn.record;
     this.endActive();
+    if (phantom) this.send({ serverContent: { interrupted: true } });
   }
 
   /** Barge-in: stop output, `interrupted` → (`toolCallCancellation`) → `turnComplete`; no generationComplete. */
@@ -743,6 +799,7 @@ export class LiveSession implements FakeSession {
     }
     this.interruptions++;
     this.send({ serverContent: { interrupted: true } });
+    this.sendLateChunks(turn);
     const pending = [...turn.pendingToolIds];
     if (pending.length > 0) {
       for (const id of pending) {
@@ -754,21 +811,35 @@ export class LiveSession implements FakeSession {
     }
     const conversation = this.requireConversation();
     const responseTokens = audioTokens(turn.record.audioSamplesSent / OUTPUT_SAMPLE_RATE);
-    this.send({
-      serverContent: { turnComplete: true, interactionStatus: InteractionStatus.IDLE },
-      usageMetadata: usage(conversation, responseTokens),
-    });
+    const perTurnUsage = (this.quirks.usage ?? 'perTurn') === 'perTurn' ? { usageMetadata: usage(conversation, responseTokens) } : {};
+    if (!this.quirks.interruptWithoutTurnComplete) {
+      this.send({ serverContent: { turnComplete: true, interactionStatus: InteractionStatus.IDLE }, ...perTurnUsage });
+      turn.record.turnCompleteAtMs = this.now();
+    }
     conversation.promptAudioTokens += responseTokens; // only what was sent stays in history
     turn.record.outcome = 'interrupted';
-    turn.record.turnCompleteAtMs = this.now();
     this.active = undefined;
-    if (this.resumptionEnabled()) this.sendResumable();
+    if (this.resumptionEnabled()) this.sendResumableAfterTurn();
     this.notify();
+  }
+
+  /** The `lateChunksAfterInterrupt` quirk: audio of the cut generation that was already on its way. */
+  private sendLateChunks(turn: ActiveTurn): void {
+    const count = this.quirks.lateChunksAfterInterrupt ?? 0;
+    if (count <= 0 || turn.phase !== 'streaming') return;
+    const chunkSamples = Math.max(1, Math.round(((this.host.options.chunkMs ?? 200) * OUTPUT_SAMPLE_RATE) / 1000));
+    let at = turn.record.audioSamplesSent;
+    for (let i = 0; i < count && at < turn.audio.length; i++) {
+      const end = Math.min(turn.audio.length, at + chunkSamples);
+      this.send({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: encodePcm16Base64(turn.audio.subarray(at, end)) } }] } } });
+      turn.record.lateSamplesSent = (turn.record.lateSamplesSent ?? 0) + (end - at);
+      at = end;
+    }
   }
 
   private endActive(): void {
     this.active = undefined;
-    if (this.resumptionEnabled()) this.sendResumable();
+    if (this.resumptionEnabled()) this.sendResumableAfterTurn();
     const next = this.waitingTurns.shift();
     if (next) this.activate(next);
     this.notify();
@@ -815,7 +886,17 @@ export class LiveSession implements FakeSession {
   // Session resumption.
 
   private resumptionEnabled(): boolean {
-    return this.setup?.sessionResumption !== undefined;
+    return this.setup?.sessionResumption !== undefined || this.quirks.repeatedResumptionUpdates === true;
+  }
+
+  /** After a turn: one resumable update, or three in a row with the `repeatedResumptionUpdates` quirk. */
+  private sendResumableAfterTurn(): void {
+    const times = this.quirks.repeatedResumptionUpdates ? 3 : 1;
+    for (let i = 0; i < times; i++) this.sendResumable();
+  }
+
+  private newCallId(indexInCall: number): string {
+    return this.quirks.mixedToolCallIds && indexInCall % 2 === 1 ? newShortCallId() : newFunctionCallId();
   }
 
   private sendResumable(handle?: string): void {
@@ -856,6 +937,11 @@ function newFunctionCallId(): string {
   const hi = BigInt(randomInt(0, 2 ** 31));
   const lo = BigInt(randomInt(0, 2 ** 32 - 1));
   return `function-call-${(hi << 32n) | lo}`;
+}
+
+/** The other id format seen in one toolCall: a short lowercase alphanumeric string. */
+function newShortCallId(): string {
+  return randomBytes(6).toString('hex').slice(0, 8);
 }
 
 /** Opaque handle in the style of the service's (base64 of a serialized proto). */

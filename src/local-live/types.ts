@@ -104,12 +104,95 @@ export interface FakeGeminiLiveOptions {
   keepClosedSessions?: number;
   /** Auto `goAway` this long after connecting, then close 1011 after `timeLeftSeconds`. */
   connectionLifetime?: { goAwayAfterMs: number; timeLeftSeconds: number };
-  /**
-   * Reject (1011) a resume while another connection of the same session is still open. Reported for
-   * the real service by one third party (aicc2025/sip-to-ai#14), so opt-in. Default false.
-   */
-  rejectResumeWhileOriginalOpen?: boolean;
+  /** Behaviour of the real service beyond its documentation; all off by default. See `LiveQuirks`. */
+  quirks?: LiveQuirks;
 }
+
+/**
+ * What the real service does that its documentation does not promise, each seen in captures of real
+ * sessions or reported from real calls; the source is next to each. Off by default: the server then
+ * follows the documented protocol. `ALL_QUIRKS` turns every one on (docs/real-service-behaviour.md).
+ */
+export interface LiveQuirks {
+  /**
+   * A lone `{"interrupted":true}` right after the greeting's `turnComplete`: no caller speech, no
+   * `turnComplete` after it (python-genai#2333, "phantom interrupt" after the greeting).
+   */
+  phantomInterruptAfterGreeting?: boolean;
+  /** A barge-in sends `interrupted` and never a `turnComplete` after it (python-genai#2333). */
+  interruptWithoutTurnComplete?: boolean;
+  /**
+   * This many more audio chunks of the cut generation follow `interrupted` (late continuation chunks:
+   * Project-N-E-K-O/N.E.K.O#1777; a late event after the interrupt: langwatch/scenario#907).
+   */
+  lateChunksAfterInterrupt?: number;
+  /**
+   * How a reply ends: `both` (documented: generationComplete, then turnComplete at the playback end),
+   * `generationComplete` only and never turnComplete (kazunori279/interpretab README), or `turnComplete`
+   * only (python-genai#2117: turns, empty ones too, closed by a bare turnComplete). Default `both`.
+   */
+  turnEnd?: 'both' | 'generationComplete' | 'turnComplete';
+  /**
+   * Refuse (close 1011) a resume while an earlier connection of the same session is still open
+   * (aicc2025/sip-to-ai#14, verified there against the live service).
+   */
+  refuseResumeWhileOpen?: boolean;
+  /**
+   * `usageMetadata`: `perTurn` (beside turnComplete, as the js-genai test recordings show; the default),
+   * `incremental` (alone, with every audio chunk: "sent periodically", Live API best-practices), or `none`
+   * (some models send none: issue #13 captures).
+   */
+  usage?: 'perTurn' | 'incremental' | 'none';
+  /**
+   * The last output transcript fragment rides with `generationComplete` in one `serverContent` with no
+   * `modelTurn` (Gemini 3.1+ "several parts in one event", model migration notes; issue #13 captures).
+   */
+  transcriptWithGenerationComplete?: boolean;
+  /** Bare `{}` messages now and then (issue #13 captures of real sessions). */
+  bareMessages?: boolean;
+  /**
+   * Top-level `voiceActivity {voiceActivityType, audioOffset: "8.400s"}` beside an empty `serverContent`
+   * at caller speech start and end (gemini-3.1-flash-live-preview emits them: python-genai#2981).
+   */
+  voiceActivity?: boolean;
+  /**
+   * `sessionResumptionUpdate` unasked (without `setup.sessionResumption`) and repeatedly: three fresh
+   * handles in a row after each turn (issue #13 captures; "sent periodically", session-management doc).
+   */
+  repeatedResumptionUpdates?: boolean;
+  /** One `toolCall` with several calls whose ids mix `function-call-<digits>` with short ids (issue #13 captures). */
+  mixedToolCallIds?: boolean;
+  /**
+   * Close code when a `goAway`'s time is up: 1011 "Deadline expired..." by default
+   * (kizuna-ai-lab/sokuji#179); 1008 is also reported (issue #13).
+   */
+  goAwayCloseCode?: number;
+  /**
+   * `interimInputTranscription` that repeats the whole segment so far, once verbatim, before the final
+   * `inputTranscription` (field added in SDK 2.9.0; repetition: issue #13 captures).
+   */
+  interimInputTranscripts?: boolean;
+  /** Output transcript deltas (leading spaces) with `finished: null` (Vertex skill: no usable finished flag). */
+  transcriptFinishedNull?: boolean;
+}
+
+/** Every quirk on: how the integration tests run the main call flows "like the real service". */
+export const ALL_QUIRKS: Readonly<LiveQuirks> = {
+  phantomInterruptAfterGreeting: true,
+  interruptWithoutTurnComplete: true,
+  lateChunksAfterInterrupt: 2,
+  turnEnd: 'generationComplete',
+  refuseResumeWhileOpen: true,
+  usage: 'incremental',
+  transcriptWithGenerationComplete: true,
+  bareMessages: true,
+  voiceActivity: true,
+  repeatedResumptionUpdates: true,
+  mixedToolCallIds: true,
+  goAwayCloseCode: 1008,
+  interimInputTranscripts: true,
+  transcriptFinishedNull: true,
+};
 
 /** Every client frame, in order, with session-relative wall time. Invalid frames are kept too. */
 export type ReceivedMessage =
@@ -135,6 +218,8 @@ export interface ModelTurnRecord {
   /** Reply audio length (24 kHz samples) and how much of it was actually sent. */
   audioSamples: number;
   audioSamplesSent: number;
+  /** Audio sent after `interrupted` (the `lateChunksAfterInterrupt` quirk), not in `audioSamplesSent`. */
+  lateSamplesSent?: number;
   toolCallIds: string[];
 }
 

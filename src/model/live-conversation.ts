@@ -42,7 +42,12 @@ const FRESH_HANDLE_WAIT_MS = 1_000;
  * again, then what arrived during the switch, and nothing the caller said is lost.
  *
  * Handover after `goAway` happens at a turn boundary (no model turn, no tool call pending) with the
- * handle issued after that turn, opening the new session before the old one closes.
+ * handle issued after that turn. The old connection is closed first and the new one opened after: the
+ * service refuses (close 1011) to resume a session while an earlier connection of it is still open
+ * (aicc2025/sip-to-ai#14, verified there against the live service), so opening first would only burn
+ * attempts until the service itself closed the old connection at the goAway deadline (about 50 s later on
+ * the real service). Caller audio of the gap is held and sent to the new session, so none is lost; at a
+ * turn boundary no agent audio is in flight. docs/real-service-behaviour.md has the details.
  */
 export class LiveConversation {
   private current: GeminiLiveSession | undefined;
@@ -168,6 +173,11 @@ export class LiveConversation {
         break;
       case 'interrupted':
       case 'generationComplete':
+        // Some models end a turn with generationComplete alone, and an interrupted may never be followed by
+        // a turnComplete (docs/real-service-behaviour.md): either ends the generation. The handover then
+        // waits for the fresh handle the service sends once the turn is over (or the goAway deadline).
+        this.modelTurnActive = false;
+        break;
       case 'inputTranscript':
         break;
     }
@@ -220,8 +230,10 @@ export class LiveConversation {
     this.switching = true;
     this.handoverWanted = false;
     const startedAt = Date.now();
-    const previousOpen = reason !== 'reconnect';
-    const attempts = reason === 'reconnect' ? this.reconnectDelaysMs : [0, ...this.reconnectDelaysMs.slice(1, 3)];
+    // Close first: a resume is refused while the session's earlier connection is open (see the class comment).
+    // Caller audio from here on is held for the new session.
+    if (previous !== undefined && previous.isOpen) previous.close();
+    const attempts = this.reconnectDelaysMs;
 
     let next: GeminiLiveSession | undefined;
     let handle = this.handle;
@@ -243,10 +255,6 @@ export class LiveConversation {
     }
     if (next === undefined) {
       this.switching = false;
-      if (previousOpen && previous?.isOpen === true) {
-        this.flushHeldTo(previous); // keep talking on the old session until the service closes it
-        return;
-      }
       this.ended = true;
       this.current = undefined;
       this.options.onEvent({ type: 'lost', reason: `no Live session after ${attempts.length} attempts` });
@@ -265,7 +273,6 @@ export class LiveConversation {
     for (const text of this.heldTexts.splice(0)) next.sendText(text);
     this.sentSinceHandle = [...replay, ...held].slice(-MAX_HELD_CHUNKS);
     this.switching = false;
-    if (previous !== undefined && previous !== next) previous.close();
 
     this.options.onEvent({
       type: 'sessionSwitched',

@@ -16,18 +16,33 @@ const SECRET_PATHS = [
   'customParameters', '*.customParameters',
 ];
 
+/**
+ * Fields that carry what the caller or the agent said. Logs leave them out unless `transcripts` is on
+ * (LOG_TRANSCRIPTS=1): speech is personal data, and an info log is kept and shipped far more widely than a recording.
+ */
+export const TRANSCRIPT_FIELDS: ReadonlySet<string> = new Set(['callerSaid', 'agentSaid', 'transcript']);
+
+/** How deep into logged objects strings are scrubbed; deeper values are logged as a placeholder. */
+const MAX_SCRUB_DEPTH = 8;
+
 export interface LoggerOptions {
   level: LogLevel;
+  /** Keep TRANSCRIPT_FIELDS in log lines (LOG_TRANSCRIPTS=1). Off by default. */
+  transcripts?: boolean;
   /** Where lines go; defaults to stdout. Tests pass a stream to read what was logged. */
   destination?: pino.DestinationStream;
 }
 
-export function createLogger({ level, destination }: LoggerOptions): Logger {
-  return pino(
+export function createLogger({ level, destination, transcripts = false }: LoggerOptions): Logger {
+  const scrub = (fields: Record<string, unknown>): Record<string, unknown> => scrubFields(fields, transcripts, 0) as Record<string, unknown>;
+  const logger = pino(
     {
       level,
       base: { service: 'gemini-phone-agent' },
       redact: { paths: SECRET_PATHS, censor: '[redacted]' },
+      // Phone numbers hide in object fields too (`{ to }`, a webhook body): scrub every string in what is logged. The
+      // caller's object is copied, never changed.
+      formatters: { log: scrub },
       hooks: {
         // Phone numbers can hide in messages and error texts; scrub every string argument.
         logMethod(args, method) {
@@ -41,12 +56,39 @@ export function createLogger({ level, destination }: LoggerOptions): Logger {
       serializers: {
         err: (error: unknown) => {
           const serialized = pino.stdSerializers.err(error as Error);
-          if (typeof serialized.message === 'string') serialized.message = redactPhoneNumbersInText(serialized.message);
-          if (typeof serialized.stack === 'string') serialized.stack = redactPhoneNumbersInText(serialized.stack);
+          // Message, stack, cause and any fields the error carries (a Twilio error's details, say).
+          const fields = serialized as unknown as Record<string, unknown>;
+          for (const key of Object.keys(fields)) fields[key] = scrubFields(fields[key], transcripts, 1, true);
           return serialized;
         },
       },
     },
     destination,
   );
+  // Child bindings are written once, at `child()`, without the log formatter: scrub them there. Children are
+  // created from this instance's prototype chain, so their children get the same `child`.
+  const childOf = Object.getPrototypeOf(logger) as { child: Logger['child'] };
+  logger.child = function scrubbedChild(this: Logger, bindings, options) {
+    return childOf.child.call(this, scrub(bindings), options) as never;
+  } as Logger['child'];
+  return logger;
+}
+
+/** A copy of plain objects and arrays with phone numbers masked in every string and transcripts left out. */
+function scrubFields(value: unknown, transcripts: boolean, depth: number, serializedError = false): unknown {
+  if (typeof value === 'string') return redactPhoneNumbersInText(value);
+  if (value === null || typeof value !== 'object') return value;
+  // Errors go through the err serializer; Buffers, Dates, URLs and the like are not nested data to walk.
+  const isArray = Array.isArray(value);
+  // A serialized error's cause has pino's own prototype but is plain data like the rest.
+  if (!isArray && !serializedError && Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return value;
+  if (depth >= MAX_SCRUB_DEPTH) return '[too deep]';
+  if (isArray) return value.map((item: unknown) => scrubFields(item, transcripts, depth + 1, serializedError));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    if (!transcripts && TRANSCRIPT_FIELDS.has(key)) continue;
+    out[key] = scrubFields(item, transcripts, depth + 1, serializedError);
+  }
+  return out;
 }

@@ -45,6 +45,11 @@ export interface CallRecorderOptions {
   onFinished: (recording: FinishedRecording) => void;
   /** Monotonic milliseconds; the call's timeline starts when the recorder is made (at `start`). */
   clock?: () => number;
+  /**
+   * A tool call's arguments as the recording keeps them: values the tool's schema marks `sensitive` masked (see
+   * maskToolArguments). Without it, only phone numbers are masked.
+   */
+  maskToolArguments?: (toolName: string, args: unknown) => unknown;
 }
 
 /** A recording ready to be written: the event log and the stereo audio, produced a second at a time. */
@@ -185,7 +190,7 @@ export class CallRecorder {
         this.turnOpen = false;
         return;
       case 'toolCall':
-        this.addEvent({ type: 'toolCall', atMs: atMs(), id: event.id, name: event.name, args: redactDeep(event.args) });
+        this.addEvent({ type: 'toolCall', atMs: atMs(), id: event.id, name: event.name, args: this.options.maskToolArguments?.(event.name, event.args) ?? redactDeep(event.args) });
         return;
       case 'toolCancelled':
         this.addEvent({ type: 'toolCallCancelled', atMs: atMs(), ids: [...event.ids] });

@@ -2,17 +2,29 @@ import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../observability/logger.js';
 import type { CallDetails } from '../domain/call-details.js';
+import { redactPhoneNumbersInText } from '../observability/redact.js';
+import { redactArguments, type ObjectParameter } from '../tools/schema.js';
 import { CallRecorder, type FinishedRecording } from './call-recorder.js';
 import { pcm16WavHeader } from './wav.js';
 
 /** Recordings hold the caller's voice and words: readable by the service's own user only. */
-const FILE_MODE = 0o600;
+export const RECORDING_FILE_MODE = 0o600;
+const FILE_MODE = RECORDING_FILE_MODE;
 const DIRECTORY_MODE = 0o700;
+/** How often old recordings are looked for, when RECORDINGS_RETENTION_DAYS is set. */
+const RETENTION_CHECK_INTERVAL_MS = 60 * 60 * 1_000;
+const DAY_MS = 24 * 60 * 60 * 1_000;
 
 export interface CallRecordingsOptions {
   /** DATA_DIR/recordings; each call goes to `<dir>/<YYYY-MM-DD>/<CallSid>.{wav,json}` (UTC date of its start). */
   dir: string;
   log: Logger;
+  /** The tools calls may use, to mask the arguments their schemas mark `sensitive`. */
+  tools?: { get(name: string): { parameters: ObjectParameter } | undefined };
+  /** RECORDINGS_RETENTION_DAYS: day folders older than this many days are deleted, at start and then hourly. */
+  retentionDays?: number | undefined;
+  /** Today's date, for retention (tests). */
+  now?: () => Date;
 }
 
 /** A call's goodbye may run past its time limit (MAX_CALL_DURATION_MS); the recording keeps this much more. */
@@ -27,6 +39,8 @@ export interface NewCallRecording {
   callLimitMs: number;
   /** The call's logger: save results are logged with its CallSid. */
   log: Logger;
+  /** The call's tools, to mask the arguments their schemas mark `sensitive` (default: the service's). */
+  tools?: { get(name: string): { parameters: ObjectParameter } | undefined };
 }
 
 /**
@@ -36,14 +50,37 @@ export interface NewCallRecording {
  */
 export class CallRecordings {
   private readonly saving = new Set<Promise<void>>();
+  private readonly retentionTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: CallRecordingsOptions) {}
+  constructor(private readonly options: CallRecordingsOptions) {
+    const { retentionDays } = options;
+    if (retentionDays !== undefined) {
+      const prune = (): void => void this.prune(retentionDays);
+      prune();
+      this.retentionTimer = setInterval(prune, RETENTION_CHECK_INTERVAL_MS);
+      this.retentionTimer.unref();
+    }
+  }
+
+  /** Stops the retention check (the timer never holds the process open either way). */
+  close(): void {
+    clearInterval(this.retentionTimer);
+  }
+
+  private async prune(retentionDays: number): Promise<void> {
+    try {
+      const deleted = await deleteOldRecordings(this.options.dir, retentionDays, this.options.now?.() ?? new Date());
+      if (deleted.length > 0) this.options.log.info({ deletedDays: deleted, retentionDays }, 'deleted recordings past RECORDINGS_RETENTION_DAYS');
+    } catch (error) {
+      this.options.log.error({ err: error, dir: this.options.dir }, 'could not delete old recordings');
+    }
+  }
 
   get dir(): string {
     return this.options.dir;
   }
 
-  start({ callSid, streamSid, call, callLimitMs, log }: NewCallRecording): CallRecorder {
+  start({ callSid, streamSid, call, callLimitMs, log, tools }: NewCallRecording): CallRecorder {
     return new CallRecorder({
       callSid,
       streamSid,
@@ -52,6 +89,7 @@ export class CallRecordings {
       direction: call.direction,
       maxDurationMs: callLimitMs + RECORDING_MARGIN_MS,
       log,
+      maskToolArguments: (name, args) => maskToolArguments((tools ?? this.options.tools)?.get(name)?.parameters, args),
       onFinished: (recording) => {
         const saved = this.save(recording, log).finally(() => this.saving.delete(saved));
         this.saving.add(saved);
@@ -80,6 +118,37 @@ export class CallRecordings {
       await Promise.allSettled([rm(`${paths.wav}.partial`, { force: true }), rm(`${paths.json}.partial`, { force: true })]);
     }
   }
+}
+
+/**
+ * A tool call's arguments as a recording keeps them: what the tool's schema marks `sensitive` (names, numbers,
+ * codes, notes) is replaced with "[redacted]", phone numbers are masked anywhere else, and the arguments of a tool
+ * nobody declared are masked whole. Values keep their place, so a replay makes the same calls with the masked values.
+ */
+export function maskToolArguments(schema: ObjectParameter | undefined, args: unknown): unknown {
+  return redactArguments(schema, args, redactPhoneNumbersInText);
+}
+
+/**
+ * Deletes the day folders (`YYYY-MM-DD`, the UTC day a call started) whose every call started more than
+ * `retentionDays` days before `now`. Other entries are left alone. Returns the days deleted.
+ */
+export async function deleteOldRecordings(dir: string, retentionDays: number, now: Date): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const deleted: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !/^\d{4}-\d{2}-\d{2}$/.test(entry.name)) continue;
+    const dayStart = Date.parse(`${entry.name}T00:00:00Z`);
+    if (Number.isNaN(dayStart)) continue;
+    // The day's last call started before its end; all of it is past retention once that end is.
+    if (now.getTime() - (dayStart + DAY_MS) < retentionDays * DAY_MS) continue;
+    await rm(join(dir, entry.name), { recursive: true, force: true });
+    deleted.push(entry.name);
+  }
+  return deleted.sort();
 }
 
 export interface RecordingPaths {

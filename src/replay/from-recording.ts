@@ -40,7 +40,7 @@ export function loadRecording(path: string): ReplayScenario {
   } catch (error) {
     throw new ReplayInputError(`cannot read the recording's audio ${wavPath}: ${(error as Error).message}`);
   }
-  return scenarioFromRecording(log, callerAudio, basename(jsonPath, '.json'));
+  return { ...scenarioFromRecording(log, callerAudio, basename(jsonPath, '.json')), sourceFiles: [jsonPath, wavPath] };
 }
 
 export function scenarioFromRecording(log: RecordingLog, callerAudio: Uint8Array, name: string): ReplayScenario {

@@ -19,6 +19,11 @@ export class ModelScript {
     ['cue', []],
   ]);
   private readonly unscripted: string[] = [];
+  /**
+   * Every tool call the script had the model make, in order, with its arguments as sent. The server's recording
+   * masks arguments marked `sensitive`; the report shows these instead, as the model sent them.
+   */
+  readonly toolCallsMade: Array<{ name: string; args: Record<string, unknown> }> = [];
 
   constructor(replies: readonly ScriptedReply[]) {
     for (const reply of replies) this.queues.get(reply.to)!.push(reply);
@@ -32,12 +37,12 @@ export class ModelScript {
       return undefined;
     }
     const digits = heardText?.startsWith(KEYPAD_TEXT_PREFIX) ? heardText.slice(KEYPAD_TEXT_PREFIX.length).replace(/[^0-9*#]/g, '') : '';
+    const toolCalls = reply.toolCalls?.map((call) => ({ name: call.name, args: substitute(call.args, digits) as Record<string, unknown> }));
+    if (toolCalls !== undefined) this.toolCallsMade.push(...toolCalls);
     return {
       text: reply.text,
       ...(reply.heard === undefined ? {} : { heard: reply.heard }),
-      ...(reply.toolCalls === undefined
-        ? {}
-        : { toolCalls: reply.toolCalls.map((call) => ({ name: call.name, args: substitute(call.args, digits) as Record<string, unknown> })) }),
+      ...(toolCalls === undefined ? {} : { toolCalls }),
     };
   }
 

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import twilio from 'twilio';
 import type { Agent } from '../agents/agent.js';
 import { loadConfig, publicHttpsUrl, type LogLevel } from '../config.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { findRecording } from '../recording/call-recordings.js';
-import { parseRecordingLog } from '../recording/recording-format.js';
+import { findRecording, RECORDING_FILE_MODE } from '../recording/call-recordings.js';
+import { parseRecordingLog, type RecordingLog } from '../recording/recording-format.js';
 import { startApp, type RunningApp } from '../server.js';
 import { STREAM_TOKEN_PARAMETER, VOICE_WEBHOOK_PATH } from '../telephony/voice-webhook.js';
 import { checkExpectations } from './expectations.js';
@@ -110,13 +110,16 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
     const paths = await findRecording(config.recording.dir, callSid);
     if (paths === undefined) throw new Error('the server wrote no recording of the replayed call; see its log above');
     const log = parseRecordingLog(JSON.parse(await readFile(paths.json, 'utf8')));
-    await mkdir(options.outputDir, { recursive: true });
-    const output = { wav: join(options.outputDir, `${scenario.name}.wav`), json: join(options.outputDir, `${scenario.name}.json`) };
+    await mkdir(options.outputDir, { recursive: true, mode: 0o700 });
+    const output = outputPaths(options.outputDir, scenario.name, scenario.sourceFiles ?? []);
+    // Both files as private as the server's own recordings (a copy would otherwise take the umask's mode).
     await copyFile(paths.wav, output.wav);
-    await writeFile(output.json, `${JSON.stringify({ ...log, audio: { ...log.audio, file: basename(output.wav) } }, null, 2)}\n`);
+    await chmod(output.wav, RECORDING_FILE_MODE);
+    await writeFile(output.json, `${JSON.stringify({ ...log, audio: { ...log.audio, file: basename(output.wav) } }, null, 2)}\n`, { mode: RECORDING_FILE_MODE });
+    await chmod(output.json, RECORDING_FILE_MODE);
 
     notes.push(...script.notes());
-    const report = buildReport(scenario, log, notes, output);
+    const report = buildReport(scenario, withArgumentsAsSent(log, script.toolCallsMade), notes, output);
     return { report, problems: scenario.expect === undefined ? [] : checkExpectations(report, scenario.expect) };
   } finally {
     caller?.hangUp();
@@ -126,6 +129,35 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
     await rest?.close();
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where the replay's recording goes: `<name>.wav/.json` in `dir`, unless that would replace a file the scenario was
+ * read from (replaying a replay in its own folder): then `<name>.replay`, `<name>.replay-2`, …
+ */
+export function outputPaths(dir: string, name: string, sourceFiles: readonly string[]): { wav: string; json: string } {
+  const sources = new Set(sourceFiles.map((file) => resolve(file)));
+  for (let attempt = 0; ; attempt++) {
+    const base = attempt === 0 ? name : attempt === 1 ? `${name}.replay` : `${name}.replay-${attempt}`;
+    const paths = { wav: join(dir, `${base}.wav`), json: join(dir, `${base}.json`) };
+    if (!sources.has(resolve(paths.wav)) && !sources.has(resolve(paths.json))) return paths;
+  }
+}
+
+/**
+ * The recording's tool calls with the arguments the script had the model send: the server's recording masks
+ * arguments marked `sensitive`, and the report (and a fixture's expectations) are about what the model asked.
+ */
+export function withArgumentsAsSent(log: RecordingLog, made: ReadonlyArray<{ name: string; args: Record<string, unknown> }>): RecordingLog {
+  let next = 0;
+  const events = log.events.map((event) => {
+    if (event.type !== 'toolCall') return event;
+    const index = made.findIndex((call, i) => i >= next && call.name === event.name);
+    if (index === -1) return event;
+    next = index + 1;
+    return { ...event, args: made[index]!.args };
+  });
+  return { ...log, events };
 }
 
 /** What Twilio does when the call comes in: a signed webhook; the answer says where to stream, with which token. */

@@ -74,6 +74,8 @@ export interface ReplayScenario {
   expect: ReplayExpectations | undefined;
   /** `fixture`: the fixture's own expectations; `recording`: what the recorded call did, for comparison. */
   expectationsFrom: 'fixture' | 'recording';
+  /** The files the scenario was read from: the replay's own recording never replaces them. */
+  sourceFiles?: string[];
 }
 
 /** Time between key presses when a fixture keys several digits at once (a brisk human pace). */

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { publicWssUrl, type Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
+import { RefusalLog } from '../observability/refusal-log.js';
 import { TwilioMediaStream } from './media-stream-connection.js';
 import { parseTwilioMessage, type StartEvent } from './media-stream-protocol.js';
 import type { CallInfo, StreamTokenStore } from './stream-tokens.js';
@@ -13,6 +14,8 @@ import { MEDIA_STREAM_PATH, STREAM_TOKEN_PARAMETER } from './voice-webhook.js';
 export const START_TIMEOUT_MS = 5_000;
 /** Twilio's frames are a few hundred bytes; cap what one message may cost us to parse. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Upgraded sockets still waiting for their `start`: past this many, new upgrades are refused with 503. */
+export const MAX_PENDING_STREAMS = 64;
 
 /** A stream allowed in by a credential other than Twilio's signature: for this call and account only. */
 export interface StreamGrant {
@@ -43,6 +46,8 @@ export interface MediaStreamServerDeps {
    */
   /** Another way in than Twilio's signature: the browser phone's single-use credential. */
   browserPhone?: { redeemUpgrade(request: IncomingMessage): UpgradeCredential };
+  /** Default MAX_PENDING_STREAMS. */
+  maxPendingStreams?: number;
 }
 
 /** WebSocket close codes we use when refusing a stream. */
@@ -57,36 +62,66 @@ const CLOSE = { policy: 1008, invalid: 1007, unsupported: 1003 } as const;
 export class MediaStreamServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
   private readonly signedUrl: string;
+  private readonly refusals: RefusalLog;
+  /** Upgraded sockets that have not sent a valid `start` yet (nor been refused or closed). */
+  private pending = 0;
 
   constructor(private readonly deps: MediaStreamServerDeps) {
     this.signedUrl = publicWssUrl(deps.config, MEDIA_STREAM_PATH);
+    this.refusals = RefusalLog.for(deps.log);
+  }
+
+  /** Sockets waiting for their `start` (bounded by MAX_PENDING_STREAMS). */
+  get pendingStreams(): number {
+    return this.pending;
   }
 
   /** Handles an HTTP upgrade for `/media`; answers 403 without upgrading when the signature is wrong. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const source = request.socket.remoteAddress;
     const browser = this.deps.browserPhone?.redeemUpgrade(request);
     if (browser !== undefined) {
       if (!browser.ok) {
-        this.deps.log.warn('media stream refused: browser phone credential unknown, used or expired');
+        this.refusals.warn(source, {}, 'media stream refused: browser phone credential unknown, used or expired');
         socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.awaitStart(ws, browser.grant));
+      this.upgrade(request, socket, head, browser.grant);
       return;
     }
     if (!this.deps.config.telephony.enabled) {
-      this.deps.log.warn({ missing: this.deps.config.telephony.missing }, 'media stream refused: Twilio is not configured');
+      this.refusals.warn(source, { missing: this.deps.config.telephony.missing }, 'media stream refused: Twilio is not configured');
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     const header = request.headers['x-twilio-signature'];
     const signature = Array.isArray(header) ? header[0] : header;
     if (!isValidTwilioSignature(this.deps.config.twilio.authToken, signature, this.signedUrl, {})) {
-      this.deps.log.warn({ signedUrl: this.signedUrl, hasSignature: signature !== undefined }, 'media stream refused: bad x-twilio-signature on upgrade');
+      this.refusals.warn(source, { signedUrl: this.signedUrl, hasSignature: signature !== undefined }, 'media stream refused: bad x-twilio-signature on upgrade');
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.awaitStart(ws));
+    this.upgrade(request, socket, head);
+  }
+
+  /** Upgrades, unless too many sockets already wait for their `start`: each one holds memory and a timer. */
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, grant?: StreamGrant): void {
+    const source = request.socket.remoteAddress;
+    if (this.pending >= (this.deps.maxPendingStreams ?? MAX_PENDING_STREAMS)) {
+      this.refusals.warn(source, { pendingStreams: this.pending }, 'media stream refused: too many streams waiting for their start');
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // Counted from here, so upgrades in flight count too; released once, however the wait ends.
+    this.pending++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.pending--;
+    };
+    socket.once('close', release);
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.awaitStart(ws, grant, source, release));
   }
 
   /** Stops accepting; live sockets are the calls' to end. */
@@ -95,13 +130,14 @@ export class MediaStreamServer {
   }
 
   /** `grant`: a browser-phone stream, which may start only the call its credential was issued for. */
-  private awaitStart(ws: WebSocket, grant?: StreamGrant): void {
+  private awaitStart(ws: WebSocket, grant: StreamGrant | undefined, source: string | undefined, release: () => void): void {
     const log = this.deps.log;
     let sawConnected = false;
     const refuse = (code: number, reason: string, detail: Record<string, unknown> = {}): void => {
       clearTimeout(timer);
+      release();
       ws.off('message', onMessage);
-      log.warn({ reason, ...detail }, 'media stream refused');
+      this.refusals.warn(source, { reason, ...detail }, 'media stream refused');
       ws.close(code, reason);
       // A peer that ignores the close handshake must not hold the socket.
       setTimeout(() => ws.terminate(), 1_000).unref();
@@ -109,7 +145,10 @@ export class MediaStreamServer {
     const timer = setTimeout(() => refuse(CLOSE.policy, 'no start event in time'), START_TIMEOUT_MS);
     const onError = (error: Error): void => log.warn({ err: error }, 'media stream socket error before start');
     ws.on('error', onError);
-    ws.on('close', () => clearTimeout(timer));
+    ws.on('close', () => {
+      clearTimeout(timer);
+      release();
+    });
 
     const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
       if (isBinary) return refuse(CLOSE.unsupported, 'binary frame');
@@ -128,6 +167,7 @@ export class MediaStreamServer {
       if (call === undefined) return refuse(CLOSE.policy, 'stream token missing, invalid, expired or already used', { callSid: message.start.callSid });
 
       clearTimeout(timer);
+      release();
       ws.off('message', onMessage);
       ws.off('error', onError);
       const stream = new TwilioMediaStream(ws, message.streamSid, log.child({ callSid: call.callSid, streamSid: message.streamSid }));

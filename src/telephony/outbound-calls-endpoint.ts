@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../observability/logger.js';
+import { RefusalLog } from '../observability/refusal-log.js';
 import { redactPhoneNumber } from '../observability/redact.js';
 import { OutboundCallError, outboundNumberProblem, type OutboundCallFailure, type OutboundCallPlacer, type PendingOutboundCalls, type RollingWindowLimit } from './outbound-calls.js';
 
@@ -44,7 +45,7 @@ export function outboundCallsRoute(deps: OutboundCallsEndpointDeps): Array<Reque
 
   const authenticate: RequestHandler = (req, res, next) => {
     if (!hasValidBearer(req.header('authorization'), expectedKeyDigest)) {
-      log.warn({ hasAuthorization: req.header('authorization') !== undefined }, 'outbound call refused: missing or wrong API key');
+      RefusalLog.for(log).warn(req.socket.remoteAddress, { hasAuthorization: req.header('authorization') !== undefined }, 'outbound call refused: missing or wrong API key');
       res.status(401).set('WWW-Authenticate', 'Bearer realm="outbound-calls"').json({ error: 'A valid API key is required: Authorization: Bearer <OUTBOUND_API_KEY>' });
       return;
     }

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../observability/logger.js';
+import { RefusalLog } from '../observability/refusal-log.js';
 import { ACCOUNT_SID_PATTERN, isCallSid } from '../domain/identifiers.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
 
@@ -32,14 +33,14 @@ export function twilioSignedWebhook(options: TwilioWebhookAuthOptions): RequestH
     const signature = req.header('x-twilio-signature');
     const signedUrl = `${options.publicUrl.origin}${req.originalUrl}`;
     if (!isValidTwilioSignature(options.authToken, signature, signedUrl, signedParams)) {
-      log.warn({ path: req.path, hasSignature: signature !== undefined }, `${name} refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)`);
+      RefusalLog.for(log).warn(req.socket.remoteAddress, { path: req.path, hasSignature: signature !== undefined }, `${name} refused: bad X-Twilio-Signature (is PUBLIC_URL the URL Twilio calls?)`);
       res.status(403).type('text/plain').send('Twilio signature validation failed.');
       return;
     }
     const params = singleValues(signedParams);
     const callSid = params.CallSid;
     if (!isCallSid(callSid) || !ACCOUNT_SID_PATTERN.test(params.AccountSid ?? '') || params.AccountSid !== options.accountSid) {
-      log.warn({ callSid, accountMatches: params.AccountSid === options.accountSid }, `${name} refused: missing CallSid or foreign account`);
+      RefusalLog.for(log).warn(req.socket.remoteAddress, { callSid, accountMatches: params.AccountSid === options.accountSid }, `${name} refused: missing CallSid or foreign account`);
       res.status(400).type('text/plain').send('Expected a Twilio webhook for a call of this account.');
       return;
     }

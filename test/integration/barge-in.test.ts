@@ -36,6 +36,9 @@ describe('barge-in', () => {
     // Every mark pending at the clear came back as cleared, and none was counted as heard.
     const log = await bridge.waitForLog((line) => line.msg === 'caller interrupted the agent' && line.callSid === callSid);
     expect(log.turn).toBe(1);
+    // An info line: what the agent was saying is personal data and stays out of it (LOG_TRANSCRIPTS=1 lets it in).
+    expect(log.level).toBe(30);
+    expect(log).not.toHaveProperty('agentSaid');
     expect(log.sentMs).toBeGreaterThan(log.heardMs as number);
     // What the bridge believes was heard matches what the caller's phone played, within one 200 ms model chunk.
     expect(Math.abs((log.heardMs as number) - heardAtClear / 8)).toBeLessThanOrEqual(220);

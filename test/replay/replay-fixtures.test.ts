@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -81,6 +81,10 @@ describe('call fixtures replay as their expectations say', () => {
       const log = parseRecordingLog(JSON.parse(readFileSync(recording.json, 'utf8')));
       expect(wav).toMatchObject({ sampleRateHz: 8_000, channels: 2, frames: log.audio.frames });
       expect(Math.abs(wav.frames / 8 - log.durationMs)).toBeLessThanOrEqual(20);
+      // The recording masks what the tools mark sensitive (a booking code); the report has what the model sent.
+      for (const event of log.events) if (event.type === 'toolCall' && event.name === 'find_booking') expect(event.args).toEqual({ code: '[redacted]' });
+      expect(statSync(recording.json).mode & 0o777).toBe(0o600);
+      expect(statSync(recording.wav).mode & 0o777).toBe(0o600);
 
       // Replayed from its recording, the call goes the same way: same words, same tool calls, same end.
       const again = await replay(loadRecording(recording.json), 'from-recording');

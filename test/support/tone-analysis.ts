@@ -1,5 +1,5 @@
 /**
- * Tone measurements for stateful int16 resamplers, following audio-dsp.md section 8.1:
+ * Tone measurements for stateful int16 resamplers, following docs/audio-dsp.md §8.1:
  * 1 s tones at -6 dBFS fed in 20 ms chunks, analysed over [10 %, 90 %) of the output by a
  * least-squares fit of sinusoids at known frequencies plus DC.
  * Pure and deterministic; shared by the unit tests and the benchmark report.

@@ -167,3 +167,21 @@ describe('loadConfig', () => {
     expect(config.port).toBe(0);
   });
 });
+
+describe('.env.example', () => {
+  it('starts as it is, copied to .env: local mode with the browser phone, no placeholder taken for real', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseEnv } = await import('node:util');
+    const example = parseEnv(readFileSync(new URL('../../.env.example', import.meta.url), 'utf8'));
+    const config = loadConfig(example);
+    expect(config.localModel).toBe(true);
+    expect(config.browserPhone.enabled).toBe(true);
+    expect(config.telephony.enabled).toBe(false);
+  });
+
+  it('refuses the placeholder PUBLIC_URL instead of taking it silently', () => {
+    for (const placeholder of ['https://your-subdomain.ngrok.app', 'https://your-name.ngrok-free.app']) {
+      expect(() => loadConfig({ PUBLIC_URL: placeholder })).toThrow(/PUBLIC_URL is still a placeholder/);
+    }
+  });
+});

@@ -44,9 +44,17 @@ export interface FakeTwilioMediaStreamOptions {
   start?: 'send' | 'skip' | 'garbled' | ((start: StartMessage) => unknown);
   /**
    * Twilio streams caller audio continuously while the call is up (silence included). Default true: 0xFF frames
-   * fill every 20 ms slot not taken by `playCallerAudio`. Set false to send only what the test plays.
+   * fill every 20 ms slot not taken by `playCallerAudio`. Set false to send only what the test plays: real phone
+   * legs can omit silent audio, leaving gaps in `media.timestamp` (openai/openai-agents-js examples/realtime-twilio
+   * README). Marks pending at a `clear` are echoed back at once, as Twilio documents ("Mark message").
    */
   continuousSilence?: boolean;
+  /**
+   * Added to every caller `media.timestamp`: real streams have been seen starting at a non-zero offset
+   * (issue #13 reports from real calls; Twilio documents the field only as "presentation timestamp in
+   * milliseconds from the start of the stream"). Default 0.
+   */
+  timestampOffsetMs?: number;
   /** WebSocket handshake timeout. Default 5000 ms. */
   handshakeTimeoutMs?: number;
 }
@@ -174,6 +182,7 @@ export class FakeTwilioMediaStream {
 
   private readonly callerQueue: CallerItem[] = [];
   private continuousSilence: boolean;
+  private readonly timestampOffsetMs: number;
   private senderTimer: NodeJS.Timeout | undefined;
   private senderIdle = true;
   /** Next 20 ms slot to fill; a frame in slot k has media.timestamp 20k. */
@@ -214,6 +223,7 @@ export class FakeTwilioMediaStream {
     this.streamSid = options.streamSid ?? newStreamSid();
     this.customParameters = { ...(options.customParameters ?? {}) };
     this.continuousSilence = options.continuousSilence ?? true;
+    this.timestampOffsetMs = options.timestampOffsetMs ?? 0;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
 
     ws.on('message', (data, isBinary) => this.guard('message', () => this.onMessage(data, isBinary)));
@@ -517,7 +527,7 @@ export class FakeTwilioMediaStream {
         return;
       }
       const frame = item === undefined ? SILENCE_FRAME : item.frames[item.next]!;
-      this.sendMediaFrame(frame, this.slotCursor * FRAME_MS);
+      this.sendMediaFrame(frame, this.timestampOffsetMs + this.slotCursor * FRAME_MS);
       this.slotCursor += 1;
       if (item !== undefined) {
         item.next += 1;

@@ -24,7 +24,7 @@ describe('Kaiser FIR design', () => {
     const taps = kaiserLowpass(72, 1 / 6, 5.5);
     expect(taps.reduce((a, b) => a + b)).toBeCloseTo(1, 14);
     expect([...taps]).toEqual([...taps].reverse());
-    // Analytic figures of audio-dsp.md section 4.3 (N = 72, beta 5.5): +-0.012 dB to 3.4 kHz, 57.9 dB from 4.6 kHz.
+    // Analytic figures of docs/audio-dsp.md §4.3 (N = 72, beta 5.5): +-0.012 dB to 3.4 kHz, 57.9 dB from 4.6 kHz.
     const passband = responseRangeDb(taps, 0, 3400, 24000);
     expect(Math.max(-passband.min, passband.max)).toBeLessThan(0.015);
     expect(-responseRangeDb(taps, 4600, 12000, 24000).max).toBeGreaterThan(57.8);
@@ -38,7 +38,7 @@ describe('Kaiser FIR design', () => {
     expect(taps.filter((_, n) => n !== centre && (n - centre) % 2 === 0).every((v) => v === 0)).toBe(true);
     expect(taps.filter((_, n) => (n - centre) % 2 !== 0).reduce((a, b) => a + b)).toBeCloseTo(0.5, 15);
     expect(taps[0]).not.toBe(0);
-    // Analytic figures of audio-dsp.md section 4.2 (N = 47, beta 5.4): +-0.013 dB to 3.4 kHz, 56.5 dB from 4.6 kHz.
+    // Analytic figures of docs/audio-dsp.md §4.2 (N = 47, beta 5.4): +-0.013 dB to 3.4 kHz, 56.5 dB from 4.6 kHz.
     const passband = responseRangeDb(taps, 0, 3400, 16000);
     expect(Math.max(-passband.min, passband.max)).toBeLessThan(0.015);
     expect(-responseRangeDb(taps, 4600, 8000, 16000).max).toBeGreaterThan(56.4);

@@ -154,7 +154,7 @@ describe('round trip', () => {
 
     const fit = fitSinusoids(fromPcm16le(pcm16k), MODEL_INPUT_SAMPLE_RATE_HZ, [REFERENCE_TONE_HZ]);
     expect(Math.abs(amplitudeRatioDb(fit.sinusoids[0]!.amplitude, TEST_TONE_AMPLITUDE))).toBeLessThanOrEqual(0.1);
-    // mu-law alone gives about 36 dB SNR at -6 dBFS (audio-dsp.md section 3.1); the filters must not add to it.
+    // mu-law alone gives about 36 dB SNR at -6 dBFS (docs/audio-dsp.md §3.1); the filters must not add to it.
     expect(thdPlusNDb(fit)).toBeLessThanOrEqual(-33);
   });
 });

@@ -23,7 +23,7 @@ const FRAME_SAMPLES_8K = (TWILIO_SAMPLE_RATE_HZ * FRAME_MS) / 1000;
 const twoTones = generateTwoToneSignal(TWILIO_SAMPLE_RATE_HZ);
 const whole = (input: Int16Array): Int16Array => processInChunks(new Upsampler2x(), input, 2, () => input.length);
 
-describe('Upsampler2x quality (audio-dsp.md section 8.2)', () => {
+describe('Upsampler2x quality (docs/audio-dsp.md §8.2)', () => {
   it('keeps the passband within +-0.1 dB from 300 to 3400 Hz', () => {
     for (const frequencyHz of [300, 1000, 2000, 3000, 3400]) {
       expect(Math.abs(measureGainDb(upsampler, frequencyHz)), `${frequencyHz} Hz`).toBeLessThanOrEqual(0.1);

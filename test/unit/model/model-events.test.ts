@@ -33,7 +33,30 @@ describe('toModelEvents', () => {
     expect(toModelEvents(message({ setupComplete: {} }))).toEqual([]);
   });
 
+  it('reads the real service\'s message shapes (docs/real-service-behaviour.md)', () => {
+    // turnComplete sharing a message with usageMetadata
+    expect(toModelEvents(message({ serverContent: { turnComplete: true }, usageMetadata: { totalTokenCount: 546 } }))).toEqual([{ type: 'turnComplete', reason: undefined }]);
+    // usage alone (incremental), a bare {}, voiceActivity beside an empty serverContent: nothing for the call
+    expect(toModelEvents(message({ usageMetadata: { totalTokenCount: 12 } }))).toEqual([]);
+    expect(toModelEvents(message({}))).toEqual([]);
+    expect(toModelEvents(message({ serverContent: {}, voiceActivity: { voiceActivityType: 'ACTIVITY_START', audioOffset: '8.400s' } }))).toEqual([]);
+    // outputTranscription and generationComplete in one message, no modelTurn; finished: null
+    expect(toModelEvents(message({ serverContent: { outputTranscription: { text: ' Goodbye!', finished: null }, generationComplete: true } }))).toEqual([
+      { type: 'outputTranscript', text: ' Goodbye!' },
+      { type: 'generationComplete' },
+    ]);
+    // interim input transcripts repeat the segment so far: not taken as more speech
+    expect(toModelEvents(message({ serverContent: { interimInputTranscription: { text: 'I would like' } } }))).toEqual([]);
+    // several calls in one toolCall, ids of mixed formats, kept verbatim
+    expect(toModelEvents(message({ toolCall: { functionCalls: [{ id: 'function-call-18446744073709551615', name: 'a', args: {} }, { id: '3f9c1a7b', name: 'b' }] } }))).toEqual([
+      { type: 'toolCall', calls: [{ id: 'function-call-18446744073709551615', name: 'a', args: {} }, { id: '3f9c1a7b', name: 'b', args: {} }] },
+    ]);
+    // sessionResumptionUpdate without a handle (while generating)
+    expect(toModelEvents(message({ sessionResumptionUpdate: {} }))).toEqual([{ type: 'resumptionUpdate', handle: undefined, resumable: false }]);
+  });
+
   it('parses protobuf durations', () => {
+    expect(parseDurationMs('50s')).toBe(50_000);
     expect(parseDurationMs('1.5s')).toBe(1500);
     expect(parseDurationMs('oops')).toBeUndefined();
   });

@@ -31,4 +31,31 @@ describe('logger', () => {
     for (const secret of ['AIza-secret', 'twilio-secret', 'stream-secret', '+14155550123', '5550123']) expect(text).not.toContain(secret);
     expect(text).toContain('+1********23');
   });
+
+  it('masks phone numbers in object fields, nested objects, arrays, bindings and error fields, without changing the logged object', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ level: 'info', destination }).child({ callSid: 'CA1' }).child({ caller: '+14155550123' });
+    const fields = { to: '+442071838750', call: { from: '+1 415 555 0199', numbers: ['+33612345678'] } };
+    log.info(fields, 'transfer');
+    log.error({ err: Object.assign(new Error('failed', { cause: new Error('no route to +14155550123') }), { details: { to: '+442071838750' } }) }, 'boom');
+    const text = lines();
+    for (const number of ['+14155550123', '+442071838750', '415 555 0199', '+33612345678']) expect(text).not.toContain(number);
+    expect(text).toContain('+4*********50');
+    expect(fields.to).toBe('+442071838750'); // the caller's object is left alone
+    const transfer = JSON.parse(text.split('\n')[0] as string) as { caller: string; call: { numbers: string[] } };
+    expect(transfer.caller).toBe('+1********23');
+    expect(transfer.call.numbers).toEqual(['+3********78']);
+  });
+
+  it('leaves transcripts out of log lines unless LOG_TRANSCRIPTS allows them', () => {
+    const off = capture();
+    createLogger({ level: 'debug', destination: off.destination }).info({ turn: 3, agentSaid: 'your table for two', nested: { callerSaid: 'my name is Ada' } }, 'caller interrupted the agent');
+    const line = JSON.parse(off.lines()) as Record<string, unknown>;
+    expect(line.turn).toBe(3);
+    expect(line).not.toHaveProperty('agentSaid');
+    expect(off.lines()).not.toContain('Ada');
+    const on = capture();
+    createLogger({ level: 'debug', destination: on.destination, transcripts: true }).info({ agentSaid: 'your table for two' }, 'caller interrupted the agent');
+    expect(on.lines()).toContain('"agentSaid":"your table for two"');
+  });
 });

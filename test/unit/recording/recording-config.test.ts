@@ -23,3 +23,19 @@ describe('RECORD_CALLS', () => {
     }
   });
 });
+
+describe('RECORDINGS_RETENTION_DAYS and LOG_TRANSCRIPTS', () => {
+  it('keeps recordings unless a number of days is set, and refuses anything but a whole number of days', () => {
+    expect(loadConfig(VALID).recording.retentionDays).toBeUndefined();
+    expect(loadConfig({ ...VALID, RECORDINGS_RETENTION_DAYS: '30' }).recording.retentionDays).toBe(30);
+    for (const value of ['0', '-1', '1.5', 'month']) {
+      expect(() => loadConfig({ ...VALID, RECORDINGS_RETENTION_DAYS: value })).toThrow('RECORDINGS_RETENTION_DAYS must be a whole number of days from 1 to 36500');
+    }
+  });
+
+  it('leaves transcripts out of logs unless LOG_TRANSCRIPTS=1', () => {
+    expect(loadConfig(VALID).logTranscripts).toBe(false);
+    expect(loadConfig({ ...VALID, LOG_TRANSCRIPTS: '1' }).logTranscripts).toBe(true);
+    expect(() => loadConfig({ ...VALID, LOG_TRANSCRIPTS: 'yes' })).toThrow('LOG_TRANSCRIPTS must be 0 or 1 (got "yes")');
+  });
+});

@@ -5,6 +5,7 @@ import { checkExpectations, matchesSubset } from '../../../src/replay/expectatio
 import { parseCallFixture } from '../../../src/replay/fixture.js';
 import { scenarioFromRecording } from '../../../src/replay/from-recording.js';
 import { ModelScript } from '../../../src/replay/model-script.js';
+import { outputPaths, withArgumentsAsSent } from '../../../src/replay/replay.js';
 import type { ReplayReport } from '../../../src/replay/report.js';
 import { ReplayInputError } from '../../../src/replay/scenario.js';
 
@@ -195,5 +196,28 @@ describe('a recording as a replay', () => {
     ]);
     expect(scenario).toMatchObject({ hangUpAtMs: 10_000, expectationsFrom: 'recording', expect: { interruptions: 1, endReason: 'caller-hung-up' } });
     expect(scenario.expect?.toolCalls?.map((call) => call.name)).toEqual(['find_booking', 'end_call']);
+  });
+});
+
+describe('the replay output', () => {
+  it('never replaces the recording it replays', () => {
+    expect(outputPaths('data/replays', 'CA1', [])).toEqual({ wav: 'data/replays/CA1.wav', json: 'data/replays/CA1.json' });
+    expect(outputPaths('data/replays', 'CA1', ['data/replays/CA1.json', './data/replays/CA1.wav'])).toEqual({ wav: 'data/replays/CA1.replay.wav', json: 'data/replays/CA1.replay.json' });
+    expect(outputPaths('out', 'x', ['out/x.json', 'out/x.replay.json']).json).toBe('out/x.replay-2.json');
+  });
+
+  it('reports the tool arguments the model sent where the recording masked them, call by call', () => {
+    const log = {
+      events: [
+        { type: 'toolCall', atMs: 1, id: 'a', name: 'find_booking', args: { code: '[redacted]' } },
+        { type: 'toolCall', atMs: 2, id: 'b', name: 'end_call', args: {} },
+      ],
+    } as unknown as RecordingLog;
+    const made = [
+      { name: 'find_booking', args: { code: 'K7Q2M9' } },
+      { name: 'end_call', args: {} },
+    ];
+    expect(withArgumentsAsSent(log, made).events.map((event) => (event as { args: unknown }).args)).toEqual([{ code: 'K7Q2M9' }, {}]);
+    expect(log.events[0]).toMatchObject({ args: { code: '[redacted]' } }); // the recording itself is left as it is
   });
 });

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/** Starts the service as `npm start` does (through tsx here, to skip the build), with exactly `env`. */
+function startService(env: Record<string, string>, cwd: string): Promise<{ code: number | null; stderr: string; stdout: string; elapsedMs: number }> {
+  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsx, MAIN], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A start-up failure that hangs is the bug: kill it and fail, rather than wait for the test timeout.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the service did not exit within 20 s\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, 20_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr, stdout, elapsedMs: Date.now() - started });
+    });
+  });
+}
+
+describe('start-up failures', () => {
+  let dir: string;
+  let blocker: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (blocker === undefined ? resolve() : blocker.close(() => resolve())));
+    blocker = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a port already in use prints one line saying so and how to fix it, and exits non-zero', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'startup-'));
+    blocker = createServer();
+    const port = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)));
+    const result = await startService({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1' }, dir);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`port ${port} is already in use`);
+    expect(lines[0]).toContain('set PORT to a free port');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(result.stdout).not.toContain('uncaught');
+  });
+
+  it('a DATA_DIR that cannot be a directory prints one line naming DATA_DIR, and exits non-zero', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'startup-'));
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const result = await startService({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(file, 'data'), BROWSER_PHONE: '1' }, dir);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^gemini-phone-agent could not start: .*Set DATA_DIR to a directory/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { AgentTurn, LATE_AUDIO_WINDOW_MS } from '../../../src/call/agent-turn.js';
+
+describe('AgentTurn: turn ends', () => {
+  it('documented order: ends once, at generationComplete; the turnComplete after it is not a second turn', () => {
+    const t = new AgentTurn();
+    expect(t.audio(0, 200)).toEqual({ play: true });
+    expect(t.audio(10, 200)).toEqual({ play: true });
+    expect(t.generationComplete()).toEqual({ interrupted: false, by: 'generationComplete', hadContent: true });
+    expect(t.turnComplete()).toBeUndefined();
+  });
+
+  it('generationComplete only: every turn still ends, and the next audio starts a new turn', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    expect(t.generationComplete()).toMatchObject({ by: 'generationComplete', hadContent: true });
+    expect(t.audio(1000, 200)).toEqual({ play: true });
+    expect(t.generationComplete()).toMatchObject({ by: 'generationComplete', hadContent: true });
+  });
+
+  it('turnComplete only: ends at turnComplete', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    expect(t.turnComplete()).toEqual({ interrupted: false, by: 'turnComplete', hadContent: true });
+  });
+
+  it('the empty turn: a turnComplete with nothing before it ends an empty turn', () => {
+    const t = new AgentTurn();
+    expect(t.turnComplete()).toEqual({ interrupted: false, by: 'turnComplete', hadContent: false });
+    // generationComplete + turnComplete with nothing in them: one empty turn.
+    expect(t.generationComplete()).toEqual({ interrupted: false, by: 'generationComplete', hadContent: false });
+    expect(t.turnComplete()).toBeUndefined();
+  });
+
+  it('a tool call is content: a turnComplete right after it is not an empty turn', () => {
+    const t = new AgentTurn();
+    expect(t.toolCall()).toBeUndefined();
+    expect(t.turnComplete()).toEqual({ interrupted: false, by: 'turnComplete', hadContent: true });
+  });
+});
+
+describe('AgentTurn: interruptions', () => {
+  it('documented barge-in: interrupted → turnComplete ends the cut turn; the next reply plays', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    expect(t.interrupted(100)).toEqual({ bargeIn: true, newTurnCut: true });
+    expect(t.turnComplete()).toEqual({ interrupted: true, by: 'turnComplete', hadContent: true });
+    expect(t.audio(150, 200)).toEqual({ play: true });
+  });
+
+  it('drops audio of the cut generation that is still in flight right after interrupted', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.interrupted(1000);
+    expect(t.audio(1000, 200)).toEqual({ play: false });
+    expect(t.audio(1000 + LATE_AUDIO_WINDOW_MS - 1, 200)).toEqual({ play: false });
+    expect(t.droppedAudioChunks).toBe(2);
+    expect(t.turnComplete()).toMatchObject({ interrupted: true });
+  });
+
+  it('a lone interrupted (no turnComplete): the reply after the caller spoke plays, and the cut turn ends first', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.interrupted(1000);
+    t.callerSpeechEnded(1600);
+    expect(t.audio(1650, 200)).toEqual({ play: true, ended: { interrupted: true, by: 'nextGeneration', hadContent: true } });
+    expect(t.audio(1700, 200)).toEqual({ play: true });
+    expect(t.generationComplete()).toEqual({ interrupted: false, by: 'generationComplete', hadContent: true });
+  });
+
+  it('a lone interrupted with no caller speech: audio well after the cut is a new generation', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.interrupted(1000);
+    expect(t.audio(1000 + LATE_AUDIO_WINDOW_MS, 200)).toMatchObject({ play: true, ended: { by: 'nextGeneration' } });
+  });
+
+  it('the window is measured from the cut, not chained: a reply streaming right after a cut is not silenced whole', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.interrupted(0);
+    const played: boolean[] = [];
+    for (let at = 0; at < 2000; at += 50) played.push(t.audio(at, 200).play);
+    expect(played.filter((p) => !p).length).toBe(LATE_AUDIO_WINDOW_MS / 50);
+  });
+
+  it('caller speech that ended before the cut does not count', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.callerSpeechEnded(500);
+    t.interrupted(1000);
+    expect(t.audio(1010, 200)).toEqual({ play: false });
+  });
+
+  it('a tool call after a cut starts a new generation (and ends the cut one)', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.interrupted(10);
+    expect(t.toolCall()).toMatchObject({ interrupted: true, by: 'nextGeneration' });
+    expect(t.audio(20, 200)).toEqual({ play: true });
+  });
+
+  it('a lone interrupted after turnComplete cuts nothing: no barge-in, and the next reply plays', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.generationComplete();
+    t.turnComplete();
+    expect(t.interrupted(100)).toEqual({ bargeIn: false, reason: 'nothing-playing' });
+    expect(t.audio(150, 200)).toEqual({ play: true });
+  });
+
+  it('interrupted during the tail (after generationComplete): barge-in, but not a second turn', () => {
+    const t = new AgentTurn();
+    t.audio(0, 2000);
+    expect(t.generationComplete()).toMatchObject({ interrupted: false });
+    expect(t.interrupted(100)).toEqual({ bargeIn: true, newTurnCut: false });
+    expect(t.turnComplete()).toBeUndefined();
+    expect(t.audio(5000, 200)).toEqual({ play: true });
+  });
+
+  it('interrupted after generationComplete once the model\'s real-time playback has run out cuts nothing (generationComplete-only phantom)', () => {
+    const t = new AgentTurn();
+    t.audio(0, 1000);
+    t.audio(10, 1000);
+    t.generationComplete();
+    expect(t.interrupted(1800)).toEqual({ bargeIn: false, reason: 'nothing-playing' });
+    expect(t.audio(3000, 200)).toEqual({ play: true });
+  });
+
+  it('a repeated interrupted is ignored', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.interrupted(10);
+    expect(t.interrupted(20)).toEqual({ bargeIn: false, reason: 'already-cut' });
+  });
+});
