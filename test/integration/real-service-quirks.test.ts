@@ -6,8 +6,7 @@
  * integration tests (call-flow, barge-in, tools, session-recovery, watchdog).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CUES } from '../../src/call/conversation-watchdog.js';
-import { GREETING_CUE } from '../../src/call/phone-call.js';
+import { DEFAULT_CUES as CUES } from '../../src/agents/agent.js';
 import { ALL_QUIRKS, type FakeGeminiLiveOptions, type FakeReply, type FakeSession, type LiveQuirks } from '../../src/local-live/server.js';
 import { loadSpeechFixture, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioMediaStreamOptions, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { sleep, startBridge, type Bridge, type LogLine } from '../support/bridge-harness.js';
@@ -17,7 +16,9 @@ const ANSWER = 'Certainly, we have a table at eight.';
 const LONG_GREETING = 'Thanks for calling the Blue Door restaurant on Market Street, this is the reservations line. How may I help?';
 const GOODBYE = 'Thank you for calling the Blue Door. Goodbye!';
 
-const greetThenAnswer = ({ heardText }: { heardText?: string }): FakeReply => ({ text: heardText === GREETING_CUE ? GREETING : ANSWER });
+/** The agent's greeting cue (the restaurant example's, like the default, opens with this sentence). */
+const isGreetingCue = (text: string | undefined): boolean => text?.startsWith('The phone call has just been connected.') === true;
+const greetThenAnswer = ({ heardText }: { heardText?: string }): FakeReply => ({ text: isGreetingCue(heardText) ? GREETING : ANSWER });
 const msOf = (samples24k: number) => samples24k / 24;
 const completed = (s: FakeSession) => s.modelTurns.filter((t) => t.outcome === 'completed').length;
 const sent = (s: FakeSession, pick: (m: Record<string, unknown>) => boolean) => s.sentMessages.filter((m) => pick(m.message as Record<string, unknown>));
@@ -63,7 +64,7 @@ describe('the call core on the real service\'s quirks', () => {
 
   it('a barge-in with a lone interrupted and late chunks of the cut reply: the late chunks are dropped, the answer plays in full', async () => {
     const { callSid, twilio, session, bridge: b } = await start({
-      replies: ({ heardText }) => ({ text: heardText === GREETING_CUE ? LONG_GREETING : ANSWER }),
+      replies: ({ heardText }) => ({ text: isGreetingCue(heardText) ? LONG_GREETING : ANSWER }),
       quirks: { interruptWithoutTurnComplete: true, lateChunksAfterInterrupt: 2 },
     });
     await twilio.waitForAgentAudio({ timeoutMs: 5_000 });
@@ -202,7 +203,7 @@ describe('the call core on the real service\'s quirks', () => {
 
   it('every quirk on: barge-in over a caller line with gaps and no silence frames', async () => {
     const { callSid, twilio, session, bridge: b } = await start(
-      { replies: ({ heardText }) => ({ text: heardText === GREETING_CUE ? LONG_GREETING : ANSWER }), quirks: ALL_QUIRKS },
+      { replies: ({ heardText }) => ({ text: isGreetingCue(heardText) ? LONG_GREETING : ANSWER }), quirks: ALL_QUIRKS },
       { continuousSilence: false },
     );
     await twilio.waitForAgentAudio({ timeoutMs: 5_000 });

@@ -32,8 +32,8 @@ function recordThreeSecondsOfCaller(recordings: CallRecordings, log: ReturnType<
     callLimitMs: 60_000,
     log,
   });
-  for (let ms = 0; ms < 3_000; ms += 20) recorder.callerAudio(Buffer.alloc(160, ms < 1_500 ? 0x20 : 0xa0).toString('base64'), ms);
-  recorder.finish(summary);
+  for (let ms = 0; ms < 3_000; ms += 20) recorder.listener({ type: 'callerAudio', mulaw: Buffer.alloc(160, ms < 1_500 ? 0x20 : 0xa0), timestampMs: ms });
+  recorder.listener({ type: 'ended', reason: summary.endReason, summary });
 }
 
 describe('CallRecordings', () => {
@@ -89,14 +89,9 @@ describe('CallRecordings', () => {
     };
     const recordings = new CallRecordings({ dir, log, tools: { get: (name) => (name === 'create_booking' ? { parameters: booking } : undefined) } });
     const recorder = recordings.start({ callSid: CALL_SID, streamSid: `MZ${'b'.repeat(32)}`, call: { from: undefined, to: undefined, direction: 'inbound' }, callLimitMs: 60_000, log });
-    recorder.modelEvent({
-      type: 'toolCall',
-      calls: [
-        { id: 't1', name: 'create_booking', args: { guest_name: 'Ada Lovelace', party_size: 2, phone: '+14155550123', notes: 'call me on +14155550123' } },
-        { id: 't2', name: 'made_up_tool', args: { secret: 'Ada' } },
-      ],
-    });
-    recorder.finish(summary);
+    recorder.listener({ type: 'toolCall', id: 't1', name: 'create_booking', args: { guest_name: 'Ada Lovelace', party_size: 2, phone: '+14155550123', notes: 'call me on +14155550123' } });
+    recorder.listener({ type: 'toolCall', id: 't2', name: 'made_up_tool', args: { secret: 'Ada' } });
+    recorder.listener({ type: 'ended', reason: summary.endReason, summary });
     await recordings.idle();
     const found = await findRecording(dir, CALL_SID);
     const text = readFileSync(found!.json, 'utf8');
