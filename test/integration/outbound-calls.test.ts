@@ -9,7 +9,8 @@ import { callCommand, serverProblem } from '../../scripts/call.js';
 import { DEFAULT_CUES } from '../../src/agents/agent.js';
 import type { FakeReply } from '../../src/local-live/server.js';
 import { CALL_STATUS_EVENTS, OUTBOUND_RING_TIMEOUT_SECONDS } from '../../src/telephony/outbound-calls.js';
-import { postVoiceWebhook, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
+import { computeTwilioSignature, postVoiceWebhook, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
+import { NO_AGENT_MESSAGE } from '../../src/telephony/voice-webhook.js';
 import { captureOutput, freePort, runScript } from '../support/run-script.js';
 import { PUBLIC_URL, restaurantGreetingCue, startBridge, type Bridge } from '../support/bridge-harness.js';
 
@@ -95,7 +96,7 @@ describe('outbound calls', () => {
       for (const to of [undefined, '', 4155550142, '4155550142', '+1 415 555 0142', OUR_NUMBER]) {
         const answer = await callTo(bridge, to);
         expect(answer.status, JSON.stringify(to)).toBe(400);
-        expect(answer.body.error).toMatch(/^Expected \{"to": "\+14155550100"\}: /);
+        expect(answer.body.error).toMatch(/^Expected \{"to": "\+14155550100", "agent"\?: "name"\}: /);
       }
       expect((await postCalls(bridge, '{"to": ', authorized)).body).toEqual({ error: 'The body is not valid JSON.' });
       expect((await postCalls(bridge, '[1]', authorized)).status).toBe(400);
@@ -103,20 +104,62 @@ describe('outbound calls', () => {
       expect((await postCalls(bridge, `to=${CALLEE}`, { authorization: authorized.authorization, 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
       expect(rest.requests.length).toBe(before);
     });
+
+    it('refuses an agent that does not exist, naming the agents there are, and places nothing', async () => {
+      const before = rest.requests.length;
+      const unknown = await postCalls(bridge, JSON.stringify({ to: CALLEE, agent: 'dental' }), authorized);
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error).toBe('No agent named "dental"; the agents are: restaurant');
+      const notAName = await postCalls(bridge, JSON.stringify({ to: CALLEE, agent: 42 }), authorized);
+      expect(notAName.status).toBe(400);
+      expect(notAName.body.error).toMatch(/"agent" must be the name of an agent/);
+      expect(rest.requests.length).toBe(before);
+    });
+
+    it('answers a placed call whose webhook names no agent of ours with the no-agent message, and opens no model session', async () => {
+      const sessions = bridge.gemini.sessions.length;
+      const answer = await postVoiceWebhook({
+        serverUrl: bridge.app.localUrl,
+        publicUrl: PUBLIC_URL,
+        authToken: TEST_AUTH_TOKEN,
+        path: '/voice?agent=dental',
+        params: { Direction: 'outbound-api', From: OUR_NUMBER, To: CALLEE, Caller: OUR_NUMBER, Called: CALLEE },
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.body).toContain(`<Say>${NO_AGENT_MESSAGE}</Say><Hangup/>`);
+      expect(answer.body).not.toContain('<Stream');
+      expect(bridge.gemini.sessions.length).toBe(sessions);
+    });
+
+    it('checks the signature over the webhook URL with its query: the agent cannot be swapped on the way', async () => {
+      const params = { Direction: 'outbound-api', From: OUR_NUMBER, To: CALLEE, Caller: OUR_NUMBER, Called: CALLEE };
+      const signedForDental = await postVoiceWebhook({ serverUrl: bridge.app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, path: '/voice?agent=dental', params });
+      const swapped = await postVoiceWebhook({
+        serverUrl: bridge.app.localUrl,
+        publicUrl: PUBLIC_URL,
+        authToken: TEST_AUTH_TOKEN,
+        path: '/voice?agent=restaurant',
+        params: signedForDental.params,
+        signature: computeTwilioSignature(TEST_AUTH_TOKEN, `${PUBLIC_URL}/voice?agent=dental`, signedForDental.params),
+      });
+      expect(swapped.status).toBe(403);
+    });
   });
 
   it('places the call on Twilio, and when answered the agent opens with the outbound cue', async () => {
     const answer = await callTo(bridge, CALLEE);
     expect(answer.status).toBe(201);
     const callSid = answer.body.callSid as string;
-    expect(answer.body).toEqual({ callSid: expect.stringMatching(/^CA[0-9a-f]{32}$/), status: 'queued' });
+    // Without "agent" the call is the default agent's (here the only one, the restaurant), and the answer says so.
+    expect(answer.body).toEqual({ callSid: expect.stringMatching(/^CA[0-9a-f]{32}$/), status: 'queued', agent: 'restaurant' });
 
     const request = rest.requests.find((r) => r.path === `/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Calls.json`)!;
     expect(request).toMatchObject({ method: 'POST', authorized: true, responseStatus: 201 });
     expect(request.form).toMatchObject({
       To: CALLEE,
       From: OUR_NUMBER,
-      Url: `${PUBLIC_URL}/voice`,
+      // The agent rides in the webhook URL, which Twilio signs: it cannot be swapped on the way.
+      Url: `${PUBLIC_URL}/voice?agent=restaurant`,
       Method: 'POST',
       StatusCallback: `${PUBLIC_URL}/call-status`,
       StatusCallbackMethod: 'POST',
@@ -136,7 +179,7 @@ describe('outbound calls', () => {
       Caller: created.from,
       Called: created.to,
       CallStatus: 'in-progress',
-    });
+    }, new URL(created.url!).pathname + new URL(created.url!).search);
     const twilio = await bridge.openStream(callSid, twiml);
     const session = await bridge.gemini.waitForSession(sessionIndex);
     await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
@@ -149,7 +192,7 @@ describe('outbound calls', () => {
     expect((await postCallStatus(bridge, callSid, 'completed')).status).toBe(204);
 
     const started = await bridge.waitForLog((line) => line.msg === 'call started' && line.callSid === callSid);
-    expect(started).toMatchObject({ direction: 'outbound-api', to: '+1********42' });
+    expect(started).toMatchObject({ direction: 'outbound', agent: 'restaurant', to: '+1********42' }); // the call's own direction (CallDetails), not Twilio's
     const statuses = bridge.logs.filter((line) => line.msg === 'call status' && line.callSid === callSid).map((line) => line.status);
     expect(statuses).toEqual(['initiated', 'ringing', 'in-progress', 'completed']);
     expect(bridge.logs.find((line) => line.msg === 'outbound call placed through the Twilio REST API')).toMatchObject({ callSid, to: '+1********42' });
@@ -189,13 +232,27 @@ describe('outbound calls', () => {
         to: '+442071838750',
         from: OUR_NUMBER,
         direction: 'outbound-api',
-        url: `${PUBLIC_URL}/voice`,
+        // No --agent: the default agent of AGENT (unset: the restaurant example), named in the signed URL.
+        url: `${PUBLIC_URL}/voice?agent=restaurant`,
         method: 'POST',
         statusCallback: `${PUBLIC_URL}/call-status`,
         statusCallbackEvents: [...CALL_STATUS_EVENTS],
       });
       expect(run.stdout()).toContain(`✔ Twilio accepted the call: ${created.sid} (queued).`);
       expect(run.stderr()).toBe('');
+    });
+
+    it('places the call for the agent named with --agent, and refuses a name no agent can have', async () => {
+      const run = captureOutput();
+      expect(await callCommand([CALLEE, '--agent', 'dental', '--skip-check'], env(), run.output)).toBe(0);
+      expect(rest.createdCalls.at(-1)).toMatchObject({ to: CALLEE, url: `${PUBLIC_URL}/voice?agent=dental` });
+      expect(run.stdout()).toContain('(agent dental)');
+
+      const before = rest.requests.length;
+      const bad = captureOutput();
+      expect(await callCommand([CALLEE, '--agent', 'den tal&x=1', '--skip-check'], env(), bad.output)).toBe(1);
+      expect(bad.stderr()).toMatch(/^✖ --agent must be an agent's name/);
+      expect(rest.requests.length).toBe(before);
     });
 
     it('does not call when the server at PUBLIC_URL does not answer', async () => {

@@ -38,8 +38,11 @@ export interface Bridge {
   /** Every JSON line the service logged, parsed; `logText()` is the raw text (for secret checks). */
   logs: LogLine[];
   logText(): string;
-  /** A signed webhook for a new inbound call; returns the parsed TwiML and the webhook parameters. */
-  ringWebhook(overrides?: Record<string, string | undefined>): Promise<{ callSid: string; twiml: ConnectStreamTwiml; params: Record<string, string> }>;
+  /**
+   * A signed webhook for a new inbound call; returns the parsed TwiML and the webhook parameters. `path` is what
+   * Twilio requests (and signs), query included: `/voice?agent=<name>` for a call we placed.
+   */
+  ringWebhook(overrides?: Record<string, string | undefined>, path?: string): Promise<{ callSid: string; twiml: ConnectStreamTwiml; params: Record<string, string> }>;
   /** What Twilio does for a call: webhook, then the media stream the TwiML asks for. */
   placeCall(options?: Partial<FakeTwilioMediaStreamOptions>): Promise<{ callSid: string; twilio: FakeTwilioMediaStream }>;
   /** Opens a media stream for a webhook answer (to test what happens around the happy path). */
@@ -103,9 +106,9 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
     config,
     logs,
     logText: () => text,
-    async ringWebhook(overrides = {}) {
+    async ringWebhook(overrides = {}, path = '/voice') {
       const params = defaultVoiceWebhookParams({ AccountSid: TEST_ACCOUNT_SID, ...overrides });
-      const response = await postVoiceWebhook({ serverUrl: app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params });
+      const response = await postVoiceWebhook({ serverUrl: app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params, path });
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${response.body}`);
       return { callSid: params.CallSid as string, twiml: parseConnectStreamTwiml(response.body), params };
     },
