@@ -32,7 +32,7 @@ describe('Gemini Live sessions ending under a live call', () => {
     const second = await bridge.gemini.waitForSession(1);
     expect(second.resumedFrom).toEqual({ handle: handleBeforeGoAway, sessionIndex: 0 });
     expect((await first.closed).initiatedBy).toBe('client');
-    const switched = await bridge.waitForLog((line) => line.msg === 'continuing on a new Gemini Live session' && line.callSid === callSid);
+    const switched = await bridge.waitForLog((line) => line.msg === 'continuing on a new model session' && line.callSid === callSid);
     expect(switched).toMatchObject({ reason: 'goAway', resumed: true });
 
     // The new session heard the whole question, its first 1.5 s replayed from before the switch.
@@ -94,7 +94,7 @@ describe('Gemini Live sessions ending under a live call', () => {
     await second.waitUntil((s) => s.setupCompleteSent, 5_000);
     const reconnectMs = Date.now() - failedAt;
     expect(second.resumedFrom?.sessionIndex).toBe(0);
-    const switched: LogLine = await bridge.waitForLog((line) => line.msg === 'continuing on a new Gemini Live session' && line.callSid === callSid);
+    const switched: LogLine = await bridge.waitForLog((line) => line.msg === 'continuing on a new model session' && line.callSid === callSid);
     expect(switched).toMatchObject({ reason: 'reconnect', resumed: true });
     expect(reconnectMs).toBeLessThan(2_000);
 
