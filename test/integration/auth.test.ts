@@ -27,7 +27,7 @@ describe('authentication of webhooks and media streams', () => {
   const geminiSessions = () => bridge.gemini.sessions.length;
   // Instant greeting: each signed webhook answered with a stream opens its call's session at once.
   // A refused stream must never open another one.
-  const answeredWebhooks = () => bridge.logs.filter((line) => line.msg === 'incoming call: answering with a media stream').length;
+  const answeredWebhooks = () => bridge.logs.filter((line) => line.msg === 'call answered with a media stream').length;
   const webhook = (options: { signature?: string | null; params?: Record<string, string> }) =>
     postVoiceWebhook({ serverUrl: bridge.app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params: defaultVoiceWebhookParams({ AccountSid: TEST_ACCOUNT_SID }), ...options });
 
