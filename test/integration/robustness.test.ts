@@ -73,7 +73,7 @@ describe('bad input and broken connections', () => {
     const session = await bridge.gemini.waitForSession(0);
     expect((await session.closed).code).toBe(1007);
     await twilio.closed;
-    const failure = await bridge.waitForLog((line) => line.msg === 'could not open a Gemini Live session' && line.callSid === callSid);
+    const failure = await bridge.waitForLog((line) => line.msg === 'could not open a model session' && line.callSid === callSid);
     expect(JSON.stringify(failure)).toContain('1007');
     expect(bridge.logText()).not.toContain('AIza-wrong-key');
   });
