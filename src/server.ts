@@ -11,6 +11,7 @@ import { CallRegistry } from './call/call-registry.js';
 import { EarlyConversations, type EarlyConversation } from './call/early-conversations.js';
 import { PhoneCall } from './call/phone-call.js';
 import { publicWssUrl, type Config } from './config.js';
+import { homeRoutes } from './home-page.js';
 import { startLocalAgent, type LocalAgent } from './local-agent/local-agent.js';
 import { createGeminiModel, type OpenGeminiSession } from './model/gemini-model.js';
 import type { RealtimeModel } from './model/realtime-model.js';
@@ -166,6 +167,7 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     res.status(accepting ? 200 : 503).json({ status: accepting ? 'ready' : 'stopping', activeCalls: calls.size });
   });
   if (browserPhone !== undefined) app.use(BROWSER_PHONE_PATH, browserPhone.router());
+  app.use(homeRoutes({ browserPhone: browserPhone !== undefined }));
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });

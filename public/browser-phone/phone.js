@@ -6,9 +6,8 @@ const $ = (id) => document.getElementById(id);
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 const FRAME_MS = 20;
 
-/** Counters the browser test reads; also handy in the console. */
-const stats = {
-  state: 'idle',
+/** Counters the browser test reads; also handy in the console. Each call starts them afresh. */
+const freshCallStats = () => ({
   framesSent: 0,
   mediaFramesReceived: 0,
   marksReceived: 0,
@@ -25,8 +24,8 @@ const stats = {
   events: [],
   closeCode: undefined,
   closeReason: undefined,
-  error: undefined,
-};
+});
+const stats = { state: 'idle', error: undefined, ...freshCallStats() };
 window.phoneStats = stats;
 
 // The access key comes in the URL fragment (never sent to a server); kept for reloads of this tab only and
@@ -63,6 +62,28 @@ function setUp() {
   if (!window.isSecureContext) {
     return showError(`Microphones only work on a secure page: open it at http://localhost:${location.port || 80}${location.pathname} on this machine, or over https.`);
   }
+  void checkAccessKey();
+}
+
+/** A wrong or stale key (the server made a new one at its last start) is reported now, before any microphone prompt. */
+async function checkAccessKey() {
+  $('mode').textContent = 'Checking the access key…';
+  let response;
+  try {
+    response = await fetch('/phone/key', { headers: { Authorization: `Bearer ${accessKey}` } });
+  } catch (error) {
+    $('mode').textContent = '';
+    return showError(`The service is not reachable (${error instanceof Error ? error.message : String(error)}): is npm start still running?`);
+  }
+  if (response.status === 401) {
+    sessionStorage.removeItem('browserPhoneKey');
+    $('mode').textContent = '';
+    return showError('This access key is not the server\'s: it changes at every start (unless BROWSER_PHONE_KEY is set). Open the URL the server printed most recently.');
+  }
+  if (!response.ok) {
+    $('mode').textContent = '';
+    return showError(`The service answered HTTP ${response.status} for the access key check.`);
+  }
   $('mode').textContent = 'Ready. Press “Call the agent” and allow the microphone.';
   $('call').disabled = false;
 }
@@ -71,6 +92,9 @@ async function placeCall() {
   $('call').disabled = true;
   $('error').hidden = true;
   for (const list of ['transcript', 'tools', 'latency']) $(list).replaceChildren();
+  // Counters are per call: nothing of the previous call carries over.
+  Object.assign(stats, freshCallStats(), { error: undefined });
+  renderPlayout();
   setState('connecting', 'Connecting…');
   try {
     call = await Call.start();
@@ -240,6 +264,9 @@ class Call {
     // Let the last events arrive (the call's summary), then stop listening.
     setTimeout(() => this.events.abort(), 3_000);
     void this.context.close();
+    // Nothing is buffered once the call is over; the playback worklet, closed with the context, says no more.
+    stats.queuedSamples = 0;
+    renderPlayout();
     $('hangup').disabled = true;
     for (const key of document.querySelectorAll('#keys button')) key.disabled = true;
     $('call').disabled = false;
@@ -271,7 +298,8 @@ class Call {
           const block = pending.slice(0, boundary);
           pending = pending.slice(boundary + 2);
           const data = block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
-          if (data !== '') onCallEvent(JSON.parse(data));
+          // A finished call's last events (its summary) still show, until the next call begins.
+          if (data !== '' && (call === this || call === undefined)) onCallEvent(JSON.parse(data));
         }
       }
     } catch (error) {
@@ -309,9 +337,27 @@ function onCallEvent(event) {
       addLine('tools', 'tool', `← ${event.name} ${event.ok ? 'answered' : 'failed'} in ${event.durationMs} ms: ${event.result}`);
       break;
     case 'ended':
-      addLine('transcript', 'note', `Call ended (${event.reason}). Agent audio heard: ${event.summary.agentAudioHeardSeconds} s; first agent audio after ${event.summary.streamStartToFirstAgentAudioMs} ms.`);
+      addLine('transcript', 'note', endedText(event));
+      if (event.detail) showError(`The call failed: ${event.detail}`);
       break;
   }
+}
+
+/** Why the call ended, in words, and what the caller got of it. */
+function endedText(event) {
+  const reasons = {
+    'caller-hung-up': 'you hung up',
+    'agent-hung-up': 'the agent hung up',
+    'model-setup-failed': 'the model could not be reached',
+    'model-lost': 'the connection to the model was lost',
+    'server-stopping': 'the service is shutting down',
+  };
+  const why = reasons[event.reason] ?? event.reason;
+  const { agentAudioHeardSeconds: heard, streamStartToFirstAgentAudioMs: firstAudioMs } = event.summary ?? {};
+  const audio = typeof firstAudioMs === 'number'
+    ? `Agent audio heard: ${heard} s; first agent audio after ${firstAudioMs} ms.`
+    : 'No agent audio reached you.';
+  return `Call ended: ${why}${event.detail ? ` (${event.detail})` : ''}. ${audio}`;
 }
 
 function addLine(listId, className, text) {

@@ -112,6 +112,10 @@ export class BrowserPhone {
     const router = express.Router();
     const staticDir = this.deps.staticDir ?? BROWSER_PHONE_STATIC_DIR;
     router.post('/sessions', this.authenticate('session'), (req, res) => this.issueSession(req, res));
+    // The page checks its key on load, so a wrong or stale one is reported before it asks for the microphone.
+    router.get('/key', this.authenticate('key'), (_req, res) => {
+      res.status(204).end();
+    });
     router.get('/events/:callSid', this.authenticate('events'), (req, res) => this.streamEvents(req, res));
     router.get('/', (_req, res) => {
       setPageHeaders(res);
@@ -155,7 +159,7 @@ export class BrowserPhone {
     this.openStreams.clear();
   }
 
-  private authenticate(what: 'session' | 'events'): RequestHandler {
+  private authenticate(what: 'session' | 'events' | 'key'): RequestHandler {
     return (req, res, next) => {
       const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
       if (match === null || !timingSafeEqual(sha256(match[1] as string), this.accessKeyDigest)) {

@@ -14,7 +14,8 @@ export type CallEvent =
   | { type: 'toolCall'; id: string; name: string; args: Record<string, unknown> }
   /** `result` is the answer sent to the model, as JSON cut to a few hundred characters. */
   | { type: 'toolResult'; id: string; name: string; ok: boolean; durationMs: number; result: string }
-  | { type: 'ended'; reason: string; summary: Record<string, unknown> };
+  /** `detail`: why the call failed, when it did (already masked: describeFailure). */
+  | { type: 'ended'; reason: string; detail?: string; summary: Record<string, unknown> };
 
 export interface CallObserver {
   onCallEvent(event: CallEvent): void;
@@ -58,7 +59,7 @@ function toPageEvent(callSid: string, event: CallStreamEvent): CallEvent | undef
       };
     }
     case 'ended':
-      return { type: 'ended', reason: event.reason, summary: { ...event.summary } };
+      return { type: 'ended', reason: event.reason, ...(event.detail === undefined ? {} : { detail: event.detail }), summary: { ...event.summary } };
     default:
       return undefined;
   }

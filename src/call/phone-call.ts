@@ -8,6 +8,7 @@ import type { CallLimits } from '../config.js';
 import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import { CallEventStream, type CallEvent, type CallEventListener, type CallSummary } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
+import { describeFailure } from '../observability/redact.js';
 import type { CallDetails } from '../domain/call-details.js';
 import type { PlayoutSink, StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
 import type { TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
@@ -67,6 +68,8 @@ export class PhoneCall {
   private readonly callerSpeech = new SpeechDetector();
   private ended = false;
   private endReason = '';
+  /** Why, when the call ended on a failure: shown to the browser phone's page. */
+  private endDetail: string | undefined;
 
   // What the call summary reports.
   private callerAudioBytes = 0;
@@ -167,6 +170,7 @@ export class PhoneCall {
       this.watchdog.start();
     } catch (error) {
       this.log.error({ err: error }, 'could not open a model session');
+      this.endDetail = `could not open a model session: ${describeFailure(error)}`;
       this.end('model-setup-failed');
     }
   }
@@ -351,7 +355,7 @@ export class PhoneCall {
     this.callerTimeline.dispose();
     this.conversation.close();
     this.stream.close(reason);
-    this.publish({ type: 'ended', reason, summary: this.summary() });
+    this.publish({ type: 'ended', reason, ...(this.endDetail === undefined ? {} : { detail: this.endDetail }), summary: this.summary() });
     this.deps.onEnded(this);
   }
 

@@ -68,7 +68,8 @@ export type CallEvent =
   | { type: 'toolCancelled'; ids: readonly string[] }
   | { type: 'sessionSwitched'; reason: SessionSwitchReason; switchMs: number; replayedMs: number; bufferedMs: number; resumed: boolean }
   | { type: 'modelLost'; reason: string }
-  | { type: 'ended'; reason: string; summary: CallSummary };
+  /** `detail`: why, when the call ended on a failure (e.g. the model could not be reached); safe to show (describeFailure). */
+  | { type: 'ended'; reason: string; detail?: string; summary: CallSummary };
 
 export type CallEventType = CallEvent['type'];
 export type CallEventListener = (event: CallEvent) => void;

@@ -40,6 +40,7 @@ interface PageStats {
   samplesDiscardedByClear: number;
   agentSamplesPlayed: number;
   agentPeak: number;
+  queuedSamples: number;
   events: Array<{ type: string; [key: string]: unknown }>;
   error: string | undefined;
 }
@@ -213,8 +214,37 @@ describe('browser phone in headless chromium (local mode)', () => {
     const ended = await waitForLog((line) => line.msg === 'call ended');
     expect(ended.endReason).toBe('caller-hung-up');
     expect((await stats()).error).toBeUndefined();
+    // Nothing stays "buffered" after the call, and the summary reads as words, with the first audio's time.
+    await expect.poll(async () => (await stats()).queuedSamples).toBe(0);
+    expect(await page.textContent('#playout')).toContain('Buffered0 ms');
+    await expect.poll(() => page.textContent('#transcript')).toMatch(/Call ended: you hung up\. Agent audio heard: [\d.]+ s; first agent audio after \d+ ms\./);
+
+    // 7. A second call starts its counters afresh: nothing of the first call carries over.
+    const first = await stats();
+    await page.click('#call');
+    await waitForStats('connect again', (s) => s.state === 'in-call', 15_000);
+    const second = await stats();
+    expect(second.framesSent).toBeLessThan(first.framesSent);
+    expect(second.clearsHonoured).toBe(0);
+    expect(second.events.some((e) => e.type === 'ended')).toBe(false);
+    await page.click('#hangup');
+    await waitForLog(() => logs.filter((line) => line.msg === 'call ended').length === 2);
     expect(logs.filter((line) => line.msg.startsWith('page error'))).toEqual([]);
     // The access key never reaches the log.
     expect(logText).not.toContain(url!.split('#key=')[1]);
   }, 120_000);
+
+  it('says at once when the access key is wrong (a URL from an earlier start), before any call or microphone', async () => {
+    const stale = await browser.newPage();
+    try {
+      await stale.goto(`${app.localUrl}/phone#key=${'k'.repeat(43)}`);
+      await expect.poll(() => stale.isVisible('#error')).toBe(true);
+      expect(await stale.textContent('#error')).toContain('not the server');
+      expect(await stale.isDisabled('#call')).toBe(true);
+      const pageStats = await stale.evaluate(() => (globalThis as unknown as { phoneStats: PageStats }).phoneStats);
+      expect(pageStats.state).toBe('idle');
+    } finally {
+      await stale.close();
+    }
+  });
 });

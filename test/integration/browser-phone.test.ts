@@ -246,3 +246,59 @@ describe('browser phone: the local agent', () => {
     await page.hangUp();
   }, 30_000);
 });
+
+describe('browser phone: what a new user sees', () => {
+  it('checks the access key without side effects, so the page reports a wrong one before asking for the microphone', async () => {
+    const server = await start({ BROWSER_PHONE: '1' });
+    expect((await fetch(`${server.app.localUrl}/phone/key`, { headers: { Authorization: `Bearer ${server.key}` } })).status).toBe(204);
+    for (const headers of [{}, { Authorization: 'Bearer a-key-from-the-previous-start-0000' }] as Array<Record<string, string>>) {
+      expect((await fetch(`${server.app.localUrl}/phone/key`, { headers })).status).toBe(401);
+    }
+    expect(server.app.calls.size).toBe(0);
+    const favicon = await fetch(`${server.app.localUrl}/phone/favicon.svg`);
+    expect(favicon.status).toBe(200);
+    expect(favicon.headers.get('content-type')).toContain('image/svg+xml');
+    expect(await (await fetch(`${server.app.localUrl}/phone`)).text()).toContain('rel="icon" href="/phone/favicon.svg"');
+  });
+
+  it('GET / shows the way to the browser phone in development, never its key; in production it only says what runs', async () => {
+    const dev = await start({ BROWSER_PHONE: '1' });
+    const home = await fetch(`${dev.app.localUrl}/`);
+    expect(home.status).toBe(200);
+    const html = await home.text();
+    expect(html).toContain('href="/phone"');
+    expect(html).toContain('#key=');
+    expect(html).not.toContain(dev.key);
+    expect((await fetch(`${dev.app.localUrl}/favicon.ico`)).status).toBe(204);
+
+    const prod = await start({ BROWSER_PHONE: '0', PUBLIC_URL: 'https://agent.example.test', TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'token' });
+    const plain = await fetch(`${prod.app.localUrl}/`);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('content-type')).toContain('text/plain');
+    expect(await plain.text()).not.toContain('/phone');
+  });
+
+  it('a call that fails before any agent audio says why: the model unreachable, with the error, and no key in it', async () => {
+    const apiKey = 'AIzaSyTESTKEY-that-must-never-reach-a-page';
+    // The SDK reads its endpoint from the environment: a local port where nothing listens, never Google.
+    const previousBaseUrl = process.env.GOOGLE_GEMINI_BASE_URL;
+    process.env.GOOGLE_GEMINI_BASE_URL = 'http://127.0.0.1:9';
+    let text: string;
+    try {
+      const server = await start({ BROWSER_PHONE: '1', GEMINI_API_KEY: apiKey, GEMINI_SETUP_TIMEOUT_MS: '2000' });
+      const session = await newSession(server);
+      const response = await fetch(`${server.app.localUrl}${session.eventsPath}`, { headers: { Authorization: `Bearer ${server.key}` } });
+      const page = await connectAsPage(server, session);
+      await page.closed;
+      text = await response.text(); // the stream ends after the call's `ended`
+    } finally {
+      if (previousBaseUrl === undefined) delete process.env.GOOGLE_GEMINI_BASE_URL;
+      else process.env.GOOGLE_GEMINI_BASE_URL = previousBaseUrl;
+    }
+    const events = text.split('\n\n').filter((block) => block.startsWith('data: ')).map((block) => JSON.parse(block.slice(6)) as { type: string; reason?: string; detail?: string; summary?: Record<string, unknown> });
+    const ended = events.find((event) => event.type === 'ended');
+    expect(ended).toMatchObject({ reason: 'model-setup-failed', detail: expect.stringMatching(/^could not open a model session: .*(ECONNREFUSED|connect)/) });
+    expect(ended!.summary!.streamStartToFirstAgentAudioMs).toBeUndefined();
+    expect(text).not.toContain(apiKey);
+  });
+});

@@ -41,29 +41,38 @@ describe('start-up failures', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a port already in use prints one line saying so and how to fix it, and exits non-zero', async () => {
+  /** A data-only agent, so the service starts from source without a build (the examples import the built package). */
+  function agentFile(): string {
+    const file = join(dir, 'agent.json');
+    writeFileSync(file, JSON.stringify({ name: 'test', instructions: 'You answer the phone.' }));
+    return file;
+  }
+
+  /** What every start-up failure must look like: the headline, the problem, no stack trace, exit status 1. */
+  function expectStartupFailure(result: { code: number | null; stderr: string; stdout: string }): string {
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^The phone agent cannot start:\n  - /);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(result.stderr).not.toContain('uncaught');
+    return result.stderr.split('\n')[1] ?? '';
+  }
+
+  it('a port already in use says so and how to fix it, and exits non-zero at once', async () => {
     dir = mkdtempSync(join(tmpdir(), 'startup-'));
     blocker = createServer();
     const port = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)));
-    const result = await startService({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1' }, dir);
-    expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`port ${port} is already in use`);
-    expect(lines[0]).toContain('set PORT to a free port');
-    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(result.stdout).not.toContain('uncaught');
+    const result = await startService({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1', AGENT: agentFile() }, dir);
+    const problem = expectStartupFailure(result);
+    expect(problem).toContain(`port ${port} is already in use`);
+    expect(problem).toContain('set PORT to a free port');
   });
 
-  it('a DATA_DIR that cannot be a directory prints one line naming DATA_DIR, and exits non-zero', async () => {
+  it('a HOST that is not an address of this machine says so and names HOST, and exits non-zero at once', async () => {
     dir = mkdtempSync(join(tmpdir(), 'startup-'));
-    const file = join(dir, 'not-a-directory');
-    writeFileSync(file, 'x');
-    const result = await startService({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(file, 'data'), BROWSER_PHONE: '1' }, dir);
-    expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^gemini-phone-agent could not start: .*Set DATA_DIR to a directory/);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
+    // TEST-NET-3 (RFC 5737): never an address of this machine.
+    const result = await startService({ PORT: '0', HOST: '203.0.113.7', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1', AGENT: agentFile() }, dir);
+    const problem = expectStartupFailure(result);
+    expect(problem).toContain('203.0.113.7 is not an address of this machine');
+    expect(problem).toContain('Set HOST');
   });
 });

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/observability/logger.js';
-import { redactPhoneNumber, redactPhoneNumbersInText } from '../../../src/observability/redact.js';
+import { describeFailure, redactPhoneNumber, redactPhoneNumbersInText } from '../../../src/observability/redact.js';
 
 describe('phone number redaction', () => {
   it('keeps the first and last two digits only', () => {
@@ -57,5 +57,19 @@ describe('logger', () => {
     const on = capture();
     createLogger({ level: 'debug', destination: on.destination, transcripts: true }).info({ agentSaid: 'your table for two' }, 'caller interrupted the agent');
     expect(on.lines()).toContain('"agentSaid":"your table for two"');
+  });
+});
+
+describe('describeFailure (what the browser phone page is told)', () => {
+  it('keeps the first line of the error and masks keys, tokens and phone numbers', () => {
+    const error = new Error('Unexpected server response: 403 from wss://generativelanguage.googleapis.com/ws/x?key=AIzaSyABCDEFGHIJKLMNOP&alt=json\n    at stack');
+    expect(describeFailure(error)).toBe('Unexpected server response: 403 from wss://generativelanguage.googleapis.com/ws/x?key=[redacted]&alt=json');
+    expect(describeFailure(new Error('Bearer abc.def rejected for +14155550123'))).toBe('Bearer [redacted] rejected for +1********23');
+    expect(describeFailure('AIzaSyABCDEFGHIJKLMNOP leaked')).toBe('[redacted] leaked');
+  });
+
+  it('is short and never empty', () => {
+    expect(describeFailure(new Error('x'.repeat(1_000))).length).toBeLessThanOrEqual(301);
+    expect(describeFailure(new Error(''))).toBe('unknown error');
   });
 });
