@@ -1,5 +1,7 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { E164_HINT, E164_PATTERN } from './domain/identifiers.js';
+import { MIN_METRICS_API_KEY_LENGTH } from './observability/metrics.js';
 import { apiVersionProblem, readGeminiAuth, type GeminiAuth } from './model/gemini-auth.js';
 
 /** Everything the service needs, read once from the environment at start-up. */
@@ -40,6 +42,15 @@ export interface Config {
   };
   /** AGENT: the agent module or JSON file to run (main.ts loads it); undefined when unset. */
   agentPath: string | undefined;
+  /** Running as one of a fleet (docs/deployment.md). */
+  fleet: {
+    /** REDIS_URL: the fleet's shared call state; undefined keeps it in this process (exactly one instance). */
+    redisUrl: string | undefined;
+    /** INSTANCE_ID (default: the host name): names this instance in stream URLs (`/media/<id>`) and logs. */
+    instanceId: string;
+  };
+  /** METRICS_API_KEY: `GET /metrics` wants `Authorization: Bearer <key>`; without it the route does not exist. */
+  metricsApiKey: string | undefined;
   /** DATA_DIR: where the service keeps its files (recordings). */
   dataDir: string;
   /** LOG_TRANSCRIPTS=1: what callers and agents say goes to the debug log (personal data: off by default). */
@@ -85,6 +96,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 
 export const DEFAULT_MODEL = 'gemini-3.8-live';
 export const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
+/** INSTANCE_ID: one URL path segment, safe in HAProxy rules and Kubernetes names. */
+const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** TOOL_WEBHOOK_SECRET: long enough that an HMAC key cannot be guessed. */
 export const MIN_TOOL_WEBHOOK_SECRET_LENGTH = 24;
 
@@ -157,6 +170,14 @@ export function loadConfig(env: Env = process.env): Config {
   const toolWebhookSecret = get('TOOL_WEBHOOK_SECRET');
   if (toolWebhookSecret !== undefined && toolWebhookSecret.length < MIN_TOOL_WEBHOOK_SECRET_LENGTH) {
     problems.push(`TOOL_WEBHOOK_SECRET must be at least ${MIN_TOOL_WEBHOOK_SECRET_LENGTH} characters (e.g. the output of: openssl rand -hex 32)`);
+  }
+  const redisUrl = get('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://redis:6379');
+  const instanceId = get('INSTANCE_ID') ?? hostname();
+  if (!INSTANCE_ID_PATTERN.test(instanceId)) problems.push(`INSTANCE_ID must be 1-63 letters, digits, '.', '_' or '-' (got "${instanceId}"); it is the last segment of this instance's stream URL`);
+  const metricsApiKey = get('METRICS_API_KEY');
+  if (metricsApiKey !== undefined && (metricsApiKey.length < MIN_METRICS_API_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(metricsApiKey))) {
+    problems.push(`METRICS_API_KEY must be at least ${MIN_METRICS_API_KEY_LENGTH} characters without spaces (e.g. the output of: openssl rand -hex 32)`);
   }
   const logTranscripts = get('LOG_TRANSCRIPTS') ?? '0';
   if (logTranscripts !== '0' && logTranscripts !== '1') problems.push(`LOG_TRANSCRIPTS must be 0 or 1 (got "${logTranscripts}")`);
@@ -236,6 +257,8 @@ export function loadConfig(env: Env = process.env): Config {
     outboundCalls: { apiKey: outboundApiKey, perMinute: outboundCallsPerMinute ?? 10 },
     tools: { timeoutMs: toolTimeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS, transferNumber, webhookSecret: toolWebhookSecret },
     agentPath,
+    fleet: { redisUrl, instanceId },
+    metricsApiKey,
     dataDir,
     logTranscripts: logTranscripts === '1',
     recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings'), retentionDays },

@@ -10,7 +10,7 @@ import { pageEventsListener } from './browser-phone/call-events.js';
 import { CallRegistry } from './call/call-registry.js';
 import { EarlyConversations, type EarlyConversation } from './call/early-conversations.js';
 import { PhoneCall } from './call/phone-call.js';
-import { publicWssUrl, type Config } from './config.js';
+import { publicHttpsUrl, publicWssUrl, type Config } from './config.js';
 import { homeRoutes } from './home-page.js';
 import { startLocalAgent, type LocalAgent } from './local-agent/local-agent.js';
 import { createGeminiModel, type OpenGeminiSession } from './model/gemini-model.js';
@@ -24,11 +24,16 @@ import { handleCallStatusWebhook } from './telephony/call-status-webhook.js';
 import { MediaStreamServer } from './telephony/media-stream-server.js';
 import { createOutboundCallPlacer, isFinalCallStatus, PendingOutboundCalls, RollingWindowLimit } from './telephony/outbound-calls.js';
 import { outboundCallsRoute } from './telephony/outbound-calls-endpoint.js';
-import { BROWSER_PHONE_PATH, CALL_STATUS_PATH, HEALTH_PATH, MEDIA_STREAM_PATH, OUTBOUND_CALLS_PATH, READY_PATH, VOICE_WEBHOOK_PATH } from './telephony/routes.js';
-import { STREAM_TOKEN_TTL_MS, StreamTokenStore } from './telephony/stream-tokens.js';
+import { BROWSER_PHONE_PATH, CALL_STATUS_PATH, HEALTH_PATH, MEDIA_STREAM_PATH, MEDIA_STREAM_PATH_PATTERN, OUTBOUND_CALLS_PATH, READY_PATH, STREAM_ENDED_PATH, VOICE_WEBHOOK_PATH } from './telephony/routes.js';
+import { StreamTokenStore } from './telephony/stream-tokens.js';
+import type { CallStateStore } from './state/call-state.js';
+import { MemoryCallStateStore } from './state/memory-call-state.js';
+import { openCallStateStore } from './state/open-call-state.js';
+import { createMetrics, METRICS_PATH, metricsHandler } from './observability/metrics.js';
+import { metricsListener } from './observability/metrics-listener.js';
 import { createTwilioCallControl } from './telephony/twilio-rest.js';
 import { twilioSignedWebhook } from './telephony/twilio-webhook-auth.js';
-import { BUSY_MESSAGE, handleVoiceWebhook, NO_AGENT_MESSAGE, type VoiceAnswer } from './telephony/voice-webhook.js';
+import { BUSY_MESSAGE, handleStreamEnded, handleVoiceWebhook, NO_AGENT_MESSAGE, type VoiceAnswer } from './telephony/voice-webhook.js';
 
 export interface AppOptions {
   config: Config;
@@ -60,6 +65,12 @@ export interface RunningApp {
   localAgent: LocalAgent | undefined;
 }
 
+/**
+ * How long a session opened at the webhook waits for its stream. Twilio connects the stream within a second or
+ * two of the TwiML; a stream that went to another instance (or never came) must not leave a paid session open.
+ */
+export const PRE_OPENED_SESSION_TIMEOUT_MS = 15_000;
+
 /** Wires the HTTP routes and the media WebSocket into one server and starts listening. */
 export async function startApp({ config, log, agents: agentList, model: givenModel, openModel, fetch }: AppOptions): Promise<RunningApp> {
   // Every agent problem at once, before anything listens.
@@ -69,7 +80,14 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     defaultModel: config.gemini.model,
     ...(fetch === undefined ? {} : { fetch }),
   });
+  /** Browser phone sessions' stream tokens: a browser call lives on the instance that issued its session. */
   const tokens = new StreamTokenStore();
+  const metrics = createMetrics({ defaultLabels: { instance_id: config.fleet.instanceId } });
+  /** Everything another instance may need about a call (Redis with REDIS_URL, else this process). */
+  const state = openCallStateStore({ redisUrl: config.fleet.redisUrl, maxCallDurationMs: config.limits.maxCallDurationMs, log, onRedisError: () => metrics.redisErrors.inc() });
+  const instanceId = config.fleet.instanceId;
+  /** Writes to the shared state still in flight; stopping waits for them. */
+  const stateWrites = new Set<Promise<void>>();
   const calls = new CallRegistry<PhoneCall>();
   let accepting = true;
   const callsEnded = new EventEmitter();
@@ -90,22 +108,43 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     });
 
   // Instant greeting: an inbound call's model session opens at the webhook, its greeting ready for the stream.
-  const earlyConversations = new EarlyConversations(model, log, STREAM_TOKEN_TTL_MS, config.limits.maxConcurrentCalls);
+  // A session whose stream went to another instance (or never came) is closed after PRE_OPENED_SESSION_TIMEOUT_MS.
+  const earlyConversations = new EarlyConversations(model, log, PRE_OPENED_SESSION_TIMEOUT_MS, config.limits.maxConcurrentCalls, () => metrics.preOpenedSessionsExpired.inc());
 
   // Outbound calls being placed or ringing hold a place too, so placing calls cannot overbook the lines.
   const pendingOutbound = new PendingOutboundCalls();
-  const refuseReason = (): 'busy' | 'draining' | undefined =>
-    !accepting ? 'draining' : calls.size + tokens.outstanding + pendingOutbound.count >= config.limits.maxConcurrentCalls ? 'busy' : undefined;
+  // Calls answered here whose stream has not started hold a place too: counted by their pre-opened sessions (a
+  // fleet's tokens are shared; in one process, every outstanding token).
+  const answeredHere = (): number => (state instanceof MemoryCallStateStore ? state.outstandingTokens : earlyConversations.size);
+  const refuseReason = (): 'busy' | 'draining' | 'state-unavailable' | undefined =>
+    !accepting
+      ? 'draining'
+      : !stateAvailable(state)
+        ? 'state-unavailable'
+        : calls.size + answeredHere() + tokens.outstanding + pendingOutbound.count >= config.limits.maxConcurrentCalls
+          ? 'busy'
+          : undefined;
+  /** For /calls and the browser phone: shared state out of reach is one more reason to say busy (503). */
+  const simpleRefusal = (): 'busy' | 'draining' | undefined => {
+    const refusal = refuseReason();
+    return refusal === 'state-unavailable' ? 'busy' : refusal;
+  };
   const browserPhoneKey = config.browserPhone.accessKey ?? generateAccessKey();
   const pageAgent = agents.defaultAgent ?? agents.all[0];
   const browserPhone =
     config.browserPhone.enabled && pageAgent !== undefined
-      ? new BrowserPhone({ accessKey: browserPhoneKey, tokens, log, refuseReason, model: config.localModel ? 'local' : 'gemini', agent: pageAgent.agent.name })
+      ? new BrowserPhone({ accessKey: browserPhoneKey, tokens, log, refuseReason: simpleRefusal, model: config.localModel ? 'local' : 'gemini', agent: pageAgent.agent.name })
       : undefined;
-  const streamUrl = publicWssUrl(config, MEDIA_STREAM_PATH);
+  // Stream affinity: the stream names this instance, so a load balancer can bring it to the pre-opened session.
+  const streamUrl = publicWssUrl(config, `${MEDIA_STREAM_PATH}/${instanceId}`);
+  const actionUrl = publicHttpsUrl(config, STREAM_ENDED_PATH);
 
-  /** How the voice webhook answers a signed call: which agent, whether there is room, and the stream token. */
-  const answerCall = (call: { callSid: string; from: string | undefined; to: string | undefined; direction: string | undefined }, agentName: string | undefined): VoiceAnswer => {
+  /**
+   * How the voice webhook answers a signed call: which agent, whether there is room, and the stream token. Each
+   * CallSid is answered once: a replayed webhook gets the same answer and opens no second session, and one
+   * after the stream started (or the call ended) gets a hang-up.
+   */
+  const answerCall = async (call: { callSid: string; from: string | undefined; to: string | undefined; direction: string | undefined }, agentName: string | undefined): Promise<VoiceAnswer> => {
     // An outbound call reaching the webhook has been answered: from here its stream token holds its place.
     pendingOutbound.release(call.callSid);
     const outbound = isOutboundCall(call);
@@ -113,11 +152,22 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     if (agent === undefined) {
       return { kind: 'refuse', message: NO_AGENT_MESSAGE, reason: outbound ? `no agent named ${agentName ?? '(none)'}` : 'no agent for the number called' };
     }
-    const refusal = refuseReason();
-    if (refusal !== undefined) return { kind: 'refuse', message: BUSY_MESSAGE, reason: refusal };
-    const token = tokens.issue({ ...call, agent: agent.agent.name });
-    if (!outbound) earlyConversations.begin(callDetails(call, agent.agent.name), agent);
-    return { kind: 'stream', streamUrl, token };
+    const known = await state.get(call.callSid);
+    if (known === undefined) {
+      const refusal = refuseReason();
+      if (refusal !== undefined) return { kind: 'refuse', message: BUSY_MESSAGE, reason: refusal };
+    }
+    const answer = await state.answer({ ...call, agent: agent.agent.name, instanceId });
+    if (answer.outcome === 'refused') return { kind: 'hang-up', reason: 'this call was answered before' };
+    if (answer.outcome === 'answered' && !outbound) earlyConversations.begin(callDetails(call, agent.agent.name), agent);
+    return { kind: 'stream', streamUrl, token: answer.token, actionUrl };
+  };
+
+  /** Twilio's `<Connect action>`: hang up a call ended on purpose; give a lost stream a new one here. */
+  const continueCall = async (callSid: string): Promise<VoiceAnswer> => {
+    const reissued = await state.reissue(callSid, instanceId);
+    if (reissued === undefined) return { kind: 'hang-up', reason: 'the call was ended' };
+    return { kind: 'stream', streamUrl, token: reissued.token, actionUrl };
   };
 
   const app = express();
@@ -130,6 +180,8 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
   }
   const signed = (name: string) => twilioSignedWebhook({ publicUrl: config.publicUrl, authToken: config.twilio.authToken, accountSid: config.twilio.accountSid, name, log });
   app.post(VOICE_WEBHOOK_PATH, ...signed('voice webhook'), handleVoiceWebhook({ log, answer: answerCall }));
+  app.post(STREAM_ENDED_PATH, ...signed('stream-ended action'), handleStreamEnded({ log, answer: continueCall }));
+  if (config.metricsApiKey !== undefined) app.get(METRICS_PATH, metricsHandler(metrics, config.metricsApiKey));
   app.post(
     CALL_STATUS_PATH,
     ...signed('call status callback'),
@@ -151,7 +203,7 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
         placer: createOutboundCallPlacer({ rest: config.twilio, from: outboundFrom, publicUrl: config.publicUrl }),
         pending: pendingOutbound,
         limit: new RollingWindowLimit(config.outboundCalls.perMinute, 60_000),
-        refuseReason,
+        refuseReason: simpleRefusal,
         agentFor: (name) => {
           const agent = name === undefined ? (agents.defaultAgent ?? agents.all[0]) : agents.byAgentName(name);
           return agent === undefined ? { error: `No agent named "${name}"; the agents are: ${agents.names.join(', ')}` } : { name: agent.agent.name };
@@ -174,11 +226,18 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
 
   const media = new MediaStreamServer({
     config,
-    tokens,
     log,
+    redeem: async (callSid, token, browserPhoneStream) => {
+      if (browserPhoneStream) {
+        const call = tokens.redeem(callSid, token);
+        return call === undefined ? undefined : { call, resumptionHandle: undefined, failover: false };
+      }
+      const redeemed = await state.redeem(callSid, token);
+      return redeemed === undefined ? undefined : { call: redeemed.call, resumptionHandle: redeemed.failover ? redeemed.resumptionHandle : undefined, failover: redeemed.failover };
+    },
     isCallActive: (callSid) => calls.has(callSid),
     ...(browserPhone === undefined ? {} : { browserPhone }),
-    onStream: ({ stream, call: info }) => {
+    onStream: ({ stream, call: info, resumptionHandle, failover }) => {
       const agent = agents.byAgentName(info.agent);
       if (agent === undefined) {
         stream.close('agent-gone'); // cannot happen within one process; in a fleet, an agent removed mid-call
@@ -187,12 +246,21 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
       const browser = isBrowserPhoneCall(info);
       const details = callDetails(info, agent.agent.name);
       const callLog = log.child({ callSid: info.callSid, agent: agent.agent.name });
+      const early = failover ? undefined : earlyConversations.take(info.callSid);
+      if (failover) {
+        metrics.failovers.inc();
+        callLog.warn({ resumed: resumptionHandle !== undefined }, 'continuing a call whose stream was lost');
+      } else if (!browser && details.direction === 'inbound') {
+        // Affinity: the stream reached the instance holding its pre-opened session (hit), or it opens its own.
+        metrics.streamAffinity.inc({ result: early === undefined ? 'miss' : 'hit' });
+      }
       const pageObserver = browser ? browserPhone?.events.observerFor(info.callSid) : undefined;
       const recorder = recordings?.start({ callSid: info.callSid, streamSid: stream.streamSid, call: details, callLimitMs: config.limits.maxCallDurationMs, log: callLog, tools: agent.tools });
       const listeners: CallEventListener[] = [
         callLogListener(callLog, details, { logTranscripts: config.logTranscripts }),
         ...(recorder === undefined ? [] : [recorder.listener]),
         ...(pageObserver === undefined ? [] : [pageEventsListener(info.callSid, pageObserver)]),
+        metricsListener(metrics, details, browser ? 'browser' : 'phone'),
         ...optional(agentHooksListener(agent.agent, details, callLog)),
       ];
       const call = new PhoneCall(stream, details, {
@@ -204,10 +272,21 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
         toolTimeoutMs: config.tools.timeoutMs,
         limits: config.limits,
         listeners,
-        ...withEarly(earlyConversations.take(info.callSid)),
+        ...withEarly(early),
+        ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
+        // Stored where another instance can resume the conversation if this one dies.
+        ...(browser ? {} : { onResumptionHandle: (handle: string) => void state.saveResumptionHandle(info.callSid, handle).catch(() => undefined) }),
         onEnded: (ended) => {
           calls.remove(ended.callSid, ended);
           callsEnded.emit('ended');
+          // A lost stream may be continued by Twilio's <Connect action>; anything else ended the call for good.
+          if (!browser) {
+            const write = state
+              .markEnded(ended.callSid, { onPurpose: !isLostStream(ended.endedBecause) })
+              .catch((error: unknown) => callLog.warn({ err: error }, 'could not record the end of the call in the shared state'))
+              .finally(() => stateWrites.delete(write));
+            stateWrites.add(write);
+          }
         },
       });
       calls.add(call.callSid, call);
@@ -217,8 +296,8 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
 
   const server = createServer(app);
   server.on('upgrade', (request, socket, head) => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path === MEDIA_STREAM_PATH) {
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    if (MEDIA_STREAM_PATH_PATTERN.test(path)) {
       media.handleUpgrade(request, socket, head);
     } else {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -246,6 +325,8 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     browserPhone?.close();
+    await Promise.all([...stateWrites]);
+    await state.close();
     await localAgent?.close();
     await recordings?.idle(); // the calls just ended are still being written
   };
@@ -293,4 +374,15 @@ function withEarly(early: EarlyConversation | undefined): { early?: EarlyConvers
 
 function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];
+}
+
+/** Calls that ended because their stream was lost (not by the caller or the agent): a failover may continue them. */
+const LOST_STREAM_REASONS = new Set(['stream-socket-closed', 'stream-malformed', 'server-stopping']);
+
+function isLostStream(endReason: string): boolean {
+  return LOST_STREAM_REASONS.has(endReason);
+}
+
+function stateAvailable(state: CallStateStore): boolean {
+  return !('isAvailable' in state) || (state as { isAvailable: boolean }).isAvailable;
 }

@@ -28,6 +28,8 @@ export interface EarlyConversation {
   /** Settles when the first session is set up (or has failed); the greeting cue is already sent. */
   ready: Promise<void>;
   openedAtMs: number;
+  /** When its setup completed (undefined until then). */
+  readyAtMs?: number;
   /** The greeting cue sent when the session was ready (the call publishes it as text sent to the model). */
   greeting: string;
 }
@@ -47,6 +49,7 @@ export class EarlyConversations {
     private readonly log: Logger,
     private readonly ttlMs: number,
     private readonly maxPending: number = Number.POSITIVE_INFINITY,
+    private readonly onExpired: () => void = () => {},
   ) {}
 
   /** Opens the call's conversation now; false when too many are waiting already (the stream then opens its own). */
@@ -61,18 +64,22 @@ export class EarlyConversations {
     const conversation = this.model.conversation(() => agent.conversationSettings(call), { log, onEvent: (event) => relay.emit(event) });
     const openedAtMs = Date.now();
     const greeting = agent.agent.greeting.inbound;
-    const ready = conversation.start().then(() => {
-      log.info({ setupMs: Date.now() - openedAtMs }, 'model session ready before the stream: greeting now');
+    const early: EarlyConversation = { conversation, relay, ready: Promise.resolve(), openedAtMs, greeting };
+    early.ready = conversation.start().then(() => {
+      early.readyAtMs = Date.now();
+      log.info({ setupMs: early.readyAtMs - openedAtMs }, 'model session ready before the stream: greeting now');
       conversation.sendText(greeting);
     });
+    const ready = early.ready;
     ready.catch(() => undefined); // the call that takes it reports the failure
     const expiry = setTimeout(() => {
       if (!this.pending.has(call.callSid)) return;
-      log.warn('no media stream came for an answered call; closing its early model session');
+      log.warn('no media stream came here for an answered call; closing its early model session');
+      this.onExpired();
       this.discard(call.callSid);
     }, this.ttlMs);
     expiry.unref();
-    this.pending.set(call.callSid, { early: { conversation, relay, ready, openedAtMs, greeting }, expiry });
+    this.pending.set(call.callSid, { early, expiry });
     return true;
   }
 

@@ -68,6 +68,11 @@ export class PhoneCall {
   private readonly callerSpeech = new SpeechDetector();
   private ended = false;
   private endReason = '';
+
+  /** Why the call ended ('' while it goes on). */
+  get endedBecause(): string {
+    return this.endReason;
+  }
   /** Why, when the call ended on a failure: shown to the browser phone's page. */
   private endDetail: string | undefined;
 
@@ -156,10 +161,14 @@ export class PhoneCall {
       // Caller audio that arrives during setup is held by the conversation and sent once it is ready.
       if (this.deps.early !== undefined) {
         await this.deps.early.ready; // set up at the webhook, greeting already cued
+        const { openedAtMs, readyAtMs } = this.deps.early;
+        this.publish({ type: 'modelReady', setupMs: (readyAtMs ?? Date.now()) - openedAtMs, early: true, resumed: false });
       } else {
         await this.conversation.start();
         if (this.ended) return;
-        this.log.info({ setupMs: Date.now() - this.startedAtMs }, 'model session ready');
+        const setupMs = Date.now() - this.startedAtMs;
+        this.log.info({ setupMs, resumed: this.deps.resumptionHandle !== undefined }, 'model session ready');
+        this.publish({ type: 'modelReady', setupMs, early: false, resumed: this.deps.resumptionHandle !== undefined });
         // A call resumed from another instance's session carries on the conversation: no second greeting.
         if (this.deps.resumptionHandle === undefined) {
           const { greeting } = this.deps.agent.agent;

@@ -35,6 +35,8 @@ export interface CallSummary {
  */
 export type CallEvent =
   | { type: 'started'; call: CallDetails; streamSid: string }
+  /** The model session is set up (`early`: opened at the webhook, before the stream); `resumed`: a failover. */
+  | { type: 'modelReady'; setupMs: number; early: boolean; resumed: boolean }
   /** One caller frame, `timestampMs` on Twilio's stream clock (`media.timestamp`). */
   | { type: 'callerAudio'; mulaw: Uint8Array; timestampMs: number }
   | { type: 'callerSpeechStarted' }

@@ -38,7 +38,7 @@ export class TwilioMediaStream implements PlayoutSink {
     private readonly log: Logger,
   ) {
     this.socket = corkableSocketOf(ws);
-    ws.on('message', (data, isBinary) => this.receive(data, isBinary));
+    ws.on('message', (data, isBinary) => this.receiveRaw(data, isBinary));
     ws.on('close', (code, reason) => this.end('socket-closed', `code ${code} ${reason.toString('utf8')}`.trim()));
     ws.on('error', (error) => this.log.warn({ err: error }, 'media stream socket error'));
   }
@@ -89,7 +89,8 @@ export class TwilioMediaStream implements PlayoutSink {
     this.ws.send(text);
   }
 
-  private receive(data: WebSocket.RawData, isBinary: boolean): void {
+  /** One frame from the socket (also frames that arrived while the stream's token was being redeemed). */
+  receiveRaw(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.ended) return;
     if (isBinary) {
       this.reject('binary frame');

@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import { RefusalLog } from '../observability/refusal-log.js';
 import { TwilioMediaStream } from './media-stream-connection.js';
 import { parseTwilioMessage, type StartEvent } from './media-stream-protocol.js';
-import type { CallInfo, StreamTokenStore } from './stream-tokens.js';
+import type { CallInfo } from './stream-tokens.js';
 import { isValidTwilioSignature } from './twilio-signature.js';
 import { MEDIA_STREAM_PATH, STREAM_TOKEN_PARAMETER } from './voice-webhook.js';
 
@@ -30,11 +30,26 @@ export interface AuthenticatedStream {
   stream: TwilioMediaStream;
   start: StartEvent;
   call: CallInfo;
+  /** Set when this stream continues a call whose earlier stream was lost: resume the model session from it. */
+  resumptionHandle: string | undefined;
+  /** The token came from the `<Connect action>` failover. */
+  failover: boolean;
+}
+
+/** What a redeemed stream token says about its call. */
+export interface RedeemedStream {
+  call: CallInfo;
+  resumptionHandle: string | undefined;
+  failover: boolean;
 }
 
 export interface MediaStreamServerDeps {
   config: Pick<Config, 'publicUrl' | 'twilio' | 'telephony'>;
-  tokens: StreamTokenStore;
+  /**
+   * Redeems the stream token in `start`, once (fleet-wide with shared state). `browserPhone`: the stream came in
+   * with a browser phone credential. Rejects when the call state cannot be reached.
+   */
+  redeem(callSid: string, token: string | undefined, browserPhone: boolean): Promise<RedeemedStream | undefined>;
   log: Logger;
   /** True while a stream for this call is live: a second stream for one call is refused. */
   isCallActive(callSid: string): boolean;
@@ -61,13 +76,11 @@ const CLOSE = { policy: 1008, invalid: 1007, unsupported: 1003 } as const;
  */
 export class MediaStreamServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });
-  private readonly signedUrl: string;
   private readonly refusals: RefusalLog;
   /** Upgraded sockets that have not sent a valid `start` yet (nor been refused or closed). */
   private pending = 0;
 
   constructor(private readonly deps: MediaStreamServerDeps) {
-    this.signedUrl = publicWssUrl(deps.config, MEDIA_STREAM_PATH);
     this.refusals = RefusalLog.for(deps.log);
   }
 
@@ -96,8 +109,10 @@ export class MediaStreamServer {
     }
     const header = request.headers['x-twilio-signature'];
     const signature = Array.isArray(header) ? header[0] : header;
-    if (!isValidTwilioSignature(this.deps.config.twilio.authToken, signature, this.signedUrl, {})) {
-      this.refusals.warn(source, { signedUrl: this.signedUrl, hasSignature: signature !== undefined }, 'media stream refused: bad x-twilio-signature on upgrade');
+    // Twilio signs the wss URL it connected to: /media, or /media/<instance id> (stream affinity).
+    const signedUrl = publicWssUrl(this.deps.config, (request.url ?? '').split('?')[0] ?? MEDIA_STREAM_PATH);
+    if (!isValidTwilioSignature(this.deps.config.twilio.authToken, signature, signedUrl, {})) {
+      this.refusals.warn(source, { signedUrl, hasSignature: signature !== undefined }, 'media stream refused: bad x-twilio-signature on upgrade');
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -163,15 +178,30 @@ export class MediaStreamServer {
 
       const problem = this.checkStart(message, grant);
       if (problem !== undefined) return refuse(CLOSE.policy, problem, { callSid: message.start.callSid });
-      const call = this.deps.tokens.redeem(message.start.callSid, message.start.customParameters[STREAM_TOKEN_PARAMETER]);
-      if (call === undefined) return refuse(CLOSE.policy, 'stream token missing, invalid, expired or already used', { callSid: message.start.callSid });
-
-      clearTimeout(timer);
-      release();
+      // Redeeming may wait on shared state: what arrives meanwhile (media right behind start) is kept for the call.
       ws.off('message', onMessage);
-      ws.off('error', onError);
-      const stream = new TwilioMediaStream(ws, message.streamSid, log.child({ callSid: call.callSid, streamSid: message.streamSid }));
-      this.deps.onStream({ stream, start: message, call });
+      const early: Array<{ data: WebSocket.RawData; isBinary: boolean }> = [];
+      const keep = (data: WebSocket.RawData, binary: boolean): void => void early.push({ data, isBinary: binary });
+      ws.on('message', keep);
+      const callSid = message.start.callSid;
+      this.deps.redeem(callSid, message.start.customParameters[STREAM_TOKEN_PARAMETER], grant !== undefined).then(
+        (redeemed) => {
+          ws.off('message', keep);
+          if (redeemed === undefined) return refuse(CLOSE.policy, 'stream token missing, invalid, expired or already used', { callSid });
+          if (ws.readyState !== WebSocket.OPEN) return refuse(CLOSE.policy, 'socket closed while its token was redeemed', { callSid });
+          clearTimeout(timer);
+          release();
+          ws.off('error', onError);
+          const stream = new TwilioMediaStream(ws, message.streamSid, log.child({ callSid, streamSid: message.streamSid }));
+          this.deps.onStream({ stream, start: message, call: redeemed.call, resumptionHandle: redeemed.resumptionHandle, failover: redeemed.failover });
+          for (const { data: frame, isBinary: binary } of early) stream.receiveRaw(frame, binary);
+        },
+        (error: unknown) => {
+          ws.off('message', keep);
+          log.error({ err: error, callSid }, 'media stream refused: the call state cannot be reached');
+          refuse(1011, 'call state unavailable', { callSid });
+        },
+      );
     };
     ws.on('message', onMessage);
   }

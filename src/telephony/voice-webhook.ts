@@ -18,7 +18,8 @@ export const NO_AGENT_MESSAGE = 'Sorry, this number is not in service. Goodbye.'
 
 /** How the webhook answers one call: with a stream, or a spoken refusal and a hang-up. */
 export type VoiceAnswer =
-  | { kind: 'stream'; streamUrl: string; token: string }
+  /** `actionUrl`: where Twilio asks what next once the stream ends (`<Connect action>`), for a failover. */
+  | { kind: 'stream'; streamUrl: string; token: string; actionUrl?: string }
   | { kind: 'refuse'; message: string; reason: string }
   /** A repeat of a call already answered and streamed, or ended: hang up without a word. */
   | { kind: 'hang-up'; reason: string };
@@ -60,7 +61,7 @@ export function handleVoiceWebhook({ log, answer }: VoiceWebhookDeps) {
 export function voiceTwiml(decision: VoiceAnswer): string {
   const response = new twilio.twiml.VoiceResponse();
   if (decision.kind === 'stream') {
-    const stream = response.connect().stream({ url: decision.streamUrl });
+    const stream = response.connect(decision.actionUrl === undefined ? {} : { action: decision.actionUrl, method: 'POST' }).stream({ url: decision.streamUrl });
     stream.parameter({ name: STREAM_TOKEN_PARAMETER, value: decision.token });
   } else {
     if (decision.kind === 'refuse') response.say(decision.message);
@@ -71,4 +72,26 @@ export function voiceTwiml(decision: VoiceAnswer): string {
 
 function redactIfPresent(value: string | undefined): string | undefined {
   return value === undefined ? undefined : redactPhoneNumber(value);
+}
+
+/**
+ * `POST /voice/stream-ended`, Twilio's `<Connect action>` request once the call's media stream has ended
+ * (after `twilioSignedWebhook`): a call ended on purpose is hung up; a call whose stream was lost gets a new
+ * stream, on this instance, that resumes its model session.
+ */
+export function handleStreamEnded({ log, answer }: { log: Logger; answer: (callSid: string) => Promise<VoiceAnswer> }) {
+  return async (_req: Request, res: Response): Promise<void> => {
+    const { callSid } = signedForm(res);
+    let decision: VoiceAnswer;
+    try {
+      decision = await answer(callSid);
+    } catch (error) {
+      // The call state is out of reach: nothing says the call may go on, and a new stream could not redeem.
+      log.error({ err: error, callSid }, 'stream ended and the call state cannot be reached: hanging up');
+      decision = { kind: 'hang-up', reason: 'state-unavailable' };
+    }
+    res.status(200).type('text/xml').send(voiceTwiml(decision));
+    if (decision.kind === 'stream') log.warn({ callSid }, 'the call lost its media stream: reconnecting it here, resuming its model session');
+    else log.info({ callSid, reason: decision.reason }, 'media stream ended: hanging up');
+  };
 }

@@ -70,7 +70,7 @@ describe('authentication of webhooks and media streams', () => {
 
     it('answers a signed call with <Connect><Stream> to the public wss URL and a token parameter', async () => {
       const { twiml } = await bridge.ringWebhook();
-      expect(twiml.streamUrl).toBe('wss://agent.example.test/media');
+      expect(twiml.streamUrl).toBe(`wss://agent.example.test/media/${bridge.config.fleet.instanceId}`);
       expect(twiml.parameters.streamToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(twiml.verbs).toEqual(['Connect']);
     });

@@ -325,7 +325,7 @@ describe('POST /calls limits', () => {
 
     // Answered: the line held for it is its own, not a reason to refuse it.
     const { twiml } = await bridge.ringWebhook({ CallSid: firstSid, Direction: 'outbound-api', From: OUR_NUMBER, To: CALLEE, Caller: OUR_NUMBER, Called: CALLEE });
-    expect(twiml.streamUrl).toBe('wss://agent.example.test/media');
+    expect(twiml.streamUrl).toBe(`wss://agent.example.test/media/${bridge.config.fleet.instanceId}`);
     const twilio = await bridge.openStream(firstSid, twiml);
     expect((await callTo(bridge, CALLEE)).status).toBe(503); // still the only line
     await twilio.hangUp();

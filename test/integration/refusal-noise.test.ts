@@ -45,7 +45,7 @@ describe('sockets waiting for their start', () => {
   beforeAll(async () => {
     media = new MediaStreamServer({
       config: { publicUrl: new URL(PUBLIC_URL), twilio: { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN, apiBaseUrl: undefined, phoneNumber: undefined }, telephony: { enabled: true } },
-      tokens: new StreamTokenStore(),
+      redeem: async () => undefined,
       log,
       isCallActive: () => false,
       onStream: () => undefined,

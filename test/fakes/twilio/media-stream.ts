@@ -23,7 +23,10 @@ export function mulawSilence(ms: number): Uint8Array {
 }
 
 export interface FakeTwilioMediaStreamOptions {
-  /** Where our server really listens, e.g. `ws://127.0.0.1:PORT/media`. */
+  /**
+   * Where our server really listens, e.g. `ws://127.0.0.1:PORT` (a path here is ignored): Twilio connects to the
+   * `<Stream url>` itself, so the request goes to that URL's path and query on this host.
+   */
   serverUrl: string;
   /** The `wss://` URL from the TwiML `<Stream url>`: Twilio signs this, not the local URL. */
   streamUrl: string;
@@ -197,7 +200,8 @@ export class FakeTwilioMediaStream {
       options.signature === undefined ? computeTwilioSignature(options.authToken, options.streamUrl) : options.signature;
     if (signature !== null) headers['x-twilio-signature'] = signature;
 
-    const ws = new WebSocket(options.serverUrl, {
+    const stream = new URL(options.streamUrl);
+    const ws = new WebSocket(`${new URL(options.serverUrl).origin}${stream.pathname}${stream.search}`, {
       headers,
       handshakeTimeout: options.handshakeTimeoutMs ?? 5000,
       perMessageDeflate: false,
