@@ -9,6 +9,14 @@ import { redactPhoneNumber } from './redact.js';
  * debug, and only when `logTranscripts` is on).
  */
 export function callLogListener(log: Logger, call: CallDetails, options: { logTranscripts: boolean } = { logTranscripts: false }): CallEventListener {
+  // What was said in the current exchange, joined from the transcript fragments (kept only to be logged).
+  let callerSaid = '';
+  let agentSaid = '';
+  const endTurn = (turn: number, interrupted: boolean): void => {
+    if (options.logTranscripts) log.debug({ turn, interrupted, callerSaid: callerSaid.trim(), agentSaid: agentSaid.trim() }, 'turn complete');
+    callerSaid = '';
+    agentSaid = '';
+  };
   return (event: CallEvent) => {
     switch (event.type) {
       case 'started':
@@ -16,10 +24,14 @@ export function callLogListener(log: Logger, call: CallDetails, options: { logTr
         return;
       case 'bargeIn':
         log.info({ turn: event.turn, sentMs: event.sentMs, heardMs: event.heardMs }, 'caller interrupted the agent');
-        if (options.logTranscripts) log.debug({ turn: event.turn, agentSaid: event.heardText }, 'what the agent had said when interrupted');
         return;
       case 'transcript':
-        if (options.logTranscripts) log.debug({ speaker: event.speaker, text: event.text }, 'transcript');
+        if (!options.logTranscripts) return;
+        if (event.speaker === 'agent') agentSaid += event.text;
+        else callerSaid += event.text;
+        return;
+      case 'agentTurnEnded':
+        endTurn(event.turn, event.interrupted);
         return;
       case 'sessionSwitched': {
         const { type: _, ...details } = event;

@@ -93,7 +93,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       done();
     },
   });
-  const log = createLogger({ level: config.logLevel, destination });
+  const log = createLogger({ level: config.logLevel, destination, transcripts: config.logTranscripts });
   // Each bridge gets its own freshly seeded bookings database.
   const agents = options.agents?.(dataDir) ?? [createRestaurantAgent({ dataDir })];
   const app = await startApp({ config, log, agents });
