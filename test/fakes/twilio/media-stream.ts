@@ -200,8 +200,8 @@ export class FakeTwilioMediaStream {
       options.signature === undefined ? computeTwilioSignature(options.authToken, options.streamUrl) : options.signature;
     if (signature !== null) headers['x-twilio-signature'] = signature;
 
-    const stream = new URL(options.streamUrl);
-    const ws = new WebSocket(`${new URL(options.serverUrl).origin}${stream.pathname}${stream.search}`, {
+    const target = new URL(options.streamUrl);
+    const ws = new WebSocket(`${new URL(options.serverUrl).origin}${target.pathname}${target.search}`, {
       headers,
       handshakeTimeout: options.handshakeTimeoutMs ?? 5000,
       perMessageDeflate: false,
