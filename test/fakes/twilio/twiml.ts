@@ -99,6 +99,34 @@ export function parseConnectStreamTwiml(xml: string): ConnectStreamTwiml {
   return result;
 }
 
+/** One top-level TwiML verb: its name, attributes and text (e.g. what a `<Say>` says). */
+export interface TwimlVerb {
+  name: string;
+  attributes: Record<string, string>;
+  /** The verb's text content, trimmed (empty for verbs with none). */
+  text: string;
+}
+
+/**
+ * The verbs of any `<Response>`, in document order, for following a call's TwiML the way Twilio executes it
+ * (https://www.twilio.com/docs/voice/twiml): verb by verb, the call ending after `<Hangup>` or the last verb.
+ * Only the document structure is checked here; `parseConnectStreamTwiml` checks a `<Connect><Stream>` strictly.
+ */
+export function readTwimlVerbs(xml: string): TwimlVerb[] {
+  const root = new XmlReader(xml).readDocument();
+  if (root.name !== 'Response') throw new TwimlError(`root element is <${root.name}>, expected <Response>`);
+  requireNoText(root);
+  return elementChildren(root).map((verb) => ({
+    name: verb.name,
+    attributes: Object.fromEntries(verb.attributes),
+    text: textOf(verb).trim(),
+  }));
+}
+
+function textOf(el: XmlElement): string {
+  return el.children.map((child) => ('text' in child ? child.text : textOf(child))).join('');
+}
+
 function checkStreamUrl(url: string): void {
   let parsed: URL;
   try {

@@ -1,0 +1,399 @@
+/**
+ * A fake of one Twilio call across its media streams, following Twilio's public behaviour:
+ *
+ * - The call starts with the signed voice webhook (`POST /voice`); Twilio executes the TwiML it returns verb by
+ *   verb (https://www.twilio.com/docs/voice/twiml): `<Say>` is spoken, `<Hangup>` or running out of verbs ends the
+ *   call.
+ * - `<Connect><Stream>` opens the bidirectional media stream to the `<Stream url>` (signed, on the host given as
+ *   `serverUrl`, e.g. the load balancer). When that stream ends (its WebSocket closes) and the call is still up,
+ *   Twilio requests the `<Connect action>` URL (signed, with the call's parameters) and executes the TwiML it
+ *   returns; without an action it goes on with the verbs after `</Connect>`
+ *   (https://www.twilio.com/docs/voice/twiml/connect: "action ... Twilio will make a request to this URL when the
+ *   `<Stream>` ends").
+ * - A call hung up by the caller (`hangUp()`: `stop`, then the socket closes) or through the REST API
+ *   (`Status=completed`, seen through the fake REST API) is over: no action request. A REST redirect (`Twiml=`)
+ *   ends the stream and runs the new TwiML instead, also without an action request.
+ *
+ * Times (`...AtMs`) are milliseconds since `dial()` on one monotonic clock; `callMs(stream, atMs)` converts a
+ * stream's own times (which count from that stream's connect) to it.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { FakeTwilioMediaStream, type FakeTwilioMediaStreamOptions } from './media-stream.js';
+import type { FakeTwilioRestApi } from './rest-api.js';
+import { computeTwilioSignature } from './signature.js';
+import { parseConnectStreamTwiml, readTwimlVerbs, type ConnectStreamTwiml, type TwimlVerb } from './twiml.js';
+import { postVoiceWebhook, type VoiceWebhookParams, type VoiceWebhookResponse } from './webhook.js';
+
+export interface FakeTwilioCallOptions {
+  /** Where Twilio's requests really go (the load balancer or an instance), e.g. `http://127.0.0.1:PORT`. */
+  serverUrl: string;
+  /** The public base URL configured for the number: Twilio signs URLs under it. */
+  publicUrl: string;
+  authToken: string;
+  /** Overrides of the voice webhook's parameters (`undefined` removes one); `CallSid` picks the call's sid. */
+  params?: Readonly<Record<string, string | undefined>>;
+  /** Path of the voice webhook. Default `/voice`. */
+  voicePath?: string;
+  /** The fake REST API: the call is registered there, and its `Status=completed` / `Twiml=` updates are followed. */
+  restApi?: FakeTwilioRestApi;
+  /** Called as soon as each stream is open (before anything awaits), e.g. to start caller audio at once. */
+  onStream?: (stream: FakeTwilioMediaStream, info: StreamInfo) => void;
+  /** Passed to every `FakeTwilioMediaStream.connect` (continuousSilence, handshakeTimeoutMs, ...). */
+  streamOptions?: Partial<Pick<FakeTwilioMediaStreamOptions, 'continuousSilence' | 'handshakeTimeoutMs' | 'timestampOffsetMs'>>;
+  /** A guard against a server that keeps answering with new streams: the call fails after this many. Default 10. */
+  maxStreams?: number;
+}
+
+export interface StreamInfo {
+  /** 1 for the first stream of the call. */
+  number: number;
+  /** What the stream came from: the voice webhook's TwiML, an action request's, or a REST redirect's. */
+  source: 'voice' | 'action' | 'redirect';
+  /** When the stream's own clock started, on the call's clock. */
+  originAtMs: number;
+  /** When `connect` resolved (`connected` and `start` sent), on the call's clock. */
+  openedAtMs: number;
+  twiml: ConnectStreamTwiml;
+  stream: FakeTwilioMediaStream;
+}
+
+export interface ActionRequest {
+  atMs: number;
+  /** The absolute (public) URL Twilio signed. */
+  url: string;
+  params: Record<string, string>;
+  status: number;
+  body: string;
+  respondedAtMs: number;
+}
+
+export type CallEndReason =
+  /** The test hung up as the caller. */
+  | 'caller-hung-up'
+  /** Someone ended the call through the REST API (`Status=completed`). */
+  | 'rest-completed'
+  /** The TwiML said `<Hangup>`. */
+  | 'hangup-verb'
+  /** The TwiML ran out of verbs. */
+  | 'twiml-ended'
+  /** Twilio could not go on: the webhook or the action failed, or an unusable TwiML (see `errors`). */
+  | 'failed';
+
+export interface CallEnd {
+  reason: CallEndReason;
+  atMs: number;
+}
+
+export class FakeTwilioCall {
+  readonly callSid: string;
+  /** The voice webhook's parameters as posted. */
+  readonly params: VoiceWebhookParams;
+  /** Every TwiML document Twilio executed for this call, in order. */
+  readonly twimls: { source: 'voice' | 'action' | 'redirect'; atMs: number; body: string }[] = [];
+  /** Every stream the call had, oldest first. */
+  readonly streams: StreamInfo[] = [];
+  /** Every `<Connect action>` request made. */
+  readonly actionRequests: ActionRequest[] = [];
+  /** What `<Say>` verbs said, in order. */
+  readonly said: string[] = [];
+  /** What went wrong on Twilio's side (failed requests, unusable TwiML, refused streams). */
+  readonly errors: string[] = [];
+  readonly ended: Promise<CallEnd>;
+  endInfo: CallEnd | undefined;
+  webhookResponse: VoiceWebhookResponse | undefined;
+
+  private readonly t0 = performance.now();
+  private resolveEnded!: (end: CallEnd) => void;
+  private endRequested: 'caller-hung-up' | 'rest-completed' | undefined;
+  private redirectTwiml: string | undefined;
+  private readonly waiters = new Set<() => void>();
+
+  /**
+   * Twilio places the call: posts the voice webhook and starts executing its TwiML. Resolves once the first
+   * stream is open, or the call has ended (refused, hung up), or the webhook failed.
+   */
+  static async dial(options: FakeTwilioCallOptions): Promise<FakeTwilioCall> {
+    const call = new FakeTwilioCall(options);
+    await call.begin();
+    return call;
+  }
+
+  private constructor(private readonly options: FakeTwilioCallOptions) {
+    this.params = {};
+    this.callSid = '';
+    this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
+  }
+
+  /** Milliseconds since `dial()`. */
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** The stream carrying the call now (the latest one, open or not); undefined before the first. */
+  get stream(): FakeTwilioMediaStream | undefined {
+    return this.streams.at(-1)?.stream;
+  }
+
+  get streamCount(): number {
+    return this.streams.length;
+  }
+
+  /** A time on `stream`'s own clock, on the call's clock. */
+  callMs(stream: FakeTwilioMediaStream, atMs: number): number {
+    const info = this.streams.find((s) => s.stream === stream);
+    if (info === undefined) throw new Error('not a stream of this call');
+    return info.originAtMs + atMs;
+  }
+
+  /** The caller hangs up: Twilio sends `stop` on the stream and closes it; no action request follows. */
+  async hangUp(): Promise<CallEnd> {
+    if (this.endInfo !== undefined) return this.endInfo;
+    this.endRequested ??= 'caller-hung-up';
+    const stream = this.stream;
+    if (stream !== undefined && stream.closeInfo === undefined) await stream.hangUp();
+    this.finish(this.endRequested);
+    return this.ended;
+  }
+
+  /** Resolves with stream number `n` (1-based) once it is open; rejects if the call ends first or on timeout. */
+  waitForStream(n: number, timeoutMs = 10_000): Promise<FakeTwilioMediaStream> {
+    return this.waitUntil(() => this.streams[n - 1]?.stream, timeoutMs, `stream #${n}`);
+  }
+
+  /** Resolves once `count` action requests have been answered. */
+  waitForActionRequests(count: number, timeoutMs = 10_000): Promise<ActionRequest> {
+    return this.waitUntil(() => (this.actionRequests.length >= count ? this.actionRequests[count - 1] : undefined), timeoutMs, `${count} action request(s)`);
+  }
+
+  describe(): string {
+    return `call ${this.callSid}: streams=${this.streams.length} actions=${this.actionRequests.length} ended=${this.endInfo?.reason ?? 'no'} errors=${JSON.stringify(this.errors)}`;
+  }
+
+  // ------------------------------------------------------------------------------------------ internals
+
+  private async begin(): Promise<void> {
+    const { options } = this;
+    const response = await postVoiceWebhook({
+      serverUrl: options.serverUrl,
+      publicUrl: options.publicUrl,
+      authToken: options.authToken,
+      ...(options.params === undefined ? {} : { params: options.params }),
+      ...(options.voicePath === undefined ? {} : { path: options.voicePath }),
+    });
+    this.webhookResponse = response;
+    Object.assign(this.params, response.params);
+    (this as { callSid: string }).callSid = response.params['CallSid'] ?? '';
+    const rest = options.restApi;
+    if (rest !== undefined) {
+      rest.addCall({ sid: this.callSid, from: this.params['From'] ?? '', to: this.params['To'] ?? '', status: 'in-progress' });
+      rest.onCallUpdated((update) => {
+        if (update.call.sid !== this.callSid || this.endInfo !== undefined) return;
+        if (update.kind === 'completed') {
+          this.endRequested ??= 'rest-completed';
+          const stream = this.stream;
+          if (stream === undefined || stream.closeInfo !== undefined) this.finish('rest-completed');
+          else void stream.hangUp().then(() => this.finish('rest-completed'));
+        } else if (update.call.twiml !== undefined) {
+          this.redirectTwiml = update.call.twiml;
+          void this.stream?.hangUp();
+        }
+      });
+    }
+    if (response.status !== 200) {
+      this.errors.push(`voice webhook answered HTTP ${response.status}: ${response.body.slice(0, 200)}`);
+      this.finish('failed');
+      return;
+    }
+    const first = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.streams.length > 0 || this.endInfo !== undefined) {
+          this.waiters.delete(check);
+          resolve();
+        }
+      };
+      this.waiters.add(check);
+    });
+    void this.run(response.body, 'voice').catch((error: unknown) => {
+      this.errors.push(`fake call: ${(error as Error).stack ?? String(error)}`);
+      this.finish('failed');
+    });
+    await first;
+  }
+
+  /** Executes one TwiML document, and whatever follows it (action TwiML, redirects), until the call ends. */
+  private async run(initial: string, initialSource: 'voice' | 'action' | 'redirect'): Promise<void> {
+    let body: string | undefined = initial;
+    let source: 'voice' | 'action' | 'redirect' = initialSource;
+    while (body !== undefined && this.endInfo === undefined) {
+      this.twimls.push({ source, atMs: this.now(), body });
+      let verbs: TwimlVerb[];
+      try {
+        verbs = readTwimlVerbs(body);
+      } catch (error) {
+        this.errors.push(`unusable TwiML (${(error as Error).message}): ${body}`);
+        this.finish('failed');
+        return;
+      }
+      const next = await this.execute(body, verbs, source);
+      body = next?.body;
+      if (next !== undefined) source = next.source;
+    }
+  }
+
+  /** Runs the verbs of one document; returns the next document to run (from an action or a redirect), if any. */
+  private async execute(body: string, verbs: TwimlVerb[], source: 'voice' | 'action' | 'redirect'): Promise<{ body: string; source: 'action' | 'redirect' } | undefined> {
+    for (const verb of verbs) {
+      if (this.endInfo !== undefined) return undefined;
+      if (verb.name === 'Say') {
+        this.said.push(verb.text);
+      } else if (verb.name === 'Hangup') {
+        this.finish('hangup-verb');
+        return undefined;
+      } else if (verb.name === 'Connect') {
+        let twiml: ConnectStreamTwiml;
+        try {
+          twiml = parseConnectStreamTwiml(body);
+        } catch (error) {
+          this.errors.push(`unusable <Connect> (${(error as Error).message})`);
+          this.finish('failed');
+          return undefined;
+        }
+        await this.openStream(twiml, source);
+        if (this.endRequested !== undefined) {
+          this.finish(this.endRequested);
+          return undefined;
+        }
+        const redirect = this.redirectTwiml;
+        if (redirect !== undefined) {
+          this.redirectTwiml = undefined;
+          return { body: redirect, source: 'redirect' };
+        }
+        if (twiml.connectAction !== undefined) {
+          const answer = await this.requestAction(twiml.connectAction);
+          if (answer === undefined) return undefined;
+          return { body: answer, source: 'action' };
+        }
+        // No action: Twilio goes on with the next verb.
+      } else {
+        this.errors.push(`the fake does not run <${verb.name}>`);
+        this.finish('failed');
+        return undefined;
+      }
+    }
+    this.finish('twiml-ended');
+    return undefined;
+  }
+
+  /** Opens the stream and waits until it ends. */
+  private async openStream(twiml: ConnectStreamTwiml, source: 'voice' | 'action' | 'redirect'): Promise<void> {
+    const max = this.options.maxStreams ?? 10;
+    if (this.streams.length >= max) {
+      this.errors.push(`more than ${max} streams: the server keeps reconnecting`);
+      this.finish('failed');
+      return;
+    }
+    let stream: FakeTwilioMediaStream;
+    try {
+      stream = await FakeTwilioMediaStream.connect({
+        ...this.options.streamOptions,
+        serverUrl: this.options.serverUrl.replace(/^http/, 'ws'),
+        streamUrl: twiml.streamUrl,
+        authToken: this.options.authToken,
+        callSid: this.callSid,
+        ...(this.params['AccountSid'] === undefined ? {} : { accountSid: this.params['AccountSid'] }),
+        customParameters: twiml.parameters,
+      });
+    } catch (error) {
+      // The stream could not connect: the <Connect> ends as if it had closed.
+      this.errors.push(`stream #${this.streams.length + 1} did not connect: ${(error as Error).message}`);
+      return;
+    }
+    const openedAtMs = this.now();
+    const info: StreamInfo = { number: this.streams.length + 1, source, originAtMs: openedAtMs - stream.now(), openedAtMs, twiml, stream };
+    this.streams.push(info);
+    try {
+      this.options.onStream?.(stream, info);
+    } catch (error) {
+      this.errors.push(`onStream: ${(error as Error).message}`);
+    }
+    this.notify();
+    await stream.closed;
+  }
+
+  private async requestAction(url: string): Promise<string | undefined> {
+    const params: Record<string, string> = { ...this.params, CallStatus: 'in-progress' };
+    const atMs = this.now();
+    const target = new URL(url);
+    let status = 0;
+    let body = '';
+    try {
+      const response = await fetch(`${new URL(this.options.serverUrl).origin}${target.pathname}${target.search}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'user-agent': 'TwilioProxy/1.1',
+          'i-twilio-idempotency-token': randomUUID(),
+          'x-twilio-signature': computeTwilioSignature(this.options.authToken, url, params),
+          accept: '*/*',
+        },
+        body: new URLSearchParams(params).toString(),
+        redirect: 'manual',
+      });
+      status = response.status;
+      body = await response.text();
+    } catch (error) {
+      this.errors.push(`action request failed: ${(error as Error).message}`);
+    }
+    this.actionRequests.push({ atMs, url, params, status, body, respondedAtMs: this.now() });
+    this.notify();
+    if (status !== 200) {
+      // Twilio ends the call on an action it cannot fetch (after its own retries, which the fake does not make).
+      this.errors.push(`action request answered HTTP ${status}`);
+      this.finish('failed');
+      return undefined;
+    }
+    return body;
+  }
+
+  private finish(reason: CallEndReason): void {
+    if (this.endInfo !== undefined) return;
+    this.endInfo = { reason, atMs: this.now() };
+    const restCall = this.options.restApi?.getCall(this.callSid);
+    if (restCall !== undefined && restCall.status !== 'completed') {
+      restCall.status = 'completed';
+      restCall.endTime = new Date();
+    }
+    this.resolveEnded(this.endInfo);
+    this.notify();
+  }
+
+  private waitUntil<T>(value: () => T | undefined, timeoutMs: number, label: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = value();
+        if (found !== undefined) {
+          done();
+          resolve(found);
+        } else if (this.endInfo !== undefined) {
+          done();
+          reject(new Error(`the call ended (${this.endInfo.reason}) while waiting for ${label}; ${this.describe()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${label}; ${this.describe()}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private notify(): void {
+    for (const check of [...this.waiters]) check();
+  }
+}
