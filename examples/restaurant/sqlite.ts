@@ -25,3 +25,25 @@ export function prepare<P extends unknown[] | {} = unknown[], R = unknown>(db: S
   keptForProcessLifetime.push(statement);
   return statement;
 }
+
+/**
+ * The database as Kysely's SqliteDialect sees it, with each distinct SQL text prepared once and kept (Kysely
+ * would prepare a throwaway statement per query: see above). Kysely writes parameters as placeholders, so
+ * the store's queries are a fixed, small set of texts.
+ */
+export function statementCache(db: SqliteDatabase): { close(): void; prepare(sql: string): SqliteStatement } {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    close: () => {
+      if (db.open) db.close();
+    },
+    prepare: (sql) => {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = prepare(db, sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BookingStore } from '../../../examples/restaurant/booking-store.js';
-import { restaurantBriefing, restaurantTools } from '../../../examples/restaurant/booking-tools.js';
+import { CallGuard, MAX_FAILED_ATTEMPTS, restaurantBriefing, restaurantTools } from '../../../examples/restaurant/booking-tools.js';
 import type { ModelFunctionResponse } from '../../../src/model/gemini-live-session.js';
 import { ToolDispatcher } from '../../../src/tools/dispatcher.js';
 import { ToolRegistry } from '../../../src/tools/tool.js';
@@ -14,25 +14,35 @@ const NOW = new Date('2026-11-21T20:00:00Z');
 
 let dir: string;
 let store: BookingStore;
+let guard: CallGuard;
+const CALL_A = `CA${'2'.repeat(32)}`;
+const CALL_B = `CA${'3'.repeat(32)}`;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'booking-tools-'));
-  store = BookingStore.open({ dataDir: dir, timeZone: 'America/Los_Angeles', now: () => NOW });
+  store = await BookingStore.open({ dataDir: dir, timeZone: 'America/Los_Angeles', now: () => NOW });
+  guard = new CallGuard();
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 /** Runs one function call through the real dispatcher and returns the response body. */
 /** `callerNumber` null: the caller withheld their number. */
-async function call(name: string, args: Record<string, unknown>, callerNumber: string | null = '+14155550123'): Promise<ModelFunctionResponse['response']> {
+async function call(
+  name: string,
+  args: Record<string, unknown>,
+  callerNumber: string | null = '+14155550123',
+  callSid = CALL_A,
+  tools = restaurantTools(store, guard),
+): Promise<ModelFunctionResponse['response']> {
   const { log } = capturingLogger();
   const sent: ModelFunctionResponse[] = [];
   const dispatcher = new ToolDispatcher({
-    tools: new ToolRegistry(restaurantTools(store)),
+    tools: new ToolRegistry(tools),
     call: {
-      callSid: `CA${'2'.repeat(32)}`,
+      callSid,
       direction: 'inbound',
       from: callerNumber ?? 'anonymous',
       to: '+16505550199',
@@ -45,8 +55,7 @@ async function call(name: string, args: Record<string, unknown>, callerNumber: s
     defaultTimeoutMs: 1_000,
   });
   dispatcher.dispatch([{ id: 'function-call-1', name, args }]);
-  await new Promise((resolve) => setImmediate(resolve));
-  expect(sent).toHaveLength(1);
+  await vi.waitFor(() => expect(sent).toHaveLength(1), { timeout: 5_000, interval: 5 });
   return sent[0]!.response;
 }
 
@@ -68,14 +77,50 @@ describe('find_booking', () => {
     expect(await call('find_booking', { code: '577269' })).toEqual({ output: { found: true, booking: DANA } });
   });
 
-  it("without a code, finds the caller's own upcoming bookings by their number", async () => {
-    expect(await call('find_booking', {})).toEqual({ output: { found: true, bookings: [DANA] } });
+  it("without a code or a name, only says how many upcoming bookings the caller's number has: caller ID can be spoofed", async () => {
+    const response = await call('find_booking', {});
+    expect(response).toEqual({ output: { found: true, count: 1, message: expect.stringMatching(/one upcoming reservation .*ask for the confirmation code or the name/) } });
+    expect(JSON.stringify(response)).not.toMatch(/K7Q2M9|Dana|Whitfield|December|19:30/);
     expect(await call('find_booking', {}, '+14155550999')).toEqual({ output: { found: false, message: expect.stringMatching(/Ask for the confirmation code/) } });
     expect(await call('find_booking', {}, null)).toEqual({ error: expect.stringMatching(/withheld/) });
+    expect(await call('find_booking', { guest_name: 'Dana Whitfield' }, null)).toEqual({ error: expect.stringMatching(/withheld/) });
+  });
+
+  it("with the name it was booked under, reads out the caller's booking from their number", async () => {
+    expect(await call('find_booking', { guest_name: 'Dana Whitfield' })).toEqual({ output: { found: true, bookings: [DANA] } });
+    expect(await call('find_booking', { guest_name: 'whitfield' })).toEqual({ output: { found: true, bookings: [DANA] } });
+    // A first name alone is too easy to guess; a name from another number finds nothing.
+    expect(await call('find_booking', { guest_name: 'Dana' })).toEqual({ error: expect.stringMatching(/^No upcoming reservation from this number is under that name/) });
+    expect(await call('find_booking', { guest_name: 'Dana Whitfield' }, '+14155550999')).toMatchObject({ error: expect.stringMatching(/under that name/) });
   });
 
   it('says so when no booking has the code', async () => {
     expect(await call('find_booking', { code: 'XXXXXX' })).toEqual({ error: expect.stringMatching(/^No reservation has the code X X X X X X/) });
+  });
+
+  it(`stops lookups and cancellations on a call after ${MAX_FAILED_ATTEMPTS} wrong codes or names, keypad included; other calls are not affected`, async () => {
+    expect(await call('find_booking', { code: '123456' })).toEqual({ error: expect.stringMatching(/2 more attempts on this call/) });
+    expect(await call('find_booking', { guest_name: 'Somebody Else' })).toEqual({ error: expect.stringMatching(/1 more attempt on this call/) });
+    expect(await call('find_booking', { code: 'XXXXXX' })).toEqual({ error: expect.stringMatching(/That was the last attempt/) });
+    // Now even the right code is refused on this call: guessing cannot go on.
+    expect(await call('find_booking', { code: '577269' })).toEqual({ error: expect.stringMatching(/^Too many wrong confirmation codes or names on this call/) });
+    expect(await call('cancel_booking', { code: 'K7Q2M9', guest_name: 'Dana Whitfield' })).toEqual({ error: expect.stringMatching(/^Too many wrong/) });
+    expect(guard.size).toBe(1);
+    // Another call starts afresh; the ended call's state is dropped.
+    expect(await call('find_booking', { code: '577269' }, '+14155550123', CALL_B)).toEqual({ output: { found: true, booking: DANA } });
+    guard.forget(CALL_A);
+    expect(guard.size).toBe(0);
+    expect(await call('find_booking', { code: '577269' })).toEqual({ output: { found: true, booking: DANA } });
+  });
+
+  it('forgets a call it never hears the end of, after a few hours', () => {
+    let now = 0;
+    const clocked = new CallGuard(1, () => now);
+    clocked.fail(CALL_A);
+    expect(() => clocked.check(CALL_A)).toThrow(/Too many wrong/);
+    now += 5 * 60 * 60 * 1000;
+    expect(() => clocked.check(CALL_A)).not.toThrow();
+    expect(clocked.size).toBe(0);
   });
 });
 
@@ -120,7 +165,7 @@ describe('create_booking', () => {
     expect(response).toMatchObject({ output: { booked: true, booking: { guestName: 'Ana Lima', partySize: 3, when: 'Saturday, December 12 at 7:15 PM' } } });
     expect(booking.confirmationCode).toMatch(/^[23456789A-HJKMNP-Z]{6}$/);
     expect(booking.spelledOut).toBe([...booking.confirmationCode].join(' '));
-    expect(store.findByCode(booking.confirmationCode)).toMatchObject({ phone: '+14155550123', status: 'confirmed' });
+    expect(await store.findByCode(booking.confirmationCode)).toMatchObject({ phone: '+14155550123', status: 'confirmed' });
     // Asked again (a retry), the same booking comes back rather than a second table.
     expect(await call('create_booking', { guest_name: 'Ana Lima', party_size: 3, date: '2026-12-12', time: '19:15' })).toMatchObject({
       output: { booked: true, alreadyExisted: true, booking: { confirmationCode: booking.confirmationCode } },
@@ -130,7 +175,7 @@ describe('create_booking', () => {
   it('uses a callback number the caller gives, and needs one when theirs is withheld', async () => {
     const response = await call('create_booking', { guest_name: 'Sam', party_size: 2, date: '2026-12-12', time: '18:00', phone: '+1 (510) 555-0144' }, null);
     const code = (response as { output: { booking: { confirmationCode: string } } }).output.booking.confirmationCode;
-    expect(store.findByCode(code)?.phone).toBe('+15105550144');
+    expect((await store.findByCode(code))?.phone).toBe('+15105550144');
     expect(await call('create_booking', { guest_name: 'Sam', party_size: 2, date: '2026-12-12', time: '18:00' }, null)).toEqual({
       error: expect.stringMatching(/ask for a callback number/),
     });
@@ -147,19 +192,28 @@ describe('create_booking', () => {
 });
 
 describe('cancel_booking', () => {
-  it('cancels by code once, then says it already is', async () => {
-    expect(await call('cancel_booking', { code: '577269' })).toEqual({ output: { cancelled: true, booking: { ...DANA, status: 'cancelled' } } });
-    expect(await call('cancel_booking', { code: 'K7Q2M9' })).toMatchObject({ output: { cancelled: false, reason: 'This reservation was already cancelled.' } });
-    expect(store.upcomingForPhone('+14155550123')).toEqual([]);
+  it('cancels with the code and the name, once, then says it already is', async () => {
+    expect(await call('cancel_booking', { code: '577269', guest_name: 'Dana Whitfield' })).toEqual({ output: { cancelled: true, booking: { ...DANA, status: 'cancelled' } } });
+    expect(await call('cancel_booking', { code: 'K7Q2M9', guest_name: 'dana whitfield' })).toMatchObject({ output: { cancelled: false, reason: 'This reservation was already cancelled.' } });
+    expect(await store.upcomingForPhone('+14155550123')).toEqual([]);
+  });
+
+  it('needs both: a code with the wrong name cancels nothing and does not say which was wrong', async () => {
+    expect(await call('cancel_booking', { code: 'K7Q2M9' })).toEqual({ error: expect.stringMatching(/guest_name is required|guest_name/) });
+    expect(await call('cancel_booking', { code: 'K7Q2M9', guest_name: 'Mallory Smith' })).toEqual({
+      error: expect.stringMatching(/^That code and name do not match a reservation, so nothing was cancelled/),
+    });
+    expect((await store.findByCode('K7Q2M9'))?.status).toBe('confirmed');
   });
 });
 
 describe('restaurantBriefing', () => {
-  it("tells the model the restaurant, today's date in its time zone and the booking rules", () => {
-    const text = restaurantBriefing(store);
+  it("tells the model the restaurant, today's date in its time zone and the booking rules", async () => {
+    const text = await restaurantBriefing(store);
     expect(text).toContain('The Blue Door');
     expect(text).toContain('it is now Saturday, November 21, 2026, noon (date 2026-11-21)');
     expect(text).toContain('from 17:00 to 21:00 every 15 minutes, for up to 8 people');
     expect(text).toContain('closed on Mondays');
+    expect(text).toContain('phone number is not proof');
   });
 });
