@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BookingStore } from '../../../examples/restaurant/booking-store.js';
 import { CallGuard, MAX_FAILED_ATTEMPTS, restaurantBriefing, restaurantTools } from '../../../examples/restaurant/booking-tools.js';
@@ -8,6 +9,8 @@ import type { ModelFunctionResponse } from '../../../src/model/gemini-live-sessi
 import { ToolDispatcher } from '../../../src/tools/dispatcher.js';
 import { ToolRegistry } from '../../../src/tools/tool.js';
 import { capturingLogger } from '../../support/log-capture.js';
+import { postgresBinDir, startPostgresServer, type PostgresServer } from '../../support/postgres-server.js';
+import { spawnServer, waitUntilReady, type SpawnedServer } from '../../support/servers/process.js';
 
 /** Saturday, November 21 2026, noon at the restaurant. */
 const NOW = new Date('2026-11-21T20:00:00Z');
@@ -216,4 +219,69 @@ describe('restaurantBriefing', () => {
     expect(text).toContain('closed on Mondays');
     expect(text).toContain('phone number is not proof');
   });
+});
+
+describe('on Postgres, when the database server stops and comes back', () => {
+  let postgres: PostgresServer;
+  let pgStore: BookingStore;
+  let restarted: SpawnedServer | undefined;
+  let dataDirectory: string;
+
+  beforeAll(async () => {
+    postgres = await startPostgresServer();
+    pgStore = await BookingStore.open({ databaseUrl: await postgres.createDatabase('outage'), timeZone: 'America/Los_Angeles', now: () => NOW });
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    dataDirectory = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0]!.data_directory;
+    await client.end();
+  }, 60_000);
+  afterAll(async () => {
+    await pgStore?.close();
+    if (restarted !== undefined) await stopPostmaster(dataDirectory);
+    await postgres?.close();
+  });
+
+  /** Fast shutdown of the running server (whichever process started it), waiting until it is gone. */
+  async function stopPostmaster(dir: string): Promise<void> {
+    const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGINT');
+    await vi.waitFor(() => expect(() => process.kill(pid, 0)).toThrow(), { timeout: 15_000, interval: 50 });
+  }
+
+  it('the tools answer that the booking system is unavailable, nothing crashes, and they work again once it is back', async () => {
+    const tools = restaurantTools(pgStore, new CallGuard());
+    expect(await call('find_booking', { code: 'K7Q2M9' }, '+14155550123', CALL_A, tools)).toEqual({ output: { found: true, booking: DANA } });
+
+    await stopPostmaster(dataDirectory);
+    for (const [name, args] of [
+      ['find_booking', { code: 'K7Q2M9' }],
+      ['check_availability', { date: '2026-12-05', time: '18:00', party_size: 2 }],
+      ['create_booking', { guest_name: 'Ana Lima', party_size: 2, date: '2026-12-12', time: '18:00' }],
+    ] as const) {
+      expect(await call(name, args, '+14155550123', CALL_A, tools), name).toEqual({ error: expect.stringMatching(/^The booking system is unavailable right now/) });
+    }
+    // Failures of the database are not wrong codes: the caller's attempts are untouched.
+    expect(await call('find_booking', { code: '577269' }, '+14155550123', CALL_A, tools)).toEqual({ error: expect.stringMatching(/unavailable/) });
+
+    // Started again on the same port and data: the pool connects afresh by itself.
+    const port = postgres.port;
+    const asRoot = userInfo().uid === 0;
+    const args = ['-D', dataDirectory, '-p', String(port), '-k', dirname(dataDirectory), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'];
+    const binary = join(postgresBinDir(), 'postgres');
+    restarted = asRoot ? spawnServer('runuser', ['-u', 'postgres', '--', binary, ...args]) : spawnServer(binary, args);
+    await waitUntilReady('postgres', restarted, async () => {
+      const client = new pg.Client({ connectionString: postgres.url, connectionTimeoutMillis: 1_000 });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        return true;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    });
+    expect(await call('find_booking', { code: 'K7Q2M9' }, '+14155550123', CALL_A, tools)).toEqual({ output: { found: true, booking: DANA } });
+    expect(await call('create_booking', { guest_name: 'Ana Lima', party_size: 2, date: '2026-12-12', time: '18:00' }, '+14155550123', CALL_A, tools)).toMatchObject({
+      output: { booked: true },
+    });
+  }, 60_000);
 });
