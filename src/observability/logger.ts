@@ -56,6 +56,7 @@ export function createLogger({ level, destination, transcripts = false }: Logger
       serializers: {
         err: (error: unknown) => {
           const serialized = pino.stdSerializers.err(error as Error);
+          if (typeof serialized !== 'object' || serialized === null) return serialized; // `err: 'text'`: a string is no error object
           // Message, stack, cause and any fields the error carries (a Twilio error's details, say).
           const fields = serialized as unknown as Record<string, unknown>;
           for (const key of Object.keys(fields)) fields[key] = scrubFields(fields[key], transcripts, 1, true);
