@@ -105,7 +105,8 @@ export class BenchCall {
   }
 
   private connect(streamUrl: string, customParameters: Record<string, string>): Promise<void> {
-    const ws = new WebSocket(`${this.context.serverUrl.replace('http://', 'ws://')}/media`, {
+    // Twilio connects to the <Stream url> itself: its path (/media/<instance id>) on the server's host.
+    const ws = new WebSocket(`${this.context.serverUrl.replace('http://', 'ws://')}${new URL(streamUrl).pathname}`, {
       headers: { 'x-twilio-signature': computeTwilioSignature(BENCH_AUTH_TOKEN, streamUrl), 'user-agent': 'Twilio.TmeWs/1.0' },
       perMessageDeflate: false,
     });

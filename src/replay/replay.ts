@@ -82,7 +82,8 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
 
     const { streamUrl, parameters } = await ringWebhook(app.localUrl, { accountSid, authToken, callSid, from: scenario.callerNumber });
     caller = await TwilioCaller.connect({
-      serverUrl: `${app.localUrl.replace(/^http/, 'ws')}/media`,
+      // Twilio connects to the <Stream url> itself: its path (/media/<instance id>) on our local host.
+      serverUrl: `${app.localUrl.replace(/^http/, 'ws')}${new URL(streamUrl).pathname}`,
       streamUrl,
       accountSid,
       authToken,
