@@ -159,7 +159,10 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     }
     const answer = await state.answer({ ...call, agent: agent.agent.name, instanceId });
     if (answer.outcome === 'refused') return { kind: 'hang-up', reason: 'this call was answered before' };
-    if (answer.outcome === 'answered' && !outbound) earlyConversations.begin(callDetails(call, agent.agent.name), agent);
+    if (answer.outcome === 'answered' && !outbound) {
+      // Its handles are stored like a stream's own session's: another instance resumes it if this one dies.
+      earlyConversations.begin(callDetails(call, agent.agent.name), agent, (handle) => void state.saveResumptionHandle(call.callSid, handle).catch(() => undefined));
+    }
     return { kind: 'stream', streamUrl, token: answer.token, actionUrl };
   };
 

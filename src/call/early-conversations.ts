@@ -53,7 +53,8 @@ export class EarlyConversations {
   ) {}
 
   /** Opens the call's conversation now; false when too many are waiting already (the stream then opens its own). */
-  begin(call: CallDetails, agent: CallAgent): boolean {
+  /** `onResumptionHandle`: where the session's resumption handles go (the shared state, for a failover). */
+  begin(call: CallDetails, agent: CallAgent, onResumptionHandle?: (handle: string) => void): boolean {
     if (this.pending.has(call.callSid)) return true; // answered already: one session per call
     if (this.pending.size >= this.maxPending) {
       this.log.warn({ callSid: call.callSid, pending: this.pending.size }, 'too many sessions opened ahead of their streams: this call opens its own when its stream starts');
@@ -61,7 +62,7 @@ export class EarlyConversations {
     }
     const log = this.log.child({ callSid: call.callSid, agent: agent.agent.name });
     const relay = new ConversationRelay();
-    const conversation = this.model.conversation(() => agent.conversationSettings(call), { log, onEvent: (event) => relay.emit(event) });
+    const conversation = this.model.conversation(() => agent.conversationSettings(call), { log, onEvent: (event) => relay.emit(event), ...(onResumptionHandle === undefined ? {} : { onResumptionHandle }) });
     const openedAtMs = Date.now();
     const greeting = agent.agent.greeting.inbound;
     const early: EarlyConversation = { conversation, relay, ready: Promise.resolve(), openedAtMs, greeting };
