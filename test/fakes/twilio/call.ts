@@ -41,6 +41,12 @@ export interface FakeTwilioCallOptions {
   onStream?: (stream: FakeTwilioMediaStream, info: StreamInfo) => void;
   /** Passed to every `FakeTwilioMediaStream.connect` (continuousSilence, handshakeTimeoutMs, ...). */
   streamOptions?: Partial<Pick<FakeTwilioMediaStreamOptions, 'continuousSilence' | 'handshakeTimeoutMs' | 'timestampOffsetMs'>>;
+  /**
+   * How long Twilio's media server takes from executing `<Connect><Stream>` to opening the WebSocket (DNS, TCP,
+   * TLS to the stream host, and Twilio's own set-up). Default 0: at once, the hardest case for a server that
+   * prepares something at the webhook.
+   */
+  streamConnectDelayMs?: number;
   /** A guard against a server that keeps answering with new streams: the call fails after this many. Default 10. */
   maxStreams?: number;
 }
@@ -293,6 +299,9 @@ export class FakeTwilioCall {
       this.finish('failed');
       return;
     }
+    const delay = this.options.streamConnectDelayMs ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    if (this.endRequested !== undefined) return;
     let stream: FakeTwilioMediaStream;
     try {
       stream = await FakeTwilioMediaStream.connect({
