@@ -2,6 +2,7 @@
 import type { AudioCostResult, CandidateCost } from './audio-cost.js';
 import type { AudioQualityResult, CandidateQuality } from './audio-quality.js';
 import type { EndToEndResult, LevelResult } from './end-to-end/run-end-to-end.js';
+import type { FailoverResult } from './failover.js';
 import type { MachineInfo } from './machine.js';
 
 export interface TargetCheck {
@@ -19,6 +20,8 @@ export interface BenchResults {
   audioCost: AudioCostResult;
   audioQuality: AudioQualityResult;
   endToEnd: EndToEndResult;
+  /** Two instances behind HAProxy, the one carrying a call killed (bench/failover.ts); absent in older results. */
+  failover?: FailoverResult;
   targets: TargetCheck[];
 }
 
@@ -105,6 +108,21 @@ function endToEndTable(e2e: EndToEndResult): string {
   );
 }
 
+function failoverTable(f: FailoverResult): string {
+  const row = (label: string, value: { median: number; max: number }): string[] => [label, fmt(value.median, 0), fmt(value.max, 0)];
+  return table(
+    ['kill -9 of the instance carrying a call, ms', 'median', 'max'],
+    [
+      row('kill → Twilio sees the stream closed', f.killToStreamLostMs),
+      row('kill → <Connect action> request', f.killToActionMs),
+      row('kill → new stream starts (other instance)', f.killToNewStreamMs),
+      row(`caller hears nothing: last agent audio → first agent audio on the new stream (incl. the caller's ${fmt(f.callerUtteranceMs / 1000, 2)} s "hello?")`, f.silenceMs),
+      row('end of caller speech → answer, new stream (resumed session)', f.responseMs),
+      row('end of caller speech → answer, before the kill', f.baselineResponseMs),
+    ],
+  );
+}
+
 export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult, e2e: EndToEndResult): TargetCheck[] {
   const up = quality.ours.callerToModel;
   const down = quality.ours.modelToCaller;
@@ -175,6 +193,14 @@ export function renderReport(results: BenchResults): string {
     `Capacity: ${e2e.capacity.maxCallsWithinLimit} calls with p99 caller → model ≤ ${e2e.latencyLimitMs} ms on ${fmt(e2e.capacity.serverCoresAtMax, 2)} server cores ` +
       `= ${fmt(e2e.capacity.callsPerCore, 0)} calls per core; stopped because ${e2e.capacity.stoppedBecause}. ` +
       `CPU alone would allow ${fmt(e2e.capacity.cpuBoundCallsPerCore, 0)} calls per core (${e2e.capacity.cpuBoundAtCalls} calls).`,
+    ...(results.failover === undefined
+      ? []
+      : [
+          '',
+          `Failover (two instances behind HAProxy with the committed config, real Redis; ${results.failover.runs} runs; the session resumed from its handle in ${results.failover.resumedRuns} of ${results.failover.runs}):`,
+          '',
+          failoverTable(results.failover),
+        ]),
     '',
     'Targets:',
     '',

@@ -21,6 +21,7 @@ import { FULL_COST_OPTIONS, SMOKE_COST_OPTIONS, measureAudioCost } from './audio
 import { FULL_QUALITY_OPTIONS, SMOKE_QUALITY_OPTIONS, measureAudioQuality } from './audio-quality.js';
 import { FULL_SCRIPT, SMOKE_SCRIPT } from './end-to-end/common.js';
 import { measureEndToEnd, type EndToEndOptions } from './end-to-end/run-end-to-end.js';
+import { measureFailover } from './failover.js';
 import { machineInfo, Patience, waitForQuietMachine, withBackground } from './machine.js';
 import { summarizeProfile } from './profile-summary.js';
 import { checkTargets, renderReport, type BenchResults } from './report.js';
@@ -87,6 +88,8 @@ const audioQuality = await measureAudioQuality(smoke ? SMOKE_QUALITY_OPTIONS : F
 progress('end to end…');
 if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
 const endToEnd = await measureEndToEnd(e2eOptions);
+progress('failover…');
+const failover = await measureFailover({ runs: smoke ? 1 : 5, onProgress: progress });
 
 const results: BenchResults = {
   mode: smoke ? 'smoke' : 'full',
@@ -95,6 +98,7 @@ const results: BenchResults = {
   audioCost,
   audioQuality,
   endToEnd,
+  failover,
   targets: checkTargets(audioCost, audioQuality, endToEnd),
 };
 mkdirSync(dirname(out), { recursive: true });
