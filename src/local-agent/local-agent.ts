@@ -126,9 +126,11 @@ export function describeToolAnswer(answer: FunctionResponse | undefined): string
   const response = record(answer?.response);
   if (typeof response?.['error'] === 'string') return `The tool said: ${response['error']}`;
   const output = record(response?.['output']);
-  for (const key of ['summary', 'message']) if (typeof output?.[key] === 'string') return output[key] as string;
-  const words = output === undefined ? [] : Object.values(output).filter((value): value is string | number => typeof value === 'string' || typeof value === 'number');
-  return words.length === 0 ? 'The tool answered, with nothing I can read out.' : `The tool answered: ${words.slice(0, 4).join(', ')}.`;
+  // The answer itself, then the objects (or the first item of lists) it holds: where a tool puts its record.
+  const layers = output === undefined ? [] : [output, ...Object.values(output).map((value) => record(Array.isArray(value) ? value[0] : value)).filter((v) => v !== undefined)];
+  for (const layer of layers) for (const key of ['summary', 'message']) if (typeof layer[key] === 'string') return layer[key] as string;
+  const words = layers.flatMap((layer) => Object.values(layer).filter((value): value is string | number => typeof value === 'string' || typeof value === 'number'));
+  return words.length === 0 ? 'The tool answered, with nothing I can read out.' : `The tool answered: ${words.slice(0, 5).join(', ')}.`;
 }
 
 function spoken(text: string, durationMs: number): FakeReply {

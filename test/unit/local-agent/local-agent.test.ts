@@ -63,7 +63,10 @@ describe('local agent', () => {
     expect(describeToolAnswer({ id: 'a', name: 't', response: { output: { found: false, message: 'No booking with that code.' } } })).toBe('No booking with that code.');
     expect(describeToolAnswer({ id: 'b', name: 't', response: { output: { status: 'shipped', eta: 'Monday', count: 2, gift: true } } })).toBe('The tool answered: shipped, Monday, 2.');
     expect(describeToolAnswer({ id: 'c', name: 't', response: { error: 'code must match' } })).toBe('The tool said: code must match');
-    expect(describeToolAnswer({ id: 'd', name: 't', response: { output: { nested: { a: 1 } } } })).toBe('The tool answered, with nothing I can read out.');
+    // A record one level down (or the first of a list) is read too: where tools put what they found.
+    expect(describeToolAnswer({ id: 'd', name: 't', response: { output: { found: true, booking: { guestName: 'Dana Whitfield', partySize: 4 } } } })).toBe('The tool answered: Dana Whitfield, 4.');
+    expect(describeToolAnswer({ id: 'e', name: 't', response: { output: { bookings: [{ summary: 'Dana, Friday at 7.' }] } } })).toBe('Dana, Friday at 7.');
+    expect(describeToolAnswer({ id: 'f', name: 't', response: { output: { deeply: { nested: { a: 1 } } } } })).toBe('The tool answered, with nothing I can read out.');
     expect(describeToolAnswer(undefined)).toBe('The tool answered, with nothing I can read out.');
   });
 });
