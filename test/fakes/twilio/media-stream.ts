@@ -24,8 +24,9 @@ export function mulawSilence(ms: number): Uint8Array {
 
 export interface FakeTwilioMediaStreamOptions {
   /**
-   * Where our server really listens, e.g. `ws://127.0.0.1:PORT` (a path here is ignored): Twilio connects to the
-   * `<Stream url>` itself, so the request goes to that URL's path and query on this host.
+   * Where our server really listens, e.g. `ws://127.0.0.1:PORT`. Twilio connects to the `<Stream url>` itself, so
+   * when `streamUrl` is a wss:// URL the request goes to its path and query on this host (a path here is ignored);
+   * otherwise (a browser phone's socket, a negative test) to this URL as given.
    */
   serverUrl: string;
   /** The `wss://` URL from the TwiML `<Stream url>`: Twilio signs this, not the local URL. */
@@ -200,8 +201,7 @@ export class FakeTwilioMediaStream {
       options.signature === undefined ? computeTwilioSignature(options.authToken, options.streamUrl) : options.signature;
     if (signature !== null) headers['x-twilio-signature'] = signature;
 
-    const target = new URL(options.streamUrl);
-    const ws = new WebSocket(`${new URL(options.serverUrl).origin}${target.pathname}${target.search}`, {
+    const ws = new WebSocket(connectionUrl(options), {
       headers,
       handshakeTimeout: options.handshakeTimeoutMs ?? 5000,
       perMessageDeflate: false,
@@ -686,4 +686,11 @@ export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
     offset += c.length;
   }
   return out;
+}
+
+/** Where the fake connects: the `<Stream url>`'s path on the server's host, as Twilio would; else `serverUrl`. */
+function connectionUrl(options: Pick<FakeTwilioMediaStreamOptions, 'serverUrl' | 'streamUrl'>): string {
+  if (!/^wss?:\/\//.test(options.streamUrl)) return options.serverUrl;
+  const stream = new URL(options.streamUrl);
+  return `${new URL(options.serverUrl).origin}${stream.pathname}${stream.search}`;
 }
