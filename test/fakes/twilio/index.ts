@@ -8,3 +8,4 @@ export * from './media-stream.js';
 export { PlayoutBuffer, MULAW_BYTES_PER_MS, MAX_BUFFERED_BYTES, type CompletedMark, type ClearResult } from './playout.js';
 export * from './fixtures.js';
 export * from './rest-api.js';
+export * from './call.js';
