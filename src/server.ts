@@ -163,7 +163,9 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
       // Its handles are stored like a stream's own session's: another instance resumes it if this one dies.
       earlyConversations.begin(callDetails(call, agent.agent.name), agent, (handle) => void state.saveResumptionHandle(call.callSid, handle).catch(() => undefined));
     }
-    return { kind: 'stream', streamUrl, token: answer.token, actionUrl };
+    // A repeat names the instance that answered first (and holds the session opened for the call), wherever it lands.
+    const answeredBy = answer.outcome === 'repeat' ? known?.call.instanceId : undefined;
+    return { kind: 'stream', streamUrl: answeredBy === undefined ? streamUrl : publicWssUrl(config, `${MEDIA_STREAM_PATH}/${answeredBy}`), token: answer.token, actionUrl };
   };
 
   /** Twilio's `<Connect action>`: hang up a call ended on purpose; give a lost stream a new one here. */
