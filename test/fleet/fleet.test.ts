@@ -208,19 +208,22 @@ describe('two instances behind HAProxy with Redis', () => {
     }
   });
 
-  it('(g) the same signed /voice 20 times, across both instances, opens one Gemini session and answers one token', async () => {
+  it('(g) the same signed /voice 20 times, across both instances, opens one Gemini session and answers the same TwiML', async () => {
     const params = defaultVoiceWebhookParams();
     const sessionsBefore = fleet.gemini.sessions.length;
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, () => postVoiceWebhook({ serverUrl: fleet.proxy.url, publicUrl: FLEET_PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params })),
-    );
+    const hitsBefore = sum(await counters('phone_agent_stream_affinity_total', { result: 'hit' }));
+    // Twilio retries a webhook one request after another; the proxy sends them to both instances in turn.
+    const answers = [];
+    for (let i = 0; i < 20; i++) answers.push(await postVoiceWebhook({ serverUrl: fleet.proxy.url, publicUrl: FLEET_PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params }));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
     const twimls = answers.map((a) => parseConnectStreamTwiml(a.body));
     expect(new Set(twimls.map((t) => t.parameters['streamToken'])).size).toBe(1);
+    // Every answer names the instance holding the call's session, whichever instance gave it.
+    expect(new Set(twimls.map((t) => t.streamUrl)).size).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(fleet.gemini.sessions.length - sessionsBefore).toBe(1);
 
-    const twiml = twimls[0]!;
+    const twiml = twimls.at(-1)!; // Twilio runs the TwiML of the attempt that succeeded: the last one
     const stream = await FakeTwilioMediaStream.connect({
       serverUrl: fleet.proxy.url.replace('http', 'ws'),
       streamUrl: twiml.streamUrl,
@@ -232,6 +235,7 @@ describe('two instances behind HAProxy with Redis', () => {
     const after = await postVoiceWebhook({ serverUrl: fleet.proxy.url, publicUrl: FLEET_PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params });
     expect(readTwimlVerbs(after.body).map((v) => v.name)).toEqual(['Hangup']);
     expect(fleet.gemini.sessions.length - sessionsBefore).toBe(1);
+    expect(sum(await counters('phone_agent_stream_affinity_total', { result: 'hit' }))).toBe(hitsBefore + 1);
     await stream.hangUp();
   });
 
