@@ -6,17 +6,20 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# Dev dependencies stay: the restaurant example (the image's default agent) uses better-sqlite3, kysely and pg.
+RUN npm run build
 
 # Runtime stage: Node 24 LTS, non-root, no compiler, no dev dependencies.
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production PORT=8080
+# AGENT: the example by default; your image: FROM this one, COPY your agent, set AGENT (docs/deployment.md).
+ENV NODE_ENV=production PORT=8080 AGENT=/app/examples/restaurant/agent.ts
 WORKDIR /app
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 # The bookings store seeds itself from this file on first start, into DATA_DIR (default /app/data).
-COPY --chown=node:node fixtures/bookings.json ./fixtures/bookings.json
+# The example imports gemini-phone-agent: inside /app that is this package itself (its exports: dist/).
+COPY --chown=node:node examples ./examples
 # The browser phone's page (served only with BROWSER_PHONE=1 in production).
 COPY --chown=node:node public ./public
 RUN mkdir -p /app/data && chown node:node /app/data
