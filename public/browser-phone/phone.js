@@ -213,6 +213,8 @@ class Call {
   }
 
   onPlayback(message) {
+    // The worklet may still post a message it sent before the call ended: the page has already zeroed the buffer.
+    if (this.ended) return;
     if (message.type === 'markPlayed') {
       stats.marksEchoedPlayed++;
       this.echoMark(message.name);
