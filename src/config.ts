@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { E164_HINT, E164_PATTERN } from './domain/identifiers.js';
+import { ACCOUNT_SID_PATTERN, E164_HINT, E164_PATTERN } from './domain/identifiers.js';
 import { MIN_METRICS_API_KEY_LENGTH } from './observability/metrics.js';
 import { apiVersionProblem, readGeminiAuth, type GeminiAuth } from './model/gemini-auth.js';
 
@@ -189,7 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (baseUrl !== undefined && !isHttpUrl(baseUrl)) problems.push(`GOOGLE_GEMINI_BASE_URL must be an http(s) URL (got "${baseUrl}")`);
 
   const accountSid = get('TWILIO_ACCOUNT_SID') ?? '';
-  if (accountSid !== '' && !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
+  if (accountSid !== '' && !ACCOUNT_SID_PATTERN.test(accountSid)) {
     problems.push('TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits');
   }
   const authToken = get('TWILIO_AUTH_TOKEN') ?? '';
@@ -297,7 +297,7 @@ export function loadTwilioCommandConfig(env: Env = process.env): TwilioCommandCo
   };
   const publicUrl = parsePublicUrl(required('PUBLIC_URL', 'the public https URL Twilio reaches, e.g. https://abc123.ngrok.app'), problems);
   const accountSid = required('TWILIO_ACCOUNT_SID', 'your Twilio Account SID (AC followed by 32 hex digits)');
-  if (accountSid !== '' && !/^AC[0-9a-fA-F]{32}$/.test(accountSid)) problems.push('TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits');
+  if (accountSid !== '' && !ACCOUNT_SID_PATTERN.test(accountSid)) problems.push('TWILIO_ACCOUNT_SID must be AC followed by 32 hex digits');
   const authToken = required('TWILIO_AUTH_TOKEN', 'your Twilio Auth Token (Console → Account info)');
   const apiBaseUrl = get('TWILIO_API_BASE_URL');
   if (apiBaseUrl !== undefined && !isHttpUrl(apiBaseUrl)) problems.push(`TWILIO_API_BASE_URL must be an http(s) URL (got "${apiBaseUrl}")`);

@@ -1,3 +1,4 @@
+import { CALL_SID_PATTERN } from '../domain/identifiers.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +43,6 @@ const CREDENTIAL_BYTES = 32;
 const MAX_PENDING_SESSIONS = 1_000;
 /** SSE comment lines keep proxies and the browser from closing a quiet stream. */
 const EVENTS_HEARTBEAT_MS = 15_000;
-const CALL_SID_PATTERN = /^CA[0-9a-f]{32}$/;
 
 /** The page's files: `public/browser-phone/`, two levels above this module both in `src/` and in `dist/`. */
 export const BROWSER_PHONE_STATIC_DIR = fileURLToPath(new URL('../../public/browser-phone/', import.meta.url));

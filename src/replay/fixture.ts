@@ -1,3 +1,4 @@
+import { E164_PATTERN } from '../domain/identifiers.js';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MULAW_BYTES_PER_MS } from '../audio/format.js';
@@ -36,7 +37,6 @@ import {
  */
 export const FIXTURE_FILE = 'call.json';
 /** E.164, or absent for a withheld number. */
-const E164 = /^\+[1-9]\d{1,14}$/;
 const CALL_KINDS: readonly CallerTurnKind[] = ['speech', 'keypad', 'cue'];
 /** Nothing replays for longer than this: a fixture is a short, focused call. */
 const MAX_FIXTURE_MS = 10 * 60_000;
@@ -64,7 +64,7 @@ export function parseCallFixture(raw: unknown, sources: FixtureSources): ReplayS
   const root = object(raw, 'call.json');
   const caller = root['caller'] === undefined ? {} : object(root['caller'], 'caller');
   const number = optionalString(caller['number'], 'caller.number');
-  if (number !== undefined && !E164.test(number)) throw new ReplayInputError(`caller.number must be E.164 such as +14155550123 (got "${number}")`);
+  if (number !== undefined && !E164_PATTERN.test(number)) throw new ReplayInputError(`caller.number must be E.164 such as +14155550123 (got "${number}")`);
 
   const speech: Array<CallerSpeech & { clip: Uint8Array }> = [];
   const keys: Array<{ atMs: number; digit: string }> = [];

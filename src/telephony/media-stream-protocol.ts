@@ -1,3 +1,5 @@
+import { ACCOUNT_SID_PATTERN, CALL_SID_PATTERN, STREAM_SID_PATTERN } from '../domain/identifiers.js';
+
 /**
  * Twilio Media Streams wire protocol (bidirectional `<Connect><Stream>`): the messages Twilio sends,
  * validated into a discriminated union, and the three messages we may send back.
@@ -60,7 +62,7 @@ export type ParseResult = { ok: true; message: TwilioInboundMessage } | { ok: fa
 /** 20 ms of 8 kHz mu-law is 160 bytes (216 base64 chars); anything near this cap is not a phone frame. */
 export const MAX_MEDIA_PAYLOAD_BASE64_CHARS = 16_384;
 
-const SID_PATTERN = { call: /^CA[0-9a-fA-F]{32}$/, stream: /^MZ[0-9a-fA-F]{32}$/, account: /^AC[0-9a-fA-F]{32}$/ };
+const SID_PATTERN = { call: CALL_SID_PATTERN, stream: STREAM_SID_PATTERN, account: ACCOUNT_SID_PATTERN };
 const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
 const DTMF_DIGIT_PATTERN = /^[0-9*#A-D]$/;
 
