@@ -8,6 +8,7 @@ import {
   defaultVoiceWebhookParams,
   newAccountSid,
   newCallSid,
+  parseConnectStreamTwiml,
   postVoiceWebhook,
 } from '../fakes/twilio/index.js';
 import { PUBLIC_URL, sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
@@ -159,5 +160,33 @@ describe('authentication of webhooks and media streams', () => {
       await sleep(50);
       expect(geminiSessions()).toBe(answeredWebhooks());
     });
+  });
+});
+
+describe('a replayed /voice webhook (Twilio signatures carry no nonce)', () => {
+  let bridge: Bridge;
+  beforeAll(async () => {
+    bridge = await startBridge({ gemini: { replies: () => ({ text: 'Hello.' }) } });
+  });
+  afterAll(async () => {
+    await bridge?.stop();
+  });
+
+  it('answers a replayed signed webhook (20 times) with the same TwiML and one Gemini session, then with a hang-up', async () => {
+    const sessionsBefore = bridge.gemini.sessions.length;
+    const first = await bridge.ringWebhook();
+    const params = { CallSid: first.callSid };
+    const repeats = await Promise.all(Array.from({ length: 19 }, () => postVoiceWebhook({ serverUrl: bridge.app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params: defaultVoiceWebhookParams({ AccountSid: TEST_ACCOUNT_SID, ...params }) })));
+    for (const repeat of repeats) expect(parseConnectStreamTwiml(repeat.body)).toEqual(first.twiml);
+    await bridge.gemini.waitForSession(sessionsBefore);
+    const twilio = await bridge.openStream(first.callSid, first.twiml);
+    await twilio.waitForAgentAudio({ timeoutMs: 5_000 });
+    expect(bridge.gemini.sessions.length).toBe(sessionsBefore + 1);
+    // Once its stream has started, the call's webhook is answered with a hang-up: no second session.
+    const late = await postVoiceWebhook({ serverUrl: bridge.app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, params: defaultVoiceWebhookParams({ AccountSid: TEST_ACCOUNT_SID, ...params }) });
+    expect(late.body).toContain('<Hangup/>');
+    expect(late.body).not.toContain('<Stream');
+    expect(bridge.gemini.sessions.length).toBe(sessionsBefore + 1);
+    await twilio.hangUp();
   });
 });
