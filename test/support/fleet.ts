@@ -222,6 +222,14 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   }
 }
 
+/** The instance a `<Stream url>` names (`wss://…/media/<instance id>`): the one that answered the call's webhook. */
+export function streamInstance(streamUrl: string): string {
+  return new URL(streamUrl).pathname.split('/')[2] ?? '';
+}
+
+/** The repository's restaurant example agent (examples/restaurant/agent.ts), absolute, for `env: { AGENT }`. */
+export const RESTAURANT_AGENT_FILE = join(ROOT, 'examples', 'restaurant', 'agent.ts');
+
 /**
  * The sum of a Prometheus metric's series in an exposition text, over the series whose labels include `labels`
  * (0 when there is none).
