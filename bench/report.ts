@@ -3,6 +3,7 @@ import type { AudioCostResult, CandidateCost } from './audio-cost.js';
 import type { AudioQualityResult, CandidateQuality } from './audio-quality.js';
 import type { EndToEndResult, LevelResult } from './end-to-end/run-end-to-end.js';
 import type { FailoverResult } from './failover.js';
+import type { FleetCapacityResult } from './fleet-capacity.js';
 import type { MachineInfo } from './machine.js';
 
 export interface TargetCheck {
@@ -22,6 +23,8 @@ export interface BenchResults {
   endToEnd: EndToEndResult;
   /** Two instances behind HAProxy, the one carrying a call killed (bench/failover.ts); absent in older results. */
   failover?: FailoverResult;
+  /** Calls per 2-instance fleet: rising concurrent calls through HAProxy (bench/fleet-capacity.ts); absent in older results. */
+  fleetCapacity?: FleetCapacityResult;
   targets: TargetCheck[];
 }
 
@@ -123,6 +126,50 @@ function failoverTable(f: FailoverResult): string {
   );
 }
 
+function fleetCapacityTable(f: FleetCapacityResult): string {
+  const ms = (p: { p50: number; p99: number; max: number }): string => `${fmt(p.p50, 0)} / ${fmt(p.p99, 0)} / ${fmt(p.max, 0)}`;
+  return table(
+    [
+      'calls',
+      'failed',
+      'per instance',
+      'greeting delay, server ms p50 / p99 / max',
+      'greeting delay, Twilio clock ms p50 / p99 / max',
+      'caller speech end → answer ms p50 / p99 / max (turns)',
+      'agent audio underruns (calls, dropout ms, of s heard)',
+      'instance cores',
+      'load gen + fake Gemini cores',
+      'other cores',
+    ],
+    f.steps.map((s) => [
+      String(s.calls),
+      `${s.failedCalls}${s.failures.length > 0 ? ` (${s.failures[0]})` : ''}`,
+      Object.values(s.perInstance).join(' + '),
+      ms(s.greetingServerMs),
+      ms(s.greetingTwilioMs),
+      `${ms(s.answerMs)} (${s.turnsAnswered})`,
+      `${s.underruns.count} (${s.underruns.callsAffected}, ${fmt(s.underruns.dropoutMs, 0)} ms, ${fmt(s.underruns.agentAudioSeconds, 0)} s)`,
+      `${Object.values(s.cpu.instances).map((c) => fmt(c, 2)).join(' + ')}`,
+      fmt(s.cpu.loadGenerator, 2),
+      fmt(s.cpu.other, 2),
+    ]),
+  );
+}
+
+/** The fleet capacity lines of the report (also printed alone by bench/fleet-capacity-run.ts). */
+export function fleetCapacitySection(f: FleetCapacityResult): string[] {
+  return [
+    `Fleet capacity (two instances behind HAProxy with the committed config, real Redis, fake Gemini Live; ${f.arrivalsPerSecond} new calls a second, ` +
+      `streams open ${f.streamConnectDelayMs / 1000} s after the webhook, every call streams 20 ms caller frames in real time and says "Hello?" after each agent turn, ` +
+      `all of a step's calls up together for ${f.holdMs / 1000} s; the load generator and the fake Gemini run in one process on the same cores as the instances, ` +
+      `so this is a lower bound for the fleet alone${f.mode === 'smoke' ? '; SMOKE RUN: tiny sizes, figures meaningless' : ''}):`,
+    '',
+    fleetCapacityTable(f),
+    '',
+    `Calls per 2-instance fleet: ${f.callsPerFleet} (largest step with p99 greeting delay, server side, under ${f.greetingLimitMs} ms and no failed call); stopped because ${f.stoppedBecause}.`,
+  ];
+}
+
 export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult, e2e: EndToEndResult): TargetCheck[] {
   const up = quality.ours.callerToModel;
   const down = quality.ours.modelToCaller;
@@ -201,6 +248,7 @@ export function renderReport(results: BenchResults): string {
           '',
           failoverTable(results.failover),
         ]),
+    ...(results.fleetCapacity === undefined ? [] : ['', ...fleetCapacitySection(results.fleetCapacity)]),
     '',
     'Targets:',
     '',

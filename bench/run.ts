@@ -9,6 +9,7 @@
  *   npm run bench -- --levels 1,100   only these end-to-end levels, no upward search
  *   npm run bench -- --profile 200    CPU-profile the server during the 200-call window (item 4)
  *
+ * The fleet capacity alone: npx tsx bench/fleet-capacity-run.ts [--smoke].
  * BENCH_SMOKE=1 is the same as --smoke. Nothing here asserts on timings.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { FULL_QUALITY_OPTIONS, SMOKE_QUALITY_OPTIONS, measureAudioQuality } from
 import { FULL_SCRIPT, SMOKE_SCRIPT } from './end-to-end/common.js';
 import { measureEndToEnd, type EndToEndOptions } from './end-to-end/run-end-to-end.js';
 import { measureFailover } from './failover.js';
+import { FULL_FLEET_CAPACITY_OPTIONS, SMOKE_FLEET_CAPACITY_OPTIONS, measureFleetCapacity } from './fleet-capacity.js';
 import { machineInfo, Patience, waitForQuietMachine, withBackground } from './machine.js';
 import { summarizeProfile } from './profile-summary.js';
 import { checkTargets, renderReport, type BenchResults } from './report.js';
@@ -90,6 +92,9 @@ if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
 const endToEnd = await measureEndToEnd(e2eOptions);
 progress('failover…');
 const failover = await measureFailover({ runs: smoke ? 1 : 5, onProgress: progress });
+progress('fleet capacity…');
+if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
+const fleetCapacity = await measureFleetCapacity({ ...(smoke ? SMOKE_FLEET_CAPACITY_OPTIONS : FULL_FLEET_CAPACITY_OPTIONS), onProgress: progress });
 
 const results: BenchResults = {
   mode: smoke ? 'smoke' : 'full',
@@ -99,6 +104,7 @@ const results: BenchResults = {
   audioQuality,
   endToEnd,
   failover,
+  fleetCapacity,
   targets: checkTargets(audioCost, audioQuality, endToEnd),
 };
 mkdirSync(dirname(out), { recursive: true });
