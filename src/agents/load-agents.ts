@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { register } from 'node:module';
 import { extname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineTool, DefinitionError, type Tool } from '../tools/tool.js';
 import { defineAgent, isAgent, type Agent, type AgentDefinition } from './agent.js';
 
@@ -31,6 +32,7 @@ export async function loadAgents(path: string, cwd: string = process.cwd()): Pro
   if (!MODULE_EXTENSIONS.has(extension)) throw new AgentLoadError(file, [`an agent file must end in .ts, .js, .mjs or .json (got "${extension || 'no extension'}")`]);
   let loaded: unknown;
   try {
+    resolvePackageToThisCopy();
     loaded = TYPESCRIPT_EXTENSIONS.has(extension) ? await importTypeScript(file) : await import(pathToFileURL(file).href);
   } catch (error) {
     throw new AgentLoadError(file, [describeImportError(error)]);
@@ -38,6 +40,26 @@ export async function loadAgents(path: string, cwd: string = process.cwd()): Pro
   const exported = (loaded as { default?: unknown }).default;
   if (exported === undefined) throw new AgentLoadError(file, ['it has no default export: end it with `export default defineAgent({...})` (or an array of agents)']);
   return toAgents(file, exported);
+}
+
+let packageHookRegistered = false;
+
+/**
+ * An agent file's `import … from 'gemini-phone-agent'` gets the copy of the package that is running: one set of
+ * classes and brands for the service and its agents, whether the agent lives in this repository (where the
+ * package's own name would otherwise point at a dist/ that may not be built), in a project that installed the
+ * package, or next to a global install. A module resolve hook (node:module register, Node 20.6+).
+ */
+function resolvePackageToThisCopy(): void {
+  if (packageHookRegistered) return;
+  packageHookRegistered = true;
+  const here = fileURLToPath(import.meta.url);
+  const entry = new URL(`../index${extname(here)}`, import.meta.url).href; // src/index.ts, or dist/index.js
+  const hook = `export async function resolve(specifier, context, next) {
+    if (specifier === 'gemini-phone-agent') return { url: ${JSON.stringify(entry)}, shortCircuit: true };
+    return next(specifier, context);
+  }`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`);
 }
 
 async function importTypeScript(file: string): Promise<unknown> {
