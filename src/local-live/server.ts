@@ -9,7 +9,7 @@
  *   const ai = new GoogleGenAI({ apiKey: 'k', httpOptions: { baseUrl: fake.baseUrl } });
  *   // or: process.env.GOOGLE_GEMINI_BASE_URL = fake.baseUrl (read by the GoogleGenAI constructor)
  *
- * Behaviour (see /work/shared/docs/gemini-live.md §1–§7 for the sources):
+ * Behaviour (sources: the Live API reference, https://ai.google.dev/api/live, the @google/genai SDK's own code, and docs/real-service-behaviour.md):
  * - Accepts any path ending in `GenerativeService.BidiGenerateContent[Constrained]` (the SDK sends
  *   `//ws/...` with a base URL lacking a path), or Vertex AI's `LlmBidiService/BidiGenerateContent` (vertex.ts:
  *   bearer token checked on the upgrade, full model resource name); other paths get HTTP 404 on upgrade.
