@@ -139,7 +139,8 @@ function fleetCapacityTable(f: FleetCapacityResult): string {
       'agent audio underruns (calls, dropout ms, of s heard)',
       'instance cores',
       'load gen + fake Gemini cores',
-      'other cores',
+      'other cores (HAProxy, Redis, other processes)',
+      'machine busy cores',
     ],
     f.steps.map((s) => [
       String(s.calls),
@@ -152,6 +153,7 @@ function fleetCapacityTable(f: FleetCapacityResult): string {
       `${Object.values(s.cpu.instances).map((c) => fmt(c, 2)).join(' + ')}`,
       fmt(s.cpu.loadGenerator, 2),
       fmt(s.cpu.other, 2),
+      fmt(s.cpu.machineBusy, 2),
     ]),
   );
 }
@@ -162,11 +164,12 @@ export function fleetCapacitySection(f: FleetCapacityResult): string[] {
     `Fleet capacity (two instances behind HAProxy with the committed config, real Redis, fake Gemini Live; ${f.arrivalsPerSecond} new calls a second, ` +
       `streams open ${f.streamConnectDelayMs / 1000} s after the webhook, every call streams 20 ms caller frames in real time and says "Hello?" after each agent turn, ` +
       `all of a step's calls up together for ${f.holdMs / 1000} s; the load generator and the fake Gemini run in one process on the same cores as the instances, ` +
-      `so this is a lower bound for the fleet alone${f.mode === 'smoke' ? '; SMOKE RUN: tiny sizes, figures meaningless' : ''}):`,
+      `so this is a lower bound for the fleet alone; other processes kept ${fmt(f.backgroundCoresAtStart, 2)} cores busy before the fleet started${f.mode === 'smoke' ? '; SMOKE RUN: tiny sizes, figures meaningless' : ''}):`,
     '',
     fleetCapacityTable(f),
     '',
-    `Calls per 2-instance fleet: ${f.callsPerFleet} (largest step with p99 greeting delay, server side, under ${f.greetingLimitMs} ms and no failed call); stopped because ${f.stoppedBecause}.`,
+    `Calls per 2-instance fleet: ${f.callsPerFleet} (largest step with p99 greeting delay, server side, under ${f.greetingLimitMs} ms and no failed call); stopped because ${f.stoppedBecause}. ` +
+      'When the machine busy cores reach the core count, every process is short of CPU and the step measures the machine, not the instances.',
   ];
 }
 
