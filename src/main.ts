@@ -30,9 +30,23 @@ try {
   throw error;
 }
 
+// A closed stdout or stderr (whoever read them went away) must cost the output, never the process: unhandled,
+// each failed write is an uncaught exception whose report fails the same way, and the process spins for ever.
+for (const output of [process.stdout, process.stderr]) output.on('error', () => undefined);
+
 // Last line of defence: one call's bug must never take the other calls down with the process.
-process.on('unhandledRejection', (reason) => process.stderr.write(`unhandled promise rejection: ${String((reason as Error)?.stack ?? reason)}\n`));
-process.on('uncaughtException', (error) => process.stderr.write(`uncaught exception: ${error.stack ?? String(error)}\n`));
+let reporting = false;
+const report = (what: string, detail: unknown): void => {
+  if (reporting || !process.stderr.writable) return; // a report that fails must not report itself
+  reporting = true;
+  try {
+    process.stderr.write(`${what}: ${String((detail as Error)?.stack ?? detail)}\n`);
+  } finally {
+    reporting = false;
+  }
+};
+process.on('unhandledRejection', (reason) => report('unhandled promise rejection', reason));
+process.on('uncaughtException', (error) => report('uncaught exception', error));
 
 try {
   await startPhoneAgent({ agents, env: { ...process.env, AGENT: agentPath } });

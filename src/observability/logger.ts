@@ -64,7 +64,7 @@ export function createLogger({ level, destination, transcripts = false }: Logger
         },
       },
     },
-    destination,
+    destination ?? standardOutput(),
   );
   // Child bindings are written once, at `child()`, without the log formatter: scrub them there. Children are
   // created from this instance's prototype chain, so their children get the same `child`.
@@ -92,4 +92,15 @@ function scrubFields(value: unknown, transcripts: boolean, depth: number, serial
     out[key] = scrubFields(item, transcripts, depth + 1, serializedError);
   }
   return out;
+}
+
+/**
+ * Standard output for the log. When whoever reads it goes away (a closed pipe: EPIPE), the log is lost but the
+ * service is not: the error is swallowed here instead of becoming an uncaught exception (which, written to the
+ * same closed pipe, would fail again, for ever).
+ */
+function standardOutput(): pino.DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: true });
+  stream.on('error', () => undefined);
+  return stream;
 }

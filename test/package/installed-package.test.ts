@@ -175,7 +175,10 @@ async function startInstalledService(agentFile: string): Promise<RunningService>
       if (child.exitCode !== null) return;
       const exited = new Promise((done) => child.once('exit', done));
       child.kill('SIGTERM');
+      // A failed test may leave a call up, which a drain would wait for: never leave the service behind.
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }
