@@ -164,7 +164,7 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
       earlyConversations.begin(callDetails(call, agent.agent.name), agent, (handle) => void state.saveResumptionHandle(call.callSid, handle).catch(() => undefined));
     }
     // A repeat names the instance that answered first (and holds the session opened for the call), wherever it lands.
-    const answeredBy = answer.outcome === 'repeat' ? known?.call.instanceId : undefined;
+    const answeredBy = answer.outcome === 'repeat' ? answer.instanceId : undefined;
     return { kind: 'stream', streamUrl: answeredBy === undefined ? streamUrl : publicWssUrl(config, `${MEDIA_STREAM_PATH}/${answeredBy}`), token: answer.token, actionUrl };
   };
 

@@ -53,7 +53,8 @@ export interface CallRecord {
 
 export type AnswerResult =
   | { outcome: 'answered'; token: string }
-  | { outcome: 'repeat'; token: string }
+  /** `instanceId`: the instance that answered first, which holds the session opened for the call. */
+  | { outcome: 'repeat'; token: string; instanceId: string }
   | { outcome: 'refused' };
 
 export interface RedeemedCall {

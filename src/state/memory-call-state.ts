@@ -42,7 +42,7 @@ export class MemoryCallStateStore implements CallStateStore {
   async answer(call: CallRecord): Promise<AnswerResult> {
     const entry = this.live(call.callSid);
     if (entry !== undefined) {
-      if (entry.phase === 'answered' && entry.reissues === 0 && this.tokenLive(entry)) return { outcome: 'repeat', token: entry.token! };
+      if (entry.phase === 'answered' && entry.reissues === 0 && this.tokenLive(entry)) return { outcome: 'repeat', token: entry.token!, instanceId: entry.call.instanceId };
       return { outcome: 'refused' };
     }
     const token = newStreamToken();

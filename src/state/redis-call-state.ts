@@ -24,8 +24,8 @@ import {
 const ANSWER = `
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local token = redis.call('GET', KEYS[2])
-  local state = redis.call('HMGET', KEYS[1], 'phase', 'reissues')
-  if token and state[1] == 'answered' and state[2] == '0' then return {'repeat', token} end
+  local state = redis.call('HMGET', KEYS[1], 'phase', 'reissues', 'instance')
+  if token and state[1] == 'answered' and state[2] == '0' then return {'repeat', token, state[3]} end
   return {'refused'}
 end
 redis.call('HSET', KEYS[1], 'record', ARGV[1], 'instance', ARGV[2], 'phase', 'answered', 'streams', 0, 'reissues', 0)
@@ -151,7 +151,7 @@ export class RedisCallStateStore implements CallStateStore {
     const token = newStreamToken();
     const reply = (await this.eval('answer', ANSWER, call.callSid, [JSON.stringify(stored), instanceId, token, this.ms(this.options.ttls.tokenTtlMs), this.ms(this.options.ttls.callTtlMs)])) as string[];
     if (reply[0] === 'answered') return { outcome: 'answered', token };
-    if (reply[0] === 'repeat') return { outcome: 'repeat', token: reply[1]! };
+    if (reply[0] === 'repeat') return { outcome: 'repeat', token: reply[1]!, instanceId: reply[2]! };
     return { outcome: 'refused' };
   }
 

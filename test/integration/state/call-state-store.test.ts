@@ -74,7 +74,7 @@ describe.each(implementations)('CallStateStore contract: %s', (_name, open) => {
     expect(first.outcome).toBe('answered');
     const token = first.outcome === 'answered' ? first.token : '';
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(await b.answer({ ...call, instanceId: 'agent-b' })).toEqual({ outcome: 'repeat', token });
+    expect(await b.answer({ ...call, instanceId: 'agent-b' })).toEqual({ outcome: 'repeat', token, instanceId: call.instanceId }); // the first answerer, not the asker
     expect(await b.redeem(call.callSid, token)).toBeDefined();
     expect(await a.answer(call)).toEqual({ outcome: 'refused' });
     expect(await b.answer(call)).toEqual({ outcome: 'refused' });
