@@ -201,7 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (transferNumber !== undefined && !E164_PATTERN.test(transferNumber)) problems.push(`TRANSFER_NUMBER must be ${E164_HINT}`);
 
   const phoneNumber = get('TWILIO_PHONE_NUMBER');
-  if (phoneNumber !== undefined && !E164_NUMBER.test(phoneNumber)) problems.push(TWILIO_PHONE_NUMBER_FORMAT);
+  if (phoneNumber !== undefined && !E164_PATTERN.test(phoneNumber)) problems.push(TWILIO_PHONE_NUMBER_FORMAT);
   const outboundApiKey = get('OUTBOUND_API_KEY');
   if (outboundApiKey !== undefined) {
     // It guards a paid action (dialling anyone): long enough that guessing is hopeless, and header-safe.
@@ -270,7 +270,6 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-const E164_NUMBER = E164_PATTERN;
 const TWILIO_PHONE_NUMBER_FORMAT = 'TWILIO_PHONE_NUMBER must be your Twilio number in E.164 format: + and country code, digits only, e.g. +14155550100';
 export const MIN_OUTBOUND_API_KEY_LENGTH = 24;
 
@@ -302,7 +301,7 @@ export function loadTwilioCommandConfig(env: Env = process.env): TwilioCommandCo
   const apiBaseUrl = get('TWILIO_API_BASE_URL');
   if (apiBaseUrl !== undefined && !isHttpUrl(apiBaseUrl)) problems.push(`TWILIO_API_BASE_URL must be an http(s) URL (got "${apiBaseUrl}")`);
   const phoneNumber = required('TWILIO_PHONE_NUMBER', 'your Twilio number in E.164 format, e.g. +14155550100');
-  if (phoneNumber !== '' && !E164_NUMBER.test(phoneNumber)) problems.push(TWILIO_PHONE_NUMBER_FORMAT);
+  if (phoneNumber !== '' && !E164_PATTERN.test(phoneNumber)) problems.push(TWILIO_PHONE_NUMBER_FORMAT);
   if (problems.length > 0) throw new ConfigError(problems);
   return { publicUrl: publicUrl as URL, twilio: { accountSid, authToken, apiBaseUrl, phoneNumber } };
 }

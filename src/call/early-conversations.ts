@@ -52,8 +52,10 @@ export class EarlyConversations {
     private readonly onExpired: () => void = () => {},
   ) {}
 
-  /** Opens the call's conversation now; false when too many are waiting already (the stream then opens its own). */
-  /** `onResumptionHandle`: where the session's resumption handles go (the shared state, for a failover). */
+  /**
+   * Opens the call's conversation now; false when too many are waiting already (the stream then opens its own).
+   * `onResumptionHandle`: where the session's resumption handles go (the shared state, for a failover).
+   */
   begin(call: CallDetails, agent: CallAgent, onResumptionHandle?: (handle: string) => void): boolean {
     if (this.pending.has(call.callSid)) return true; // answered already: one session per call
     if (this.pending.size >= this.maxPending) {
@@ -65,14 +67,18 @@ export class EarlyConversations {
     const conversation = this.model.conversation(() => agent.conversationSettings(call), { log, onEvent: (event) => relay.emit(event), ...(onResumptionHandle === undefined ? {} : { onResumptionHandle }) });
     const openedAtMs = Date.now();
     const greeting = agent.agent.greeting.inbound;
-    const early: EarlyConversation = { conversation, relay, ready: Promise.resolve(), openedAtMs, greeting };
-    early.ready = conversation.start().then(() => {
-      early.readyAtMs = Date.now();
-      log.info({ setupMs: early.readyAtMs - openedAtMs }, 'model session ready before the stream: greeting now');
-      conversation.sendText(greeting);
-    });
-    const ready = early.ready;
-    ready.catch(() => undefined); // the call that takes it reports the failure
+    const early: EarlyConversation = {
+      conversation,
+      relay,
+      openedAtMs,
+      greeting,
+      ready: conversation.start().then(() => {
+        early.readyAtMs = Date.now();
+        log.info({ setupMs: early.readyAtMs - openedAtMs }, 'model session ready before the stream: greeting now');
+        conversation.sendText(greeting);
+      }),
+    };
+    early.ready.catch(() => undefined); // the call that takes it reports the failure
     const expiry = setTimeout(() => {
       if (!this.pending.has(call.callSid)) return;
       log.warn('no media stream came here for an answered call; closing its early model session');
