@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ACCOUNT_SID_PATTERN, E164_HINT, E164_PATTERN } from './domain/identifiers.js';
 import { MIN_METRICS_API_KEY_LENGTH } from './observability/metrics.js';
-import { apiVersionProblem, readGeminiAuth, type GeminiAuth } from './model/gemini-auth.js';
+import { apiVersionProblem, readGeminiAuth, type GeminiAuth } from './model/gemini/gemini-auth.js';
 
 /** Everything the service needs, read once from the environment at start-up. */
 export interface Config {
@@ -67,7 +67,7 @@ export interface Config {
    */
   telephony: { enabled: true } | { enabled: false; missing: string[] };
   /**
-   * No GEMINI_API_KEY outside production: calls talk to the built-in local Live server (src/local-agent), which
+   * No GEMINI_API_KEY outside production: calls talk to the local stand-in model (src/local-agent), which
    * echoes the caller and answers with canned replies. `gemini.apiKey` is then empty and unused.
    */
   localModel: boolean;

@@ -1,8 +1,10 @@
 /**
  * gemini-phone-agent: phone calls through Twilio, answered by your agent on Gemini Live.
  *
- * The public API: define agents and tools, start the service. Everything else in this package is internal.
- * Guide: docs/agents.md (agents, tools, HTTP tools, several agents), docs/configuration.md (settings).
+ * The public API: define agents and tools, start the service, and (advanced) the model contract another realtime
+ * model implements to take Gemini's place. Everything else in this package is internal.
+ * Guide: docs/agents.md (agents, tools, HTTP tools, several agents), docs/configuration.md (settings),
+ * docs/realtime-model.md (the model contract).
  */
 export { defineAgent, DEFAULT_CUES } from './agents/agent.js';
 export type { Agent, AgentCues, AgentDefinition, Instructions } from './agents/agent.js';
@@ -17,5 +19,26 @@ export { startPhoneAgent, StartupError } from './service.js';
 export type { PhoneAgentOptions, PhoneAgentService } from './service.js';
 export type { CallDetails } from './domain/call-details.js';
 export type { CallEvent, CallSummary } from './observability/call-events.js';
-export { GEMINI_VOICES } from './model/voices.js';
-export type { GeminiVoice } from './model/voices.js';
+export { GEMINI_VOICES } from './model/gemini/voices.js';
+export type { GeminiVoice } from './model/gemini/voices.js';
+export { BASIC_CAPABILITIES } from './model/realtime-model.js';
+export type {
+  ConversationEvent,
+  ConversationHooks,
+  ConversationSettings,
+  ConversationStats,
+  ModelCapabilities,
+  ModelInputAudio,
+  ModelLog,
+  ModelOutputAudio,
+  RealtimeConversation,
+  RealtimeModel,
+  ReconnectReason,
+  SessionSwitchReason,
+  TokenCounts,
+  ToolAnswer,
+  ToolCall,
+  ToolDeclaration,
+  ToolResultScheduling,
+  UsageReport,
+} from './model/realtime-model.js';

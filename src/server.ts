@@ -12,9 +12,10 @@ import { EarlyConversations, type EarlyConversation } from './call/early-convers
 import { PhoneCall } from './call/phone-call.js';
 import { publicHttpsUrl, publicWssUrl, type Config } from './config.js';
 import { homeRoutes } from './home-page.js';
-import { startLocalAgent, type LocalAgent } from './local-agent/local-agent.js';
-import { createGeminiModel, type OpenGeminiSession } from './model/gemini-model.js';
+import { createLocalModel } from './local-agent/local-agent.js';
+import { createGeminiModel } from './model/gemini/gemini-model.js';
 import type { RealtimeModel } from './model/realtime-model.js';
+import type { ScriptedModel } from './model/scripted/scripted-model.js';
 import type { CallEventListener } from './observability/call-events.js';
 import { callLogListener } from './observability/call-log.js';
 import type { Logger } from './observability/logger.js';
@@ -40,10 +41,8 @@ export interface AppOptions {
   log: Logger;
   /** The agents this service runs (at least one); which answers a call is decided by the number called. */
   agents: readonly Agent[];
-  /** Replaces the realtime model (default: Gemini Live through the SDK, or the local Live server in local mode). */
+  /** Replaces the realtime model (default: Gemini Live through the SDK, or the local stand-in in local mode). */
   model?: RealtimeModel;
-  /** Replaces how Gemini Live connections are opened (tests, benchmarks); ignored when `model` is given. */
-  openModel?: OpenGeminiSession;
   /** Replaces fetch for HTTP tools (tests). */
   fetch?: typeof fetch;
 }
@@ -61,8 +60,8 @@ export interface RunningApp {
   stop(): Promise<void>;
   /** The browser phone's URL with its access key in the fragment, when it is enabled (print it, never log it). */
   browserPhoneUrl: string | undefined;
-  /** Local mode (no GEMINI_API_KEY): the built-in Live server the calls talk to. */
-  localAgent: LocalAgent | undefined;
+  /** Local mode (no Gemini key): the stand-in model the calls talk to; its journals say what it heard and did. */
+  localModel: ScriptedModel | undefined;
 }
 
 /**
@@ -72,12 +71,15 @@ export interface RunningApp {
 export const PRE_OPENED_SESSION_TIMEOUT_MS = 15_000;
 
 /** Wires the HTTP routes and the media WebSocket into one server and starts listening. */
-export async function startApp({ config, log, agents: agentList, model: givenModel, openModel, fetch }: AppOptions): Promise<RunningApp> {
-  // Every agent problem at once, before anything listens.
+export async function startApp({ config, log, agents: agentList, model: givenModel, fetch }: AppOptions): Promise<RunningApp> {
+  // Local mode: without a Gemini key calls talk to the local stand-in model (unless a model is given).
+  const localModel = config.localModel && givenModel === undefined ? createLocalModel() : undefined;
+  const model = givenModel ?? localModel ?? geminiModel(config);
+  // Every agent problem at once (the model's included: an unknown voice), before anything listens.
   const agents = new AgentDirectory(agentList, {
     transferNumber: config.tools.transferNumber,
     toolWebhookSecret: config.tools.webhookSecret,
-    defaultModel: config.gemini.model,
+    model,
     ...(fetch === undefined ? {} : { fetch }),
   });
   /** Browser phone sessions' stream tokens: a browser call lives on the instance that issued its session. */
@@ -93,19 +95,6 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
   const callsEnded = new EventEmitter();
   const callControl = createTwilioCallControl(config.twilio);
   const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log, retentionDays: config.recording.retentionDays }) : undefined;
-  // Local mode: without GEMINI_API_KEY calls talk to the built-in Live server (unless a test supplies a model).
-  const localAgent = config.localModel && openModel === undefined && givenModel === undefined ? await startLocalAgent() : undefined;
-  const openSession = openModel ?? localAgent?.openModel;
-  const model =
-    givenModel ??
-    createGeminiModel({
-      apiKey: config.gemini.apiKey,
-      ...(config.gemini.auth === undefined ? {} : { auth: config.gemini.auth }),
-      model: config.gemini.model,
-      apiVersion: config.gemini.apiVersion,
-      setupTimeoutMs: config.gemini.setupTimeoutMs,
-      ...(openSession === undefined ? {} : { openSession }),
-    });
 
   // Instant greeting: an inbound call's model session opens at the webhook, its greeting ready for the stream.
   // A session whose stream went to another instance (or never came) is closed after PRE_OPENED_SESSION_TIMEOUT_MS.
@@ -332,7 +321,6 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     browserPhone?.close();
     await Promise.all([...stateWrites]);
     await state.close();
-    await localAgent?.close();
     await recordings?.idle(); // the calls just ended are still being written
   };
 
@@ -360,8 +348,14 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     },
     stop,
     browserPhoneUrl: browserPhone === undefined ? undefined : `${pageOrigin(config.host, address.port)}${BROWSER_PHONE_PATH}#key=${browserPhoneKey}`,
-    localAgent,
+    localModel,
   };
+}
+
+/** Gemini Live through the SDK, as the configuration says to reach it. */
+function geminiModel(config: Config): RealtimeModel {
+  const { auth, apiKey, model, apiVersion, setupTimeoutMs } = config.gemini;
+  return createGeminiModel({ auth: auth ?? { kind: 'api-key', apiKey }, model, apiVersion, setupTimeoutMs });
 }
 
 /**

@@ -28,7 +28,7 @@ export interface PhoneAgentOptions {
   banner?: boolean;
   /** A pino logger of your own (default: JSON lines on stdout at LOG_LEVEL). */
   log?: Logger;
-  /** Another realtime model than Gemini Live (advanced; see src/model/realtime-model.ts). */
+  /** Another realtime model than Gemini Live: any implementation of the model contract (docs/realtime-model.md). */
   model?: RealtimeModel;
 }
 
@@ -78,7 +78,7 @@ export async function startPhoneAgent(options: PhoneAgentOptions): Promise<Phone
       `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (docs/twilio.md)`,
     );
   }
-  if (config.localModel) log.warn({ localLiveServer: app.localAgent?.live.baseUrl }, 'LOCAL MODE: no GEMINI_API_KEY, calls talk to the built-in local test model, not Gemini');
+  if (app.localModel !== undefined) log.warn('LOCAL MODE: no GEMINI_API_KEY, calls talk to the built-in local stand-in model, not Gemini');
   // The URL carries the page's access key: it goes to the terminal, never into the JSON log.
   if (options.banner ?? true) {
     printStartBanner(process.stderr, { localModel: config.localModel, browserPhoneUrl: app.browserPhoneUrl, keyFromEnvironment: config.browserPhone.accessKey !== undefined, agents: agents.map((a) => a.name) });

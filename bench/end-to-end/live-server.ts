@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { synthesizeSpeech } from '../../src/local-live/voice.js';
+import { synthesizeSpeech } from '../../test/fakes/gemini-live/voice.js';
 import { BENCH_GEMINI_KEY, type CallScript } from './common.js';
 import type { Recorder } from './recorder.js';
 import type { Scheduler } from './scheduler.js';

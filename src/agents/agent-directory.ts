@@ -1,5 +1,4 @@
-import type { FunctionDeclaration } from '@google/genai';
-import type { ConversationSettings } from '../model/realtime-model.js';
+import type { ConversationSettings, RealtimeModel } from '../model/realtime-model.js';
 import type { CallDetails } from '../domain/call-details.js';
 import { endCallTool } from '../tools/end-call.js';
 import { HttpToolClient } from '../tools/http-tool.js';
@@ -11,6 +10,8 @@ import { instructionsFor, type Agent } from './agent.js';
 export interface CallAgent {
   readonly agent: Agent;
   readonly tools: ToolRegistry;
+  /** The model the agent talks through: its own, or the model's default. */
+  readonly modelName: string;
   /** The model session settings for one call (instructions may be written per call). */
   conversationSettings(call: CallDetails): Promise<ConversationSettings>;
 }
@@ -20,8 +21,8 @@ export interface AgentDirectoryOptions {
   transferNumber: string | undefined;
   /** TOOL_WEBHOOK_SECRET: signs HTTP tool requests; required when any agent has an HTTP tool. */
   toolWebhookSecret: string | undefined;
-  /** GEMINI_MODEL: for agents that name no model. */
-  defaultModel: string;
+  /** The realtime model the calls talk to: its default model name, and what it refuses in an agent's settings. */
+  model: Pick<RealtimeModel, 'defaultModel' | 'settingsProblems'>;
   /** Replaces fetch for HTTP tools (tests). */
   fetch?: typeof fetch;
 }
@@ -58,7 +59,8 @@ export class AgentDirectory {
         problems.push(`agent "${agent.name}": ${(error as Error).message}`);
         continue;
       }
-      const callAgent = prepared(agent, tools, options.defaultModel);
+      const callAgent = prepared(agent, tools, agent.model ?? options.model.defaultModel);
+      for (const problem of options.model.settingsProblems({ model: callAgent.modelName, voice: agent.voice })) problems.push(`agent "${agent.name}": ${problem}`);
       this.byName.set(agent.name, callAgent);
       if (agent.phoneNumbers.length === 0) defaults.push(callAgent);
       for (const number of agent.phoneNumbers) {
@@ -90,18 +92,14 @@ export class AgentDirectory {
   }
 }
 
-function prepared(agent: Agent, tools: ToolRegistry, defaultModel: string): CallAgent {
+function prepared(agent: Agent, tools: ToolRegistry, modelName: string): CallAgent {
   return {
     agent,
     tools,
+    modelName,
     async conversationSettings(call) {
       const instructions = tools.instructions(await instructionsFor(agent, call));
-      return {
-        model: agent.model ?? defaultModel,
-        voice: agent.voice,
-        instructions,
-        toolDeclarations: (): FunctionDeclaration[] => tools.declarations(),
-      };
+      return { agentName: agent.name, model: modelName, voice: agent.voice, instructions, tools: tools.declarations() };
     },
   };
 }

@@ -1,4 +1,3 @@
-import { DEFAULT_VOICE, GEMINI_VOICES, isGeminiVoice, type GeminiVoice } from '../model/voices.js';
 import type { CallDetails } from '../domain/call-details.js';
 import { E164_HINT, isE164 } from '../domain/identifiers.js';
 import { DefinitionError, type Tool } from '../tools/tool.js';
@@ -68,15 +67,18 @@ export interface AgentDefinition {
   name: string;
   /** The system instruction: who the agent is and how it behaves. A function is called once per call. */
   instructions: Instructions;
-  /** A Gemini Live prebuilt voice (default Kore). */
-  voice?: GeminiVoice;
+  /**
+   * The voice, by its name at the model's provider (Gemini Live: one of `GEMINI_VOICES`, default Kore). The model
+   * checks it when the service starts.
+   */
+  voice?: string;
   /**
    * The language the agent speaks, as a BCP-47 tag (e.g. `de-DE`). Native-audio models choose their language
    * from the conversation and do not accept a fixed `languageCode`, so this becomes an instruction, and it is
    * the language of Twilio's spoken apology.
    */
   language?: string;
-  /** The Gemini Live model for this agent; default GEMINI_MODEL. */
+  /** The realtime model for this agent, by its provider's name for it; default GEMINI_MODEL. */
   model?: string;
   /**
    * How the agent opens the call: an instruction to the model, for inbound calls (a string) or per direction.
@@ -106,7 +108,8 @@ export interface Agent {
   readonly kind: 'gemini-phone-agent/agent';
   readonly name: string;
   readonly instructions: Instructions;
-  readonly voice: GeminiVoice;
+  /** Undefined: the model's default voice. */
+  readonly voice: string | undefined;
   readonly language: string | undefined;
   readonly model: string | undefined;
   readonly greeting: { readonly inbound: string; readonly outbound: string };
@@ -137,7 +140,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
     kind: 'gemini-phone-agent/agent',
     name: definition.name,
     instructions: definition.instructions,
-    voice: definition.voice ?? DEFAULT_VOICE,
+    voice: definition.voice,
     language: definition.language,
     model: definition.model,
     greeting: Object.freeze({ inbound: greeting.inbound ?? cues.inboundGreeting, outbound: greeting.outbound ?? cues.outboundGreeting }),
@@ -170,7 +173,8 @@ export function agentDefinitionProblems(definition: unknown): string[] {
   } else if (typeof raw.instructions !== 'function') {
     add('instructions', 'must be a string or a function of the call');
   }
-  if (raw.voice !== undefined && !isGeminiVoice(raw.voice)) add('voice', `"${String(raw.voice)}" is not a Gemini Live voice; use one of ${GEMINI_VOICES.join(', ')}`);
+  // Which voices exist is the model's to say: it checks them at start-up (AgentDirectory).
+  if (raw.voice !== undefined && !(typeof raw.voice === 'string' && raw.voice.trim() !== '')) add('voice', 'must be the name of one of the model\'s voices');
   if (raw.language !== undefined && !(typeof raw.language === 'string' && LANGUAGE_TAG_PATTERN.test(raw.language))) add('language', 'must be a BCP-47 tag such as en-US or de-DE');
   if (raw.model !== undefined && !(typeof raw.model === 'string' && raw.model.trim() !== '')) add('model', 'must be a model name');
   const greeting = raw.greeting;

@@ -19,12 +19,15 @@ const FULL_SCALE_SQUARED = 32768 ** 2;
 /**
  * A small energy voice-activity detector on the caller's mu-law frames. The model does its own
  * turn detection; this one only tells the call when the caller started and stopped talking, so it
- * can notice a model that never answers and a caller who went quiet.
+ * can notice a model that never answers and a caller who went quiet. The scripted models
+ * (src/model/scripted) detect their caller turns with it too.
  */
 export class SpeechDetector {
   private readonly thresholdMeanSquare: number;
   private readonly startFrames: number;
   private readonly endFrames: number;
+  /** How long after the first voiced frame 'started' is reported: the start of speech is that much earlier. */
+  readonly startDelayMs: number;
   /** How long after the caller's last voiced frame 'ended' is reported: the end of speech is that much earlier. */
   readonly endDelayMs: number;
   private readonly scratch = Buffer.alloc(TWILIO_FRAME_BYTES * 4);
@@ -36,6 +39,7 @@ export class SpeechDetector {
     this.thresholdMeanSquare = FULL_SCALE_SQUARED * 10 ** (thresholdDbfs / 10);
     this.startFrames = Math.max(1, Math.round(startMs / FRAME_MS));
     this.endFrames = Math.max(1, Math.round(endSilenceMs / FRAME_MS));
+    this.startDelayMs = this.startFrames * FRAME_MS;
     this.endDelayMs = this.endFrames * FRAME_MS;
   }
 
@@ -52,7 +56,12 @@ export class SpeechDetector {
   push(mulaw: Uint8Array, length = mulaw.length): SpeechTransition | undefined {
     let sum = 0;
     for (let i = 0; i < length; i++) sum += SQUARED_SAMPLE[mulaw[i] as number] as number;
-    const voiced = length > 0 && sum / length > this.thresholdMeanSquare;
+    return this.pushMeanSquare(length > 0 ? sum / length : 0);
+  }
+
+  /** One FRAME_MS frame of any audio, by the mean of its squared samples (full scale 32768): e.g. PCM16. */
+  pushMeanSquare(meanSquare: number): SpeechTransition | undefined {
+    const voiced = meanSquare > this.thresholdMeanSquare;
     if (voiced) {
       this.voicedRun++;
       this.quietRun = 0;

@@ -1,5 +1,5 @@
 import type { AgentCues } from '../agents/agent.js';
-import type { ModelFunctionCall, ModelFunctionResponse } from '../model/realtime-model.js';
+import type { ToolAnswer, ToolCall } from '../model/realtime-model.js';
 import type { CallEvent } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
@@ -21,7 +21,7 @@ export const FINISH_WATCHDOG_MS = 12_000;
 
 /** Where the tools' answers and cues go: the call's model conversation. */
 export interface ModelInput {
-  sendToolResponses(responses: ModelFunctionResponse[]): unknown;
+  sendToolAnswers(answers: readonly ToolAnswer[]): unknown;
   sendText(text: string): unknown;
 }
 
@@ -86,7 +86,7 @@ export class CallTools {
       defaultTimeoutMs: options.toolTimeoutMs,
       send: (response) => {
         this.observeToolResult(response);
-        return options.model.sendToolResponses([response]);
+        return options.model.sendToolAnswers([response]);
       },
     });
   }
@@ -97,7 +97,7 @@ export class CallTools {
     return this.finish.action.kind === 'hang-up' ? (this.finish.action.reason ?? 'agent-hung-up') : 'transferred';
   }
 
-  onToolCall(calls: readonly ModelFunctionCall[]): void {
+  onToolCall(calls: readonly ToolCall[]): void {
     if (this.disposed) return;
     for (const { id, name, args } of calls) {
       this.toolCallStartedAtMs.set(id, Date.now());
@@ -182,7 +182,7 @@ export class CallTools {
     if (this.finish !== undefined) clearTimeout(this.finish.watchdog);
   }
 
-  private observeToolResult(response: ModelFunctionResponse): void {
+  private observeToolResult(response: ToolAnswer): void {
     const startedAtMs = this.toolCallStartedAtMs.get(response.id);
     this.toolCallStartedAtMs.delete(response.id);
     this.options.publish({

@@ -1,11 +1,10 @@
 import type { CallAgent } from '../agents/agent-directory.js';
-import { CallerToModelAudio } from '../audio/caller-to-model.js';
 import { MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
+import { agentAudioConverter, bytesPerMs, callerAudioConverter, type AgentAudioConverter, type CallerAudioConverter } from '../audio/model-audio.js';
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
-import { ModelToCallerAudio } from '../audio/model-to-caller.js';
 import { SpeechDetector } from '../audio/speech-detector.js';
 import type { CallLimits } from '../config.js';
-import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
+import type { ConversationEvent, ModelCapabilities, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import { CallEventStream, type CallEvent, type CallEventListener, type CallSummary } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
 import { describeFailure } from '../observability/redact.js';
@@ -22,8 +21,6 @@ import type { EarlyConversation } from './early-conversations.js';
 
 export type { CallSummary } from '../observability/call-events.js';
 
-/** 24 kHz PCM16: 48 bytes a millisecond. */
-const MODEL_AUDIO_BYTES_PER_MS = 48;
 const SILENT_FRAME = new Uint8Array(TWILIO_FRAME_BYTES).fill(MULAW_SILENCE_BYTE);
 
 export interface CallDeps {
@@ -57,8 +54,12 @@ export class PhoneCall {
   private readonly log: Logger;
   private readonly events: CallEventStream;
   private readonly startedAtMs = Date.now();
-  private readonly callerAudio = new CallerToModelAudio();
-  private readonly agentAudio = new ModelToCallerAudio();
+  /** The phone's mu-law to the model's input format, and the model's output back (what the model declares). */
+  private readonly callerAudio: CallerAudioConverter;
+  private readonly agentAudio: AgentAudioConverter;
+  private readonly agentAudioBytesPerMs: number;
+  /** What the call may ask of the agent's model. */
+  private readonly modelCapabilities: ModelCapabilities;
   private readonly playout: AgentPlayout;
   /** The model side: one or more connections over the call's life (handover, reconnects). */
   private readonly conversation: RealtimeConversation;
@@ -102,6 +103,10 @@ export class PhoneCall {
     this.events = new CallEventStream((error, event) => this.log.warn({ err: error, event: event.type }, 'a call event listener failed'));
     for (const listener of deps.listeners) this.events.subscribe(listener);
     const agent = deps.agent.agent;
+    this.callerAudio = callerAudioConverter(deps.model.audio.input);
+    this.agentAudio = agentAudioConverter(deps.model.audio.output);
+    this.agentAudioBytesPerMs = bytesPerMs(deps.model.audio.output);
+    this.modelCapabilities = deps.model.capabilities(deps.agent.modelName);
     this.playout = new AgentPlayout(this.publishingSink(stream), () => this.tools.onAgentAudioPlayed());
     // An early conversation's events reach onModelEvent once start() has wired the stream.
     this.conversation =
@@ -129,7 +134,10 @@ export class PhoneCall {
       deps.limits,
       {
         cue: (text) => this.sendText(text),
-        resumeSession: () => this.conversation.resumeAfterStall(),
+        // Without resumption a fresh connection would forget the call: the cue is all the watchdog can do.
+        resumeSession: () => {
+          if (this.modelCapabilities.sessionResumption) this.conversation.reconnect('stall');
+        },
         hangUpAfterGoodbye: (cue, reason) => {
           this.log.info({ reason }, 'ending the call after a goodbye');
           this.tools.hangUpAfterGoodbye(cue, reason === 'silence' ? 'caller-silent' : 'max-duration');
@@ -237,7 +245,7 @@ export class PhoneCall {
     if (this.ended) return;
     switch (event.type) {
       case 'audio': {
-        const decision = this.agentTurn.audio(Date.now(), event.pcm24k.length / MODEL_AUDIO_BYTES_PER_MS);
+        const decision = this.agentTurn.audio(Date.now(), event.audio.length / this.agentAudioBytesPerMs);
         if (decision.play && decision.ended !== undefined) this.onTurnEnded(decision.ended, undefined);
         if (!decision.play) return; // the rest of a generation the caller cut
         this.openAgentTurn();
@@ -247,7 +255,7 @@ export class PhoneCall {
           this.publish({ type: 'latency', responseMs: Date.now() - this.callerSpeechEndedAtMs });
           this.callerSpeechEndedAtMs = undefined;
         }
-        this.playout.push(this.agentAudio.convertBytes(event.pcm24k));
+        this.playout.push(this.agentAudio.convertBytes(event.audio));
         return;
       }
       case 'interrupted': {
@@ -263,7 +271,7 @@ export class PhoneCall {
       }
       case 'turnComplete': {
         const ended = this.agentTurn.turnComplete();
-        if (ended !== undefined) this.onTurnEnded(ended, event.reason);
+        if (ended !== undefined) this.onTurnEnded(ended, event.detail);
         return;
       }
       case 'inputTranscript':
@@ -286,6 +294,8 @@ export class PhoneCall {
       case 'toolCallCancellation':
         this.tools.onToolCallCancellation(event.ids);
         return;
+      case 'usage':
+        return; // token counts are not priced or summed yet
       case 'sessionSwitched':
         this.onSessionSwitched(event);
         return;
@@ -346,8 +356,8 @@ export class PhoneCall {
   private onSessionSwitched(event: Extract<ConversationEvent, { type: 'sessionSwitched' }>): void {
     const { type: _, ...details } = event;
     this.publish({ type: 'sessionSwitched', ...details });
-    this.tools.onModelSessionSwitched(event.reason !== 'goAway');
-    if (event.reason !== 'goAway') {
+    this.tools.onModelSessionSwitched(event.reason !== 'handover');
+    if (event.reason !== 'handover') {
       this.playout.finishTurn();
       this.agentAudio.reset();
       this.agentTurn.reset();
@@ -410,9 +420,8 @@ export class PhoneCall {
       callerTurns: this.callerTurns,
       streamStartToFirstAgentAudioMs: this.firstAgentAudioAtMs === undefined ? undefined : this.firstAgentAudioAtMs - this.startedAtMs,
       callerGapFilledSeconds: round2(this.callerTimeline.filledMs / 1000),
-      liveSessions: this.conversation.stats.sessions,
-      handovers: this.conversation.stats.handovers,
-      reconnects: this.conversation.stats.reconnects,
+      modelConnections: this.conversation.stats.connections,
+      sessionSwitches: this.conversation.stats.switches,
       ...this.watchdog.stats,
       greetingPrepared: this.deps.early !== undefined,
     };

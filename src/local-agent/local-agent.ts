@@ -1,117 +1,113 @@
-import { randomBytes } from 'node:crypto';
-import type { FunctionResponse } from '@google/genai';
 import { DEFAULT_CUES, KEYPAD_TEXT_PREFIX } from '../agents/agent.js';
-import { GeminiLiveSession } from '../model/gemini-live-session.js';
-import { startFakeGeminiLive, synthesizeSpeech, type FakeGeminiLive, type FakeReply, type FakeSession } from '../local-live/server.js';
+import { geminiVoiceProblem } from '../model/gemini/voices.js';
+import type { ConversationSettings, ToolAnswer, ToolDeclaration } from '../model/realtime-model.js';
+import { SCRIPTED_INPUT_RATE_HZ } from '../model/scripted/caller-turns.js';
+import type { ConversationScript, ScriptedReply } from '../model/scripted/script.js';
+import { createScriptedModel, type ScriptedModel } from '../model/scripted/scripted-model.js';
+import { syntheticSpeech, VOICE_SAMPLE_RATE_HZ } from '../model/scripted/synthetic-voice.js';
 import { resample16kTo24k } from './resample-16k-to-24k.js';
 
 /**
- * Local mode's "model": the built-in Live server (src/local-live, written from the public protocol) with a
- * script that exercises everything a real call does, without a Gemini key:
+ * Local mode's model: without a Gemini key, calls talk to this stand-in, a scripted model (src/model/scripted)
+ * that exercises everything a real call does:
  *
- * - it greets when the call cues it;
- * - after each caller turn it plays the caller's own audio back (16 kHz as received, resampled to the 24 kHz
- *   of model audio), so you hear the whole path: both resamplers and the mu-law codec, twice; then a canned
- *   reply;
+ * - it greets when the call cues it, naming the agent it stands in for and showing the greeting instruction it
+ *   cannot follow (it is no language model);
+ * - after each caller turn it plays the caller's own audio back (16 kHz as received, resampled to the 24 kHz of
+ *   model audio), so you hear the whole path: both resamplers and the mu-law codec, twice; then a canned line;
  * - on keypad input it calls the agent's tool that takes a `code` argument (if it has one) with the digits, and
  *   speaks what the tool answered;
- * - talking over it interrupts it, through the server's energy VAD, exactly as the real model does.
+ * - talking over it interrupts it, as the real model does;
+ * - it answers the call's silence and stall cues.
  *
- * The speech it "says" is synthetic (a buzzing, voice-like signal); the transcript carries the words.
+ * Its voice is synthetic (a buzzing, voice-like signal); the transcript carries the words. It refuses the voices
+ * Gemini would refuse, so a mistake shows before a key is added.
  */
 
 /** A long monologue is echoed only this far, so one turn cannot become a minute of playback. */
 export const MAX_ECHO_MS = 8_000;
 /** Pause between the echoed caller audio and the canned reply. */
 const ECHO_GAP_MS = 250;
-const OUTPUT_SAMPLE_RATE_HZ = 24_000;
-/** Closed calls whose audio the server keeps (for inspection); older ones are dropped. */
-const KEEP_CLOSED_SESSIONS = 10;
+/** Ended calls whose journals the model keeps (for inspection); older ones are dropped. */
+const KEEP_ENDED_CONVERSATIONS = 10;
 export const LOCAL_AGENT_LINES = {
-  greeting:
-    'Hello! You are talking to the local test agent: no Gemini key is set. Say something and I will play it back to you, then answer. Type a code on the keypad and I will look it up.',
-  afterEcho: 'That was your own voice, back through the whole audio path. I am the local test agent; with a Gemini key, the real model answers here.',
+  afterEcho: 'That was your own voice, back through the whole audio path. I am the local stand-in; with a Gemini key, the real model answers here.',
   checkIn: 'Are you still there? Say something, or type a code.',
-  goodbye: 'Goodbye from the local test agent.',
-  other: 'I am the local test agent. Say something, or type a code on the keypad.',
+  goodbye: 'Goodbye from the local stand-in.',
+  other: 'I am the local stand-in. Say something, or type a code on the keypad.',
   noCodeTool: 'You typed some keys, but this agent has no tool that takes a code.',
 } as const;
 
-/** How long each canned line sounds: short, since the synthetic voice is not words. */
-const SPOKEN_MS = { greeting: 2_400, afterEcho: 1_800, short: 1_400, toolAnswer: 2_400 } as const;
-
-export interface LocalAgent {
-  /** The built-in Live server; its `sessions` show what the "model" received (tests read them). */
-  live: FakeGeminiLive;
-  /** Opens calls' model sessions against the local server, with the real SDK. */
-  openModel: typeof GeminiLiveSession.open;
-  close(): Promise<void>;
+/** The greeting: whom the stand-in stands in for, and what to try. */
+export function localGreeting(agentName: string): string {
+  return `Hello! This is the local stand-in for agent ${agentName}: no Gemini key is set, so nothing here follows the agent's instructions. Say something and I will play it back to you, then answer. Type a code on the keypad and I will look it up.`;
 }
 
-/** Starts the built-in Live server on an ephemeral loopback port, scripted as the local agent. */
-export async function startLocalAgent(): Promise<LocalAgent> {
-  // Only our own SDK sessions should talk to it, even on loopback.
-  const apiKey = randomBytes(24).toString('base64url');
-  const callerTurnAudio = new WeakMap<FakeSession, Map<number, Int16Array>>();
-  const live = await startFakeGeminiLive({
-    apiKey,
-    keepClosedSessions: KEEP_CLOSED_SESSIONS,
-    transcribe: ({ audio16k, turnIndex, session }) => {
-      let turns = callerTurnAudio.get(session);
-      if (turns === undefined) callerTurnAudio.set(session, (turns = new Map()));
-      turns.set(turnIndex, audio16k);
-      return `(you spoke for ${(audio16k.length / 16_000).toFixed(1)} s)`;
+/** How the transcript shows an instruction the call sent, which the stand-in can show but not follow. */
+export function shownInstruction(text: string, greeting: boolean): string {
+  return `[${greeting ? 'greeting instruction' : 'instruction'}] ${text}`;
+}
+
+/** How long each canned line sounds: short, since the synthetic voice is not words. */
+const SPOKEN_MS = { greeting: 3_000, afterEcho: 1_800, short: 1_400, toolAnswer: 2_400 } as const;
+
+/** The local stand-in model. Its `journals` show what each call's conversation heard and did. */
+export function createLocalModel(): ScriptedModel {
+  return createScriptedModel({
+    provider: 'local',
+    script: localScript,
+    settingsProblems: ({ voice }) => {
+      const problem = geminiVoiceProblem(voice);
+      return problem === undefined ? [] : [problem];
     },
-    replies: (context) => {
-      if (context.source !== 'audio') return replyToText(context.heardText ?? '', codeToolOf(context.session));
-      const audio = callerTurnAudio.get(context.session)?.get(context.turnIndex);
-      callerTurnAudio.get(context.session)?.delete(context.turnIndex);
-      return echoReply(audio ?? new Int16Array(0));
-    },
+    keepEndedJournals: KEEP_ENDED_CONVERSATIONS,
   });
+}
+
+/** One call's script: the agent's name and code tool, and whether it has greeted yet. */
+function localScript(settings: ConversationSettings): ConversationScript {
+  const context = { agentName: settings.agentName, codeTool: codeToolOf(settings.tools), greeted: false };
   return {
-    live,
-    openModel: (options) => GeminiLiveSession.open({ ...options, auth: { kind: 'api-key', apiKey }, baseUrl: live.baseUrl }),
-    close: () => live.close(),
+    reply(turn) {
+      if (turn.kind === 'speech') return { heard: `(you spoke for ${(turn.durationMs / 1000).toFixed(1)} s)`, ...echoReply(turn.audio) };
+      const reply = replyToText(turn.text, context);
+      context.greeted = true;
+      return reply;
+    },
   };
 }
 
 /**
- * Text from the call: keypad input, the watchdog's cues, and otherwise a greeting cue (the first text of a
- * call is the agent's greeting, whatever its words).
+ * Text from the call: keypad input, the watchdog's cues, and any other instruction: the first is the greeting
+ * instruction (whatever its words), shown in the transcript with the stand-in's greeting.
  */
-export function replyToText(text: string, codeTool: string | undefined): FakeReply {
+export function replyToText(text: string, context: { agentName: string; codeTool: string | undefined; greeted: boolean }): ScriptedReply {
   if (text === DEFAULT_CUES.silenceGoodbye || text === DEFAULT_CUES.maxDurationGoodbye) return spoken(LOCAL_AGENT_LINES.goodbye, SPOKEN_MS.short);
   if (text === DEFAULT_CUES.silenceCheckIn) return spoken(LOCAL_AGENT_LINES.checkIn, SPOKEN_MS.short);
   if (text.startsWith(KEYPAD_TEXT_PREFIX) || text === DEFAULT_CUES.keypadHash) {
     const digits = text.slice(KEYPAD_TEXT_PREFIX.length).replace(/[^0-9*]/g, '');
-    if (codeTool === undefined) return spoken(LOCAL_AGENT_LINES.noCodeTool, SPOKEN_MS.short);
+    if (context.codeTool === undefined) return spoken(LOCAL_AGENT_LINES.noCodeTool, SPOKEN_MS.short);
     return {
       text: '',
-      toolCalls: [{ name: codeTool, args: digits === '' ? {} : { code: digits } }],
-      afterToolResponses: (responses) => spoken(describeToolAnswer(responses[0]), SPOKEN_MS.toolAnswer),
+      toolCalls: [{ name: context.codeTool, args: digits === '' ? {} : { code: digits } }],
+      afterToolAnswers: (answers) => spoken(describeToolAnswer(answers[0]), SPOKEN_MS.toolAnswer),
     };
   }
   if (text === DEFAULT_CUES.stall || text === DEFAULT_CUES.emptyTurn) return spoken(LOCAL_AGENT_LINES.other, SPOKEN_MS.short);
-  return spoken(LOCAL_AGENT_LINES.greeting, SPOKEN_MS.greeting);
+  if (context.greeted) return spoken(`${shownInstruction(text, false)} ${LOCAL_AGENT_LINES.other}`, SPOKEN_MS.short);
+  return spoken(`${shownInstruction(text, true)} ${localGreeting(context.agentName)}`, SPOKEN_MS.greeting);
 }
 
-/** The first tool of the session's setup that takes a `code` argument: what keypad digits go to. */
-function codeToolOf(session: FakeSession): string | undefined {
-  for (const tool of session.setup?.tools ?? []) {
-    for (const declaration of (tool as { functionDeclarations?: Array<{ name?: string; parameters?: unknown }> }).functionDeclarations ?? []) {
-      const properties = (declaration.parameters as { properties?: Record<string, unknown> } | undefined)?.properties;
-      if (declaration.name !== undefined && properties !== undefined && 'code' in properties) return declaration.name;
-    }
-  }
-  return undefined;
+/** The first of the agent's tools that takes a `code` argument: what keypad digits go to. */
+function codeToolOf(tools: readonly ToolDeclaration[]): string | undefined {
+  return tools.find((tool) => 'code' in tool.parameters.properties)?.name;
 }
 
 /** The caller's turn played back, then the canned line. */
-export function echoReply(callerAudio16k: Int16Array): FakeReply {
-  const echo = resample16kTo24k(callerAudio16k.subarray(0, (MAX_ECHO_MS * 16_000) / 1000));
-  const line = synthesizeSpeech(LOCAL_AGENT_LINES.afterEcho, { msPerChar: msPerChar(LOCAL_AGENT_LINES.afterEcho, SPOKEN_MS.afterEcho) });
-  const gap = (ECHO_GAP_MS * OUTPUT_SAMPLE_RATE_HZ) / 1000;
+export function echoReply(callerAudio16k: Int16Array): { text: string; audio: Int16Array } {
+  const echo = resample16kTo24k(callerAudio16k.subarray(0, (MAX_ECHO_MS * SCRIPTED_INPUT_RATE_HZ) / 1000));
+  const line = syntheticSpeech(LOCAL_AGENT_LINES.afterEcho, SPOKEN_MS.afterEcho);
+  const gap = (ECHO_GAP_MS * VOICE_SAMPLE_RATE_HZ) / 1000;
   const audio = new Int16Array(echo.length + gap + line.length);
   audio.set(echo, 0);
   audio.set(line, echo.length + gap);
@@ -122,7 +118,7 @@ export function echoReply(callerAudio16k: Int16Array): FakeReply {
  * What the tool answered, read out: its `summary` or `message` if it has one, else the first text fields of
  * its answer (or its error).
  */
-export function describeToolAnswer(answer: FunctionResponse | undefined): string {
+export function describeToolAnswer(answer: ToolAnswer | undefined): string {
   const response = record(answer?.response);
   if (typeof response?.['error'] === 'string') return `The tool said: ${response['error']}`;
   const output = record(response?.['output']);
@@ -133,13 +129,8 @@ export function describeToolAnswer(answer: FunctionResponse | undefined): string
   return words.length === 0 ? 'The tool answered, with nothing I can read out.' : `The tool answered: ${words.slice(0, 5).join(', ')}.`;
 }
 
-function spoken(text: string, durationMs: number): FakeReply {
-  return { text, audio: synthesizeSpeech(text, { msPerChar: msPerChar(text, durationMs) }) };
-}
-
-/** The synthetic voice lasts a time per character: spread `durationMs` over the text. */
-function msPerChar(text: string, durationMs: number): number {
-  return durationMs / Math.max(1, [...text].length);
+function spoken(text: string, durationMs: number): { text: string; audio: Int16Array } {
+  return { text, audio: syntheticSpeech(text, durationMs) };
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {

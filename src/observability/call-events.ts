@@ -1,7 +1,5 @@
 import type { CallDetails } from '../domain/call-details.js';
-
-/** Why a new Live session took over a call. */
-export type SessionSwitchReason = 'goAway' | 'reconnect' | 'stall';
+import type { SessionSwitchReason } from '../model/realtime-model.js';
 
 /** The call summary: what happened on a call, in numbers; logged at the end and handed to `onCallEnded`. */
 export interface CallSummary {
@@ -17,13 +15,13 @@ export interface CallSummary {
   callerTurns: number;
   streamStartToFirstAgentAudioMs: number | undefined;
   callerGapFilledSeconds: number;
-  liveSessions: number;
-  handovers: number;
-  reconnects: number;
+  /** Connections to the model over the call's life, and why the call moved between them. */
+  modelConnections: number;
+  sessionSwitches: Readonly<Record<SessionSwitchReason, number>>;
   stalls: number;
   emptyTurns: number;
   silencePrompts: number;
-  /** The Gemini session was opened at the webhook, so the greeting was ready when the stream started. */
+  /** The model session was opened at the webhook, so the greeting was ready when the stream started. */
   greetingPrepared: boolean;
 }
 

@@ -1,7 +1,7 @@
 /**
  * `npm run replay -- <fixture-or-recording> [--out <dir>] [--log-level <level>]`
  *
- * Replays a call through the real server against the local Live server and prints what happened:
+ * Replays a call through the real server against a scripted model and prints what happened:
  * the transcript, tool calls, interruptions and response latencies, with the stereo WAV of the
  * replayed call. A fixture is `fixtures/calls/<name>` (or its call.json); a recording is the
  * `<CallSid>.json` or `.wav` written with RECORD_CALLS=1.

@@ -1,18 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { KEYPAD_TEXT_PREFIX } from '../agents/agent.js';
-import { startFakeGeminiLive, type FakeGeminiLive, type FakeReply, type ReplyContext } from '../local-live/server.js';
+import type { CallerTurn, ConversationScript, ScriptedReply as ModelReply } from '../model/scripted/script.js';
+import { createScriptedModel, type ScriptedModel } from '../model/scripted/scripted-model.js';
 import type { CallerTurnKind, ScriptedReply } from './scenario.js';
 
 /** In an argument of a scripted tool call, stands for the digits of the keypad text being answered. */
 export const KEYPAD_DIGITS_PLACEHOLDER = '$digits';
 
 /**
- * The model's side of one replayed call: each caller turn the local Live server detects gets the
- * next unused reply scripted for its kind (speech in the audio; keypad input, which the call sends as
+ * The model's side of one replayed call: each caller turn the scripted model detects gets the next
+ * unused reply scripted for its kind (speech in the audio; keypad input, which the call sends as
  * text; any other text from the call, such as the greeting cue); a turn with none left gets silence,
  * and that is noted for the report.
  */
-export class ModelScript {
+export class ModelScript implements ConversationScript {
   private readonly queues = new Map<CallerTurnKind, ScriptedReply[]>([
     ['speech', []],
     ['keypad', []],
@@ -29,14 +29,15 @@ export class ModelScript {
     for (const reply of replies) this.queues.get(reply.to)!.push(reply);
   }
 
-  reply({ source, heardText, turnIndex }: Pick<ReplyContext, 'source' | 'heardText' | 'turnIndex'>): FakeReply | undefined {
-    const kind: CallerTurnKind = source === 'audio' || source === 'activity' ? 'speech' : /keypad/i.test(heardText ?? '') ? 'keypad' : 'cue';
+  reply(turn: CallerTurn): ModelReply | undefined {
+    const text = turn.kind === 'text' ? turn.text : '';
+    const kind: CallerTurnKind = turn.kind === 'speech' ? 'speech' : /keypad/i.test(text) ? 'keypad' : 'cue';
     const reply = this.queues.get(kind)!.shift();
     if (reply === undefined) {
-      this.unscripted.push(`caller turn ${turnIndex + 1} (${kind}${kind === 'speech' ? '' : `: "${heardText ?? ''}"`}) had no scripted reply, so the model said nothing`);
+      this.unscripted.push(`caller turn ${turn.index + 1} (${kind}${kind === 'speech' ? '' : `: "${text}"`}) had no scripted reply, so the model said nothing`);
       return undefined;
     }
-    const digits = heardText?.startsWith(KEYPAD_TEXT_PREFIX) ? heardText.slice(KEYPAD_TEXT_PREFIX.length).replace(/[^0-9*#]/g, '') : '';
+    const digits = text.startsWith(KEYPAD_TEXT_PREFIX) ? text.slice(KEYPAD_TEXT_PREFIX.length).replace(/[^0-9*#]/g, '') : '';
     const toolCalls = reply.toolCalls?.map((call) => ({ name: call.name, args: substitute(call.args, digits) as Record<string, unknown> }));
     if (toolCalls !== undefined) this.toolCallsMade.push(...toolCalls);
     return {
@@ -60,39 +61,7 @@ function substitute(value: unknown, digits: string): unknown {
   return value;
 }
 
-/**
- * The local Live server for replays. Several replays may share it (the test suite runs its fixtures
- * side by side): each call's server is given its own API key, and the key its sessions present picks
- * the script. While it runs, GOOGLE_GEMINI_BASE_URL points the SDK at it (one per process).
- */
-export class ReplayLiveServer {
-  private readonly scripts = new Map<string, ModelScript>();
-  private previousBaseUrl: string | undefined;
-  private live!: FakeGeminiLive;
-
-  static async start(): Promise<ReplayLiveServer> {
-    const server = new ReplayLiveServer();
-    server.live = await startFakeGeminiLive({ replies: (context) => server.scripts.get(context.session.apiKey ?? '')?.reply(context) });
-    server.previousBaseUrl = process.env.GOOGLE_GEMINI_BASE_URL;
-    // The SDK reads this each time it builds a session's client.
-    process.env.GOOGLE_GEMINI_BASE_URL = server.live.baseUrl;
-    return server;
-  }
-
-  /** The API key a call's server must use for its sessions to get `script`. */
-  attach(script: ModelScript): string {
-    const key = `replay-${randomBytes(12).toString('hex')}`;
-    this.scripts.set(key, script);
-    return key;
-  }
-
-  detach(key: string): void {
-    this.scripts.delete(key);
-  }
-
-  async close(): Promise<void> {
-    if (this.previousBaseUrl === undefined) delete process.env.GOOGLE_GEMINI_BASE_URL;
-    else process.env.GOOGLE_GEMINI_BASE_URL = this.previousBaseUrl;
-    await this.live.close();
-  }
+/** The model of a replayed call: a scripted model (the product ships no fake of a provider's server) playing `script`. */
+export function replayModel(script: ModelScript): ScriptedModel {
+  return createScriptedModel({ provider: 'replay', script: () => script });
 }

@@ -11,7 +11,7 @@ import { parseRecordingLog, type RecordingLog } from '../recording/recording-for
 import { startApp, type RunningApp } from '../server.js';
 import { STREAM_TOKEN_PARAMETER, VOICE_WEBHOOK_PATH } from '../telephony/voice-webhook.js';
 import { checkExpectations } from './expectations.js';
-import { ModelScript, ReplayLiveServer } from './model-script.js';
+import { ModelScript, replayModel } from './model-script.js';
 import { buildReport, type ReplayReport } from './report.js';
 import type { ReplayScenario } from './scenario.js';
 import { TwilioCaller } from './twilio-caller.js';
@@ -31,8 +31,6 @@ export interface ReplayOptions {
   /** The server's own log (default: warnings and errors to stderr). */
   log?: Logger;
   logLevel?: LogLevel;
-  /** A local Live server shared with other replays running at the same time; by default each replay starts its own. */
-  liveServer?: ReplayLiveServer;
   /** The agents the replayed call reaches, made for a fresh data directory (their tools' own data lives there). */
   agents: (dataDir: string) => Promise<readonly Agent[]> | readonly Agent[];
 }
@@ -45,9 +43,9 @@ export interface ReplayResult {
 
 /**
  * Replays a call through the real server, in this process: the service as `startApp` runs it (real
- * HTTP and WebSocket server, real @google/genai SDK, the agents' real tools on fresh data,
- * recording on), the local Live server playing the scenario's model script, and a Twilio
- * side that signs the webhook, streams the caller's audio on a real-time clock and plays the agent's.
+ * HTTP and WebSocket server, the agents' real tools on fresh data, recording on), a scripted model
+ * playing the scenario's model script, and a Twilio side that signs the webhook, streams the caller's
+ * audio on a real-time clock and plays the agent's.
  * The report is read from the recording the server made of the call, which is kept as the output.
  */
 export async function replayCall(scenario: ReplayScenario, options: ReplayOptions): Promise<ReplayResult> {
@@ -56,9 +54,6 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
   const callSid = `CA${randomBytes(16).toString('hex')}`;
   const script = new ModelScript(scenario.replies);
   const notes: string[] = [];
-  const ownLiveServer = options.liveServer === undefined ? await ReplayLiveServer.start() : undefined;
-  const live = options.liveServer ?? ownLiveServer!;
-  const geminiKey = live.attach(script);
   let dataDir: string | undefined;
   let rest: TwilioRestStub | undefined;
   let app: RunningApp | undefined;
@@ -70,7 +65,6 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
       PORT: '0',
       HOST: '127.0.0.1',
       PUBLIC_URL,
-      GEMINI_API_KEY: geminiKey,
       TWILIO_ACCOUNT_SID: accountSid,
       TWILIO_AUTH_TOKEN: authToken,
       TWILIO_API_BASE_URL: rest.baseUrl,
@@ -78,7 +72,12 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
       RECORD_CALLS: '1',
       LOG_LEVEL: options.logLevel ?? 'warn',
     });
-    app = await startApp({ config, agents: await options.agents(dataDir), log: options.log ?? createLogger({ level: config.logLevel, destination: process.stderr }) });
+    app = await startApp({
+      config,
+      model: replayModel(script),
+      agents: await options.agents(dataDir),
+      log: options.log ?? createLogger({ level: config.logLevel, destination: process.stderr }),
+    });
 
     const { streamUrl, parameters } = await ringWebhook(app.localUrl, { accountSid, authToken, callSid, from: scenario.callerNumber });
     caller = await TwilioCaller.connect({
@@ -125,8 +124,6 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
   } finally {
     caller?.hangUp();
     await app?.stop().catch(() => undefined);
-    live.detach(geminiKey);
-    await ownLiveServer?.close();
     await rest?.close();
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   }

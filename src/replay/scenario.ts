@@ -1,10 +1,10 @@
 /**
  * What a replay plays: the caller's side of a call on a timeline, the model's side as a script for
- * the local Live server, and what should come of it. Made from a fixture (fixture.ts) or from a
+ * the scripted model, and what should come of it. Made from a fixture (fixture.ts) or from a
  * recording (from-recording.ts).
  */
 
-/** Caller turns as the local Live server sees them: speech in the audio, keypad digits sent as text, or the call's own cues. */
+/** Caller turns as the scripted model sees them: speech in the audio, keypad digits sent as text, or the call's own cues. */
 export type CallerTurnKind = 'speech' | 'keypad' | 'cue';
 
 export interface ScriptedToolCall {

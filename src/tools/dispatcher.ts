@@ -1,4 +1,4 @@
-import type { ModelFunctionCall, ModelFunctionResponse } from '../model/gemini-live-session.js';
+import type { ToolAnswer, ToolCall } from '../model/realtime-model.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumbersInText } from '../observability/redact.js';
 import { redactArguments, validateArguments } from './schema.js';
@@ -15,7 +15,7 @@ export interface ToolDispatcherOptions {
   call: ToolCallInfo;
   log: Logger;
   /** Delivers one answer to the model; called once per function call id, never for cancelled ones. */
-  send: (response: ModelFunctionResponse) => void;
+  send: (response: ToolAnswer) => void;
   defaultTimeoutMs: number;
 }
 
@@ -35,7 +35,7 @@ export class ToolAbortedError extends Error {
 export const MAX_OUTPUT_JSON_CHARS = 16_384;
 
 interface RunningCall {
-  call: ModelFunctionCall;
+  call: ToolCall;
   tool: Tool;
   controller: AbortController;
   timer: NodeJS.Timeout;
@@ -58,7 +58,7 @@ export class ToolDispatcher {
     return this.running.size;
   }
 
-  dispatch(calls: readonly ModelFunctionCall[]): void {
+  dispatch(calls: readonly ToolCall[]): void {
     for (const call of calls) this.start(call);
   }
 
@@ -82,7 +82,7 @@ export class ToolDispatcher {
     for (const entry of [...this.running.values()]) this.stop(entry, 'call-ended');
   }
 
-  private start(call: ModelFunctionCall): void {
+  private start(call: ToolCall): void {
     const { log } = this.options;
     if (this.closed) return;
     if (call.id === '') {
@@ -165,7 +165,7 @@ export class ToolDispatcher {
     this.running.delete(entry.call.id);
   }
 
-  private answer(call: ModelFunctionCall, startedAtMs: number, outcome: ToolOutcome, response: ModelFunctionResponse['response'], tool: Tool | undefined, error?: unknown): void {
+  private answer(call: ToolCall, startedAtMs: number, outcome: ToolOutcome, response: ToolAnswer['response'], tool: Tool | undefined, error?: unknown): void {
     this.logOutcome(call, startedAtMs, outcome, tool, error);
     if (this.closed) return;
     try {
@@ -175,7 +175,7 @@ export class ToolDispatcher {
     }
   }
 
-  private logOutcome(call: ModelFunctionCall, startedAtMs: number, outcome: ToolOutcome, tool: Tool | undefined, error: unknown): void {
+  private logOutcome(call: ToolCall, startedAtMs: number, outcome: ToolOutcome, tool: Tool | undefined, error: unknown): void {
     const fields = {
       tool: call.name,
       functionCallId: call.id,

@@ -1,53 +1,11 @@
-import { Type, type Schema } from '@google/genai';
+import type { ObjectParameter, ParameterSchema } from '../domain/tool-declaration.js';
+
+export type { ArrayParameter, BooleanParameter, NumericParameter, ObjectParameter, ParameterSchema, StringParameter } from '../domain/tool-declaration.js';
 
 /**
- * Tool parameters are written in a small subset of JSON Schema: exactly what Gemini's function
- * declarations can express (OpenAPI `Schema`), so whatever a tool declares the model is also told,
- * and every argument is checked against it before a handler runs. Handlers get typed arguments
- * inferred from the schema.
- *
- * `sensitive: true` marks personal data (names, phone numbers, free-text notes) and secrets (a
- * confirmation code is as good as a password): the value is never logged. It is ours
- * alone and is not sent to Gemini.
+ * Tool parameters (src/domain/tool-declaration.ts): their argument types for typed handlers, the checks of a
+ * schema when a tool is defined, the validation of the model's arguments, and log-safe arguments.
  */
-interface ParameterBase {
-  description?: string;
-  sensitive?: boolean;
-}
-
-export interface StringParameter extends ParameterBase {
-  type: 'string';
-  enum?: readonly string[];
-  /** A JavaScript regular expression (unicode mode) the whole value must match; anchor it yourself. */
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-}
-
-export interface NumericParameter extends ParameterBase {
-  type: 'integer' | 'number';
-  minimum?: number;
-  maximum?: number;
-}
-
-export interface BooleanParameter extends ParameterBase {
-  type: 'boolean';
-}
-
-export interface ArrayParameter extends ParameterBase {
-  type: 'array';
-  items: ParameterSchema;
-  minItems?: number;
-  maxItems?: number;
-}
-
-export interface ObjectParameter extends ParameterBase {
-  type: 'object';
-  properties: Readonly<Record<string, ParameterSchema>>;
-  required?: readonly string[];
-}
-
-export type ParameterSchema = StringParameter | NumericParameter | BooleanParameter | ArrayParameter | ObjectParameter;
 
 // ── Argument types inferred from a schema (for typed handlers). ───────────────────────────────────
 
@@ -77,7 +35,7 @@ export type Infer<S> = S extends { type: 'string'; enum: readonly (infer E)[] }
 
 // ── Checking a schema when a tool is defined (programming errors fail at start-up, not mid-call). ──
 
-/** Gemini's rule for parameter names. */
+/** Parameter names every model we know accepts (Gemini's rule, the strictest). */
 const PARAMETER_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export function assertValidSchema(schema: ParameterSchema, path: string): void {
@@ -95,7 +53,7 @@ export function assertValidSchema(schema: ParameterSchema, path: string): void {
       return;
     case 'object':
       for (const [name, property] of Object.entries(schema.properties)) {
-        if (!PARAMETER_NAME_PATTERN.test(name)) throw new Error(`${path}: "${name}" is not a valid parameter name for Gemini`);
+        if (!PARAMETER_NAME_PATTERN.test(name)) throw new Error(`${path}: "${name}" is not a valid parameter name (letters, digits and _, starting with a letter or _, at most 64)`);
         assertValidSchema(property, path === '' ? name : `${path}.${name}`);
       }
       for (const name of schema.required ?? []) {
@@ -224,55 +182,4 @@ export function redactArguments(schema: ParameterSchema | undefined, value: unkn
   }
   if (typeof value === 'string') return redactText(value);
   return typeof value === 'number' || typeof value === 'boolean' ? value : REDACTED;
-}
-
-// ── Gemini declaration schema. ─────────────────────────────────────────────────────────────────────
-
-const GEMINI_TYPES = {
-  string: Type.STRING,
-  integer: Type.INTEGER,
-  number: Type.NUMBER,
-  boolean: Type.BOOLEAN,
-  array: Type.ARRAY,
-  object: Type.OBJECT,
-} as const;
-
-/**
- * The OpenAPI-style `Schema` Gemini's `parameters` field takes. A fresh object on every call: the SDK
- * rewrites declaration schemas in place while it builds the setup message.
- */
-export function toGeminiSchema(schema: ParameterSchema): Schema {
-  const out: Schema = { type: GEMINI_TYPES[schema.type] };
-  if (schema.description !== undefined) out.description = schema.description;
-  switch (schema.type) {
-    case 'string':
-      if (schema.enum !== undefined) {
-        out.format = 'enum';
-        out.enum = [...schema.enum];
-      }
-      if (schema.pattern !== undefined) out.pattern = schema.pattern;
-      // Schema carries int64 limits as decimal strings (protobuf JSON).
-      if (schema.minLength !== undefined) out.minLength = String(schema.minLength);
-      if (schema.maxLength !== undefined) out.maxLength = String(schema.maxLength);
-      break;
-    case 'integer':
-    case 'number':
-      if (schema.minimum !== undefined) out.minimum = schema.minimum;
-      if (schema.maximum !== undefined) out.maximum = schema.maximum;
-      break;
-    case 'boolean':
-      break;
-    case 'array':
-      out.items = toGeminiSchema(schema.items);
-      if (schema.minItems !== undefined) out.minItems = String(schema.minItems);
-      if (schema.maxItems !== undefined) out.maxItems = String(schema.maxItems);
-      break;
-    case 'object': {
-      const names = Object.keys(schema.properties);
-      out.properties = Object.fromEntries(names.map((name) => [name, toGeminiSchema(schema.properties[name] as ParameterSchema)]));
-      if (schema.required !== undefined && schema.required.length > 0) out.required = [...schema.required];
-      break;
-    }
-  }
-  return out;
 }

@@ -1,16 +1,10 @@
-import { Behavior, type FunctionDeclaration } from '@google/genai';
 import type { Logger } from '../observability/logger.js';
 import type { CallDetails } from '../domain/call-details.js';
-import { assertValidSchema, toGeminiSchema, type InferObject, type ObjectParameter } from './schema.js';
+import type { ToolBehavior, ToolDeclaration } from '../domain/tool-declaration.js';
+import { assertValidSchema, type InferObject, type ObjectParameter } from './schema.js';
 
 export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js';
-
-/**
- * BLOCKING: the model waits for the answer before it goes on (the caller hears nothing meanwhile).
- * NON_BLOCKING: the model keeps talking and works the answer in when it arrives. Gemini 3.8 Live
- * defaults to NON_BLOCKING, which lets it guess at results it has not seen, so every tool says.
- */
-export type ToolBehavior = 'BLOCKING' | 'NON_BLOCKING';
+export type { ToolBehavior } from '../domain/tool-declaration.js';
 
 /** How a call ends once the agent's last words are heard; `reason` names it in the call summary. */
 export type CallFinish = { kind: 'hang-up'; reason?: string } | { kind: 'transfer'; to: string };
@@ -33,7 +27,7 @@ export interface ToolContext {
 }
 
 interface ToolDefinitionBase<P extends ObjectParameter> {
-  /** Letters, digits, `_ . : -`; starts with a letter or `_`; at most 128 characters (Gemini's rule). */
+  /** Letters, digits, `_ . : -`; starts with a letter or `_`; at most 128 characters (the strictest model's rule: Gemini's). */
   name: string;
   /** What the tool does and when to use it: the model reads this to decide. */
   description: string;
@@ -69,12 +63,8 @@ export interface HttpToolDefinition<P extends ObjectParameter> extends ToolDefin
 
 export type ToolDefinition<P extends ObjectParameter> = HandlerToolDefinition<P> | HttpToolDefinition<P>;
 
-/** A tool as the dispatcher sees it: arguments are validated against `parameters` before `run`. */
-export interface Tool {
-  readonly name: string;
-  readonly description: string;
-  readonly behavior: ToolBehavior;
-  readonly parameters: ObjectParameter;
+/** A tool as the model is told about it and the dispatcher runs it: arguments are validated against `parameters` before `run`. */
+export interface Tool extends ToolDeclaration {
   readonly timeoutMs: number | undefined;
   readonly guidance: string | (() => string) | undefined;
   /** Where an HTTP tool is served; undefined for a tool with a handler. */
@@ -213,9 +203,9 @@ export class ToolRegistry {
     return [...this.byName.keys()];
   }
 
-  /** Fresh declaration objects for one session's setup (the SDK rewrites them in place). */
-  declarations(): FunctionDeclaration[] {
-    return [...this.byName.values()].map(toDeclaration);
+  /** What the model is told about each tool. */
+  declarations(): ToolDeclaration[] {
+    return [...this.byName.values()].map(({ name, description, behavior, parameters }) => ({ name, description, behavior, parameters }));
   }
 
   /** The system instruction with the business briefing and each tool's guidance appended. */
@@ -226,19 +216,4 @@ export class ToolRegistry {
     ].filter((line): line is string => line !== undefined && line.trim() !== '');
     return lines.length === 0 ? base : `${base}\n\n${lines.join('\n')}`;
   }
-}
-
-/**
- * Parameters go in `parameters` (OpenAPI Schema), not `parametersJsonSchema`: Live models have been
- * reported to call tools declared with the latter with empty arguments (googleapis/python-genai#1147).
- * A tool without arguments has no `parameters` at all: Gemini refuses an OBJECT with no properties.
- */
-export function toDeclaration(tool: Tool): FunctionDeclaration {
-  const declaration: FunctionDeclaration = {
-    name: tool.name,
-    description: tool.description,
-    behavior: tool.behavior === 'BLOCKING' ? Behavior.BLOCKING : Behavior.NON_BLOCKING,
-  };
-  if (Object.keys(tool.parameters.properties).length > 0) declaration.parameters = toGeminiSchema(tool.parameters);
-  return declaration;
 }

@@ -17,7 +17,7 @@ import type { FunctionResponse } from '@google/genai';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UNAVAILABLE_ANSWER } from '../../examples/restaurant/booking-tools.js';
-import type { FakeReply, FakeSession } from '../../src/local-live/server.js';
+import type { FakeReply, FakeSession } from '../fakes/gemini-live/server.js';
 import { FakeTwilioCall } from '../fakes/twilio/call.js';
 import { loadSpeechFixture } from '../fakes/twilio/fixtures.js';
 import { TEST_AUTH_TOKEN } from '../fakes/twilio/ids.js';

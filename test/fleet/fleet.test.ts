@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { renderHaproxyConfig } from '../../scripts/lib/haproxy-config.js';
 import { mulawDecode } from '../../src/audio/mulaw.js';
-import type { FakeSession } from '../../src/local-live/server.js';
+import type { FakeSession } from '../fakes/gemini-live/server.js';
 import { BUSY_MESSAGE } from '../../src/telephony/voice-webhook.js';
 import { FakeTwilioCall, type FakeTwilioCallOptions } from '../fakes/twilio/call.js';
 import { loadSpeechFixture } from '../fakes/twilio/fixtures.js';

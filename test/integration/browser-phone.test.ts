@@ -7,10 +7,12 @@ import { mulawDecodeSample } from '../../src/audio/mulaw.js';
 import { BROWSER_PHONE_ACCOUNT_SID, type BrowserSession } from '../../src/browser-phone/browser-phone.js';
 import { loadConfig } from '../../src/config.js';
 import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
-import { describeToolAnswer, LOCAL_AGENT_LINES } from '../../src/local-agent/local-agent.js';
+import { describeToolAnswer, localGreeting } from '../../src/local-agent/local-agent.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startApp, type RunningApp } from '../../src/server.js';
 import { FakeTwilioMediaStream, TwilioHandshakeError, loadSpeechFixture, mulawSilence } from '../fakes/twilio/index.js';
+import { restaurantGreetingCue } from '../support/bridge-harness.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * The browser phone's server side, with a Twilio-protocol client standing in for the page (the headless
@@ -151,13 +153,13 @@ describe('browser phone: authentication', () => {
 
   it('opens no model session when the start is for another call, or claims a Twilio account', async () => {
     const server = await start({ BROWSER_PHONE: '1' });
-    const live = server.app.localAgent!.live;
+    const model = server.app.localModel!;
     for (const overrides of [{ callSid: `CA${'2'.repeat(32)}` }, { accountSid: `AC${'3'.repeat(32)}` }]) {
       const page = await connectAsPage(server, await newSession(server), overrides);
       const closed = await page.closed;
       expect(closed.code).toBe(1008);
     }
-    expect(live.sessions).toHaveLength(0);
+    expect(model.journals).toHaveLength(0);
     expect(server.app.calls.size).toBe(0);
   });
 
@@ -191,14 +193,17 @@ describe('browser phone: the local agent', () => {
 
     const page = await connectAsPage(server, session);
     expect(session.accountSid).toBe(BROWSER_PHONE_ACCOUNT_SID);
-    const live = await server.app.localAgent!.live.waitForSession(0);
-    await live.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'completed'), 10_000); // the greeting
+    const { journals } = server.app.localModel!;
+    await waitUntil('a conversation', () => journals.length === 1, 10_000);
+    const live = journals[0]!;
+    await waitUntil('the greeting', () => live.replies.some((reply) => reply.outcome === 'completed'), 10_000);
     await page.waitForPlayoutIdle(10_000);
     const greetingBytes = page.receivedAudio.length;
 
     const question = loadSpeechFixture('booking-question');
     await page.playCallerAudio(question);
-    await live.waitUntil((s) => s.turns.some((t) => t.source === 'audio' && t.modelTurn?.outcome === 'completed'), 20_000);
+    const spokenTurn = () => live.callerTurns.find((turn) => turn.kind === 'speech');
+    await waitUntil('the reply to the question', () => live.replies.some((reply) => reply.turn === spokenTurn()?.index && reply.outcome === 'completed'), 20_000);
     await page.waitForPlayoutIdle(10_000);
     const reply = page.receivedAudio.subarray(greetingBytes);
     // The reply starts with the caller's own words: their loudness contour comes back (16 kHz → 24 kHz → 8 kHz mu-law).
@@ -208,14 +213,14 @@ describe('browser phone: the local agent', () => {
     expect(reply.length / 8).toBeGreaterThan(question.length / 8 + 1_000); // then the canned line
 
     for (const digit of ['5', '7', '7', '2', '6', '9', '#'] as const) page.sendDtmf(digit);
-    await live.waitUntil((s) => s.toolResponses.length > 0, 10_000);
+    await waitUntil('a tool answer', () => live.toolAnswers.length > 0, 10_000);
     // The local agent sends the digits to the agent's tool that takes a code (the restaurant's find_booking)...
     expect(live.toolCalls[0]).toMatchObject({ name: 'find_booking', args: { code: '577269' } });
-    const answer = live.toolResponses[0]!.response;
-    expect(JSON.stringify(answer)).toContain('Dana Whitfield');
+    const answer = live.toolAnswers[0]!;
+    expect(JSON.stringify(answer.response)).toContain('Dana Whitfield');
     // ...and speaks what the tool answered, in its generic words (describeToolAnswer), to the end of the turn.
     const spokenAnswer = describeToolAnswer(answer);
-    await live.waitUntil((s) => s.modelTurns.some((t) => t.origin === 'callerTurn' && t.reply.text === spokenAnswer && t.outcome === 'completed'), 10_000);
+    await waitUntil('the answer spoken', () => live.replies.some((reply) => reply.text === spokenAnswer && reply.outcome === 'completed'), 10_000);
     // What the caller hears names the booking found.
     expect(spokenAnswer).toContain('Dana Whitfield');
 
@@ -225,7 +230,9 @@ describe('browser phone: the local agent', () => {
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('started');
     expect(types.at(-1)).toBe('ended');
-    expect(events.filter((e) => e.type === 'transcript' && e.speaker === 'agent').map((e) => e.text).join('')).toContain(LOCAL_AGENT_LINES.greeting);
+    // The stand-in names the agent it stands in for and shows the greeting instruction it cannot follow.
+    const agentSaid = events.filter((e) => e.type === 'transcript' && e.speaker === 'agent').map((e) => e.text).join('');
+    expect(agentSaid).toContain(`[greeting instruction] ${restaurantGreetingCue()} ${localGreeting('restaurant')}`);
     expect(events.find((e) => e.type === 'transcript' && e.speaker === 'caller')?.text).toMatch(/you spoke for \d\.\d s/);
     expect(events.some((e) => e.type === 'latency' && typeof e.responseMs === 'number' && e.responseMs > 0 && e.responseMs < 3_000)).toBe(true);
     expect(events.find((e) => e.type === 'toolResult')).toMatchObject({ name: 'find_booking', ok: true });
@@ -235,13 +242,16 @@ describe('browser phone: the local agent', () => {
   it('is interrupted by talking over it, like the real model', async () => {
     const server = await start({ BROWSER_PHONE: '1' });
     const page = await connectAsPage(server, await newSession(server));
-    const live = await server.app.localAgent!.live.waitForSession(0);
-    await live.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'pending'), 10_000); // greeting under way
+    const { journals } = server.app.localModel!;
+    await waitUntil('a conversation', () => journals.length === 1, 10_000);
+    const live = journals[0]!;
+    await waitUntil('the greeting under way', () => live.replies.some((reply) => reply.outcome === 'playing'), 10_000);
     await page.waitForAgentAudio({ timeoutMs: 10_000 });
     await page.playCallerAudio(loadSpeechFixture('short-hello'));
     const clear = await page.waitForClear({ timeoutMs: 10_000 });
     expect(clear.discardedBytes).toBeGreaterThan(0);
     expect(live.interruptions).toBe(1);
+    expect(live.replies[0]!.outcome).toBe('interrupted');
     await page.playCallerAudio(mulawSilence(200));
     await page.hangUp();
   }, 30_000);

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GeminiLiveSession, type ModelEvent } from '../../src/model/gemini-live-session.js';
+import { GeminiLiveSession, type SessionEvent } from '../../src/model/gemini/live-session.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 /**
@@ -25,7 +25,7 @@ describe('GeminiLiveSession guards', () => {
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
-  function open(baseUrl: string, events: ModelEvent[]) {
+  function open(baseUrl: string, events: SessionEvent[]) {
     process.env.GOOGLE_GEMINI_BASE_URL = baseUrl;
     const log = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
     return GeminiLiveSession.open({
@@ -34,6 +34,7 @@ describe('GeminiLiveSession guards', () => {
       apiVersion: undefined,
       voice: 'Kore',
       instructions: 'test',
+      tools: [],
       setupTimeoutMs: 2_000,
       log,
       onEvent: (event) => events.push(event),
@@ -49,7 +50,7 @@ describe('GeminiLiveSession guards', () => {
         send(Buffer.from(JSON.stringify({ setupComplete: {} })));
         setTimeout(() => send(Buffer.from('this is not json')), 50);
       });
-      const events: ModelEvent[] = [];
+      const events: SessionEvent[] = [];
       const session = await open(baseUrl, events);
       await expect.poll(() => events.some((event) => event.type === 'closed'), { timeout: 3_000 }).toBe(true);
       expect(session.isOpen).toBe(false);
@@ -63,7 +64,7 @@ describe('GeminiLiveSession guards', () => {
 
   it('reports one closed event, marked as ours, after close()', async () => {
     const baseUrl = await rawServer((send) => send(Buffer.from(JSON.stringify({ setupComplete: {} }))));
-    const events: ModelEvent[] = [];
+    const events: SessionEvent[] = [];
     const session = await open(baseUrl, events);
     expect(session.sendText('hello')).toBe(true);
     session.close();
@@ -82,7 +83,7 @@ describe('GeminiLiveSession guards', () => {
     const log = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
     let calls = 0;
     const session = await GeminiLiveSession.open({
-      auth: { kind: 'api-key', apiKey: 'key' }, model: 'm', apiVersion: undefined, voice: 'Kore', instructions: '', setupTimeoutMs: 2_000, log,
+      auth: { kind: 'api-key', apiKey: 'key' }, model: 'm', apiVersion: undefined, voice: 'Kore', instructions: '', tools: [], setupTimeoutMs: 2_000, log,
       onEvent: () => {
         calls++;
         throw new Error('bug in a call handler');

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { gaxios } from 'google-auth-library';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodePcm16Base64, startFakeGeminiLive, type FakeGeminiLive } from '../../src/local-live/server.js';
-import { INVALID_CREDENTIAL } from '../../src/local-live/vertex.js';
-import type { GeminiAuth } from '../../src/model/gemini-auth.js';
-import { GeminiLiveSession, ModelSetupError, type GeminiSessionOptions, type ModelEvent } from '../../src/model/gemini-live-session.js';
+import { encodePcm16Base64, startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
+import { INVALID_CREDENTIAL } from '../fakes/gemini-live/vertex.js';
+import type { GeminiAuth } from '../../src/model/gemini/gemini-auth.js';
+import { GeminiLiveSession, ModelSetupError, type GeminiSessionOptions, type SessionEvent } from '../../src/model/gemini/live-session.js';
 import { createLogger } from '../../src/observability/logger.js';
 
 /**
@@ -166,7 +166,7 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
     }
   });
 
-  function open(events: ModelEvent[], overrides: Partial<GeminiSessionOptions> = {}): Promise<GeminiLiveSession> {
+  function open(events: SessionEvent[], overrides: Partial<GeminiSessionOptions> = {}): Promise<GeminiLiveSession> {
     const log = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
     return GeminiLiveSession.open({
       auth: AUTH,
@@ -174,6 +174,7 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
       apiVersion: undefined,
       voice: 'Kore',
       instructions: 'You answer the phone.',
+      tools: [],
       setupTimeoutMs: 5_000,
       googleAuthOptions: { clientOptions: { transporter: transportTo(tokens.url) } },
       log,
@@ -186,7 +187,7 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
   }
 
   it('signs in with the service-account key, opens the LlmBidiService path with the bearer token, and round-trips audio', async () => {
-    const events: ModelEvent[] = [];
+    const events: SessionEvent[] = [];
     const session = await open(events);
 
     // ADC: one verified JWT-bearer grant from the key file's service account.
@@ -310,6 +311,7 @@ describe('Gemini Live on Vertex AI (ADC from the metadata server, as on Cloud Ru
       apiVersion: undefined,
       voice: 'Kore',
       instructions: 'You answer the phone.',
+      tools: [],
       setupTimeoutMs: 5_000,
       log,
       onEvent: () => {},

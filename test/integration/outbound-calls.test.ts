@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callCommand, serverProblem } from '../../scripts/call.js';
 import { DEFAULT_CUES } from '../../src/agents/agent.js';
-import type { FakeReply } from '../../src/local-live/server.js';
+import type { FakeReply } from '../fakes/gemini-live/server.js';
 import { CALL_STATUS_EVENTS, OUTBOUND_RING_TIMEOUT_SECONDS } from '../../src/telephony/outbound-calls.js';
 import { computeTwilioSignature, postVoiceWebhook, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { NO_AGENT_MESSAGE } from '../../src/telephony/voice-webhook.js';

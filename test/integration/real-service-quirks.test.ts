@@ -1,13 +1,13 @@
 /**
  * The main call flows against a local Live server (and a fake Twilio) that behave like the real services do,
  * not only like their documentation says: each quirk is an option of the fake with its source next to it
- * (src/local-live/types.ts `LiveQuirks`, test/fakes/twilio/media-stream.ts), and docs/real-service-behaviour.md
+ * (test/fakes/gemini-live/types.ts `LiveQuirks`, test/fakes/twilio/media-stream.ts), and docs/real-service-behaviour.md
  * maps each one to the test here that covers it. The same flows with every quirk off are the other
  * integration tests (call-flow, barge-in, tools, session-recovery, watchdog).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CUES as CUES } from '../../src/agents/agent.js';
-import { ALL_QUIRKS, type FakeGeminiLiveOptions, type FakeReply, type FakeSession, type LiveQuirks } from '../../src/local-live/server.js';
+import { ALL_QUIRKS, type FakeGeminiLiveOptions, type FakeReply, type FakeSession, type LiveQuirks } from '../fakes/gemini-live/server.js';
 import { loadSpeechFixture, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioMediaStreamOptions, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { sleep, startBridge, type Bridge, type LogLine } from '../support/bridge-harness.js';
 
@@ -142,7 +142,7 @@ describe('the call core on the real service\'s quirks', () => {
     expect(second.closeInfo).toBeUndefined(); // not refused
     expect((await first.closed).initiatedBy).toBe('client');
     const switched: LogLine = await b.waitForLog((line) => line.msg === 'continuing on a new model session' && line.callSid === callSid);
-    expect(switched).toMatchObject({ reason: 'goAway', resumed: true });
+    expect(switched).toMatchObject({ reason: 'handover', resumed: true });
     await speaking;
     await second.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'completed'), 10_000);
     await twilio.waitForPlayoutIdle(10_000);
@@ -152,7 +152,7 @@ describe('the call core on the real service\'s quirks', () => {
     const sentMs = twilio.callerFramesSent * 20;
     const deliveredMs = first.receivedAudio16k.seconds * 1000 + second.receivedAudio16k.seconds * 1000 - (switched.replayedMs as number);
     expect(Math.round(sentMs - deliveredMs)).toBe(0);
-    expect(await summaryOf(b, callSid)).toMatchObject({ liveSessions: 2, handovers: 1, reconnects: 0 });
+    expect(await summaryOf(b, callSid)).toMatchObject({ modelConnections: 2, sessionSwitches: { handover: 1, connectionLost: 0, stall: 0 } });
   });
 
   it('a goAway whose time runs out closes 1008; the call resumes on a new connection and goes on', async () => {
@@ -165,7 +165,7 @@ describe('the call core on the real service\'s quirks', () => {
     await twilio.playCallerAudio(loadSpeechFixture('short-hello'));
     await second.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'completed'), 10_000);
     await twilio.hangUp();
-    expect(await summaryOf(b, callSid)).toMatchObject({ liveSessions: 2, endReason: 'caller-hung-up' });
+    expect(await summaryOf(b, callSid)).toMatchObject({ modelConnections: 2, endReason: 'caller-hung-up' });
   });
 
   // ── The main flows with every quirk on ──────────────────────────────────────────────────────────
@@ -265,6 +265,6 @@ describe('the call core on the real service\'s quirks', () => {
     await second.waitUntil((s) => completed(s) === 1, 10_000);
     await twilio.hangUp();
     expect(b.gemini.sessions).toHaveLength(2);
-    expect(await summaryOf(b, callSid)).toMatchObject({ liveSessions: 2, handovers: 1, reconnects: 0 });
+    expect(await summaryOf(b, callSid)).toMatchObject({ modelConnections: 2, sessionSwitches: { handover: 1, connectionLost: 0, stall: 0 } });
   });
 });

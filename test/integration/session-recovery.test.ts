@@ -33,7 +33,7 @@ describe('Gemini Live sessions ending under a live call', () => {
     expect(second.resumedFrom).toEqual({ handle: handleBeforeGoAway, sessionIndex: 0 });
     expect((await first.closed).initiatedBy).toBe('client');
     const switched = await bridge.waitForLog((line) => line.msg === 'continuing on a new model session' && line.callSid === callSid);
-    expect(switched).toMatchObject({ reason: 'goAway', resumed: true });
+    expect(switched).toMatchObject({ reason: 'handover', resumed: true });
 
     // The new session heard the whole question, its first 1.5 s replayed from before the switch.
     await speaking;
@@ -56,7 +56,7 @@ describe('Gemini Live sessions ending under a live call', () => {
     const deliveredMs = first.receivedAudio16k.seconds * 1000 + second.receivedAudio16k.seconds * 1000 - (switched.replayedMs as number);
     expect(Math.round(sentMs - deliveredMs)).toBe(0);
     const summary = await bridge.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
-    expect(summary).toMatchObject({ liveSessions: 2, handovers: 1, reconnects: 0, endReason: 'caller-hung-up' });
+    expect(summary).toMatchObject({ modelConnections: 2, sessionSwitches: { handover: 1, connectionLost: 0, stall: 0 }, endReason: 'caller-hung-up' });
     expect(twilio.violations).toEqual([]);
   });
 
@@ -95,7 +95,7 @@ describe('Gemini Live sessions ending under a live call', () => {
     const reconnectMs = Date.now() - failedAt;
     expect(second.resumedFrom?.sessionIndex).toBe(0);
     const switched: LogLine = await bridge.waitForLog((line) => line.msg === 'continuing on a new model session' && line.callSid === callSid);
-    expect(switched).toMatchObject({ reason: 'reconnect', resumed: true });
+    expect(switched).toMatchObject({ reason: 'connectionLost', resumed: true });
     expect(reconnectMs).toBeLessThan(2_000);
 
     await twilio.playCallerAudio(loadSpeechFixture('short-hello'));
@@ -104,7 +104,7 @@ describe('Gemini Live sessions ending under a live call', () => {
     expect(twilio.isOpen).toBe(true);
     await twilio.hangUp();
     const summary = await bridge.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
-    expect(summary).toMatchObject({ liveSessions: 2, reconnects: 1, endReason: 'caller-hung-up' });
+    expect(summary).toMatchObject({ modelConnections: 2, sessionSwitches: { handover: 0, connectionLost: 1, stall: 0 }, endReason: 'caller-hung-up' });
   });
 
   it('apologises through Twilio and hangs up when Gemini cannot be reached again after bounded retries', async () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BUSY_MESSAGE } from '../../src/telephony/voice-webhook.js';
-import { startFakeGeminiLive, type FakeGeminiLive } from '../../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
 import {
   FakeTwilioMediaStream,
   TEST_ACCOUNT_SID,

@@ -4,7 +4,7 @@ import { BookingStore } from '../../examples/restaurant/booking-store.js';
 import { addDays, localNow, weekdayOf } from '../../examples/restaurant/restaurant-time.js';
 import { KEYPAD_TEXT_PREFIX } from '../../src/agents/agent.js';
 import { dialTwiml } from '../../src/telephony/twilio-rest.js';
-import type { FakeReply, FakeSession } from '../../src/local-live/server.js';
+import type { FakeReply, FakeSession } from '../fakes/gemini-live/server.js';
 import { startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioMediaStream, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { restaurantGreetingCue, sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CUES } from '../../src/agents/agent.js';
-import type { FakeGeminiLiveOptions, FakeSession } from '../../src/local-live/server.js';
+import type { FakeGeminiLiveOptions, FakeSession } from '../fakes/gemini-live/server.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, loadSpeechFixture, startFakeTwilioRestApi, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { startBridge, type Bridge } from '../support/bridge-harness.js';
 
@@ -58,7 +58,7 @@ describe('dead air: stalls, silence and the time limit', () => {
     await resumed.waitUntil((s) => s.modelTurns.some((t) => t.outcome === 'completed'), 10_000);
     await twilio.hangUp();
     const summary = await b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
-    expect(summary).toMatchObject({ stalls: 2, liveSessions: 2 });
+    expect(summary).toMatchObject({ stalls: 2, modelConnections: 2, sessionSwitches: { handover: 0, connectionLost: 0, stall: 1 } });
   });
 
   it('counts an empty model turn and cues the model at once', async () => {

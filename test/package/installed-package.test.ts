@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { FunctionDeclaration, Tool as GenaiTool } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGeminiLive, type FakeGeminiLive, type FakeSession } from '../../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive, type FakeSession } from '../fakes/gemini-live/server.js';
 import { verifyToolRequestSignature } from '../../src/tools/http-tool.js';
 import {
   defaultVoiceWebhookParams,

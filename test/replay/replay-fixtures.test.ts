@@ -10,7 +10,6 @@ import { parseRecordingLog } from '../../src/recording/recording-format.js';
 import { readPcm16Wav } from '../../src/recording/wav.js';
 import { loadCallFixture } from '../../src/replay/fixture.js';
 import { loadRecording } from '../../src/replay/from-recording.js';
-import { ReplayLiveServer } from '../../src/replay/model-script.js';
 import { replayCall, type ReplayResult } from '../../src/replay/replay.js';
 import { formatReport } from '../../src/replay/report.js';
 import type { ReplayScenario } from '../../src/replay/scenario.js';
@@ -22,22 +21,18 @@ const FIXTURES = readdirSync(FIXTURES_DIR, { withFileTypes: true })
   .sort();
 
 /**
- * Every fixture under fixtures/calls/ replayed through the real server (real SDK, real tools, the
- * local Live server playing its script, a Twilio side streaming its caller audio in real time), and
- * checked against its expectations. Then the recording the server made of that replay is replayed in
- * turn, as a recording from production would be, and must tell the same conversation.
- * The fixtures run side by side, sharing one local Live server.
+ * Every fixture under fixtures/calls/ replayed through the real server (real tools, the scripted model
+ * playing its script, a Twilio side streaming its caller audio in real time), and checked against its
+ * expectations. Then the recording the server made of that replay is replayed in turn, as a recording
+ * from production would be, and must tell the same conversation. The fixtures run side by side.
  */
 describe('call fixtures replay as their expectations say', () => {
-  let live: ReplayLiveServer;
   let outputDir: string;
 
-  beforeAll(async () => {
-    live = await ReplayLiveServer.start();
+  beforeAll(() => {
     outputDir = mkdtempSync(join(tmpdir(), 'replays-'));
   });
-  afterAll(async () => {
-    await live?.close();
+  afterAll(() => {
     rmSync(outputDir, { recursive: true, force: true });
   });
 
@@ -53,7 +48,6 @@ describe('call fixtures replay as their expectations say', () => {
     const result = await replayCall(scenario, {
       outputDir: join(outputDir, dir),
       log: createLogger({ level: 'warn', destination }),
-      liveServer: live,
       // The fixtures are calls to the restaurant example, on a fresh copy of its seeded bookings.
       agents: (dataDir) => [createRestaurantAgent({ dataDir })],
     });

@@ -7,7 +7,7 @@ import type { Agent } from '../../src/agents/agent.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startApp, type RunningApp } from '../../src/server.js';
-import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions } from '../../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions } from '../fakes/gemini-live/server.js';
 import {
   FakeTwilioMediaStream,
   TEST_ACCOUNT_SID,

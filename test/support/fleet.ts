@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { instanceAddressVariable } from '../../scripts/lib/haproxy-config.js';
-import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions } from '../../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions } from '../fakes/gemini-live/server.js';
 import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../fakes/twilio/ids.js';
 import { startFakeTwilioRestApi, type FakeTwilioRestApi } from '../fakes/twilio/rest-api.js';
 import { startHaproxy, type HaproxyServer } from './haproxy-server.js';

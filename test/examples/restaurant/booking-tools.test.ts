@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BookingStore } from '../../../examples/restaurant/booking-store.js';
 import { CallGuard, MAX_FAILED_ATTEMPTS, restaurantBriefing, restaurantTools } from '../../../examples/restaurant/booking-tools.js';
-import type { ModelFunctionResponse } from '../../../src/model/gemini-live-session.js';
+import type { ToolAnswer } from '../../../src/model/realtime-model.js';
 import { ToolDispatcher } from '../../../src/tools/dispatcher.js';
 import { ToolRegistry } from '../../../src/tools/tool.js';
 import { capturingLogger } from '../../support/log-capture.js';
@@ -39,9 +39,9 @@ async function call(
   callerNumber: string | null = '+14155550123',
   callSid = CALL_A,
   tools = restaurantTools(store, guard),
-): Promise<ModelFunctionResponse['response']> {
+): Promise<ToolAnswer['response']> {
   const { log } = capturingLogger();
-  const sent: ModelFunctionResponse[] = [];
+  const sent: ToolAnswer[] = [];
   const dispatcher = new ToolDispatcher({
     tools: new ToolRegistry(tools),
     call: {

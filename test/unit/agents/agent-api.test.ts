@@ -8,12 +8,15 @@ import { defineAgent, DEFAULT_CUES, instructionsFor } from '../../../src/agents/
 import { AgentDirectory } from '../../../src/agents/agent-directory.js';
 import { AgentLoadError, loadAgents } from '../../../src/agents/load-agents.js';
 import { callDetails } from '../../../src/domain/call-details.js';
+import { createLocalModel } from '../../../src/local-agent/local-agent.js';
+import { createGeminiModel } from '../../../src/model/gemini/gemini-model.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { HttpToolClient, signToolRequest, verifyToolRequestSignature } from '../../../src/tools/http-tool.js';
 import { DefinitionError, defineTool, ToolError, type ToolContext } from '../../../src/tools/tool.js';
 
 const SECRET = 'a-tool-webhook-secret-of-32-chars!';
-const options = { transferNumber: undefined, toolWebhookSecret: SECRET, defaultModel: 'gemini-test-live' };
+const gemini = createGeminiModel({ auth: { kind: 'api-key', apiKey: 'unused' }, model: 'gemini-test-live', apiVersion: undefined, setupTimeoutMs: 1_000 });
+const options = { transferNumber: undefined, toolWebhookSecret: SECRET, model: gemini };
 
 function problemsOf(action: () => unknown): readonly string[] {
   try {
@@ -26,9 +29,9 @@ function problemsOf(action: () => unknown): readonly string[] {
 }
 
 describe('defineAgent', () => {
-  it('fills defaults: voice, greetings and cues', () => {
+  it('fills defaults: greetings and cues; the voice is the model\'s default unless named', () => {
     const agent = defineAgent({ name: 'dental', instructions: 'You answer calls.' });
-    expect(agent.voice).toBe('Kore');
+    expect(agent.voice).toBeUndefined();
     expect(agent.greeting.inbound).toBe(DEFAULT_CUES.inboundGreeting);
     expect(agent.greeting.outbound).toBe(DEFAULT_CUES.outboundGreeting);
     expect(agent.cues.apology).toBe(DEFAULT_CUES.apology);
@@ -36,12 +39,12 @@ describe('defineAgent', () => {
 
   it('names the agent and every bad field at once', () => {
     const problems = problemsOf(() =>
-      defineAgent({ name: 'dental', instructions: '', voice: 'Robot' as never, phoneNumbers: ['555-1234'], cues: { keypadDigits: 'no placeholder' }, colour: 'blue' } as never),
+      defineAgent({ name: 'dental', instructions: '', voice: 42 as never, phoneNumbers: ['555-1234'], cues: { keypadDigits: 'no placeholder' }, colour: 'blue' } as never),
     );
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^agent "dental": instructions must not be empty/),
-        expect.stringMatching(/^agent "dental": voice "Robot" is not a Gemini Live voice/),
+        expect.stringMatching(/^agent "dental": voice must be the name of one of the model's voices/),
         expect.stringMatching(/^agent "dental": phoneNumbers\[0\] must be an E\.164 phone number/),
         expect.stringMatching(/^agent "dental": cues\.keypadDigits must contain \{digits\}/),
         expect.stringMatching(/^agent "dental": colour is not an agent field/),
@@ -80,6 +83,26 @@ describe('AgentDirectory', () => {
   it('adds end_call always and transfer_call with a transfer number', () => {
     expect(new AgentDirectory([dental], options).byAgentName('dental')!.tools.names).toEqual(['end_call']);
     expect(new AgentDirectory([dental], { ...options, transferNumber: '+14155550100' }).byAgentName('dental')!.tools.names).toEqual(['end_call', 'transfer_call']);
+  });
+
+  it("refuses a voice the model does not have, naming the agent, at start-up: Gemini's, and the local stand-in's (the same)", () => {
+    const robot = defineAgent({ name: 'robot', instructions: 'r', voice: 'Robot' });
+    for (const model of [gemini, createLocalModel()]) {
+      expect(problemsOf(() => new AgentDirectory([robot, defineAgent({ name: 'puck', instructions: 'p', phoneNumbers: ['+14155550111'], voice: 'Puck' })], { ...options, model }))).toEqual([
+        expect.stringMatching(/^agent "robot": voice "Robot" is not a Gemini Live voice; use one of Zephyr, Puck, /),
+      ]);
+    }
+  });
+
+  it("gives each agent its own model, else the model's default, in the settings of every conversation", async () => {
+    const own = defineAgent({ name: 'own', instructions: 'o', model: 'gemini-own-live', phoneNumbers: ['+14155550111'] });
+    const directory = new AgentDirectory([own, fallback], options);
+    const call = callDetails({ callSid: `CA${'2'.repeat(32)}`, from: '+14155550123', to: '+14155550111', direction: 'inbound' }, 'own');
+    expect(directory.byAgentName('own')!.modelName).toBe('gemini-own-live');
+    expect(directory.byAgentName('front-desk')!.modelName).toBe('gemini-test-live');
+    const settings = await directory.byAgentName('own')!.conversationSettings(call);
+    expect(settings).toMatchObject({ agentName: 'own', model: 'gemini-own-live', voice: undefined, instructions: expect.stringMatching(/^o\n\n/) });
+    expect(settings.tools.map((tool) => tool.name)).toEqual(['end_call']);
   });
 
   it('reports two defaults, a shared number and HTTP tools without a secret together', () => {
@@ -147,7 +170,7 @@ describe('loadAgents', () => {
     writeFileSync(join(dir, 'broken.json'), '{ "name": ');
     writeFileSync(join(dir, 'handler.json'), JSON.stringify({ name: 'h', instructions: 'x', tools: [{ name: 't', description: 'd', behavior: 'BLOCKING', handler: 'x' }] }));
     writeFileSync(join(dir, 'nodefault.mjs'), 'export const agent = 1;');
-    writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'bad', instructions: 'x', voice: 'Nobody' };");
+    writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'bad', instructions: 'x', voice: 42 };");
     const message = async (name: string): Promise<string> => {
       const error = await loadAgents(join(dir, name)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AgentLoadError);
@@ -156,7 +179,7 @@ describe('loadAgents', () => {
     expect(await message('broken.json')).toMatch(/broken\.json: is not valid JSON/);
     expect(await message('handler.json')).toMatch(/handler\.json: .*tools\[0\] has fields a JSON tool cannot have: handler/);
     expect(await message('nodefault.mjs')).toMatch(/nodefault\.mjs: it has no default export/);
-    expect(await message('bad.mjs')).toMatch(/bad\.mjs: agent "bad": voice "Nobody"/);
+    expect(await message('bad.mjs')).toMatch(/bad\.mjs: agent "bad": voice must be/);
     expect(await message('missing.ts')).toMatch(/missing\.ts: cannot be loaded/);
   });
 });

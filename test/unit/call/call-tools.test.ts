@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CUES } from '../../../src/agents/agent.js';
 import { CallTools, FINISH_WATCHDOG_MS, KEYPAD_PAUSE_MS } from '../../../src/call/call-tools.js';
 import type { CallEvent } from '../../../src/observability/call-events.js';
-import type { ModelFunctionResponse } from '../../../src/model/gemini-live-session.js';
+import type { ToolAnswer } from '../../../src/model/realtime-model.js';
 import { dialTwiml, TwilioRestError, type CallControl } from '../../../src/telephony/twilio-rest.js';
 import { endCallTool } from '../../../src/tools/end-call.js';
 import { ToolRegistry } from '../../../src/tools/tool.js';
@@ -24,7 +24,7 @@ function recordingCallControl(answer: () => Promise<'updated' | 'already-ended'>
 
 function setup(callControl: CallControl) {
   const { log, lines } = capturingLogger();
-  const responses: ModelFunctionResponse[] = [];
+  const responses: ToolAnswer[] = [];
   const texts: string[] = [];
   const ended: string[] = [];
   const events: CallEvent[] = [];
@@ -37,7 +37,7 @@ function setup(callControl: CallControl) {
     callControl,
     log,
     toolTimeoutMs: 1_000,
-    model: { sendToolResponses: (r) => responses.push(...r), sendText: (t) => texts.push(t) },
+    model: { sendToolAnswers: (r) => responses.push(...r), sendText: (t) => texts.push(t) },
     agentAudioPending: () => audioPending,
     endCall: (reason) => ended.push(reason),
     publish: (event) => events.push(event),

@@ -1,9 +1,9 @@
 /** Building blocks of the fake Gemini Live server: energy VAD, PCM codec, reply voice. */
 import { describe, expect, it } from 'vitest';
-import { AudioAccumulator, LinearResamplerTo16k, dbfs, decodePcm16Base64, encodePcm16Base64 } from '../../../src/local-live/pcm.js';
-import { formatDuration, parseClientFrame, pcmRateFromMime, truncateCloseReason } from '../../../src/local-live/protocol.js';
-import { EnergyVad, type VadEvent } from '../../../src/local-live/vad.js';
-import { OUTPUT_SAMPLE_RATE, splitTranscript, synthesizeSpeech } from '../../../src/local-live/voice.js';
+import { AudioAccumulator, LinearResamplerTo16k, dbfs, decodePcm16Base64, encodePcm16Base64 } from '../../fakes/gemini-live/pcm.js';
+import { formatDuration, parseClientFrame, pcmRateFromMime, truncateCloseReason } from '../../fakes/gemini-live/protocol.js';
+import { EnergyVad, type VadEvent } from '../../fakes/gemini-live/vad.js';
+import { OUTPUT_SAMPLE_RATE, splitTranscript, synthesizeSpeech } from '../../fakes/gemini-live/voice.js';
 
 function tone(ms: number, amplitude: number): Int16Array {
   const out = new Int16Array(ms * 16);

@@ -14,7 +14,7 @@ import {
   startFakeGeminiLive,
   type FakeGeminiLive,
   type FakeGeminiLiveOptions,
-} from '../../../src/local-live/server.js';
+} from '../../fakes/gemini-live/server.js';
 
 const MODEL = 'gemini-3.8-live';
 const BASE_CONFIG: LiveConnectConfig = {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { INVALID_ARGUMENT, startFakeGeminiLive, type FakeGeminiLive } from '../../../src/local-live/server.js';
-import { INVALID_CREDENTIAL, MISSING_CREDENTIAL } from '../../../src/local-live/vertex.js';
+import { INVALID_ARGUMENT, startFakeGeminiLive, type FakeGeminiLive } from '../../fakes/gemini-live/server.js';
+import { INVALID_CREDENTIAL, MISSING_CREDENTIAL } from '../../fakes/gemini-live/vertex.js';
 
 /** The fake's Vertex AI surface, driven by a raw client so that every refusal can be observed on the wire. */
 const PATH = '//ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CUES, KEYPAD_TEXT_PREFIX } from '../../../src/agents/agent.js';
-import { describeToolAnswer, echoReply, LOCAL_AGENT_LINES, MAX_ECHO_MS, replyToText } from '../../../src/local-agent/local-agent.js';
+import { describeToolAnswer, echoReply, LOCAL_AGENT_LINES, localGreeting, MAX_ECHO_MS, replyToText } from '../../../src/local-agent/local-agent.js';
 import { resample16kTo24k } from '../../../src/local-agent/resample-16k-to-24k.js';
 
 function tone(frequency: number, rate: number, seconds: number): Int16Array {
@@ -35,26 +35,38 @@ describe('local agent', () => {
 
   it('plays the caller turn back (at most MAX_ECHO_MS), then its canned line', () => {
     const reply = echoReply(tone(500, 16_000, 2));
-    expect(reply.audio!.length).toBeGreaterThan(48_000);
+    expect(reply.audio.length).toBeGreaterThan(48_000);
     expect(reply.text).toContain(LOCAL_AGENT_LINES.afterEcho);
     const long = echoReply(new Int16Array(16 * 20_000).fill(1_000));
-    expect(long.audio!.length).toBeLessThan((MAX_ECHO_MS / 1000) * 24_000 + 24_000 * 3);
+    expect(long.audio.length).toBeLessThan((MAX_ECHO_MS / 1000) * 24_000 + 24_000 * 3);
   });
 
-  it("greets on the cue, and turns keys into a call of the agent's code tool whose answer it reads out", () => {
-    expect(replyToText(DEFAULT_CUES.inboundGreeting, 'find_booking').text).toBe(LOCAL_AGENT_LINES.greeting);
-    expect(replyToText('The phone call has just been connected. Greet the caller on behalf of Blue Door.', undefined).text).toBe(LOCAL_AGENT_LINES.greeting);
-    const keyed = replyToText(`${KEYPAD_TEXT_PREFIX} 5 7 7 2 6 9`, 'find_booking');
+  it('greets on the first instruction, naming the agent it stands in for and showing the instruction it cannot follow', () => {
+    const fresh = { agentName: 'dental', codeTool: 'find_booking', greeted: false };
+    expect(replyToText(DEFAULT_CUES.inboundGreeting, fresh).text).toBe(`[greeting instruction] ${DEFAULT_CUES.inboundGreeting} ${localGreeting('dental')}`);
+    const greeting = 'Thank the caller for calling Bright Smile and ask how you can help.';
+    expect(replyToText(greeting, { ...fresh, codeTool: undefined }).text).toBe(`[greeting instruction] ${greeting} ${localGreeting('dental')}`);
+    expect(localGreeting('dental')).toContain('local stand-in for agent dental');
+    // Any later instruction is shown too, with the stand-in's own words; the watchdog's cues get their lines.
+    expect(replyToText('Offer the caller a callback.', { ...fresh, greeted: true }).text).toBe(`[instruction] Offer the caller a callback. ${LOCAL_AGENT_LINES.other}`);
+    expect(replyToText(DEFAULT_CUES.silenceCheckIn, fresh).text).toBe(LOCAL_AGENT_LINES.checkIn);
+    expect(replyToText(DEFAULT_CUES.silenceGoodbye, fresh).text).toBe(LOCAL_AGENT_LINES.goodbye);
+    expect(replyToText(DEFAULT_CUES.stall, fresh).text).toBe(LOCAL_AGENT_LINES.other);
+  });
+
+  it("turns keys into a call of the agent's code tool whose answer it reads out", () => {
+    const context = { agentName: 'restaurant', codeTool: 'find_booking', greeted: true };
+    const keyed = replyToText(`${KEYPAD_TEXT_PREFIX} 5 7 7 2 6 9`, context);
     expect(keyed.toolCalls).toEqual([{ name: 'find_booking', args: { code: '577269' } }]);
-    const said = keyed.afterToolResponses!([
+    const said = keyed.afterToolAnswers!([
       { id: 'x', name: 'find_booking', response: { output: { found: true, summary: 'Dana Whitfield, a table for 4, Saturday at 7:30 PM.' } } },
     ]);
     expect(said.text).toBe('Dana Whitfield, a table for 4, Saturday at 7:30 PM.');
     // Whatever the agent's tool is called, the digits go to it.
-    expect(replyToText(`${KEYPAD_TEXT_PREFIX} 4 2`, 'lookup_order').toolCalls).toEqual([{ name: 'lookup_order', args: { code: '42' } }]);
-    expect(replyToText(DEFAULT_CUES.keypadHash, 'find_booking').toolCalls).toEqual([{ name: 'find_booking', args: {} }]);
+    expect(replyToText(`${KEYPAD_TEXT_PREFIX} 4 2`, { ...context, codeTool: 'lookup_order' }).toolCalls).toEqual([{ name: 'lookup_order', args: { code: '42' } }]);
+    expect(replyToText(DEFAULT_CUES.keypadHash, context).toolCalls).toEqual([{ name: 'find_booking', args: {} }]);
     // An agent without a code tool says so instead of calling anything.
-    const noTool = replyToText(`${KEYPAD_TEXT_PREFIX} 1 2 3`, undefined);
+    const noTool = replyToText(`${KEYPAD_TEXT_PREFIX} 1 2 3`, { ...context, codeTool: undefined });
     expect(noTool.toolCalls).toBeUndefined();
     expect(noTool.text).toBe(LOCAL_AGENT_LINES.noCodeTool);
   });

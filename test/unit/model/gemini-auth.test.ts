@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiVersionProblem, createGenAI, defaultApiVersion, explainSetupFailure, readGeminiAuth, type Env } from '../../../src/model/gemini-auth.js';
-import { redactKey } from '../../../src/model/gemini-live-session.js';
+import { apiVersionProblem, createGenAI, defaultApiVersion, explainSetupFailure, readGeminiAuth, type Env } from '../../../src/model/gemini/gemini-auth.js';
+import { redactKey } from '../../../src/model/gemini/live-session.js';
 
 function read(env: Env): { auth: ReturnType<typeof readGeminiAuth>; problems: string[] } {
   const problems: string[] = [];

@@ -25,9 +25,8 @@ function summary(endReason: string): CallSummary {
     callerTurns: 0,
     streamStartToFirstAgentAudioMs: undefined,
     callerGapFilledSeconds: 0,
-    liveSessions: 1,
-    handovers: 0,
-    reconnects: 0,
+    modelConnections: 1,
+    sessionSwitches: { handover: 0, connectionLost: 0, stall: 0 },
     stalls: 0,
     emptyTurns: 0,
     silencePrompts: 0,
@@ -210,13 +209,13 @@ describe('CallRecorder', () => {
     clock.advanceTo(100);
     call.publish({ type: 'toolCancelled', ids: ['fc-2', 'fc-3'] });
     clock.advanceTo(200);
-    call.publish({ type: 'sessionSwitched', reason: 'goAway', switchMs: 40, replayedMs: 0, bufferedMs: 20, resumed: true });
+    call.publish({ type: 'sessionSwitched', reason: 'handover', switchMs: 40, replayedMs: 0, bufferedMs: 20, resumed: true });
     clock.advanceTo(300);
     call.publish({ type: 'modelLost', reason: 'reconnect failed' });
     call.end('model-lost');
     const { events } = finished[0]!.log;
     expect(eventsOf(events, 'toolCallCancelled')).toEqual([{ type: 'toolCallCancelled', atMs: 100, ids: ['fc-2', 'fc-3'] }]);
-    expect(eventsOf(events, 'modelSessionSwitched')).toEqual([{ type: 'modelSessionSwitched', atMs: 200, reason: 'goAway' }]);
+    expect(eventsOf(events, 'modelSessionSwitched')).toEqual([{ type: 'modelSessionSwitched', atMs: 200, reason: 'handover' }]);
     expect(eventsOf(events, 'modelLost')).toEqual([{ type: 'modelLost', atMs: 300, reason: 'reconnect failed' }]);
     expect(finished[0]!.log.endReason).toBe('model-lost');
   });

@@ -69,13 +69,13 @@ describe('ModelScript', () => {
       { to: 'keypad', toolCalls: [{ name: 'find_booking', args: { code: '$digits', nested: ['$digits'] } }], text: 'Found' },
       { to: 'speech', text: 'Never said' },
     ]);
-    expect(script.reply({ source: 'text', heardText: 'The phone call has just been connected.', turnIndex: 0 })).toEqual({ text: 'Hello' });
-    expect(script.reply({ source: 'audio', turnIndex: 1 })).toEqual({ text: 'Key it in', heard: 'I need my code' });
-    expect(script.reply({ source: 'text', heardText: `${KEYPAD_TEXT_PREFIX} 5 7 7 2 6 9`, turnIndex: 2 })).toEqual({
+    expect(script.reply({ kind: 'text', text: 'The phone call has just been connected.', index: 0 })).toEqual({ text: 'Hello' });
+    expect(script.reply({ kind: 'speech', durationMs: 1_200, audio: new Int16Array(19_200), index: 1 })).toEqual({ text: 'Key it in', heard: 'I need my code' });
+    expect(script.reply({ kind: 'text', text: `${KEYPAD_TEXT_PREFIX} 5 7 7 2 6 9`, index: 2 })).toEqual({
       text: 'Found',
       toolCalls: [{ name: 'find_booking', args: { code: '577269', nested: ['577269'] } }],
     });
-    expect(script.reply({ source: 'text', heardText: 'Are you still there?', turnIndex: 3 })).toBeUndefined();
+    expect(script.reply({ kind: 'text', text: 'Are you still there?', index: 3 })).toBeUndefined();
     expect(script.notes()).toEqual([
       'caller turn 4 (cue: "Are you still there?") had no scripted reply, so the model said nothing',
       'the scripted reply to speech "Never said" was never used',

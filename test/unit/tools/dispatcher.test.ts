@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelFunctionResponse } from '../../../src/model/gemini-live-session.js';
+import type { ToolAnswer } from '../../../src/model/realtime-model.js';
 import { MAX_OUTPUT_JSON_CHARS, ToolAbortedError, ToolDispatcher } from '../../../src/tools/dispatcher.js';
 import { defineTool, ToolError, ToolRegistry, type Tool, type ToolCallInfo } from '../../../src/tools/tool.js';
 import { capturingLogger, sleep } from '../../support/log-capture.js';
@@ -15,7 +15,7 @@ const CALL: ToolCallInfo = {
 };
 
 function setup(tools: Tool[], defaultTimeoutMs = 1_000) {
-  const sent: ModelFunctionResponse[] = [];
+  const sent: ToolAnswer[] = [];
   const { log, lines, text } = capturingLogger();
   const dispatcher = new ToolDispatcher({ tools: new ToolRegistry(tools), call: CALL, log, send: (response) => sent.push(response), defaultTimeoutMs });
   const until = async (count: number, timeoutMs = 2_000): Promise<void> => {

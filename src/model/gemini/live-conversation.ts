@@ -1,19 +1,11 @@
-import type { Logger } from '../observability/logger.js';
-import type { GeminiLiveSession, ModelEvent, ModelFunctionResponse } from './gemini-live-session.js';
+import { noSwitches, type ConversationEvent, type ConversationStats, type ModelLog, type ReconnectReason, type RealtimeConversation, type SessionSwitchReason, type ToolAnswer } from '../realtime-model.js';
+import type { GeminiLiveSession, SessionEvent } from './live-session.js';
 
-/** What a call hears from its conversation: the model's events, minus the session plumbing handled here. */
-export type ConversationEvent =
-  | Exclude<ModelEvent, { type: 'closed' | 'goAway' | 'resumptionUpdate' }>
-  | { type: 'sessionSwitched'; reason: SwitchReason; switchMs: number; replayedMs: number; bufferedMs: number; resumed: boolean }
-  | { type: 'lost'; reason: string };
-
-export type SwitchReason = 'goAway' | 'reconnect' | 'stall';
-
-export type OpenSession = (resumptionHandle: string | undefined, onEvent: (event: ModelEvent) => void) => Promise<GeminiLiveSession>;
+export type OpenSession = (resumptionHandle: string | undefined, onEvent: (event: SessionEvent) => void) => Promise<GeminiLiveSession>;
 
 export interface ConversationOptions {
   open: OpenSession;
-  log: Logger;
+  log: ModelLog;
   onEvent: (event: ConversationEvent) => void;
   /** Every resumable handle, as it arrives (e.g. to store where another instance can resume the call). */
   onResumptionHandle?: (handle: string) => void;
@@ -49,7 +41,7 @@ const FRESH_HANDLE_WAIT_MS = 1_000;
  * the real service). Caller audio of the gap is held and sent to the new session, so none is lost; at a
  * turn boundary no agent audio is in flight. docs/real-service-behaviour.md has the details.
  */
-export class LiveConversation {
+export class LiveConversation implements RealtimeConversation {
   private current: GeminiLiveSession | undefined;
   private handle: string | undefined;
   private sentSinceHandle: string[] = [];
@@ -63,7 +55,8 @@ export class LiveConversation {
   private handoverTimer: NodeJS.Timeout | undefined;
   private freshHandleTimer: NodeJS.Timeout | undefined;
   private readonly reconnectDelaysMs: readonly number[];
-  readonly stats = { sessions: 0, handovers: 0, reconnects: 0, stallResumes: 0 };
+  private connections = 0;
+  private readonly switches = noSwitches();
 
   constructor(private readonly options: ConversationOptions) {
     this.reconnectDelaysMs = options.reconnectDelaysMs ?? DEFAULT_RECONNECT_DELAYS_MS;
@@ -81,8 +74,8 @@ export class LiveConversation {
     this.flushHeldTo(session); // caller audio that arrived during setup
   }
 
-  get isReady(): boolean {
-    return this.current !== undefined && !this.switching && !this.ended;
+  get stats(): ConversationStats {
+    return { connections: this.connections, switches: { ...this.switches } };
   }
 
   /** Caller audio (16 kHz PCM16 LE): to the live session, or held while a new one takes over. */
@@ -104,16 +97,16 @@ export class LiveConversation {
     if (this.switching || this.current === undefined || !this.current.sendText(text)) this.heldTexts.push(text);
   }
 
-  sendToolResponses(responses: ModelFunctionResponse[]): void {
-    for (const response of responses) this.pendingToolCalls.delete(response.id);
-    this.current?.sendToolResponses(responses);
+  sendToolAnswers(answers: readonly ToolAnswer[]): void {
+    for (const answer of answers) this.pendingToolCalls.delete(answer.id);
+    this.current?.sendToolAnswers(answers);
   }
 
-  /** A stalled model: continue in a fresh session resumed from the latest handle. */
-  resumeAfterStall(): void {
+  /** Continue in a fresh session resumed from the latest handle (a stalled model). */
+  reconnect(reason: ReconnectReason): void {
     if (this.ended || this.switching) return;
-    this.stats.stallResumes++;
-    void this.switchSession('stall', this.current);
+    this.switches[reason]++;
+    void this.switchSession(reason, this.current);
   }
 
   private reportHandle(handle: string): void {
@@ -135,7 +128,7 @@ export class LiveConversation {
 
   // ── events from the sessions ────────────────────────────────────────────────────────────────────
 
-  private onSessionEvent(session: GeminiLiveSession, event: ModelEvent): void {
+  private onSessionEvent(session: GeminiLiveSession, event: SessionEvent): void {
     if (session !== this.current) {
       // An old session after a switch: nothing it says reaches the call any more.
       if (event.type === 'closed' && !event.byUs) this.options.log.debug({ code: event.code }, 'previous Live session closed');
@@ -179,6 +172,7 @@ export class LiveConversation {
         this.modelTurnActive = false;
         break;
       case 'inputTranscript':
+      case 'usage':
         break;
     }
     this.options.onEvent(event);
@@ -209,14 +203,14 @@ export class LiveConversation {
     this.handoverWanted = false;
     clearTimeout(this.handoverTimer);
     clearTimeout(this.freshHandleTimer);
-    this.stats.handovers++;
-    void this.switchSession('goAway', this.current);
+    this.switches.handover++;
+    void this.switchSession('handover', this.current);
   }
 
   private onUnexpectedClose(session: GeminiLiveSession, code: number, reason: string): void {
     this.options.log.warn({ code, reason }, 'Live session closed unexpectedly; reconnecting');
-    this.stats.reconnects++;
-    void this.switchSession('reconnect', session);
+    this.switches.connectionLost++;
+    void this.switchSession('connectionLost', session);
   }
 
   // ── switching sessions ──────────────────────────────────────────────────────────────────────────
@@ -225,7 +219,7 @@ export class LiveConversation {
    * Opens the next session (resumed when a handle exists) and moves the call onto it. Caller audio
    * goes to the hold buffer from here until the new session has received the replay.
    */
-  private async switchSession(reason: SwitchReason, previous: GeminiLiveSession | undefined): Promise<void> {
+  private async switchSession(reason: SessionSwitchReason, previous: GeminiLiveSession | undefined): Promise<void> {
     if (this.switching || this.ended) return;
     this.switching = true;
     this.handoverWanted = false;
@@ -293,13 +287,13 @@ export class LiveConversation {
 
   private async openSession(handle: string | undefined): Promise<GeminiLiveSession> {
     let opened: GeminiLiveSession | undefined;
-    const early: ModelEvent[] = [];
+    const early: SessionEvent[] = [];
     const session = await this.options.open(handle, (event) => {
       if (opened === undefined) early.push(event);
       else this.onSessionEvent(opened, event);
     });
     opened = session;
-    this.stats.sessions++;
+    this.connections++;
     for (const event of early) this.onSessionEvent(session, event);
     return session;
   }

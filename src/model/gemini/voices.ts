@@ -1,7 +1,7 @@
 /**
  * Prebuilt voices of the native-audio Live models (the TTS voice set; Gemini API docs, "speech generation →
  * voices"). Names are case-sensitive; an unknown one makes the service close the session instead of sending
- * setupComplete, so they are checked at start-up.
+ * setupComplete, so they are checked at start-up (`settingsProblems`).
  */
 export const GEMINI_VOICES = [
   'Zephyr', 'Puck', 'Charon', 'Kore', 'Fenrir', 'Leda', 'Orus', 'Aoede', 'Callirrhoe', 'Autonoe',
@@ -16,4 +16,10 @@ export const DEFAULT_VOICE: GeminiVoice = 'Kore';
 
 export function isGeminiVoice(value: unknown): value is GeminiVoice {
   return typeof value === 'string' && (GEMINI_VOICES as readonly string[]).includes(value);
+}
+
+/** Why Gemini Live would refuse this voice, or undefined (no voice: the default). */
+export function geminiVoiceProblem(voice: string | undefined): string | undefined {
+  if (voice === undefined || isGeminiVoice(voice)) return undefined;
+  return `voice "${voice}" is not a Gemini Live voice; use one of ${GEMINI_VOICES.join(', ')}`;
 }

@@ -1,48 +1,31 @@
-import type { LiveServerMessage, Session } from '@google/genai';
-import type { Logger } from '../observability/logger.js';
+import { FunctionResponseScheduling, MediaModality, type FunctionResponse, type LiveServerMessage, type ModalityTokenCount, type Session, type UsageMetadata } from '@google/genai';
+import type { ConversationEvent, ModelLog, TokenCounts, ToolAnswer, ToolResultScheduling, UsageReport } from '../realtime-model.js';
 import { createGenAI, explainSetupFailure, type CreateGenAIOptions, type GeminiAuth } from './gemini-auth.js';
-import { buildLiveConnectConfig, type AgentVoiceSettings } from './live-config.js';
+import { buildLiveConnectConfig, type LiveSetup } from './live-setup.js';
 import { installGuardedSocket, type GuardedSdkSocket } from './sdk-websocket.js';
 
-/** What the model side tells a call, as one discriminated union the call can `switch` over. */
-export type ModelEvent =
-  /** Agent audio, 24 kHz PCM16 LE, decoded from the wire once, here. */
-  | { type: 'audio'; pcm24k: Uint8Array }
-  | { type: 'interrupted' }
-  | { type: 'generationComplete' }
-  | { type: 'turnComplete'; reason: string | undefined }
-  | { type: 'inputTranscript'; text: string }
-  | { type: 'outputTranscript'; text: string }
-  | { type: 'toolCall'; calls: ModelFunctionCall[] }
-  | { type: 'toolCallCancellation'; ids: string[] }
+/**
+ * What one Live connection tells its conversation: the call's events it carries, plus the connection's own
+ * (goAway, resumption handles, its close), which live-conversation.ts handles.
+ */
+export type SessionEvent =
+  | Exclude<ConversationEvent, { type: 'sessionSwitched' | 'lost' }>
   | { type: 'goAway'; timeLeftMs: number | undefined }
   | { type: 'resumptionUpdate'; handle: string | undefined; resumable: boolean }
   | { type: 'closed'; code: number; reason: string; byUs: boolean };
 
-export interface ModelFunctionCall {
-  id: string;
-  name: string;
-  args: Record<string, unknown>;
-}
-
-export interface ModelFunctionResponse {
-  id: string;
-  name: string;
-  response: { output: unknown } | { error: string };
-}
-
-export interface GeminiSessionOptions extends AgentVoiceSettings {
+export interface GeminiSessionOptions extends LiveSetup {
   /** Gemini Developer API key, or Vertex AI project + location with Application Default Credentials. */
   auth: GeminiAuth;
   model: string;
   apiVersion: string | undefined;
   setupTimeoutMs: number;
-  /** Another Live endpoint (local mode's built-in server); default: GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL, else Google's. */
+  /** Another Live endpoint (a proxy, the tests' fake); default: GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL, else Google's. */
   baseUrl?: string;
   /** Vertex AI only: google-auth-library options (default: Application Default Credentials). */
   googleAuthOptions?: CreateGenAIOptions['googleAuthOptions'];
-  log: Logger;
-  onEvent: (event: ModelEvent) => void;
+  log: ModelLog;
+  onEvent: (event: SessionEvent) => void;
 }
 
 export const MODEL_INPUT_MIME_TYPE = 'audio/pcm;rate=16000';
@@ -68,7 +51,7 @@ export class GeminiLiveSession {
   private constructor(
     private readonly session: Session,
     private readonly socket: GuardedSdkSocket,
-    private readonly log: Logger,
+    private readonly log: ModelLog,
   ) {}
 
   static async open(options: GeminiSessionOptions): Promise<GeminiLiveSession> {
@@ -85,7 +68,7 @@ export class GeminiLiveSession {
     let wrapper: GeminiLiveSession | undefined;
     let setupFinished = false;
     const early: LiveServerMessage[] = [];
-    const deliver = (event: ModelEvent): void => {
+    const deliver = (event: SessionEvent): void => {
       try {
         onEvent(event);
       } catch (error) {
@@ -94,7 +77,7 @@ export class GeminiLiveSession {
     };
     const receive = (message: LiveServerMessage): void => {
       try {
-        for (const event of toModelEvents(message)) deliver(event);
+        for (const event of toSessionEvents(message)) deliver(event);
       } catch (error) {
         log.error({ err: error }, 'failed to read a Gemini Live message');
       }
@@ -165,9 +148,9 @@ export class GeminiLiveSession {
     return true;
   }
 
-  sendToolResponses(responses: ModelFunctionResponse[]): boolean {
+  sendToolAnswers(answers: readonly ToolAnswer[]): boolean {
     if (!this.isOpen) return this.dropAfterClose();
-    this.session.sendToolResponse({ functionResponses: responses });
+    this.session.sendToolResponse({ functionResponses: answers.map(toFunctionResponse) });
     return true;
   }
 
@@ -178,7 +161,7 @@ export class GeminiLiveSession {
     this.socket.close(1000, 'call ended');
   }
 
-  private reportClosed(code: number, reason: string, deliver: (event: ModelEvent) => void): void {
+  private reportClosed(code: number, reason: string, deliver: (event: SessionEvent) => void): void {
     if (this.closedReported) return;
     this.closedReported = true;
     if (this.messagesDroppedAfterClose > 0) this.log.debug({ dropped: this.messagesDroppedAfterClose }, 'sends dropped after close');
@@ -192,8 +175,8 @@ export class GeminiLiveSession {
 }
 
 /** Splits one server message into events. A single `serverContent` may carry several fields at once. */
-export function toModelEvents(message: LiveServerMessage): ModelEvent[] {
-  const events: ModelEvent[] = [];
+export function toSessionEvents(message: LiveServerMessage): SessionEvent[] {
+  const events: SessionEvent[] = [];
   const content = message.serverContent;
   if (content !== undefined) {
     if (content.inputTranscription?.text) events.push({ type: 'inputTranscript', text: content.inputTranscription.text });
@@ -201,12 +184,12 @@ export function toModelEvents(message: LiveServerMessage): ModelEvent[] {
     for (const part of content.modelTurn?.parts ?? []) {
       const inline = part.inlineData;
       if (inline?.data && (inline.mimeType ?? '').startsWith(MODEL_OUTPUT_MIME_PREFIX)) {
-        events.push({ type: 'audio', pcm24k: Buffer.from(inline.data, 'base64') });
+        events.push({ type: 'audio', audio: Buffer.from(inline.data, 'base64') });
       }
     }
     if (content.outputTranscription?.text) events.push({ type: 'outputTranscript', text: content.outputTranscription.text });
     if (content.generationComplete === true) events.push({ type: 'generationComplete' });
-    if (content.turnComplete === true) events.push({ type: 'turnComplete', reason: content.turnCompleteReason });
+    if (content.turnComplete === true) events.push(content.turnCompleteReason === undefined ? { type: 'turnComplete' } : { type: 'turnComplete', detail: content.turnCompleteReason });
   }
   const functionCalls = message.toolCall?.functionCalls;
   if (functionCalls !== undefined && functionCalls.length > 0) {
@@ -222,7 +205,57 @@ export function toModelEvents(message: LiveServerMessage): ModelEvent[] {
     const update = message.sessionResumptionUpdate;
     events.push({ type: 'resumptionUpdate', handle: update.newHandle || undefined, resumable: update.resumable === true });
   }
+  if (message.usageMetadata !== undefined) events.push({ type: 'usage', usage: toUsageReport(message.usageMetadata) });
   return events;
+}
+
+/**
+ * Gemini's usage in our terms. The Live API sends one per model response (beside `turnComplete` in recordings,
+ * "periodically" per its best-practices page), its prompt counting the whole context read for that response;
+ * Vertex's `candidatesTokenCount` arrives renamed to `responseTokenCount` by the SDK (gemini-live.md §3.7).
+ */
+export function toUsageReport(usage: UsageMetadata): UsageReport {
+  const optional = (key: keyof UsageReport, value: number | undefined) => (value === undefined ? {} : { [key]: value });
+  return {
+    prompt: { ...byModality(usage.promptTokensDetails), ...(usage.promptTokenCount === undefined ? {} : { total: usage.promptTokenCount }) },
+    response: { ...byModality(usage.responseTokensDetails), ...(usage.responseTokenCount === undefined ? {} : { total: usage.responseTokenCount }) },
+    ...optional('cachedTokens', usage.cachedContentTokenCount),
+    ...optional('thinkingTokens', usage.thoughtsTokenCount),
+    ...optional('toolUsePromptTokens', usage.toolUsePromptTokenCount),
+    ...optional('totalTokens', usage.totalTokenCount),
+  };
+}
+
+const MODALITY_KEYS: Partial<Record<MediaModality, keyof TokenCounts>> = {
+  [MediaModality.TEXT]: 'text',
+  [MediaModality.AUDIO]: 'audio',
+  [MediaModality.IMAGE]: 'image',
+  [MediaModality.VIDEO]: 'video',
+};
+
+function byModality(details: readonly ModalityTokenCount[] | undefined): TokenCounts {
+  const counts: Record<string, number> = {};
+  for (const { modality, tokenCount } of details ?? []) {
+    const key = modality === undefined ? undefined : MODALITY_KEYS[modality];
+    if (key !== undefined && tokenCount !== undefined) counts[key] = (counts[key] ?? 0) + tokenCount;
+  }
+  return counts;
+}
+
+const SCHEDULING: Record<ToolResultScheduling, FunctionResponseScheduling> = {
+  interrupt: FunctionResponseScheduling.INTERRUPT,
+  whenIdle: FunctionResponseScheduling.WHEN_IDLE,
+  silent: FunctionResponseScheduling.SILENT,
+};
+
+/** One tool answer as Gemini takes it: `response` holds `output` or `error` (FunctionResponse in the SDK's types). */
+export function toFunctionResponse(answer: ToolAnswer): FunctionResponse {
+  return {
+    id: answer.id,
+    name: answer.name,
+    response: { ...answer.response },
+    ...(answer.scheduling === undefined ? {} : { scheduling: SCHEDULING[answer.scheduling] }),
+  };
 }
 
 /** Protobuf JSON durations look like "50s" or "1.5s". */

@@ -124,7 +124,7 @@ export function apiVersionProblem(auth: GeminiAuth, apiVersion: string | undefin
 export interface CreateGenAIOptions {
   /** Default: the SDK's (v1 for the Gemini API, v1beta1 for Vertex AI, or GOOGLE_GENAI_API_VERSION). */
   apiVersion?: string;
-  /** Another endpoint (local Live server, proxy); default GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL, else Google's. */
+  /** Another endpoint (a proxy, the tests' fake); default GOOGLE_GEMINI_BASE_URL / GOOGLE_VERTEX_BASE_URL, else Google's. */
   baseUrl?: string;
   /**
    * Vertex AI only: passed to google-auth-library (e.g. `keyFilename`, or `clientOptions` for a custom transport).
