@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
 import type { Agent } from '../../src/agents/agent.js';
+import type { RealtimeModel } from '../../src/model/realtime-model.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startApp, type RunningApp } from '../../src/server.js';
@@ -56,6 +57,8 @@ export interface BridgeOptions {
   env?: Record<string, string>;
   /** The agents the service runs, given the bridge's own data directory; default: the restaurant example there. */
   agents?: (dataDir: string) => Agent[];
+  /** Another model than Gemini Live through the fake (whose server then sits idle). */
+  model?: RealtimeModel;
 }
 
 /**
@@ -96,7 +99,7 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
   const log = createLogger({ level: config.logLevel, destination, transcripts: config.logTranscripts });
   // Each bridge gets its own freshly seeded bookings database.
   const agents = options.agents?.(dataDir) ?? [createRestaurantAgent({ dataDir })];
-  const app = await startApp({ config, log, agents });
+  const app = await startApp({ config, log, agents, ...(options.model === undefined ? {} : { model: options.model }) });
   const wsUrl = app.localUrl.replace('http://', 'ws://');
 
   const bridge: Bridge = {
