@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SpeechDetector, type SpeechTransition } from '../../../src/audio/speech-detector.js';
-import { mulawEncodeSample } from '../../../src/audio/mulaw.js';
+import { mulawDecodeSample, mulawEncodeSample } from '../../../src/audio/mulaw.js';
 import { loadSpeechFixture } from '../../fakes/twilio/index.js';
 
 function frames(mulaw: Uint8Array): Uint8Array[] {
@@ -40,5 +40,18 @@ describe('SpeechDetector', () => {
     const transitions = [loud, loud, loud, loud, loud].map((frame) => detector.pushBase64(Buffer.from(frame).toString('base64')));
     expect(transitions.filter((t) => t !== undefined)).toEqual(['started']);
     expect(detector.isSpeaking).toBe(true);
+  });
+
+  it('takes frames of any audio by their mean square, deciding exactly as for mu-law, and says how late it reports', () => {
+    const mulaw = new SpeechDetector();
+    const energy = new SpeechDetector();
+    const frames = [...Array(10).fill(toneFrame(20)), ...Array(20).fill(toneFrame(8000)), ...Array(50).fill(toneFrame(20))] as Uint8Array[];
+    for (const frame of frames) {
+      const meanSquare = frame.reduce((sum, code) => sum + mulawDecodeSample(code) ** 2, 0) / frame.length;
+      expect(energy.pushMeanSquare(meanSquare)).toBe(mulaw.push(frame));
+    }
+    expect(mulaw.startDelayMs).toBe(100);
+    expect(mulaw.endDelayMs).toBe(700);
+    expect(new SpeechDetector({ startMs: 60, endSilenceMs: 500 })).toMatchObject({ startDelayMs: 60, endDelayMs: 500 });
   });
 });
