@@ -4,7 +4,7 @@
  * speech clips, synthesized with espeak-ng and converted with sox exactly as scripts/make-fixtures.sh
  * does (pinned voice settings, `sox -D`: no dither), so the same tool versions give the same bytes.
  *
- * The timeline is planned from the clips' real durations and from how the local Live server answers
+ * The timeline is planned from the clips' real durations and from how the replay's scripted model answers
  * (its energy VAD waits 500 ms of silence, it "thinks" 150 ms, and it speaks 60 ms per character),
  * with most of a second of slack around every exchange, so replays line up the same way every time.
  *
@@ -21,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulawDecodeSample } from '../src/audio/mulaw.js';
+import { TURN_DETECTION } from '../src/model/scripted/caller-turns.js';
+import { DEFAULT_TIMING } from '../src/model/scripted/scripted-conversation.js';
 import { loadCallFixture } from '../src/replay/fixture.js';
 import { KEYPAD_DIGITS_PLACEHOLDER } from '../src/replay/model-script.js';
 import { KEY_INTERVAL_MS, type ExpectedLine, type ReplayExpectations, type ScriptedReply, type ScriptedToolCall } from '../src/replay/scenario.js';
@@ -35,18 +37,18 @@ const SOX_EFFECTS = ['reverse', 'silence', '1', '0.01', '-50d', 'reverse', 'gain
 const EXPECTED_ESPEAK = '1.51';
 const EXPECTED_SOX = 'v14.4.2';
 
-// How the local Live server answers (src/local-live), for planning the timeline.
+// How the replay's scripted model answers (src/model/scripted), for planning the timeline.
 const CLIP_TAIL_SILENCE_MS = 100; // the `pad 0.2 0.1` above
-const LIVE_VAD_END_SILENCE_MS = 500;
-const LIVE_THINKING_MS = 150;
-const LIVE_MS_PER_CHAR = 60;
+const LIVE_VAD_END_SILENCE_MS = TURN_DETECTION.endSilenceMs;
+const LIVE_THINKING_MS = DEFAULT_TIMING.responseLatencyMs;
+const LIVE_MS_PER_CHAR = DEFAULT_TIMING.msPerChar;
 /** The greeting: session setup, the cue, thinking. */
 const GREETING_STARTS_BY_MS = 500;
 /** A tool call adds its answer's round trip and another think. */
 const TOOL_ROUND_TRIP_MS = LIVE_THINKING_MS + 100;
 /** The caller waits this long after the agent stops before speaking, keying or hanging up. */
 const CALLER_PAUSE_MS = 800;
-/** The longest quiet stretch allowed inside a clip: shorter than the Live server's end-of-speech wait. */
+/** The longest quiet stretch allowed inside a clip: shorter than the scripted model's end-of-speech wait. */
 const MAX_PAUSE_IN_CLIP_MS = LIVE_VAD_END_SILENCE_MS - 100;
 
 type AgentReply = { text: string; toolCalls?: ScriptedToolCall[] };
@@ -254,18 +256,18 @@ function synthesize(text: string, path: string): { durationMs: number } {
   }
   const clip = readFileSync(path);
   const pauseMs = longestInnerPauseMs(clip);
-  if (pauseMs > MAX_PAUSE_IN_CLIP_MS) throw new Error(`"${text}" pauses ${pauseMs} ms: the Live server would end the caller's turn inside it`);
+  if (pauseMs > MAX_PAUSE_IN_CLIP_MS) throw new Error(`"${text}" pauses ${pauseMs} ms: the scripted model would end the caller's turn inside it`);
   return { durationMs: Math.round(clip.length / 8) };
 }
 
-/** The longest run of 20 ms windows below −35 dBFS (the Live server's VAD threshold) between the first and last speech. */
+/** The longest run of 20 ms windows below −35 dBFS (the scripted model's turn threshold) between the first and last speech. */
 function longestInnerPauseMs(mulaw: Uint8Array): number {
   const windowBytes = 160;
   const voiced: boolean[] = [];
   for (let offset = 0; offset + windowBytes <= mulaw.length; offset += windowBytes) {
     let sum = 0;
     for (let i = offset; i < offset + windowBytes; i++) sum += (mulawDecodeSample(mulaw[i]!) / 32768) ** 2;
-    voiced.push(10 * Math.log10(sum / windowBytes + 1e-12) >= -35);
+    voiced.push(10 * Math.log10(sum / windowBytes + 1e-12) >= TURN_DETECTION.thresholdDbfs);
   }
   const first = voiced.indexOf(true);
   const last = voiced.lastIndexOf(true);

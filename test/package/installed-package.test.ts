@@ -74,6 +74,7 @@ interface ToolRequest {
 }
 
 let projectDir: string;
+let packedFiles: string[];
 let gemini: FakeGeminiLive;
 let toolServer: Server;
 let toolUrl: string;
@@ -86,6 +87,7 @@ beforeAll(async () => {
   await run('npm', ['pack', '--pack-destination', projectDir, '--silent'], { cwd: REPO, maxBuffer: 16 << 20 });
   const tarball = readdirSync(projectDir).find((name) => name.endsWith('.tgz'));
   if (tarball === undefined) throw new Error('npm pack made no tarball');
+  packedFiles = (await run('tar', ['-tzf', join(projectDir, tarball)], { maxBuffer: 16 << 20 })).stdout.split('\n').filter((line) => line !== '');
   writeFileSync(join(projectDir, 'package.json'), JSON.stringify({ name: 'my-phone-agent', private: true, type: 'module' }));
   await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `./${tarball}`], { cwd: projectDir, maxBuffer: 16 << 20 });
   writeFileSync(join(projectDir, 'agent.ts'), AGENT_FILE);
@@ -210,6 +212,12 @@ function answerTo(session: FakeSession, id: string): Record<string, unknown> | u
 }
 
 describe('the installed package', () => {
+  it("ships the product and no fake of Google's Live server (that is test support)", () => {
+    expect(packedFiles).toContain('package/dist/index.js');
+    expect(packedFiles).toContain('package/dist/model/gemini/gemini-model.js');
+    expect(packedFiles.filter((file) => /local-live|fakes|gemini-live|\/test\//.test(file))).toEqual([]);
+  });
+
   it('runs an agent written outside the repository: its instructions, voice, greeting and both kinds of tool', async () => {
     const service = await startInstalledService('./agent.ts');
     try {
