@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDurationMs, toFunctionResponse, toSessionEvents } from '../../../src/model/gemini/live-session.js';
 import { buildLiveConnectConfig, toFunctionDeclaration } from '../../../src/model/gemini/live-setup.js';
 import { defineTool, ToolRegistry } from '../../../src/tools/tool.js';
+import { lookupOrderTool as lookup } from '../../support/lookup-order-tool.js';
 
 const message = (raw: object) => raw as LiveServerMessage;
 
@@ -112,24 +113,6 @@ describe('tool answers and declarations as Gemini takes them', () => {
     });
     expect(toFunctionResponse({ id: 'a', name: 'n', response: { output: 1 }, scheduling: 'interrupt' }).scheduling).toBe(FunctionResponseScheduling.INTERRUPT);
     expect(toFunctionResponse({ id: 'a', name: 'n', response: { output: 1 }, scheduling: 'silent' }).scheduling).toBe(FunctionResponseScheduling.SILENT);
-  });
-
-  const lookup = defineTool({
-    name: 'lookup_order',
-    description: 'Finds an order.',
-    behavior: 'NON_BLOCKING',
-    parameters: {
-      type: 'object',
-      properties: {
-        order_id: { type: 'string', pattern: '^[0-9]{6}$', description: 'Six digits.', sensitive: true },
-        channel: { type: 'string', enum: ['web', 'phone'] },
-        items: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: 3 },
-        gift: { type: 'boolean' },
-        address: { type: 'object', properties: { zip: { type: 'string', minLength: 5, maxLength: 10 } }, required: ['zip'] },
-      },
-      required: ['order_id'],
-    },
-    handler: () => 1,
   });
 
   it('state the behavior explicitly and give parameters as a Gemini Schema, without our `sensitive` marks', () => {

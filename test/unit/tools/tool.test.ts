@@ -2,30 +2,23 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { validateArguments } from '../../../src/tools/schema.js';
 import { defineTool, ToolRegistry, type ToolBehavior } from '../../../src/tools/tool.js';
 
-const lookup = defineTool({
-  name: 'lookup_order',
-  description: 'Finds an order.',
-  behavior: 'NON_BLOCKING',
-  parameters: {
-    type: 'object',
-    properties: {
-      order_id: { type: 'string', pattern: '^[0-9]{6}$', description: 'Six digits.' },
-      channel: { type: 'string', enum: ['web', 'phone'] },
-      items: { type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: 3 },
-      gift: { type: 'boolean' },
-      address: { type: 'object', properties: { zip: { type: 'string', minLength: 5, maxLength: 10 } }, required: ['zip'] },
+import { LOOKUP_ORDER_PARAMETERS, lookupOrderTool as lookup } from '../../support/lookup-order-tool.js';
+
+it('gives handlers arguments typed from the schema', () => {
+  defineTool({
+    name: 'typed',
+    description: 'd',
+    behavior: 'BLOCKING',
+    parameters: LOOKUP_ORDER_PARAMETERS,
+    handler: (args) => {
+      expectTypeOf(args.order_id).toEqualTypeOf<string>();
+      expectTypeOf(args.channel).toEqualTypeOf<'web' | 'phone' | undefined>();
+      expectTypeOf(args.items).toEqualTypeOf<number[] | undefined>();
+      expectTypeOf(args.gift).toEqualTypeOf<boolean | undefined>();
+      expectTypeOf(args.address).toEqualTypeOf<{ zip: string } | undefined>();
+      return args.order_id;
     },
-    required: ['order_id'],
-  },
-  handler: (args) => {
-    // Handlers get arguments typed from the schema.
-    expectTypeOf(args.order_id).toEqualTypeOf<string>();
-    expectTypeOf(args.channel).toEqualTypeOf<'web' | 'phone' | undefined>();
-    expectTypeOf(args.items).toEqualTypeOf<number[] | undefined>();
-    expectTypeOf(args.gift).toEqualTypeOf<boolean | undefined>();
-    expectTypeOf(args.address).toEqualTypeOf<{ zip: string } | undefined>();
-    return args.order_id;
-  },
+  });
 });
 
 describe('defineTool', () => {
