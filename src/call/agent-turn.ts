@@ -152,7 +152,7 @@ export class AgentTurn {
     if (g?.cutAtMs !== undefined && nowMs >= g.cutAtMs) g.callerDoneSinceCut = true;
   }
 
-  /** A new Live session took over after a failure: whatever was being generated is gone. */
+  /** A new model connection took over after a failure: whatever was being generated is gone. */
   reset(): void {
     this.generation = undefined;
   }

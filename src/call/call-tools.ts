@@ -113,7 +113,7 @@ export class CallTools {
   }
 
   /**
-   * The call moved to another Live session. After a failure the new session knows nothing of calls
+   * The call moved to another model connection. After a failure the new session knows nothing of calls
    * still running (an answer would be refused), and the turn that was playing is over.
    */
   onModelSessionSwitched(afterFailure: boolean): void {

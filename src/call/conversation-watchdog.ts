@@ -7,7 +7,7 @@ export type WatchdogCues = Pick<AgentCues, 'stall' | 'emptyTurn' | 'silenceCheck
 export interface WatchdogActions {
   /** Send a cue to the model as realtime text. */
   cue(text: string): void;
-  /** The model stays silent even after a cue: continue in a fresh, resumed Live session. */
+  /** The model stays silent even after a cue: continue on a fresh connection, resumed (models with session resumption). */
   resumeSession(): void;
   /** Say goodbye with this cue, then hang up once it has been heard. */
   hangUpAfterGoodbye(cue: string, reason: 'silence' | 'max-duration'): void;

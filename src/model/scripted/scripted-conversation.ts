@@ -73,7 +73,8 @@ export class ScriptedConversation implements RealtimeConversation {
     private readonly timing: ScriptedTiming,
     private readonly journal: ConversationJournal,
   ) {
-    this.turns = new CallerTurns({ started: () => this.cutActiveReply(), ended: (turn) => this.onSpeechTurn(turn) }, MAX_TURN_AUDIO_MS);
+    // A script that throws costs its reply, never the call: the turn callbacks are guarded, not every frame.
+    this.turns = new CallerTurns({ started: () => this.cutActiveReply(), ended: (turn) => this.guard(() => this.onSpeechTurn(turn)) }, MAX_TURN_AUDIO_MS);
   }
 
   get stats(): ConversationStats {
@@ -93,7 +94,7 @@ export class ScriptedConversation implements RealtimeConversation {
 
   sendAudio(audio: Uint8Array): void {
     if (this.closed) return;
-    if (this.script !== undefined) return this.guard(() => this.turns.push(audio));
+    if (this.script !== undefined) return this.turns.push(audio);
     this.heldAudio.push(audio.slice());
     if (this.heldAudio.length > MAX_HELD_AUDIO_CHUNKS) this.heldAudio.shift();
   }
@@ -112,10 +113,12 @@ export class ScriptedConversation implements RealtimeConversation {
     for (const answer of answers) reply.pending.delete(answer.id);
     if (reply.pending.size > 0 || reply.calls.length === 0 || reply.answered) return;
     reply.answered = true;
-    const ids = new Set(reply.calls.map((call) => call.id));
-    const spoken = reply.reply.afterToolAnswers?.(this.journal.toolAnswers.filter((answer) => ids.has(answer.id)));
-    if (spoken !== undefined) this.setSpeech(reply, spoken.text, spoken.audio);
-    this.later(this.timing.responseLatencyMs, () => this.startStreaming(reply));
+    this.guard(() => {
+      const ids = new Set(reply.calls.map((call) => call.id));
+      const spoken = reply.reply.afterToolAnswers?.(this.journal.toolAnswers.filter((answer) => ids.has(answer.id)));
+      if (spoken !== undefined) this.setSpeech(reply, spoken.text, spoken.audio);
+      this.later(this.timing.responseLatencyMs, () => this.startStreaming(reply));
+    });
   }
 
   /** One connection is all there is: nothing to reconnect to (the model does not offer `sessionResumption`). */

@@ -170,6 +170,22 @@ describe('a scripted conversation', () => {
     expect(conversation.stats).toEqual({ connections: 1, switches: { handover: 0, connectionLost: 0, stall: 0 } });
   });
 
+  it('never throws from a send method: a script that fails costs its reply, not the call', async () => {
+    const { conversation } = start((turn) => {
+      if (turn.kind === 'speech' || turn.text === 'boom') throw new Error('script bug');
+      return { text: '', toolCalls: [{ name: 't', args: {} }], afterToolAnswers: () => { throw new Error('answer bug'); } };
+    });
+    await conversation.start();
+    expect(() => conversation.sendText('boom')).not.toThrow();
+    expect(() => conversation.sendAudio(concat(sine(3_000, 300), sine(0, 600)))).not.toThrow();
+    conversation.sendText('tool');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(() => conversation.sendToolAnswers([{ id: 'call-1', name: 't', response: { output: 1 } }])).not.toThrow();
+    conversation.sendText('tool');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(types().filter((type) => type === 'toolCall')).toHaveLength(2); // it still answers the next turn
+  });
+
   it('says nothing after close, and a long-running model keeps only the latest ended journals', async () => {
     const model = createScriptedModel({ provider: 'test', script: () => ({ reply: () => ({ text: 'Hello there.' }) }), keepEndedJournals: 1 });
     for (let i = 0; i < 3; i++) {
