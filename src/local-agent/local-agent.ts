@@ -1,5 +1,5 @@
 import { DEFAULT_CUES, KEYPAD_TEXT_PREFIX } from '../agents/agent.js';
-import { geminiVoiceProblem } from '../model/gemini/voices.js';
+import { geminiSettingsProblems } from '../model/gemini/voices.js';
 import type { ConversationSettings, ToolAnswer, ToolDeclaration } from '../model/realtime-model.js';
 import { SCRIPTED_INPUT_RATE_HZ } from '../model/scripted/caller-turns.js';
 import type { ConversationScript, ScriptedReply } from '../model/scripted/script.js';
@@ -56,10 +56,7 @@ export function createLocalModel(): ScriptedModel {
   return createScriptedModel({
     provider: 'local',
     script: localScript,
-    settingsProblems: ({ voice }) => {
-      const problem = geminiVoiceProblem(voice);
-      return problem === undefined ? [] : [problem];
-    },
+    settingsProblems: geminiSettingsProblems,
     keepEndedJournals: KEEP_ENDED_CONVERSATIONS,
   });
 }

@@ -2,7 +2,7 @@ import { BASIC_CAPABILITIES, type ConversationHooks, type ConversationSettings, 
 import type { GeminiAuth } from './gemini-auth.js';
 import { GeminiLiveSession } from './live-session.js';
 import { LiveConversation } from './live-conversation.js';
-import { geminiVoiceProblem } from './voices.js';
+import { geminiSettingsProblems } from './voices.js';
 
 export interface GeminiModelOptions {
   /** The Gemini Developer API with a key, or Vertex AI (gemini-auth.ts). */
@@ -38,10 +38,7 @@ export function createGeminiModel(options: GeminiModelOptions): RealtimeModel {
     // PCM16 LE mono, 16 kHz in and always 24 kHz out (https://ai.google.dev/gemini-api/docs/live-guide, "Audio formats").
     audio: { input: { encoding: 'pcm16le', sampleRateHz: 16_000 }, output: { encoding: 'pcm16le', sampleRateHz: 24_000 } },
     capabilities: () => GEMINI_CAPABILITIES,
-    settingsProblems: ({ voice }) => {
-      const problem = geminiVoiceProblem(voice);
-      return problem === undefined ? [] : [problem];
-    },
+    settingsProblems: geminiSettingsProblems,
     conversation(settingsSource: () => Promise<ConversationSettings>, hooks: ConversationHooks): RealtimeConversation {
       let settings: Promise<ConversationSettings> | undefined;
       return new LiveConversation({
