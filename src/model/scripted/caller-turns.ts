@@ -40,7 +40,9 @@ export class CallerTurns {
   /** The latest windows, so a turn starts where its voice did, not where the detector was sure of it. */
   private readonly recent: Array<{ samples: Int16Array; meanSquare: number }> = [];
   private turn: { startWindow: number; windows: Int16Array[] } | undefined;
-  private quiet = { energy: 0, windows: 0 };
+  /** The quiet heard since the last turn: its summed mean squares and how many windows. */
+  private quietEnergy = 0;
+  private quietWindows = 0;
   /** A byte of a sample split across two `push` calls. */
   private oddByte: number | undefined;
 
@@ -80,13 +82,19 @@ export class CallerTurns {
     const transition = this.detector.pushMeanSquare(meanSquare);
     if (transition === 'started') this.onStarted();
     else if (transition === 'ended') this.onEnded();
-    else if (this.turn === undefined) this.quiet = { energy: this.quiet.energy + meanSquare, windows: this.quiet.windows + 1 };
+    else if (this.turn === undefined) {
+      this.quietEnergy += meanSquare;
+      this.quietWindows++;
+    }
   }
 
   private onStarted(): void {
     const voiced = this.recent.slice(-this.detector.startDelayMs / FRAME_MS);
     // Those windows were counted as quiet before the detector was sure they were speech.
-    for (const { meanSquare } of voiced.slice(0, -1)) this.quiet = { energy: this.quiet.energy - meanSquare, windows: this.quiet.windows - 1 };
+    for (const { meanSquare } of voiced.slice(0, -1)) {
+      this.quietEnergy -= meanSquare;
+      this.quietWindows--;
+    }
     this.turn = { startWindow: this.windowsHeard - voiced.length, windows: voiced.map(({ samples }) => samples) };
     this.listener.started();
   }
@@ -102,14 +110,15 @@ export class CallerTurns {
     let energy = 0;
     kept.forEach((samples, index) => audio.set(samples, index * WINDOW_SAMPLES));
     for (const sample of audio) energy += sample * sample;
-    const quiet = this.quiet;
-    this.quiet = { energy: 0, windows: 0 };
+    const quietLevelDbfs = dbfs(this.quietEnergy, this.quietWindows);
+    this.quietEnergy = 0;
+    this.quietWindows = 0;
     this.listener.ended({
       startMs: turn.startWindow * FRAME_MS,
       endMs: endWindow * FRAME_MS,
       audio,
       levelDbfs: dbfs(energy / WINDOW_SAMPLES, kept.length),
-      quietLevelDbfs: dbfs(quiet.energy, quiet.windows),
+      quietLevelDbfs,
     });
   }
 }
