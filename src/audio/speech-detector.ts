@@ -1,5 +1,5 @@
-import { mulawDecodeSample } from './mulaw.js';
 import { FRAME_MS, TWILIO_FRAME_BYTES } from './format.js';
+import { dbfsToMeanSquare, mulawMeanSquare } from './level.js';
 
 export type SpeechTransition = 'started' | 'ended';
 
@@ -11,10 +11,6 @@ export interface SpeechDetectorOptions {
   /** Quiet for this long ends speech (pauses between words do not). */
   endSilenceMs?: number;
 }
-
-/** Squared sample value of each mu-law code, so a frame's energy is 160 table lookups. */
-const SQUARED_SAMPLE = Float64Array.from({ length: 256 }, (_, code) => mulawDecodeSample(code) ** 2);
-const FULL_SCALE_SQUARED = 32768 ** 2;
 
 /**
  * A small energy voice-activity detector on the caller's mu-law frames. The model does its own
@@ -36,7 +32,7 @@ export class SpeechDetector {
   private speaking = false;
 
   constructor({ thresholdDbfs = -40, startMs = 100, endSilenceMs = 700 }: SpeechDetectorOptions = {}) {
-    this.thresholdMeanSquare = FULL_SCALE_SQUARED * 10 ** (thresholdDbfs / 10);
+    this.thresholdMeanSquare = dbfsToMeanSquare(thresholdDbfs);
     this.startFrames = Math.max(1, Math.round(startMs / FRAME_MS));
     this.endFrames = Math.max(1, Math.round(endSilenceMs / FRAME_MS));
     this.startDelayMs = this.startFrames * FRAME_MS;
@@ -53,16 +49,18 @@ export class SpeechDetector {
     return this.push(this.scratch, length);
   }
 
+  /** Whether one mu-law frame is loud enough to be voice (the decision `push` counts runs of). */
+  isVoiced(mulaw: Uint8Array, length = mulaw.length): boolean {
+    return mulawMeanSquare(mulaw, 0, length) > this.thresholdMeanSquare;
+  }
+
   push(mulaw: Uint8Array, length = mulaw.length): SpeechTransition | undefined {
-    let sum = 0;
-    for (let i = 0; i < length; i++) sum += SQUARED_SAMPLE[mulaw[i] as number] as number;
-    return this.pushMeanSquare(length > 0 ? sum / length : 0);
+    return this.pushMeanSquare(mulawMeanSquare(mulaw, 0, length));
   }
 
   /** One FRAME_MS frame of any audio, by the mean of its squared samples (full scale 32768): e.g. PCM16. */
   pushMeanSquare(meanSquare: number): SpeechTransition | undefined {
-    const voiced = meanSquare > this.thresholdMeanSquare;
-    if (voiced) {
+    if (meanSquare > this.thresholdMeanSquare) {
       this.voicedRun++;
       this.quietRun = 0;
       if (!this.speaking && this.voicedRun >= this.startFrames) {
