@@ -5,6 +5,9 @@ import type { EndToEndResult, LevelResult } from './end-to-end/run-end-to-end.js
 import type { FailoverResult } from './failover.js';
 import type { FleetCapacityResult } from './fleet-capacity.js';
 import type { MachineInfo } from './machine.js';
+import { markdownTable as table } from './markdown.js';
+import type { TurnDetectionResult } from './turn-detection.js';
+import { turnDetectionSection, turnDetectionTargets } from './turn-detection-report.js';
 
 export interface TargetCheck {
   name: string;
@@ -25,15 +28,12 @@ export interface BenchResults {
   failover?: FailoverResult;
   /** Calls per 2-instance fleet: rising concurrent calls through HAProxy (bench/fleet-capacity.ts); absent in older results. */
   fleetCapacity?: FleetCapacityResult;
+  /** Local turn detection over the caller-audio corpus (bench/turn-detection.ts); absent in older results. */
+  turnDetection?: TurnDetectionResult;
   targets: TargetCheck[];
 }
 
 const fmt = (value: number | null | undefined, digits = 1): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
-
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
-}
 
 function costTable(cost: AudioCostResult): string {
   const row = (label: string, pick: (c: CandidateCost) => { medianUs: number; minUs: number }, target: string): string[] => [
@@ -173,7 +173,7 @@ export function fleetCapacitySection(f: FleetCapacityResult): string[] {
   ];
 }
 
-export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult, e2e: EndToEndResult): TargetCheck[] {
+export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult, e2e: EndToEndResult, turnDetection?: TurnDetectionResult): TargetCheck[] {
   const up = quality.ours.callerToModel;
   const down = quality.ours.modelToCaller;
   const at100 = e2e.levels.find((l) => l.calls === 100);
@@ -216,6 +216,7 @@ export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult,
       value: largest === undefined ? 'not measured' : `${fmt(largest.server.rssPerCallMiB, 2)} MiB`,
       met: largest === undefined ? null : largest.server.rssPerCallMiB <= 1,
     },
+    ...turnDetectionTargets(turnDetection),
   ];
 }
 
@@ -252,6 +253,7 @@ export function renderReport(results: BenchResults): string {
           failoverTable(results.failover),
         ]),
     ...(results.fleetCapacity === undefined ? [] : ['', ...fleetCapacitySection(results.fleetCapacity)]),
+    ...(results.turnDetection === undefined ? [] : ['', ...turnDetectionSection(results.turnDetection)]),
     '',
     'Targets:',
     '',

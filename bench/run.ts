@@ -9,7 +9,8 @@
  *   npm run bench -- --levels 1,100   only these end-to-end levels, no upward search
  *   npm run bench -- --profile 200    CPU-profile the server during the 200-call window (item 4)
  *
- * The fleet capacity alone: npx tsx bench/fleet-capacity-run.ts [--smoke].
+ * The fleet capacity alone: npx tsx bench/fleet-capacity-run.ts [--smoke]; turn detection alone:
+ * npx tsx bench/turn-detection-run.ts [--smoke].
  * BENCH_SMOKE=1 is the same as --smoke. Nothing here asserts on timings.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { machineInfo, Patience, waitForQuietMachine, withBackground } from './ma
 import { summarizeProfile } from './profile-summary.js';
 import { checkTargets, renderReport, type BenchResults } from './report.js';
 import { round } from './stats.js';
+import { FULL_TURN_DETECTION_OPTIONS, SMOKE_TURN_DETECTION_OPTIONS, measureTurnDetection } from './turn-detection.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -95,6 +97,9 @@ const failover = await measureFailover({ runs: smoke ? 1 : 5, onProgress: progre
 progress('fleet capacity…');
 if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
 const fleetCapacity = await measureFleetCapacity({ ...(smoke ? SMOKE_FLEET_CAPACITY_OPTIONS : FULL_FLEET_CAPACITY_OPTIONS), onProgress: progress });
+progress('turn detection…');
+if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
+const turnDetection = await measureTurnDetection(smoke ? SMOKE_TURN_DETECTION_OPTIONS : FULL_TURN_DETECTION_OPTIONS, smoke ? 'smoke' : 'full', progress);
 
 const results: BenchResults = {
   mode: smoke ? 'smoke' : 'full',
@@ -105,7 +110,8 @@ const results: BenchResults = {
   endToEnd,
   failover,
   fleetCapacity,
-  targets: checkTargets(audioCost, audioQuality, endToEnd),
+  turnDetection,
+  targets: checkTargets(audioCost, audioQuality, endToEnd, turnDetection),
 };
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -113,8 +113,26 @@ describe('npm run bench -- --smoke', () => {
     expect(typeof at(results, 'endToEnd.capacity.stoppedBecause')).toBe('string');
     expect(typeof at(results, 'endToEnd.pinned')).toBe('boolean');
 
+    // Turn detection over the corpus: every detector's figures, the sweep and the cost.
+    const detectors = at(results, 'turnDetection.detectors') as unknown[];
+    expect(detectors).toHaveLength(4);
+    detectors.forEach((detector, i) => {
+      for (const latency of ['pauseLatencyMs', 'cutLatencyMs', 'turnOnsetMs', 'endOfTurnDelayMs']) {
+        expect(isNumber(at(detector, `${latency}.count`)), `detectors.${i}.${latency}`).toBe(true);
+        for (const p of ['p50', 'p95', 'max']) expect(isNumberOrNull(at(detector, `${latency}.${p}`)), `detectors.${i}.${latency}.${p}`).toBe(true);
+      }
+      for (const path of ['sentencesOverAgent', 'missedBargeIns', 'missedNormalLevel', 'sentencesResumed', 'backchannels', 'backchannelsPaused', 'backchannelsCut', 'falseElsewhere.pauses', 'falseElsewhere.cuts', 'missedTurns', 'turns', 'splitTurns']) {
+        expect(isNumber(at(detector, path)), `detectors.${i}.${path}`).toBe(true);
+      }
+      for (const condition of ['echo −30 dB', 'pink 20 dB SNR']) expect(isNumber(at(detector, `falsePausesPerMinute.${condition}`)), condition).toBe(true);
+    });
+    expect((at(results, 'turnDetection.minBargeInSweep') as unknown[]).length).toBeGreaterThan(0);
+    for (const path of ['cpuUs', 'corePercentPerCall']) expect(isNumber(at(results, `turnDetection.cost.modelPerWindow.0.${path}`)), path).toBe(true);
+    for (const path of ['corePercentPerCall', 'rowsPerRun', 'skippedShare']) expect(isNumber(at(results, `turnDetection.cost.service.0.${path}`)), path).toBe(true);
+    expect(stdout).toContain('Turn detection');
+
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
-    expect(targets.length).toBe(14);
+    expect(targets.length).toBe(19);
     for (const target of targets) {
       expect(typeof target.name).toBe('string');
       expect(typeof target.value).toBe('string');

@@ -1,0 +1,91 @@
+/** The turn-detection tables of the report (bench/turn-detection.ts) and their target checks. */
+import type { TargetCheck } from './report.js';
+import { markdownTable } from './markdown.js';
+import type { DetectorFigures, Latency, TurnDetectionResult } from './turn-detection.js';
+
+/** The configuration the targets are checked on: the neural VAD with the echo test, default settings. */
+export const HEADLINE_DETECTOR = 'Silero v6 + echo test';
+
+const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+const pair = (l: Latency): string => `${fmt(l.p50)} / ${fmt(l.p95)}`;
+
+function detectorTable(result: TurnDetectionResult): string {
+  const ds = result.detectors;
+  const conditions = Object.keys(ds[0]?.falsePausesPerMinute ?? {});
+  const row = (label: string, cell: (d: DetectorFigures) => string): string[] => [label, ...ds.map(cell)];
+  return markdownTable(
+    ['', ...ds.map((d) => d.name)],
+    [
+      row('onset → clear (playout paused at `overlapStarted`), ms p50 / p95', (d) => pair(d.pauseLatencyMs)),
+      row('onset → cut (`bargeIn`), ms p50 / p95', (d) => pair(d.cutLatencyMs)),
+      row('sentences over the agent that never cut it (at normal level)', (d) => `${d.missedBargeIns} of ${d.sentencesOverAgent} (${d.missedNormalLevel})`),
+      row('sentences during which a paused agent would have resumed', (d) => String(d.sentencesResumed)),
+      row('backchannels that paused / cut the agent', (d) => `${d.backchannelsPaused} / ${d.backchannelsCut} of ${d.backchannels}`),
+      ...conditions.map((c) => row(`false clears / cuts per minute, ${c}`, (d) => `${fmt(d.falsePausesPerMinute[c], 1)} / ${fmt(d.falseCutsPerMinute[c], 1)}`)),
+      row('false clears / cuts beside the caller’s speech (count)', (d) => `${d.falseElsewhere.pauses} / ${d.falseElsewhere.cuts}`),
+      row('agent silent: onset → `speechStarted`, ms p50 / p95 (turns missed)', (d) => `${pair(d.turnOnsetMs)} (${d.missedTurns} of ${d.turns})`),
+      row('end of turn: caller stops → `speechEnded`, ms p50 / p95 (turns split at a pause)', (d) => `${pair(d.endOfTurnDelayMs)} (${d.splitTurns})`),
+    ],
+  );
+}
+
+function sweepTable(result: TurnDetectionResult): string {
+  return markdownTable(
+    ['minBargeInSpeechMs', 'onset → cut ms p50 / p95', 'sentences missed', 'backchannels cut', 'false cuts per minute (worst condition)'],
+    result.minBargeInSweep.map((s) => {
+      const worst = Object.entries(s.falseCutsPerMinute).sort((a, b) => b[1] - a[1])[0];
+      return [String(s.minBargeInSpeechMs), pair(s.cutLatencyMs), String(s.missedBargeIns), `${s.backchannelsCut} of ${s.backchannels}`, worst === undefined || worst[1] === 0 ? '0' : `${fmt(worst[1], 1)} (${worst[0]})`];
+    }),
+  );
+}
+
+function costTable(result: TurnDetectionResult): string {
+  const { modelPerWindow, service } = result.cost;
+  return markdownTable(
+    ['', ...modelPerWindow.map((m) => `batch ${m.batch}`), ...service.map((s) => `service, ${s.calls} call${s.calls === 1 ? '' : 's'}`)],
+    [
+      ['CPU µs per 32 ms window', ...modelPerWindow.map((m) => fmt(m.cpuUs, 1)), ...service.map(() => '')],
+      ['% of a core per call', ...modelPerWindow.map((m) => fmt(m.corePercentPerCall, 3)), ...service.map((s) => fmt(s.corePercentPerCall, 3))],
+      ['windows per model run (mean)', ...modelPerWindow.map((m) => String(m.batch)), ...service.map((s) => fmt(s.rowsPerRun, 1))],
+      ['windows skipped as too quiet', ...modelPerWindow.map(() => ''), ...service.map((s) => `${fmt(s.skippedShare * 100, 0)} %`)],
+    ],
+  );
+}
+
+export function turnDetectionSection(result: TurnDetectionResult): string[] {
+  const s = result.settings;
+  return [
+    `Turn detection (${result.corpusSeconds} s of the caller-audio corpus, fixtures/turn-taking; decisions on the stream's own clock; ` +
+      `settings: speech ≥ ${s.speechThreshold}, silence < ${s.silenceThreshold}, level ≥ ${s.minSpeechLevelDbfs} dBFS, echo margin ${s.echoMarginDb} dB, ` +
+      `onset ${s.startSpeechMs} ms, cut after ${s.minBargeInSpeechMs} ms of speech, backchannel after ${s.overlapSilenceMs} ms of silence, ` +
+      `turn end after ${s.endSilenceMs} ms${result.mode === 'smoke' ? '; SMOKE RUN: a few scenes, figures meaningless' : ''}):`,
+    '',
+    detectorTable(result),
+    '',
+    'Neural VAD with the echo test, cutting at each minimum speech duration (no pause first):',
+    '',
+    sweepTable(result),
+    '',
+    `Cost of the neural VAD (the model alone on batches; VadService with N calls streaming in real time, its feeding subtracted); the energy detector: ${fmt(result.cost.energyUsPerFrame, 2)} µs per 20 ms frame:`,
+    '',
+    costTable(result),
+  ];
+}
+
+export function turnDetectionTargets(result: TurnDetectionResult | undefined): TargetCheck[] {
+  const d = result?.detectors.find((x) => x.name === HEADLINE_DETECTOR);
+  const check = (name: string, target: string, value: (d: DetectorFigures) => number, format: (v: number) => string, met: (v: number) => boolean): TargetCheck => {
+    if (d === undefined) return { name, target, value: 'not measured', met: null };
+    const v = value(d);
+    return { name, target, value: format(v), met: Number.isFinite(v) ? met(v) : false };
+  };
+  const ms = (v: number): string => `${fmt(v)} ms`;
+  const perMinute = (v: number): string => `${fmt(v, 1)} per minute`;
+  return [
+    check('onset → clear p50 (neural VAD, echo test)', '≤ 250 ms', (x) => x.pauseLatencyMs.p50, ms, (v) => v <= 250),
+    check('onset → clear p95 (neural VAD, echo test)', '≤ 400 ms', (x) => x.pauseLatencyMs.p95, ms, (v) => v <= 400),
+    check('false clears, echo −30 dB', '0', (x) => x.falsePausesPerMinute['echo −30 dB'] ?? Number.NaN, perMinute, (v) => v === 0),
+    check('false clears, pink noise 20 dB SNR', '0', (x) => x.falsePausesPerMinute['pink 20 dB SNR'] ?? Number.NaN, perMinute, (v) => v === 0),
+    check('sentences at normal level that never cut the agent', '0', (x) => x.missedNormalLevel, (v) => fmt(v), (v) => v === 0),
+  ];
+}
