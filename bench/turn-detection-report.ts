@@ -4,7 +4,7 @@ import { markdownTable } from './markdown.js';
 import type { DetectorFigures, Latency, TurnDetectionResult } from './turn-detection.js';
 
 /** The configuration the targets are checked on: the neural VAD with the echo test, default settings. */
-export const HEADLINE_DETECTOR = 'Silero v6 + echo test';
+const HEADLINE_DETECTOR = 'neural+echo';
 
 const fmt = (value: number | null | undefined, digits = 0): string => (value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 const pair = (l: Latency): string => `${fmt(l.p50)} / ${fmt(l.p95)}`;
@@ -27,6 +27,18 @@ function detectorTable(result: TurnDetectionResult): string {
       row('end of turn: caller stops → `speechEnded`, ms p50 / p95 (turns split at a pause)', (d) => `${pair(d.endOfTurnDelayMs)} (${d.splitTurns})`),
     ],
   );
+}
+
+function windowTable(result: TurnDetectionResult): string {
+  const w = result.windowScores;
+  const pct = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(0)} %`);
+  const rows: string[][] = [
+    ['caller speech, normal level', pct(w.callerNormal)],
+    ['caller speech, quiet (−10 dB)', pct(w.callerQuiet)],
+    ['caller speech over 10 dB SNR noise', pct(w.callerNoisy)],
+    ...Object.entries({ ...w.echo, ...w.noise }).map(([condition, v]) => [`agent talking, only ${condition}`, pct(v)]),
+  ];
+  return markdownTable(['windows scored ≥ 0.5 by the model', 'share'], rows);
 }
 
 function sweepTable(result: TurnDetectionResult): string {
@@ -62,18 +74,23 @@ export function turnDetectionSection(result: TurnDetectionResult): string[] {
     '',
     detectorTable(result),
     '',
+    `The model's own view (${result.modelPath.split('/').slice(-3).join('/')}), before any turn logic:`,
+    '',
+    windowTable(result),
+    '',
     'Neural VAD with the echo test, cutting at each minimum speech duration (no pause first):',
     '',
     sweepTable(result),
     '',
-    `Cost of the neural VAD (the model alone on batches; VadService with N calls streaming in real time, its feeding subtracted); the energy detector: ${fmt(result.cost.energyUsPerFrame, 2)} µs per 20 ms frame:`,
+    `Cost of the neural VAD (the model alone on batches; VadService with N calls streaming in real time, its feeding subtracted; ` +
+      `other processes used ${fmt(result.cost.backgroundCores, 2)} cores meanwhile); the energy detector: ${fmt(result.cost.energyUsPerFrame, 2)} µs per 20 ms frame:`,
     '',
     costTable(result),
   ];
 }
 
 export function turnDetectionTargets(result: TurnDetectionResult | undefined): TargetCheck[] {
-  const d = result?.detectors.find((x) => x.name === HEADLINE_DETECTOR);
+  const d = result?.detectors.find((x) => x.id === HEADLINE_DETECTOR);
   const check = (name: string, target: string, value: (d: DetectorFigures) => number, format: (v: number) => string, met: (v: number) => boolean): TargetCheck => {
     if (d === undefined) return { name, target, value: 'not measured', met: null };
     const v = value(d);

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Patience, waitForQuietMachine } from './machine.js';
 import { checkTargets, type BenchResults } from './report.js';
 import { FULL_TURN_DETECTION_OPTIONS, SMOKE_TURN_DETECTION_OPTIONS, measureTurnDetection } from './turn-detection.js';
 import { turnDetectionSection, turnDetectionTargets } from './turn-detection-report.js';
@@ -23,6 +24,8 @@ const smoke = values.smoke === true;
 const out = values.out ?? (smoke || values.model !== undefined ? undefined : join(HERE, 'results.json'));
 const options = { ...(smoke ? SMOKE_TURN_DETECTION_OPTIONS : FULL_TURN_DETECTION_OPTIONS), ...(values.model === undefined ? {} : { modelPath: values.model }) };
 
+// CPU figures taken while other processes compete for the cores mean little: wait (2 minutes at most) for quiet.
+if (!smoke) await waitForQuietMachine(new Patience(120_000), 0.3, (busy) => process.stderr.write(`waiting for a quiet machine (other processes use ${busy.toFixed(2)} cores)\n`));
 const turnDetection = await measureTurnDetection(options, smoke ? 'smoke' : 'full', (line) => process.stderr.write(`${line}\n`));
 process.stdout.write(`${turnDetectionSection(turnDetection).join('\n')}\n\nTargets:\n`);
 for (const t of turnDetectionTargets(turnDetection)) process.stdout.write(`  ${t.name}: ${t.value} (target ${t.target}) ${t.met === true ? 'met' : 'NOT met'}\n`);

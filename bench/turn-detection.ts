@@ -14,6 +14,7 @@
  * Every decision is made on the stream's own clock (the windows' timestamps): the figures do not depend on how
  * fast this machine is, except the CPU ones.
  */
+import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FRAME_MS, TWILIO_FRAME_BYTES } from '../src/audio/format.js';
@@ -24,6 +25,7 @@ import { AgentEchoReference } from '../src/turn-detection/echo-reference.js';
 import { SileroVad, VAD_WINDOW_MS } from '../src/turn-detection/silero-vad.js';
 import { VadService, type VadWindow } from '../src/turn-detection/vad-service.js';
 import { loadSceneAgentAudio, loadSceneAudio, loadTurnCorpus, type CallerSegment, type SceneLabels } from '../test/support/turn-corpus.js';
+import { withBackground } from './machine.js';
 import { percentile, round } from './stats.js';
 
 export interface TurnDetectionOptions {
@@ -71,7 +73,10 @@ export interface Latency {
   count: number;
 }
 
+export type DetectorId = 'energy' | 'energy+echo' | 'neural' | 'neural+echo';
+
 export interface DetectorFigures {
+  id: DetectorId;
   name: string;
   /** Sentences over the agent: onset → the first `overlapStarted` (or `bargeIn`), when playout can pause (Twilio `clear`). */
   pauseLatencyMs: Latency;
@@ -101,9 +106,20 @@ export interface DetectorFigures {
   splitTurns: number;
 }
 
+/** Shares of the model's windows scoring ≥ 0.5 (speech), by what the labels say is on the line. */
+export interface WindowScores {
+  callerNormal: number;
+  callerQuiet: number;
+  /** Caller speech with 10 dB SNR noise under it. */
+  callerNoisy: number;
+  echo: Record<string, number>;
+  noise: Record<string, number>;
+}
+
 export interface TurnDetectionResult {
   mode: 'full' | 'smoke';
   modelPath: string;
+  windowScores: WindowScores;
   settings: TurnDetectionSettings;
   corpusSeconds: number;
   detectors: DetectorFigures[];
@@ -116,6 +132,8 @@ export interface TurnDetectionResult {
     service: Array<{ calls: number; corePercentPerCall: number; rowsPerRun: number; skippedShare: number }>;
     /** The energy detector per 20 ms frame. */
     energyUsPerFrame: number;
+    /** Cores other processes kept busy while the CPU was measured. */
+    backgroundCores: number;
   };
 }
 
@@ -264,10 +282,11 @@ class Tally {
     if (end !== undefined) this.endDelay.push(end.atMs - segment.endMs);
   }
 
-  figures(name: string): DetectorFigures {
+  figures(id: DetectorId, name: string): DetectorFigures {
     const perMinute = (pick: (c: { pauses: number; cuts: number }) => number): Record<string, number> =>
       Object.fromEntries([...this.byCondition].map(([condition, c]) => [condition, round(pick(c) / (c.agentMs / 60_000), 2)]));
     return {
+      id,
       name,
       pauseLatencyMs: latency(this.pause),
       cutLatencyMs: latency(this.cut),
@@ -296,6 +315,7 @@ function latency(values: number[]): Latency {
 }
 
 export function evaluate(
+  id: DetectorId,
   name: string,
   scenes: SceneLabels[],
   scored: Map<string, ScoredWindow[]>,
@@ -305,7 +325,42 @@ export function evaluate(
 ): DetectorFigures {
   const tally = new Tally();
   for (const scene of scenes) tally.scene(scene, detectTurns(scene, scored.get(scene.name)!, agentAudio.get(scene.name)!, settings, echoAware));
-  return tally.figures(name);
+  return tally.figures(id, name);
+}
+
+/** What share of the windows the model calls speech, per kind of audio on the line (the model comparison). */
+export function windowScores(scenes: SceneLabels[], scored: Map<string, ScoredWindow[]>): WindowScores {
+  const counts = new Map<string, { speech: number; all: number }>();
+  const count = (key: string, w: ScoredWindow): void => {
+    const c = counts.get(key) ?? { speech: 0, all: 0 };
+    c.all++;
+    if (w.speechProbability >= 0.5) c.speech++;
+    counts.set(key, c);
+  };
+  for (const scene of scenes) {
+    for (const w of scored.get(scene.name)!) {
+      const startMs = w.endMs - w.durationMs;
+      const segment = scene.caller.find((c) => c.kind === 'sentence' && startMs >= c.startMs && w.endMs <= c.endMs && !c.pauses.some((p) => w.endMs > p.startMs && startMs < p.endMs));
+      if (segment !== undefined) {
+        count(segment.level === 'quiet' ? 'callerQuiet' : 'callerNormal', w);
+        if ((scene.background?.snrDb ?? Infinity) <= 10) count('callerNoisy', w);
+      } else if (scene.agent !== undefined && startMs >= scene.agent.startMs && w.endMs <= scene.agent.endMs && scene.caller.length === 0) {
+        count(conditionOf(scene) ?? 'other', w);
+      }
+    }
+  }
+  const share = (key: string): number => {
+    const c = counts.get(key);
+    return c === undefined ? Number.NaN : round(c.speech / c.all, 3);
+  };
+  const conditions = [...new Set(scenes.map(conditionOf).filter((c): c is string => c !== undefined))];
+  return {
+    callerNormal: share('callerNormal'),
+    callerQuiet: share('callerQuiet'),
+    callerNoisy: share('callerNoisy'),
+    echo: Object.fromEntries(conditions.filter((c) => c.startsWith('echo')).map((c) => [c, share(c)])),
+    noise: Object.fromEntries(conditions.filter((c) => !c.startsWith('echo')).map((c) => [c, share(c)])),
+  };
 }
 
 /** The model alone: CPU and wall µs per window, batches of random audio-like input. */
@@ -385,33 +440,39 @@ export async function measureTurnDetection(options: TurnDetectionOptions, mode: 
     onProgress('turn detection: scoring the corpus…');
     const neural = await scoreWithVad(model, scenes, audio, settings.minSpeechLevelDbfs);
     const energy = scoreWithEnergy(scenes, audio);
+    const modelName = options.modelPath === undefined ? 'Silero v6' : basename(options.modelPath);
     const detectors = [
-      evaluate('energy (−40 dBFS), no echo test', scenes, energy, agentAudio, settings, false),
-      evaluate('energy (−40 dBFS) + echo test', scenes, energy, agentAudio, settings, true),
-      evaluate('Silero v6, no echo test', scenes, neural, agentAudio, settings, false),
-      evaluate('Silero v6 + echo test', scenes, neural, agentAudio, settings, true),
+      evaluate('energy', 'energy (−40 dBFS), no echo test', scenes, energy, agentAudio, settings, false),
+      evaluate('energy+echo', 'energy (−40 dBFS) + echo test', scenes, energy, agentAudio, settings, true),
+      evaluate('neural', `${modelName}, no echo test`, scenes, neural, agentAudio, settings, false),
+      evaluate('neural+echo', `${modelName} + echo test`, scenes, neural, agentAudio, settings, true),
     ];
     const minBargeInSweep = options.minBargeInSweep.map((minBargeInSpeechMs) => {
-      const f = evaluate('sweep', scenes, neural, agentAudio, { ...settings, minBargeInSpeechMs }, true);
+      const f = evaluate('neural+echo', 'sweep', scenes, neural, agentAudio, { ...settings, minBargeInSpeechMs }, true);
       return { minBargeInSpeechMs, cutLatencyMs: f.cutLatencyMs, missedBargeIns: f.missedBargeIns, backchannelsCut: f.backchannelsCut, backchannels: f.backchannels, falseCutsPerMinute: f.falseCutsPerMinute };
     });
     onProgress('turn detection: CPU…');
-    const modelPerWindow = [];
-    for (const batch of options.batchSizes) {
-      const { cpuUs, wallUs } = await modelCost(model, batch, options.costWindows);
-      modelPerWindow.push({ batch, cpuUs: round(cpuUs, 1), wallUs: round(wallUs, 1), corePercentPerCall: round((cpuUs / (VAD_WINDOW_MS * 1000)) * 100, 3) });
-    }
     const callerAudio = scenes.filter((s) => s.group !== 'echo').map((s) => audio.get(s.name)!);
-    const service = [];
-    for (const calls of options.serviceCalls) service.push(await serviceCost(model, calls, options.serviceSeconds, callerAudio, settings.minSpeechLevelDbfs));
+    const { value: cost, backgroundCores } = await withBackground(async () => {
+      const modelPerWindow = [];
+      for (const batch of options.batchSizes) {
+        const { cpuUs, wallUs } = await modelCost(model, batch, options.costWindows);
+        modelPerWindow.push({ batch, cpuUs: round(cpuUs, 1), wallUs: round(wallUs, 1), corePercentPerCall: round((cpuUs / (VAD_WINDOW_MS * 1000)) * 100, 3) });
+      }
+      const service = [];
+      for (const calls of options.serviceCalls) service.push(await serviceCost(model, calls, options.serviceSeconds, callerAudio, settings.minSpeechLevelDbfs));
+      return { modelPerWindow, service, energyUsPerFrame: round(energyCost(callerAudio[0]!), 3) };
+    });
     return {
       mode,
       modelPath: model.modelPath,
+      // The model's own view: every window scored, none skipped as too quiet.
+      windowScores: windowScores(scenes, await scoreWithVad(model, scenes, audio, -Infinity)),
       settings,
       corpusSeconds: round(scenes.reduce((sum, s) => sum + s.durationMs, 0) / 1000, 1),
       detectors,
       minBargeInSweep,
-      cost: { modelPerWindow, service, energyUsPerFrame: round(energyCost(callerAudio[0]!), 3) },
+      cost: { ...cost, backgroundCores },
     };
   } finally {
     await model.close();

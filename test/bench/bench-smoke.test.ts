@@ -129,6 +129,8 @@ describe('npm run bench -- --smoke', () => {
     expect((at(results, 'turnDetection.minBargeInSweep') as unknown[]).length).toBeGreaterThan(0);
     for (const path of ['cpuUs', 'corePercentPerCall']) expect(isNumber(at(results, `turnDetection.cost.modelPerWindow.0.${path}`)), path).toBe(true);
     for (const path of ['corePercentPerCall', 'rowsPerRun', 'skippedShare']) expect(isNumber(at(results, `turnDetection.cost.service.0.${path}`)), path).toBe(true);
+    expect(isNumber(at(results, 'turnDetection.cost.backgroundCores'))).toBe(true);
+    for (const path of ['callerNormal', 'echo.echo −30 dB']) expect(isNumber(at(results, `turnDetection.windowScores.${path}`)), path).toBe(true);
     expect(stdout).toContain('Turn detection');
 
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
