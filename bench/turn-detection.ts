@@ -3,10 +3,11 @@
  * energy detector (src/audio/speech-detector.ts) and the neural VAD (Silero v6 through VadService), each through
  * CallerTurnDetector, with and without the echo test, scored against the corpus labels:
  *
- *   - onset → barge-in: from where the caller's sentence really starts over the agent to the `bargeIn` decision
- *     (the moment phase 2 sends Twilio `clear`), p50 / p95; sentences that never cut the agent are missed;
- *   - false barge-ins per minute of agent speech with only echo or only noise on the line, per condition;
- *   - backchannels that cut the agent, and how many would have paused it at `overlapStarted`;
+ *   - from where the caller's sentence really starts over the agent to `overlapStarted` (the agent paused: Twilio
+ *     `clear`) and to `bargeIn` (the agent cut), p50 / p95; sentences that never cut the agent are missed;
+ *   - false clears and cuts per minute of agent speech with only echo or only noise on the line, per condition;
+ *   - backchannels that paused the agent, and that cut it;
+ *   - the model's own view: the share of windows it scores as speech, per kind of audio (the model comparison);
  *   - with the agent silent: onset → `speechStarted`, and the end-of-turn delay after the caller stops
  *     (`speechEnded`), turns split at a mid-sentence pause;
  *   - CPU: the model alone per window at several batch sizes, and the service at N concurrent real-time calls.
@@ -138,7 +139,7 @@ export interface TurnDetectionResult {
 }
 
 /** Scores every scene through VadService: one stream per scene, all of them batched together like calls. */
-export async function scoreWithVad(model: SileroVad, scenes: SceneLabels[], audio: Map<string, Uint8Array>, skipBelowDbfs: number): Promise<Map<string, ScoredWindow[]>> {
+async function scoreWithVad(model: SileroVad, scenes: SceneLabels[], audio: Map<string, Uint8Array>, skipBelowDbfs: number): Promise<Map<string, ScoredWindow[]>> {
   const service = new VadService(model, { batchDelayMs: 0, skipBelowDbfs });
   const scored = new Map<string, ScoredWindow[]>();
   const streams = scenes.map((scene) => {
@@ -314,7 +315,7 @@ function latency(values: number[]): Latency {
   return { p50: p(50), p95: p(95), max: p(100), count: values.length };
 }
 
-export function evaluate(
+function evaluate(
   id: DetectorId,
   name: string,
   scenes: SceneLabels[],
@@ -329,7 +330,7 @@ export function evaluate(
 }
 
 /** What share of the windows the model calls speech, per kind of audio on the line (the model comparison). */
-export function windowScores(scenes: SceneLabels[], scored: Map<string, ScoredWindow[]>): WindowScores {
+function windowScores(scenes: SceneLabels[], scored: Map<string, ScoredWindow[]>): WindowScores {
   const counts = new Map<string, { speech: number; all: number }>();
   const count = (key: string, w: ScoredWindow): void => {
     const c = counts.get(key) ?? { speech: 0, all: 0 };

@@ -8,7 +8,7 @@
  *     hysteresis (snakers4/silero-vad `utils_vad.py`, `VADIterator`: silence below threshold − 0.15);
  *   - it is louder than `minSpeechLevelDbfs` (a far-away voice or a television is not the caller);
  *   - it is not the agent's own voice coming back from the caller's phone. A neural VAD scores that echo as
- *     speech (bench: Silero v6 scored 94 % of echo windows at −30 dB as speech), so the window must be no more
+ *     speech (bench: Silero v6 scores 96 % of echo windows at −30 dB as speech), so the window must be no more
  *     than `echoMarginDb` below the loudest agent audio the caller heard within the echo's reach: the level test
  *     of the Geigel double-talk detector (D. L. Duttweiler, "A Twelve-Channel Digital Echo Canceler", IEEE Trans.
  *     Commun. 26(5), 1978), with the margin set from the echo return loss to expect (−25 to −35 dB on phones).
