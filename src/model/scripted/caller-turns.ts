@@ -1,4 +1,5 @@
 import { FRAME_MS } from '../../audio/format.js';
+import { meanSquareToDbfs } from '../../audio/level.js';
 import { SpeechDetector } from '../../audio/speech-detector.js';
 
 /** The scripted models take caller audio as Gemini does: 16 kHz PCM16 LE mono. */
@@ -125,8 +126,7 @@ export class CallerTurns {
 
 /** The level of `windows` windows whose mean squares add up to `energy`. */
 function dbfs(energy: number, windows: number): number {
-  if (windows <= 0 || energy <= 0) return -Infinity;
-  return 10 * Math.log10(energy / windows / 32768 ** 2);
+  return windows <= 0 ? -Infinity : meanSquareToDbfs(energy / windows);
 }
 
 function toInt16(low: number, high: number): number {
