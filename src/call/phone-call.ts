@@ -22,6 +22,8 @@ import type { EarlyConversation } from './early-conversations.js';
 export type { CallSummary } from '../observability/call-events.js';
 
 const SILENT_FRAME = new Uint8Array(TWILIO_FRAME_BYTES).fill(MULAW_SILENCE_BYTE);
+/** End reason of a call whose stream kept sending more audio than the wall clock allows (caller-audio-policer.ts). */
+export const CALLER_AUDIO_OVER_REAL_TIME = 'caller-audio-over-real-time';
 
 export interface CallDeps {
   /** The agent answering: its tools, cues and model settings. */
@@ -79,8 +81,11 @@ export class PhoneCall {
 
   // What the call summary reports.
   private callerAudioBytes = 0;
-  /** Fills holes in the caller's audio, and its absence after the last words, with silence (caller-timeline.ts). */
-  private readonly callerTimeline = new CallerTimeline((frames) => this.sendCallerSilence(frames));
+  /**
+   * Fills holes in the caller's audio, and its absence after the last words, with silence; holds it all to the wall
+   * clock since the stream started (caller-timeline.ts).
+   */
+  private readonly callerTimeline: CallerTimeline;
   private interruptions = 0;
   private agentTurns = 0;
   private callerTurns = 0;
@@ -99,6 +104,7 @@ export class PhoneCall {
     private readonly deps: CallDeps,
   ) {
     this.callSid = details.callSid;
+    this.callerTimeline = new CallerTimeline((frames) => this.sendCallerSilence(frames), () => performance.now(), stream.startedAtMs);
     this.log = deps.log.child({ callSid: this.callSid, streamSid: stream.streamSid, agent: details.agent });
     this.events = new CallEventStream((error, event) => this.log.warn({ err: error, event: event.type }, 'a call event listener failed'));
     for (const listener of deps.listeners) this.events.subscribe(listener);
@@ -217,8 +223,15 @@ export class PhoneCall {
   }
 
   private onCallerAudio(mulaw: Uint8Array, timestampMs: number): void {
-    // The phone leg may skip silent stretches; the model's voice detection needs continuous time.
-    this.callerTimeline.frame(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
+    // The phone leg may skip silent stretches; the model's voice detection needs continuous time. Audio faster
+    // than the wall clock allows is no phone line's: dropped, and a stream that keeps at it is hung up.
+    const forward = this.callerTimeline.frame(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
+    if (this.callerTimeline.violating) {
+      this.log.warn(this.callerTimeline.policed, 'hanging up a media stream that sends more audio than real time allows');
+      this.end(CALLER_AUDIO_OVER_REAL_TIME, 1008);
+      return;
+    }
+    if (!forward) return;
     this.callerAudioBytes += mulaw.length;
     this.conversation.sendAudio(this.callerAudio.convertBytes(mulaw));
     this.publish({ type: 'callerAudio', mulaw, timestampMs });
@@ -365,7 +378,8 @@ export class PhoneCall {
     }
   }
 
-  end(reason: string): void {
+  /** Ends the call; `closeCode` 1008 tells the peer it was hung up for what it sent. */
+  end(reason: string, closeCode: 1000 | 1008 = 1000): void {
     if (this.ended) return;
     this.ended = true;
     this.endReason = reason;
@@ -373,7 +387,7 @@ export class PhoneCall {
     this.watchdog.dispose();
     this.callerTimeline.dispose();
     this.conversation.close();
-    this.stream.close(reason);
+    this.stream.close(reason, closeCode);
     this.publish({ type: 'ended', reason, ...(this.endDetail === undefined ? {} : { detail: this.endDetail }), summary: this.summary() });
     this.deps.onEnded(this);
   }
@@ -420,6 +434,8 @@ export class PhoneCall {
       callerTurns: this.callerTurns,
       streamStartToFirstAgentAudioMs: this.firstAgentAudioAtMs === undefined ? undefined : this.firstAgentAudioAtMs - this.startedAtMs,
       callerGapFilledSeconds: round2(this.callerTimeline.filledMs / 1000),
+      callerAudioDroppedSeconds: round2(this.callerTimeline.policed.droppedMs / 1000),
+      callerGapRefusedSeconds: round2(this.callerTimeline.policed.refusedSilenceMs / 1000),
       modelConnections: this.conversation.stats.connections,
       sessionSwitches: this.conversation.stats.switches,
       ...this.watchdog.stats,

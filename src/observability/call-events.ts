@@ -15,6 +15,10 @@ export interface CallSummary {
   callerTurns: number;
   streamStartToFirstAgentAudioMs: number | undefined;
   callerGapFilledSeconds: number;
+  /** Caller audio dropped for arriving faster than real time (src/call/caller-audio-policer.ts). */
+  callerAudioDroppedSeconds: number;
+  /** Silence that timestamp holes claimed beyond the time that passed, not sent to the model. */
+  callerGapRefusedSeconds: number;
   /** Connections to the model over the call's life, and why the call moved between them. */
   modelConnections: number;
   sessionSwitches: Readonly<Record<SessionSwitchReason, number>>;

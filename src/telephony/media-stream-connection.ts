@@ -36,6 +36,8 @@ export class TwilioMediaStream implements PlayoutSink {
     private readonly ws: WebSocket,
     readonly streamSid: string,
     private readonly log: Logger,
+    /** When its `start` arrived (performance.now()): the caller's audio is held to the wall clock from here. */
+    readonly startedAtMs: number = performance.now(),
   ) {
     this.socket = corkableSocketOf(ws);
     ws.on('message', (data, isBinary) => this.receiveRaw(data, isBinary));
@@ -60,10 +62,13 @@ export class TwilioMediaStream implements PlayoutSink {
     this.send(clearMessage(this.streamSid));
   }
 
-  /** Closing the socket with nothing after `</Connect>` in the TwiML ends the phone call. */
-  close(reason: string): void {
+  /**
+   * Closing the socket with nothing after `</Connect>` in the TwiML ends the phone call. `code`: 1000, or 1008
+   * (policy violation) for a peer hung up for what it sent.
+   */
+  close(reason: string, code: 1000 | 1008 = 1000): void {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
-      this.ws.close(1000, reason.slice(0, 100));
+      this.ws.close(code, reason.slice(0, 100));
     }
     this.end('closed-by-us', reason);
   }

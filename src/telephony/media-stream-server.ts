@@ -176,6 +176,7 @@ export class MediaStreamServer {
       }
       if (message.event !== 'start') return refuse(CLOSE.policy, `unexpected ${message.event} before start`);
 
+      const startedAtMs = performance.now();
       const problem = this.checkStart(message, grant);
       if (problem !== undefined) return refuse(CLOSE.policy, problem, { callSid: message.start.callSid });
       // Redeeming may wait on shared state: what arrives meanwhile (media right behind start) is kept for the call.
@@ -192,7 +193,7 @@ export class MediaStreamServer {
           clearTimeout(timer);
           release();
           ws.off('error', onError);
-          const stream = new TwilioMediaStream(ws, message.streamSid, log.child({ callSid, streamSid: message.streamSid }));
+          const stream = new TwilioMediaStream(ws, message.streamSid, log.child({ callSid, streamSid: message.streamSid }), startedAtMs);
           this.deps.onStream({ stream, start: message, call: redeemed.call, resumptionHandle: redeemed.resumptionHandle, failover: redeemed.failover });
           for (const { data: frame, isBinary: binary } of early) stream.receiveRaw(frame, binary);
         },

@@ -25,6 +25,8 @@ function summary(endReason: string): CallSummary {
     callerTurns: 0,
     streamStartToFirstAgentAudioMs: undefined,
     callerGapFilledSeconds: 0,
+    callerAudioDroppedSeconds: 0,
+    callerGapRefusedSeconds: 0,
     modelConnections: 1,
     sessionSwitches: { handover: 0, connectionLost: 0, stall: 0 },
     stalls: 0,
