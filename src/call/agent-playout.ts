@@ -1,8 +1,11 @@
-import { MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
+import { FRAME_MS, MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
-import type { PlayoutSink } from '../telephony/media-stream-connection.js';
+import { MAX_UNCONFIRMED_AGENT_MS, type PlayoutSink } from '../telephony/media-stream-connection.js';
 
 export type { PlayoutSink } from '../telephony/media-stream-connection.js';
+
+/** Marks remembered at a clear until Twilio echoes them: as many as MAX_UNCONFIRMED_AGENT_MS of single frames. */
+const MAX_CLEARED_MARKS = MAX_UNCONFIRMED_AGENT_MS / FRAME_MS;
 
 /** How much of one agent turn was sent to Twilio, and how much Twilio confirmed it played. */
 export interface TurnPlayback {
@@ -23,6 +26,9 @@ interface PendingMark {
  * Mark names carry the turn (`t3:m17`): after a `clear`, Twilio echoes every pending mark at once,
  * which would otherwise count discarded audio as heard. Those names are remembered at the clear and
  * their echoes ignored, so a new turn's accounting never picks up the old turn's returns.
+ *
+ * A peer that never echoes marks costs bounded memory: past MAX_UNCONFIRMED_AGENT_MS of unconfirmed audio the
+ * oldest mark is given up (its audio taken as played, never as heard), and so are the oldest cleared names.
  */
 export class AgentPlayout {
   private turn = 0;
@@ -92,6 +98,10 @@ export class AgentPlayout {
     const playback = this.currentTurn();
     this.sink.sendClear();
     for (const name of this.pendingMarks.keys()) this.clearedMarks.add(name);
+    for (const name of this.clearedMarks) {
+      if (this.clearedMarks.size <= MAX_CLEARED_MARKS) break;
+      this.clearedMarks.delete(name);
+    }
     this.pendingMarks.clear();
     this.outstandingBytes = 0;
     this.partialFrameBytes = 0;
@@ -139,5 +149,10 @@ export class AgentPlayout {
     this.totalSentBytes += bytes;
     this.outstandingBytes += bytes;
     this.sink.sendMark(name);
+    for (const [oldest, mark] of this.pendingMarks) {
+      if (this.outstandingBytes <= MAX_UNCONFIRMED_AGENT_MS * MULAW_BYTES_PER_MS) break;
+      this.pendingMarks.delete(oldest);
+      this.outstandingBytes -= mark.bytes;
+    }
   }
 }

@@ -1,15 +1,11 @@
 import { FRAME_MS, MULAW_BYTES_PER_MS } from '../audio/format.js';
+import { MAX_UNCONFIRMED_AGENT_MS } from '../telephony/media-stream-connection.js';
 import type { MulawTimeline } from './mulaw-timeline.js';
 
 /** How late Twilio may plausibly play audio after we send it (network both ways plus its jitter buffer). */
 const MAX_PLAYOUT_LAG_MS = 2_000;
 /** A queued batch whose echo comes later than this after the audio before it ended had a real gap before it. */
 const QUEUED_GAP_TOLERANCE_MS = FRAME_MS;
-/**
- * Audio sent and never confirmed by a mark is assumed played once this much is waiting: Twilio plays
- * at real time, so a longer backlog means marks are not coming back, and memory must stay bounded.
- */
-export const MAX_UNCONFIRMED_AGENT_MS = 120_000;
 
 /** How much of one agent turn was sent to Twilio, and how much of it the caller heard, and when. */
 export interface TurnAudio {
@@ -71,6 +67,7 @@ export class HeardAgentAudio {
     this.pending.push({ kind: 'audio', bytes, turn, sentAtMs: nowMs, startMs, startsRun });
     this.pendingBytes += bytes.length;
     this.turnAudio(turn).sentMs += bytes.length / MULAW_BYTES_PER_MS;
+    // Past MAX_UNCONFIRMED_AGENT_MS the oldest is taken as played: marks are not coming back, memory stays bounded.
     while (this.pendingBytes > MAX_UNCONFIRMED_AGENT_MS * MULAW_BYTES_PER_MS) this.placeOldestAsEstimated();
   }
 

@@ -4,6 +4,18 @@ import { clearMessage, markMessage, mediaMessage, parseTwilioMessage, type Twili
 
 /** After this many malformed messages on one stream, the peer is not Twilio or is broken: hang up. */
 export const MAX_MALFORMED_MESSAGES = 20;
+/**
+ * What we sent that the peer has not read yet (the socket's send buffer), past which it is not reading: about
+ * 90 s of agent audio as `media` messages. Twilio reads as we send and buffers up to 10 minutes itself (error 31931,
+ * https://www.twilio.com/docs/api/errors/31931), so only a stuck or hostile peer gets here; it is hung up.
+ */
+export const MAX_UNSENT_BYTES = 1024 * 1024;
+
+/**
+ * Agent audio sent and not confirmed by a mark is taken as played once this much is waiting: Twilio plays at real
+ * time, so a longer backlog means marks are not coming back, and what is kept to count them must stay bounded.
+ */
+export const MAX_UNCONFIRMED_AGENT_MS = 120_000;
 
 /** Where agent audio goes: a Twilio media stream, or anything that speaks for one (the recorder, a test). */
 export interface PlayoutSink {
@@ -13,7 +25,7 @@ export interface PlayoutSink {
   sendClear(): void;
 }
 
-export type StreamEndReason = 'stop' | 'socket-closed' | 'malformed' | 'closed-by-us';
+export type StreamEndReason = 'stop' | 'socket-closed' | 'malformed' | 'not-reading' | 'closed-by-us';
 
 export interface StreamHandlers {
   onMessage(message: TwilioInboundMessage): void;
@@ -82,6 +94,12 @@ export class TwilioMediaStream implements PlayoutSink {
    */
   private send(text: string): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.ws.bufferedAmount > MAX_UNSENT_BYTES) {
+      this.log.warn({ unsentBytes: this.ws.bufferedAmount }, 'hanging up a media stream that does not read what it is sent');
+      this.ws.terminate(); // a close handshake would wait behind what it does not read
+      this.end('not-reading', `${this.ws.bufferedAmount} bytes unread`);
+      return;
+    }
     const socket = this.socket;
     if (socket !== undefined && !this.corked) {
       this.corked = true;

@@ -16,6 +16,8 @@ export const START_TIMEOUT_MS = 5_000;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Upgraded sockets still waiting for their `start`: past this many, new upgrades are refused with 503. */
 export const MAX_PENDING_STREAMS = 64;
+/** What a stream may send while its token is being redeemed (kept for the call): seconds of real frames. */
+const MAX_EARLY_BYTES = 256 * 1024;
 
 /** A stream allowed in by a credential other than Twilio's signature: for this call and account only. */
 export interface StreamGrant {
@@ -181,10 +183,16 @@ export class MediaStreamServer {
       if (problem !== undefined) return refuse(CLOSE.policy, problem, { callSid: message.start.callSid });
       // Redeeming may wait on shared state: what arrives meanwhile (media right behind start) is kept for the call.
       ws.off('message', onMessage);
-      const early: Array<{ data: WebSocket.RawData; isBinary: boolean }> = [];
-      const keep = (data: WebSocket.RawData, binary: boolean): void => void early.push({ data, isBinary: binary });
-      ws.on('message', keep);
       const callSid = message.start.callSid;
+      const early: Array<{ data: WebSocket.RawData; isBinary: boolean }> = [];
+      let earlyBytes = 0;
+      const keep = (data: WebSocket.RawData, binary: boolean): void => {
+        earlyBytes += rawLength(data);
+        if (earlyBytes <= MAX_EARLY_BYTES) return void early.push({ data, isBinary: binary });
+        ws.off('message', keep);
+        refuse(CLOSE.policy, 'too much sent before its token was checked', { callSid });
+      };
+      ws.on('message', keep);
       this.deps.redeem(callSid, message.start.customParameters[STREAM_TOKEN_PARAMETER], grant !== undefined).then(
         (redeemed) => {
           ws.off('message', keep);
@@ -218,4 +226,8 @@ export class MediaStreamServer {
     }
     return undefined;
   }
+}
+
+function rawLength(data: WebSocket.RawData): number {
+  return Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
 }

@@ -1,3 +1,4 @@
+import { HeldAudio } from '../../audio/held-audio.js';
 import { noSwitches, type ConversationEvent, type ConversationStats, type ModelLog, type ReconnectReason, type RealtimeConversation, type SessionSwitchReason, type ToolAnswer } from '../realtime-model.js';
 import type { GeminiLiveSession, SessionEvent } from './live-session.js';
 
@@ -16,9 +17,8 @@ export interface ConversationOptions {
 }
 
 export const DEFAULT_RECONNECT_DELAYS_MS = [0, 250, 1_000, 2_500] as const;
-/** Caller audio is 20 ms a chunk; keep at most this much for replay and for the switch buffer. */
-const MAX_HELD_CHUNKS = 1_500; // 30 s
-const CHUNK_MS = 20;
+/** Texts (cues, keypad digits) held while sessions switch; beyond it the oldest go. */
+const MAX_HELD_TEXTS = 100;
 /** After a goAway, a handover waits for the current model turn, but never closer to the deadline than this. */
 const HANDOVER_DEADLINE_MARGIN_MS = 5_000;
 /** At a turn boundary, the service sends a fresh resumption handle shortly after `turnComplete`. */
@@ -44,8 +44,9 @@ const FRESH_HANDLE_WAIT_MS = 1_000;
 export class LiveConversation implements RealtimeConversation {
   private current: GeminiLiveSession | undefined;
   private handle: string | undefined;
-  private sentSinceHandle: string[] = [];
-  private heldDuringSwitch: string[] = [];
+  /** Each capped in bytes (held-audio.ts). */
+  private sentSinceHandle = new HeldAudio();
+  private heldDuringSwitch = new HeldAudio();
   private heldTexts: string[] = [];
   private switching = false;
   private ended = false;
@@ -84,17 +85,20 @@ export class LiveConversation implements RealtimeConversation {
     // The SDK's wire format: base64 inside JSON. Encoded once, here, and kept so for replay after a switch.
     const pcm16kBase64 = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64');
     if (this.switching || this.current === undefined) {
-      pushCapped(this.heldDuringSwitch, pcm16kBase64);
+      this.heldDuringSwitch.push(pcm16kBase64);
       return;
     }
-    if (this.current.sendAudio(pcm16kBase64)) pushCapped(this.sentSinceHandle, pcm16kBase64);
-    else pushCapped(this.heldDuringSwitch, pcm16kBase64); // closing under us: the close handler recovers
+    if (this.current.sendAudio(pcm16kBase64)) this.sentSinceHandle.push(pcm16kBase64);
+    else this.heldDuringSwitch.push(pcm16kBase64); // closing under us: the close handler recovers
   }
 
   /** Realtime text (cues, keypad digits); held like audio while sessions switch. */
   sendText(text: string): void {
     if (this.ended) return;
-    if (this.switching || this.current === undefined || !this.current.sendText(text)) this.heldTexts.push(text);
+    if (this.switching || this.current === undefined || !this.current.sendText(text)) {
+      this.heldTexts.push(text);
+      if (this.heldTexts.length > MAX_HELD_TEXTS) this.heldTexts.shift();
+    }
   }
 
   sendToolAnswers(answers: readonly ToolAnswer[]): void {
@@ -138,7 +142,7 @@ export class LiveConversation implements RealtimeConversation {
       case 'resumptionUpdate':
         if (event.resumable && event.handle !== undefined) {
           this.handle = event.handle;
-          this.sentSinceHandle = [];
+          this.sentSinceHandle.takeAll();
           this.reportHandle(event.handle);
           if (this.handoverWanted && this.atTurnBoundary()) this.handoverNow();
         }
@@ -256,32 +260,33 @@ export class LiveConversation implements RealtimeConversation {
     }
 
     const resumed = handle !== undefined;
-    const replay = resumed ? this.sentSinceHandle : [];
+    const replayedMs = resumed ? this.sentSinceHandle.durationMs : 0;
+    const bufferedMs = this.heldDuringSwitch.durationMs;
+    const sinceHandle = this.sentSinceHandle.takeAll();
+    const replay = resumed ? sinceHandle : [];
     this.current = next;
     this.modelTurnActive = false;
     this.pendingToolCalls.clear();
-    for (const chunk of replay) next.sendAudio(chunk);
-    const held = this.heldDuringSwitch;
-    this.heldDuringSwitch = [];
-    for (const chunk of held) next.sendAudio(chunk);
+    const held = this.heldDuringSwitch.takeAll();
+    for (const chunk of [...replay, ...held]) {
+      next.sendAudio(chunk);
+      this.sentSinceHandle.push(chunk);
+    }
     for (const text of this.heldTexts.splice(0)) next.sendText(text);
-    this.sentSinceHandle = [...replay, ...held].slice(-MAX_HELD_CHUNKS);
     this.switching = false;
 
     this.options.onEvent({
       type: 'sessionSwitched',
       reason,
       switchMs: Date.now() - startedAt,
-      replayedMs: replay.length * CHUNK_MS,
-      bufferedMs: held.length * CHUNK_MS,
+      replayedMs,
+      bufferedMs,
       resumed,
     });
   }
 
   private flushHeldTo(session: GeminiLiveSession): void {
-    const held = this.heldDuringSwitch;
-    this.heldDuringSwitch = [];
-    for (const chunk of held) if (session.sendAudio(chunk)) pushCapped(this.sentSinceHandle, chunk);
+    for (const chunk of this.heldDuringSwitch.takeAll()) if (session.sendAudio(chunk)) this.sentSinceHandle.push(chunk);
     for (const text of this.heldTexts.splice(0)) session.sendText(text);
   }
 
@@ -297,11 +302,6 @@ export class LiveConversation implements RealtimeConversation {
     for (const event of early) this.onSessionEvent(session, event);
     return session;
   }
-}
-
-function pushCapped(buffer: string[], chunk: string): void {
-  buffer.push(chunk);
-  if (buffer.length > MAX_HELD_CHUNKS) buffer.shift();
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentPlayout, type PlayoutSink } from '../../../src/call/agent-playout.js';
+import { MAX_UNCONFIRMED_AGENT_MS } from '../../../src/telephony/media-stream-connection.js';
 
 type Sent = { kind: 'media'; bytes: Buffer } | { kind: 'mark'; name: string } | { kind: 'clear' };
 
@@ -73,5 +74,18 @@ describe('AgentPlayout', () => {
     expect(playout.totals).toEqual({ sentMs: 220, heardMs: 120 });
     // The interrupted turn's partial frame never went out.
     expect(sink.sent.filter((item) => item.kind === 'media')).toHaveLength(11);
+  });
+
+  it('a peer that never echoes marks: past MAX_UNCONFIRMED_AGENT_MS the oldest marks are given up, so memory stays bounded', () => {
+    const sink = recordingSink();
+    const playout = new AgentPlayout(sink);
+    for (let i = 0; i < 3_000; i++) playout.push(bytes(1_600)); // ten minutes of 200 ms chunks, no echo
+    expect(playout.unconfirmedMs).toBe(MAX_UNCONFIRMED_AGENT_MS);
+    expect(playout.totals).toEqual({ sentMs: 600_000, heardMs: 0 });
+    // The echo of a mark given up counts for nothing; a recent one still counts.
+    const names = marks(sink.sent);
+    playout.onMarkEcho(names[0]!);
+    playout.onMarkEcho(names.at(-1)!);
+    expect(playout.totals.heardMs).toBe(200);
   });
 });

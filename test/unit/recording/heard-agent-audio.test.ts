@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HeardAgentAudio, MAX_UNCONFIRMED_AGENT_MS } from '../../../src/recording/heard-agent-audio.js';
+import { HeardAgentAudio } from '../../../src/recording/heard-agent-audio.js';
+import { MAX_UNCONFIRMED_AGENT_MS } from '../../../src/telephony/media-stream-connection.js';
 import { MulawTimeline } from '../../../src/recording/mulaw-timeline.js';
 
 const FRAME_BYTES = 160; // 20 ms
