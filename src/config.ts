@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ACCOUNT_SID_PATTERN, E164_HINT, E164_PATTERN } from './domain/identifiers.js';
 import { MIN_METRICS_API_KEY_LENGTH } from './observability/metrics.js';
 import { apiVersionProblem, readGeminiAuth, type GeminiAuth } from './model/gemini/gemini-auth.js';
+import type { ConnectionLimits } from './http/connection-limits.js';
 
 /** Everything the service needs, read once from the environment at start-up. */
 export interface Config {
@@ -59,6 +60,8 @@ export interface Config {
   /** RECORDINGS_RETENTION_DAYS: recordings older than this are deleted (at start and daily); undefined keeps them. */
   recording: { enabled: boolean; dir: string; retentionDays?: number | undefined };
   limits: CallLimits;
+  /** What the HTTP server accepts from clients: timeouts and connection caps (docs/deployment.md). */
+  connections: ConnectionLimits;
   logLevel: LogLevel;
   /**
    * Phone calls through Twilio need PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN. Without all three the
@@ -73,7 +76,8 @@ export interface Config {
   localModel: boolean;
   /**
    * The browser phone (/phone): BROWSER_PHONE=1, or by default when NODE_ENV is not production. `accessKey`
-   * (BROWSER_PHONE_KEY) authorises the page; undefined means a random key per start, printed in the URL.
+   * (BROWSER_PHONE_KEY) authorises the page; undefined means a random key per start, printed in the URL (never in
+   * production, which requires the key).
    */
   browserPhone: { enabled: boolean; accessKey: string | undefined };
 }
@@ -158,6 +162,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (browserPhoneKey !== undefined && !new RegExp(`^[A-Za-z0-9._~-]{${MIN_BROWSER_PHONE_KEY_LENGTH},}$`).test(browserPhoneKey)) {
     problems.push(`BROWSER_PHONE_KEY must be at least ${MIN_BROWSER_PHONE_KEY_LENGTH} characters of A-Z, a-z, 0-9, '.', '_', '~' or '-' (e.g. the output of: openssl rand -hex 32)`);
   }
+  // A random key would have to be printed to be found, and production output is collected and kept: the operator sets it.
+  if (production && browserPhoneEnabled && browserPhoneKey === undefined) {
+    problems.push('BROWSER_PHONE_KEY is required when NODE_ENV=production and BROWSER_PHONE=1: the browser phone\'s access key, at least 24 characters (e.g. the output of: openssl rand -hex 32); open /phone#key=<that key>');
+  }
   if (telephonyMissing.length > 0 && !browserPhoneEnabled) {
     problems.push(`Nothing to serve: set ${telephonyMissing.join(', ')} for Twilio phone calls, or BROWSER_PHONE=1 for the browser phone`);
   }
@@ -233,6 +241,14 @@ export function loadConfig(env: Env = process.env): Config {
     silenceTimeoutMs: limit('SILENCE_TIMEOUT_MS', 20_000, 1_000, 3_600_000),
     maxCallDurationMs: limit('MAX_CALL_DURATION_MS', 3_600_000, 1_000, 86_400_000),
   };
+  // Safe when the service is exposed directly; every call holds one long connection (its stream), a browser call two.
+  const connections: ConnectionLimits = {
+    headersTimeoutMs: limit('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 300_000),
+    requestTimeoutMs: limit('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    maxConnections: limit('MAX_CONNECTIONS', 2 * limits.maxConcurrentCalls + 100, 1, 1_000_000),
+    maxConnectionsPerSource: limit('MAX_CONNECTIONS_PER_SOURCE', limits.maxConcurrentCalls + 20, 1, 1_000_000),
+  };
+  if (connections.requestTimeoutMs < connections.headersTimeoutMs) problems.push('HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (the request includes its headers)');
 
   const logLevel = (get('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
@@ -263,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     logTranscripts: logTranscripts === '1',
     recording: { enabled: recordCalls === '1', dir: join(dataDir, 'recordings'), retentionDays },
     limits,
+    connections,
     logLevel,
     telephony: telephonyEnabled ? { enabled: true } : { enabled: false, missing: telephonyMissing },
     localModel: auth === undefined,

@@ -34,7 +34,9 @@ import { createMetrics, METRICS_PATH, metricsHandler } from './observability/met
 import { metricsListener } from './observability/metrics-listener.js';
 import { createTwilioCallControl } from './telephony/twilio-rest.js';
 import { twilioSignedWebhook } from './telephony/twilio-webhook-auth.js';
-import { BUSY_MESSAGE, handleStreamEnded, handleVoiceWebhook, NO_AGENT_MESSAGE, type VoiceAnswer } from './telephony/voice-webhook.js';
+import { BUSY_MESSAGE, handleStreamEnded, handleVoiceWebhook, NO_AGENT_MESSAGE, voiceTwiml, type VoiceAnswer } from './telephony/voice-webhook.js';
+import { httpServerOptions, limitConnections } from './http/connection-limits.js';
+import { errorHandler } from './http/error-handler.js';
 
 export interface AppOptions {
   config: Config;
@@ -217,6 +219,8 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('Not found');
   });
+  // Every route's errors (a body that cannot be parsed, a bug): a short answer, TwiML where Twilio expects it.
+  app.use(errorHandler({ log, twiml: { paths: [VOICE_WEBHOOK_PATH, STREAM_ENDED_PATH], body: voiceTwiml({ kind: 'hang-up', reason: 'error' }) } }));
 
   const media = new MediaStreamServer({
     config,
@@ -288,7 +292,8 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     },
   });
 
-  const server = createServer(app);
+  const server = createServer(httpServerOptions(config.connections), app);
+  limitConnections(server, config.connections, log);
   server.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '').split('?')[0] ?? '';
     if (MEDIA_STREAM_PATH_PATTERN.test(path)) {
@@ -297,8 +302,6 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
   });
-  // A client error (bad request line, reset) must not reach the process as an exception.
-  server.on('clientError', (_error, socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '../observability/logger.js';
 import { RefusalLog } from '../observability/refusal-log.js';
 import { redactPhoneNumber } from '../observability/redact.js';
@@ -39,7 +39,7 @@ const FAILURE_STATUS: Record<OutboundCallFailure, number> = {
  * and answers 201 `{callSid, status}`. The key is checked before the body is read; then the number, capacity and
  * the rate limit. Every refusal is JSON `{error}` with a status that says whose problem it is.
  */
-export function outboundCallsRoute(deps: OutboundCallsEndpointDeps): Array<RequestHandler | ErrorRequestHandler> {
+export function outboundCallsRoute(deps: OutboundCallsEndpointDeps): RequestHandler[] {
   const { log } = deps;
   const expectedKeyDigest = sha256(deps.apiKey);
 
@@ -107,18 +107,8 @@ export function outboundCallsRoute(deps: OutboundCallsEndpointDeps): Array<Reque
     }
   };
 
-  // Body parser failures (malformed JSON, too large) are the client's; never express's HTML page with a stack.
-  const bodyErrors: ErrorRequestHandler = (error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(error);
-      return;
-    }
-    const status = typeof (error as { status?: unknown }).status === 'number' ? (error as { status: number }).status : 500;
-    if (status >= 500) log.error({ err: error }, 'outbound call request failed');
-    res.status(status).json({ error: status === 413 ? 'The body is too large.' : status < 500 ? 'The body is not valid JSON.' : 'Internal error.' });
-  };
-
-  return [authenticate, express.json({ limit: '1kb', strict: true }), place, bodyErrors];
+  // A body that is not JSON or too large goes to the server's error handler (src/http/error-handler.ts).
+  return [authenticate, express.json({ limit: '1kb', strict: true }), place];
 }
 
 /** Constant-time comparison of digests, so neither the key's content nor its length leaks through timing. */

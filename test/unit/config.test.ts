@@ -58,7 +58,7 @@ describe('loadConfig', () => {
     expect(problems[1]).toMatch(/Nothing to serve: set PUBLIC_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN .* or BROWSER_PHONE=1/);
     expect(problems[2]).toMatch(/AGENT is required when NODE_ENV=production/);
     expect(loadConfig({ ...VALID, NODE_ENV: 'production', AGENT: 'agent.ts' }).browserPhone.enabled).toBe(false);
-    expect(loadConfig({ GEMINI_API_KEY: 'k', NODE_ENV: 'production', BROWSER_PHONE: '1', AGENT: 'agent.ts' }).telephony.enabled).toBe(false);
+    expect(loadConfig({ GEMINI_API_KEY: 'k', NODE_ENV: 'production', BROWSER_PHONE: '1', BROWSER_PHONE_KEY: 'k'.repeat(24), AGENT: 'agent.ts' }).telephony.enabled).toBe(false);
     expect(problemsOf({ ...VALID, NODE_ENV: 'production' })).toEqual([expect.stringMatching(/^AGENT is required/)]);
     expect(loadConfig(VALID).agentPath).toBeUndefined(); // outside production the default agent runs
   });
@@ -183,5 +183,23 @@ describe('.env.example', () => {
     for (const placeholder of ['https://your-subdomain.ngrok.app', 'https://your-name.ngrok-free.app']) {
       expect(() => loadConfig({ PUBLIC_URL: placeholder })).toThrow(/PUBLIC_URL is still a placeholder/);
     }
+  });
+
+  it('in production, the browser phone needs its key set: a random one would be printed where logs are kept', () => {
+    const env = { ...VALID, NODE_ENV: 'production', AGENT: 'agent.ts', BROWSER_PHONE: '1' };
+    expect(problemsOf(env)).toEqual([expect.stringMatching(/^BROWSER_PHONE_KEY is required when NODE_ENV=production and BROWSER_PHONE=1/)]);
+    expect(loadConfig({ ...env, BROWSER_PHONE_KEY: 'k'.repeat(24) }).browserPhone).toEqual({ enabled: true, accessKey: 'k'.repeat(24) });
+    expect(loadConfig({ ...VALID, BROWSER_PHONE: '1' }).browserPhone.accessKey).toBeUndefined(); // outside production: random per start
+  });
+
+  it('connection limits: safe defaults that follow MAX_CONCURRENT_CALLS, each settable, a request no shorter than its headers', () => {
+    expect(loadConfig(VALID).connections).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 300, maxConnectionsPerSource: 120 });
+    expect(loadConfig({ ...VALID, MAX_CONCURRENT_CALLS: '10' }).connections).toMatchObject({ maxConnections: 120, maxConnectionsPerSource: 30 });
+    const set = { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '50', MAX_CONNECTIONS_PER_SOURCE: '5' };
+    expect(loadConfig({ ...VALID, ...set }).connections).toEqual({ headersTimeoutMs: 2_000, requestTimeoutMs: 5_000, maxConnections: 50, maxConnectionsPerSource: 5 });
+    expect(problemsOf({ ...VALID, HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '2000', MAX_CONNECTIONS: '0' })).toEqual([
+      'MAX_CONNECTIONS must be an integer from 1 to 1000000',
+      'HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS (the request includes its headers)',
+    ]);
   });
 });
