@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MediaStreamServer } from '../../src/telephony/media-stream-server.js';
 import { StreamTokenStore } from '../../src/telephony/stream-tokens.js';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, computeTwilioSignature, defaultVoiceWebhookParams, postVoiceWebhook } from '../fakes/twilio/index.js';
+import { FakeTwilioMediaStream, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, computeTwilioSignature, defaultVoiceWebhookParams, postVoiceWebhook } from '../fakes/twilio/index.js';
 import { capturingLogger } from '../support/log-capture.js';
 import { PUBLIC_URL, startBridge, type Bridge } from '../support/bridge-harness.js';
 
@@ -88,5 +88,44 @@ describe('sockets waiting for their start', () => {
     await expect.poll(() => media.pendingStreams).toBe(1);
     expect((await connect()).status).toBe(101);
     expect(media.pendingStreams).toBe(2);
+  });
+});
+
+describe('a stream whose token is being redeemed', () => {
+  let server: Server;
+  let media: MediaStreamServer;
+  const { log, lines } = capturingLogger();
+
+  beforeAll(async () => {
+    media = new MediaStreamServer({
+      config: { publicUrl: new URL(PUBLIC_URL), twilio: { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN, apiBaseUrl: undefined, phoneNumber: undefined }, telephony: { enabled: true } },
+      redeem: () => new Promise(() => undefined), // the shared state is slow to answer
+      log,
+      isCallActive: () => false,
+      onStream: () => undefined,
+    });
+    server = createServer();
+    server.on('upgrade', (request, socket, head) => media.handleUpgrade(request, socket, head));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    media.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('keeps what arrives meanwhile for the call, but not without bound: past 256 KiB the stream is refused', async () => {
+    const stream = await FakeTwilioMediaStream.connect({
+      serverUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      streamUrl: 'wss://agent.example.test/media',
+      authToken: TEST_AUTH_TOKEN,
+      accountSid: TEST_ACCOUNT_SID,
+      callSid: `CA${'1'.repeat(32)}`,
+      continuousSilence: false,
+    });
+    const payload = Buffer.alloc(45_000, 0xff).toString('base64'); // each message just under the 64 KiB cap
+    for (let i = 0; i < 6; i++) stream.sendRaw(JSON.stringify({ event: 'media', streamSid: stream.streamSid, sequenceNumber: String(i + 3), media: { track: 'inbound', chunk: String(i + 1), timestamp: String(i * 20), payload } }));
+    expect(await stream.closed).toMatchObject({ code: 1008, reason: 'too much sent before its token was checked' });
+    expect(lines.some((line) => line.reason === 'too much sent before its token was checked')).toBe(true);
   });
 });
