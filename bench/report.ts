@@ -1,4 +1,5 @@
 /** The printed (markdown) tables and the target checks, from the results object. */
+import type { AbuseResult, SlowHeadersResult, StreamAbuseResult } from './abuse.js';
 import type { AudioCostResult, CandidateCost } from './audio-cost.js';
 import type { AudioQualityResult, CandidateQuality } from './audio-quality.js';
 import type { EndToEndResult, LevelResult } from './end-to-end/run-end-to-end.js';
@@ -30,6 +31,8 @@ export interface BenchResults {
   fleetCapacity?: FleetCapacityResult;
   /** Local turn detection over the caller-audio corpus (bench/turn-detection.ts); absent in older results. */
   turnDetection?: TurnDetectionResult;
+  /** One hostile client at a time against the service (bench/abuse.ts); absent in older results. */
+  abuse?: AbuseResult;
   targets: TargetCheck[];
 }
 
@@ -91,6 +94,7 @@ function endToEndTable(e2e: EndToEndResult): string {
       'server CPU per call, % of a core',
       'server cores',
       'RSS per call MiB',
+      'after the calls: RSS / heap growth MiB',
       'server event-loop delay ms p99 / max',
       'load gen cores',
       'other processes cores',
@@ -104,6 +108,7 @@ function endToEndTable(e2e: EndToEndResult): string {
       fmt(l.server.cpuPerCallPercentOfCore, 3),
       fmt(l.server.cpu.cores, 2),
       fmt(l.server.rssPerCallMiB, 2),
+      `${fmt(l.server.rssAfterCallsGrowthMiB, 1)} / ${fmt(l.server.heapAfterCallsGrowthMiB, 1)}`,
       `${fmt(l.server.eventLoopDelay.p99Ms, 1)} / ${fmt(l.server.eventLoopDelay.maxMs, 1)}`,
       fmt(l.loadGenerator.cpu.cores, 2),
       `${fmt(l.backgroundCores, 2)}${l.attempts > 1 ? ` (${l.attempts} tries)` : ''}`,
@@ -254,6 +259,7 @@ export function renderReport(results: BenchResults): string {
         ]),
     ...(results.fleetCapacity === undefined ? [] : ['', ...fleetCapacitySection(results.fleetCapacity)]),
     ...(results.turnDetection === undefined ? [] : ['', ...turnDetectionSection(results.turnDetection)]),
+    ...(results.abuse === undefined ? [] : ['', ...abuseSection(results.abuse)]),
     '',
     'Targets:',
     '',
@@ -263,4 +269,37 @@ export function renderReport(results: BenchResults): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** The abuse runs: what one hostile client cost the model, the memory and `/healthz`. */
+export function abuseSection(abuse: AbuseResult): string[] {
+  const memory = (m: StreamAbuseResult['memory']): string[] => [`${fmt(m.peakRssGrowthMiB, 1)} / ${fmt(m.peakHeapGrowthMiB, 1)}`, `${fmt(m.afterRssGrowthMiB, 1)} / ${fmt(m.afterHeapGrowthMiB, 1)}`];
+  const health = (h: StreamAbuseResult['health']): string => `${fmt(h.maxMs, 0)}${h.failures > 0 ? ` (${h.failures} failed)` : ''}`;
+  const streams: Array<[string, StreamAbuseResult | undefined]> = [
+    ['timestamps stepping 10 s, Twilio stream', abuse.timestampSteps],
+    ['120 s of audio at once, Twilio stream', abuse.burst],
+    ['timestamps stepping 10 s, browser phone stream', abuse.browserTimestampSteps],
+  ];
+  const slow: SlowHeadersResult | undefined = abuse.slowHeaders;
+  return [
+    `Abuse (${abuse.method}):`,
+    '',
+    table(
+      ['one media stream', 'frames sent', 'audio claimed s', 'model audio s (in the first second)', 'stream closed', '/healthz max ms', 'RSS / heap peak growth MiB', 'after the call: RSS / heap growth MiB'],
+      streams.flatMap(([label, r]) =>
+        r === undefined
+          ? []
+          : [[label, String(r.framesSent), fmt(r.claimedSeconds, 0), `${fmt(r.modelAudioSeconds, 1)} (${fmt(r.modelAudioFirstSecondSeconds, 1)})`, r.closeCode === null ? 'no' : String(r.closeCode), health(r.health), ...memory(r.memory)]],
+      ),
+    ),
+    ...(slow === undefined
+      ? []
+      : [
+          '',
+          table(
+            ['slow headers from one address', 'connections', 'refused at once', 'held until closed, ms median / max', `still open after ${fmt(slow.stillOpenAfterMs / 1000, 0)} s`, '/healthz max ms', 'RSS / heap peak growth MiB'],
+            [['a header line a second', String(slow.connections), String(slow.refusedAtOnce), `${fmt(slow.heldMedianMs, 0)} / ${fmt(slow.heldMaxMs, 0)}`, String(slow.stillOpen), health(slow.health), memory(slow.memory)[0]!]],
+          ),
+        ]),
+  ];
 }

@@ -10,7 +10,7 @@
  *   npm run bench -- --profile 200    CPU-profile the server during the 200-call window (item 4)
  *
  * The fleet capacity alone: npx tsx bench/fleet-capacity-run.ts [--smoke]; turn detection alone:
- * npx tsx bench/turn-detection-run.ts [--smoke].
+ * npx tsx bench/turn-detection-run.ts [--smoke]; the abuse cases alone: npx tsx bench/abuse-run.ts [--smoke].
  * BENCH_SMOKE=1 is the same as --smoke. Nothing here asserts on timings.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FULL_ABUSE_OPTIONS, measureAbuse, SMOKE_ABUSE_OPTIONS } from './abuse.js';
 import { FULL_COST_OPTIONS, SMOKE_COST_OPTIONS, measureAudioCost } from './audio-cost.js';
 import { FULL_QUALITY_OPTIONS, SMOKE_QUALITY_OPTIONS, measureAudioQuality } from './audio-quality.js';
 import { FULL_SCRIPT, SMOKE_SCRIPT } from './end-to-end/common.js';
@@ -100,6 +101,8 @@ const fleetCapacity = await measureFleetCapacity({ ...(smoke ? SMOKE_FLEET_CAPAC
 progress('turn detection…');
 if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
 const turnDetection = await measureTurnDetection(smoke ? SMOKE_TURN_DETECTION_OPTIONS : FULL_TURN_DETECTION_OPTIONS, smoke ? 'smoke' : 'full', progress);
+progress('abuse…');
+const abuse = await measureAbuse({ ...(smoke ? SMOKE_ABUSE_OPTIONS : FULL_ABUSE_OPTIONS), onProgress: progress });
 
 const results: BenchResults = {
   mode: smoke ? 'smoke' : 'full',
@@ -111,6 +114,7 @@ const results: BenchResults = {
   failover,
   fleetCapacity,
   turnDetection,
+  abuse,
   targets: checkTargets(audioCost, audioQuality, endToEnd, turnDetection),
 };
 mkdirSync(dirname(out), { recursive: true });

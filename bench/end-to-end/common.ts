@@ -47,7 +47,8 @@ export interface CpuWindow {
 export type ServerCommand =
   | { type: 'window-start' }
   | { type: 'window-end' }
-  | { type: 'memory' }
+  /** `settle` (default true): collect garbage first, for live memory rather than a moment's peak. */
+  | { type: 'memory'; settle?: boolean }
   | { type: 'profile-start' }
   | { type: 'profile-stop'; file: string }
   | { type: 'stop' };

@@ -78,6 +78,9 @@ export interface LevelResult {
     rssMiB: number;
     rssPerCallMiB: number;
     heapPerCallMiB: number;
+    /** Once every call has ended (garbage collected), over the idle server before the calls: RSS and heap, MiB. */
+    rssAfterCallsGrowthMiB: number;
+    heapAfterCallsGrowthMiB: number;
   };
   loadGenerator: { cpu: CpuWindow; eventLoopDelay: EventLoopDelay };
   /** Busy cores of the whole machine during the window (server + load generator + anything else). */
@@ -115,7 +118,7 @@ export interface EndToEndResult {
 }
 
 /** Sends commands to a child and waits for replies of a given type. */
-class Child<Command, Reply extends { type: string }> {
+export class Child<Command, Reply extends { type: string }> {
   private readonly waiting: Array<{ type: string; resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
   private exited = false;
 
@@ -199,16 +202,18 @@ function spawnNode(script: string, execArgv: string[], cpu: number | undefined, 
   return cpu === undefined ? spawn(node[0]!, node.slice(1), { stdio, env }) : spawn('taskset', ['-c', String(cpu), ...node], { stdio, env });
 }
 
-type ServerChild = Child<ServerCommand, ServerReply>;
+export type ServerChild = Child<ServerCommand, ServerReply>;
 type LoadChild = Child<LoadCommand, LoadReply>;
 
-async function startServer(liveUrl: string, logFile: string, pinned: boolean): Promise<{ child: ServerChild; url: string }> {
+/** The service in its own process (server-child.ts), its Live API at `liveUrl`; `settings` are added to its environment. */
+export async function startServer(liveUrl: string, logFile: string, pinned: boolean, settings: Record<string, string> = {}): Promise<{ child: ServerChild; url: string }> {
   const log = openSync(logFile, 'w');
   const child = new Child<ServerCommand, ServerReply>(
     'server',
     spawnNode('server-child.ts', ['--expose-gc', ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])], pinned ? SERVER_CPU : undefined, ['ignore', log, 'inherit', 'ipc'], {
       ...process.env,
       GOOGLE_GEMINI_BASE_URL: liveUrl,
+      BENCH_SERVER_ENV: JSON.stringify(settings),
     }),
   );
   closeSync(log); // the child holds its own descriptor
@@ -242,6 +247,7 @@ async function measureLevel(load: LoadChild, liveUrl: string, calls: number, opt
     if (profiling) await server.request({ type: 'profile-stop', file: options.profileFile! }, 'profile-stopped', 60_000);
     const busy: ServerMemory = (await server.request({ type: 'memory' }, 'memory', 30_000)).memory;
     const hangup: HangupResult = (await load.request({ type: 'hangup' }, 'hung-up', 60_000)).result;
+    const after = await memoryOnceCallsEnded(server);
 
     const upCalls = Math.max(1, ramp.callsUp);
     const machineBusyCores = ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * cpus().length;
@@ -260,6 +266,8 @@ async function measureLevel(load: LoadChild, liveUrl: string, calls: number, opt
         rssMiB: round(busy.rssBytes / MIB, 1),
         rssPerCallMiB: round((busy.rssBytes - idle.rssBytes) / upCalls / MIB, 3),
         heapPerCallMiB: round((busy.heapUsedBytes - idle.heapUsedBytes) / upCalls / MIB, 3),
+        rssAfterCallsGrowthMiB: round((after.rssBytes - idle.rssBytes) / MIB, 1),
+        heapAfterCallsGrowthMiB: round((after.heapUsedBytes - idle.heapUsedBytes) / MIB, 1),
       },
       loadGenerator: { cpu: window.cpu, eventLoopDelay: window.eventLoopDelay },
       machineBusyCores: round(machineBusyCores, 2),
@@ -278,6 +286,13 @@ async function measureLevel(load: LoadChild, liveUrl: string, calls: number, opt
     server.send({ type: 'stop' });
     await server.exit(10_000);
   }
+}
+
+/** The server's memory (garbage collected) once its calls have all ended, or after 10 s of waiting for them. */
+async function memoryOnceCallsEnded(server: ServerChild): Promise<ServerMemory> {
+  const deadline = Date.now() + 10_000;
+  while ((await server.request({ type: 'memory', settle: false }, 'memory', 30_000)).memory.activeCalls > 0 && Date.now() < deadline) await sleep(100);
+  return (await server.request({ type: 'memory' }, 'memory', 30_000)).memory;
 }
 
 export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {

@@ -35,6 +35,8 @@ const config = loadConfig({
   // The benchmark looks for the server's limit; admission control must not find it first.
   MAX_CONCURRENT_CALLS: '100000',
   DATA_DIR: dataDir,
+  // Extra settings for one run (the abuse measurement turns the browser phone on, with a known key).
+  ...(JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>),
 });
 const log = createLogger({ level: config.logLevel });
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
@@ -56,8 +58,9 @@ async function handle(command: ServerCommand): Promise<void> {
       send({ type: 'window', ...window.end(), activeCalls: app.calls.size });
       return;
     case 'memory': {
-      // Settle garbage first so the figure is live memory, not what the collector has yet to reclaim.
-      const gc = (globalThis as { gc?: () => void }).gc;
+      // Settle garbage first so the figure is live memory, not what the collector has yet to reclaim (unless a
+      // sample of the moment is wanted: collecting would itself stall the process being watched).
+      const gc = command.settle === false ? undefined : (globalThis as { gc?: () => void }).gc;
       gc?.();
       gc?.();
       const usage = process.memoryUsage();

@@ -60,6 +60,8 @@ const LEVEL_NUMBERS = [
   'server.rssMiB',
   'server.rssPerCallMiB',
   'server.heapPerCallMiB',
+  'server.rssAfterCallsGrowthMiB',
+  'server.heapAfterCallsGrowthMiB',
   'loadGenerator.cpu.cores',
   'loadGenerator.eventLoopDelay.p99Ms',
   'machineBusyCores',
@@ -72,6 +74,8 @@ const LEVEL_NUMBERS = [
   'checks.rampFailures',
 ];
 const LATENCIES = ['callerToModelMs', 'modelToCallerMs', 'interruptedToClearMs', 'streamStartToFirstAudioMs'];
+const MEMORY_FIGURES = ['baselineRssMiB', 'baselineHeapMiB', 'peakRssGrowthMiB', 'peakHeapGrowthMiB', 'afterRssGrowthMiB', 'afterHeapGrowthMiB'].map((figure) => `memory.${figure}`);
+const STREAM_ABUSE_FIGURES = ['framesSent', 'claimedSeconds', 'modelAudioSeconds', 'modelAudioFirstSecondSeconds', 'wallSeconds', 'health.maxMs', 'health.failures', ...MEMORY_FIGURES];
 
 describe('npm run bench -- --smoke', () => {
   it('runs and writes every figure to results.json', async () => {
@@ -79,6 +83,7 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toContain('Audio path cost');
     expect(stdout).toContain('End to end');
     expect(stdout).toContain('Targets:');
+    expect(stdout).toContain('Abuse (');
 
     const results = JSON.parse(readFileSync(out, 'utf8')) as Json;
     expect(at(results, 'mode')).toBe('smoke');
@@ -132,6 +137,10 @@ describe('npm run bench -- --smoke', () => {
     expect(isNumber(at(results, 'turnDetection.cost.backgroundCores'))).toBe(true);
     for (const path of ['callerNormal', 'echo.echo −30 dB']) expect(isNumber(at(results, `turnDetection.windowScores.${path}`)), path).toBe(true);
     expect(stdout).toContain('Turn detection');
+    for (const run of ['timestampSteps', 'burst', 'browserTimestampSteps']) {
+      for (const path of STREAM_ABUSE_FIGURES) expect(isNumber(at(results, `abuse.${run}.${path}`)), `abuse.${run}.${path}`).toBe(true);
+    }
+    for (const path of ['connections', 'refusedAtOnce', 'stillOpen', 'health.maxMs', ...MEMORY_FIGURES]) expect(isNumber(at(results, `abuse.slowHeaders.${path}`)), `abuse.slowHeaders.${path}`).toBe(true);
 
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
     expect(targets.length).toBe(19);
