@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFakeGeminiLive, type FakeGeminiLive, type FakeSession } from '../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive, type FakeSession } from '../test/fakes/gemini-live/server.js';
 import { FakeTwilioMediaStream, parseConnectStreamTwiml, postVoiceWebhook } from '../test/fakes/twilio/index.js';
 import { BENCH_ACCOUNT_SID, BENCH_AUTH_TOKEN, BENCH_GEMINI_KEY, BENCH_PUBLIC_URL, type ServerMemory } from './end-to-end/common.js';
 import { startServer, type ServerChild } from './end-to-end/run-end-to-end.js';

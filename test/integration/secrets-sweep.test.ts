@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startFakeGeminiLive, type FakeGeminiLive } from '../../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
 import {
   FakeTwilioMediaStream,
   loadSpeechFixture,
