@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeGeminiLive, type FakeGeminiLive, type FakeSession } from '../test/fakes/gemini-live/server.js';
 import { FakeTwilioMediaStream, parseConnectStreamTwiml, postVoiceWebhook } from '../test/fakes/twilio/index.js';
+import { openBrowserPhoneCall } from '../test/support/browser-phone-call.js';
 import { BENCH_ACCOUNT_SID, BENCH_AUTH_TOKEN, BENCH_GEMINI_KEY, BENCH_PUBLIC_URL, type ServerMemory } from './end-to-end/common.js';
 import { startServer, type ServerChild } from './end-to-end/run-end-to-end.js';
 import { round } from './stats.js';
@@ -228,20 +229,7 @@ async function twilioStream(url: string): Promise<FakeTwilioMediaStream> {
 }
 
 async function browserStream(url: string): Promise<FakeTwilioMediaStream> {
-  const response = await fetch(`${url}/phone/sessions`, { method: 'POST', headers: { Authorization: `Bearer ${BROWSER_PHONE_KEY}` } });
-  if (response.status !== 201) throw new Error(`browser phone session refused: ${response.status}`);
-  const session = (await response.json()) as { callSid: string; streamSid: string; accountSid: string; mediaPath: string; customParameters: Record<string, string> };
-  return FakeTwilioMediaStream.connect({
-    serverUrl: `${url.replace('http://', 'ws://')}${session.mediaPath}`,
-    streamUrl: 'unused: no signature',
-    signature: null,
-    authToken: '',
-    accountSid: session.accountSid,
-    callSid: session.callSid,
-    streamSid: session.streamSid,
-    customParameters: session.customParameters,
-    continuousSilence: false,
-  });
+  return (await openBrowserPhoneCall(url, BROWSER_PHONE_KEY, { continuousSilence: false })).stream;
 }
 
 async function slowHeaderAbuse(service: Service, options: AbuseOptions): Promise<SlowHeadersResult> {

@@ -14,6 +14,7 @@ import { CALLER_AUDIO_OVER_REAL_TIME } from '../../src/call/phone-call.js';
 import type { FakeSession } from '../fakes/gemini-live/server.js';
 import { computeTwilioSignature, FakeTwilioMediaStream, TEST_AUTH_TOKEN } from '../fakes/twilio/index.js';
 import { sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
+import { openBrowserPhoneCall } from '../support/browser-phone-call.js';
 
 const BROWSER_PHONE_KEY = 'abuse-test-browser-phone-key-000000';
 const SILENT_PAYLOAD = Buffer.alloc(160, 0xff).toString('base64');
@@ -75,19 +76,7 @@ describe('one media stream claiming more audio than time allows', () => {
     if (kind === 'twilio') {
       stream = (await bridge.placeCall({ continuousSilence: false })).twilio;
     } else {
-      const response = await fetch(`${bridge.app.localUrl}/phone/sessions`, { method: 'POST', headers: { Authorization: `Bearer ${BROWSER_PHONE_KEY}` } });
-      const session = (await response.json()) as { callSid: string; streamSid: string; accountSid: string; mediaPath: string; customParameters: Record<string, string> };
-      stream = await FakeTwilioMediaStream.connect({
-        serverUrl: `${bridge.app.localUrl.replace('http://', 'ws://')}${session.mediaPath}`,
-        streamUrl: 'unused: no signature',
-        signature: null,
-        authToken: '',
-        accountSid: session.accountSid,
-        callSid: session.callSid,
-        streamSid: session.streamSid,
-        customParameters: session.customParameters,
-        continuousSilence: false,
-      });
+      stream = (await openBrowserPhoneCall(bridge.app.localUrl, BROWSER_PHONE_KEY, { continuousSilence: false })).stream;
     }
     const session = await bridge.gemini.waitForSession(0);
     await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000); // a call in progress

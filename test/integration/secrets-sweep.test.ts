@@ -22,6 +22,7 @@ import {
   TEST_ACCOUNT_SID,
   type FakeTwilioRestApi,
 } from '../fakes/twilio/index.js';
+import { openBrowserPhoneCall } from '../support/browser-phone-call.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const PUBLIC_URL = 'https://agent.example.test';
@@ -117,12 +118,9 @@ it('keeps every secret out of stdout, stderr and the log through calls, refusals
   await call.hangUp();
 
   // A browser call, and its event stream.
-  const browser = await fetch(`${url}/phone/sessions`, { method: 'POST', headers: { Authorization: `Bearer ${SECRETS.BROWSER_PHONE_KEY}` } });
-  expect(browser.status).toBe(201);
-  const page = (await browser.json()) as { callSid: string; streamSid: string; accountSid: string; mediaPath: string; eventsPath: string; customParameters: Record<string, string> };
+  const { session: page, stream: phone } = await openBrowserPhoneCall(url, SECRETS.BROWSER_PHONE_KEY);
   const events = await fetch(`${url}${page.eventsPath}`, { headers: { Authorization: `Bearer ${SECRETS.BROWSER_PHONE_KEY}` } });
   expect(events.status).toBe(200);
-  const phone = await FakeTwilioMediaStream.connect({ serverUrl: `${wsUrl}${page.mediaPath}`, streamUrl: 'unused', signature: null, authToken: '', accountSid: page.accountSid, callSid: page.callSid, streamSid: page.streamSid, customParameters: page.customParameters });
   await gemini.waitForSession(1);
   await phone.hangUp();
   await events.body?.cancel();
