@@ -9,7 +9,7 @@ import { FRAME_MS } from '../audio/format.js';
  * phone leg left silence out (caller-timeline.ts). A peer is believed only as far as the clock agrees:
  *
  * - Frames: the model's audio (frames and the silence made for holes) may run at most BURST_ALLOWANCE_MS ahead of
- *   the time since the call started. Frames beyond are dropped. Frames that arrive late, then together (a network
+ *   the time since the stream started. Frames beyond are dropped. Frames that arrive late, then together (a network
  *   stall), are behind the clock, never ahead of it, so nothing a real stream sends is dropped.
  * - Silence: a hole is filled with at most the wall time since the frame before it, plus GAP_JITTER_MS (frames
  *   are not delivered evenly), and never further than GAP_JITTER_MS ahead of the clock. So a hole's silence is
@@ -86,7 +86,7 @@ export class CallerAudioPolicer {
     return madeMs;
   }
 
-  /** How far the model's audio runs ahead of the time since the call started (negative: behind). */
+  /** How far the model's audio runs ahead of the time since the stream started (negative: behind). */
   private leadMs(now: number): number {
     return this.deliveredMs - (now - this.startedAtMs);
   }
