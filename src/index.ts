@@ -6,9 +6,14 @@
  * Guide: docs/agents.md (agents, tools, HTTP tools, several agents), docs/configuration.md (settings),
  * docs/realtime-model.md (the model contract).
  */
+import { loadAgentFile } from './agents/load-agents.js';
+import type { Agent } from './agents/agent.js';
+// Agent files importing `gemini-phone-agent` get this very module: the running copy of the package.
+import * as packageApi from './index.js';
+
 export { defineAgent, DEFAULT_CUES } from './agents/agent.js';
 export type { Agent, AgentCues, AgentDefinition, Instructions } from './agents/agent.js';
-export { loadAgents, AgentLoadError } from './agents/load-agents.js';
+export { AgentLoadError } from './agents/load-agents.js';
 export { defineTool, ToolError, DefinitionError } from './tools/tool.js';
 export type { CallFinish, Tool, ToolBehavior, ToolCallInfo, ToolContext, ToolDefinition, HandlerToolDefinition, HttpToolDefinition, ObjectParameter, ParameterSchema, InferObject } from './tools/tool.js';
 export { endCallTool } from './tools/end-call.js';
@@ -42,3 +47,13 @@ export type {
   ToolResultScheduling,
   UsageReport,
 } from './model/realtime-model.js';
+
+/**
+ * Loads the agents of an agent file (what AGENT names): a module (.ts, .mts, .cts, .js, .mjs, .cjs, ES module or
+ * CommonJS in any project) exporting an agent or an array of agents, or a data-only .json agent. Throws an
+ * AgentLoadError naming the file and every problem. Relative paths resolve from `cwd` (default: the working
+ * directory).
+ */
+export function loadAgents(path: string, cwd?: string): Promise<Agent[]> {
+  return loadAgentFile(path, { cwd, packageApi });
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { EXAMPLE_AGENT_FILE } from './agents/example-agent.js';
-import { AgentLoadError, loadAgents } from './agents/load-agents.js';
+import { AgentLoadError, loadAgents } from './index.js';
 import { StartupError, startPhoneAgent } from './service.js';
 
 /**

@@ -1,5 +1,5 @@
 import { EXAMPLE_AGENT_FILE } from '../../src/agents/example-agent.js';
-import { AgentLoadError, loadAgents } from '../../src/agents/load-agents.js';
+import { AgentLoadError, loadAgents } from '../../src/index.js';
 import type { Env } from './cli.js';
 
 const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Agent } from '../agents/agent.js';
 import { EXAMPLE_AGENT_FILE } from '../agents/example-agent.js';
-import { loadAgents } from '../agents/load-agents.js';
+import { loadAgents } from '../index.js';
 import type { LogLevel } from '../config.js';
 import { FIXTURE_FILE, loadCallFixture } from './fixture.js';
 import { loadRecording } from './from-recording.js';

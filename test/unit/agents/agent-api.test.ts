@@ -1,12 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineAgent, DEFAULT_CUES, instructionsFor } from '../../../src/agents/agent.js';
 import { AgentDirectory } from '../../../src/agents/agent-directory.js';
-import { AgentLoadError, loadAgents } from '../../../src/agents/load-agents.js';
 import { callDetails } from '../../../src/domain/call-details.js';
 import { createLocalModel } from '../../../src/local-agent/local-agent.js';
 import { createGeminiModel } from '../../../src/model/gemini/gemini-model.js';
@@ -155,31 +151,3 @@ describe('HttpToolClient', () => {
   });
 });
 
-describe('loadAgents', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'agents-'));
-
-  it('loads a data-only JSON agent with an HTTP tool', async () => {
-    const file = join(dir, 'support.json');
-    writeFileSync(file, JSON.stringify({ name: 'support', instructions: 'Acme support.', voice: 'Puck', tools: [{ name: 'order_status', description: 'Order status.', behavior: 'BLOCKING', url: 'https://api.acme.example/s' }] }));
-    const [agent] = await loadAgents(file);
-    expect(agent!.name).toBe('support');
-    expect(agent!.tools[0]!.url?.href).toBe('https://api.acme.example/s');
-  });
-
-  it('names the file and the problem: bad JSON, a handler in JSON, no default export, a bad agent', async () => {
-    writeFileSync(join(dir, 'broken.json'), '{ "name": ');
-    writeFileSync(join(dir, 'handler.json'), JSON.stringify({ name: 'h', instructions: 'x', tools: [{ name: 't', description: 'd', behavior: 'BLOCKING', handler: 'x' }] }));
-    writeFileSync(join(dir, 'nodefault.mjs'), 'export const agent = 1;');
-    writeFileSync(join(dir, 'bad.mjs'), "export default { name: 'bad', instructions: 'x', voice: 42 };");
-    const message = async (name: string): Promise<string> => {
-      const error = await loadAgents(join(dir, name)).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(AgentLoadError);
-      return (error as Error).message;
-    };
-    expect(await message('broken.json')).toMatch(/broken\.json: is not valid JSON/);
-    expect(await message('handler.json')).toMatch(/handler\.json: .*tools\[0\] has fields a JSON tool cannot have: handler/);
-    expect(await message('nodefault.mjs')).toMatch(/nodefault\.mjs: it has no default export/);
-    expect(await message('bad.mjs')).toMatch(/bad\.mjs: agent "bad": voice must be/);
-    expect(await message('missing.ts')).toMatch(/missing\.ts: cannot be loaded/);
-  });
-});
