@@ -5,7 +5,8 @@ import express from 'express';
 import { agentHooksListener } from './agents/agent-listeners.js';
 import { AgentDirectory } from './agents/agent-directory.js';
 import type { Agent } from './agents/agent.js';
-import { BrowserPhone, browserCallControl, generateAccessKey, isBrowserPhoneCall } from './browser-phone/browser-phone.js';
+import { browserPhoneAccessKey, type AccessKeySource } from './browser-phone/access-key.js';
+import { BrowserPhone, browserCallControl, isBrowserPhoneCall } from './browser-phone/browser-phone.js';
 import { pageEventsListener } from './browser-phone/call-events.js';
 import { CallRegistry } from './call/call-registry.js';
 import { EarlyConversations, type EarlyConversation } from './call/early-conversations.js';
@@ -62,6 +63,8 @@ export interface RunningApp {
   stop(): Promise<void>;
   /** The browser phone's URL with its access key in the fragment, when it is enabled (print it, never log it). */
   browserPhoneUrl: string | undefined;
+  /** Where that key came from: one of this start is printed; BROWSER_PHONE_KEY's and a fleet's are not. */
+  browserPhoneKeySource: AccessKeySource | undefined;
   /** Local mode (no Gemini key): the stand-in model the calls talk to; its journals say what it heard and did. */
   localModel: ScriptedModel | undefined;
 }
@@ -90,6 +93,13 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
   /** Everything another instance may need about a call (Redis with REDIS_URL, else this process). */
   const state = openCallStateStore({ redisUrl: config.fleet.redisUrl, maxCallDurationMs: config.limits.maxCallDurationMs, log, onRedisError: () => metrics.redisErrors.inc() });
   const instanceId = config.fleet.instanceId;
+  // One browser phone key for every instance of a fleet: the page may reach any of them.
+  const browserPhoneKey = config.browserPhone.enabled
+    ? await browserPhoneAccessKey({ configured: config.browserPhone.accessKey, fleet: config.fleet.redisUrl === undefined ? undefined : state }).catch(async (error: unknown) => {
+        await state.close();
+        throw error;
+      })
+    : undefined;
   /** Writes to the shared state still in flight; stopping waits for them. */
   const stateWrites = new Set<Promise<void>>();
   const calls = new CallRegistry<PhoneCall>();
@@ -120,11 +130,10 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
     const refusal = refuseReason();
     return refusal === 'state-unavailable' ? 'busy' : refusal;
   };
-  const browserPhoneKey = config.browserPhone.accessKey ?? generateAccessKey();
   const pageAgent = agents.defaultAgent ?? agents.all[0];
   const browserPhone =
-    config.browserPhone.enabled && pageAgent !== undefined
-      ? new BrowserPhone({ accessKey: browserPhoneKey, tokens, log, refuseReason: simpleRefusal, model: config.localModel ? 'local' : 'gemini', agent: pageAgent.agent.name })
+    browserPhoneKey !== undefined && pageAgent !== undefined
+      ? new BrowserPhone({ accessKey: browserPhoneKey.key, tokens, log, refuseReason: simpleRefusal, model: config.localModel ? 'local' : 'gemini', agent: pageAgent, toolTimeoutMs: config.tools.timeoutMs, instanceId })
       : undefined;
   // Stream affinity: the stream names this instance, so a load balancer can bring it to the pre-opened session.
   const streamUrl = publicWssUrl(config, `${MEDIA_STREAM_PATH}/${instanceId}`);
@@ -350,7 +359,8 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
       return { endedByTimeout };
     },
     stop,
-    browserPhoneUrl: browserPhone === undefined ? undefined : `${pageOrigin(config.host, address.port)}${BROWSER_PHONE_PATH}#key=${browserPhoneKey}`,
+    browserPhoneUrl: browserPhone === undefined ? undefined : `${pageOrigin(config.host, address.port)}${BROWSER_PHONE_PATH}#key=${browserPhoneKey?.key}`,
+    browserPhoneKeySource: browserPhone === undefined ? undefined : browserPhoneKey?.source,
     localModel,
   };
 }

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { publicHttpsUrl, publicWssUrl, ConfigError, loadConfig } from './config.js';
 import type { Agent } from './agents/agent.js';
 import type { RealtimeModel } from './model/realtime-model.js';
@@ -67,21 +68,23 @@ export async function startPhoneAgent(options: PhoneAgentOptions): Promise<Phone
     throw new StartupError([redactPhoneNumbersInText(describeStartupError(error, { host: config.host, port: config.port, dataDir: config.dataDir }))]);
   }
 
+  // What the server is bound to (HOST 0.0.0.0: every interface), and the URL that reaches it from this machine.
+  const listening = { listening: listenAddress(app.server.address() as AddressInfo), localUrl: app.localUrl };
   if (config.telephony.enabled) {
     log.info(
-      { listening: app.localUrl, voiceWebhook: publicHttpsUrl(config, VOICE_WEBHOOK_PATH), mediaStream: publicWssUrl(config, MEDIA_STREAM_PATH), agents: agents.map((a) => a.name) },
+      { ...listening, voiceWebhook: publicHttpsUrl(config, VOICE_WEBHOOK_PATH), mediaStream: publicWssUrl(config, MEDIA_STREAM_PATH), agents: agents.map((a) => a.name) },
       "phone agent ready: point your Twilio number's voice webhook (HTTP POST) at the voiceWebhook URL",
     );
   } else {
     log.warn(
-      { listening: app.localUrl, missing: config.telephony.missing },
+      { ...listening, missing: config.telephony.missing },
       `Twilio phone calls are off: set ${config.telephony.missing.join(', ')} to take calls (docs/twilio.md)`,
     );
   }
   if (app.localModel !== undefined) log.warn('LOCAL MODE: no GEMINI_API_KEY, calls talk to the built-in local stand-in model, not Gemini');
   // The URL carries the page's access key: it goes to the terminal, never into the JSON log.
   if (options.banner ?? true) {
-    printStartBanner(process.stderr, { localModel: config.localModel, browserPhoneUrl: app.browserPhoneUrl, keyFromEnvironment: config.browserPhone.accessKey !== undefined, agents: agents.map((a) => a.name) });
+    printStartBanner(process.stderr, { localModel: config.localModel, browserPhoneUrl: app.browserPhoneUrl, keySource: app.browserPhoneKeySource, agents: agents.map((a) => a.name) });
   }
 
   const drainTimeoutMs = config.limits.drainTimeoutMs;
@@ -116,4 +119,9 @@ export async function startPhoneAgent(options: PhoneAgentOptions): Promise<Phone
     drain: (timeoutMs = drainTimeoutMs) => app.drain(timeoutMs),
     stop: () => app.stop(),
   };
+}
+
+/** `0.0.0.0:8080`, `[::]:8080`, `127.0.0.1:8080`: the address and port the server is bound to. */
+function listenAddress(address: AddressInfo): string {
+  return `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 }

@@ -1,10 +1,12 @@
+import { FLEET_ACCESS_KEY_NAME, type AccessKeySource } from './browser-phone/access-key.js';
+
 /**
  * What a person starting the service needs to see first, in plain text on the terminal (not in the JSON log,
  * since the browser phone's URL carries its access key): which model answers, and where to talk to it.
  */
 export function printStartBanner(
   out: { write(text: string): unknown },
-  { localModel, browserPhoneUrl, keyFromEnvironment, agents }: { localModel: boolean; browserPhoneUrl: string | undefined; keyFromEnvironment: boolean; agents: readonly string[] },
+  { localModel, browserPhoneUrl, keySource, agents }: { localModel: boolean; browserPhoneUrl: string | undefined; keySource: AccessKeySource | undefined; agents: readonly string[] },
 ): void {
   const lines: string[] = [];
   if (localModel) {
@@ -19,8 +21,10 @@ export function printStartBanner(
   }
   lines.push(`  Agent${agents.length === 1 ? '' : 's'}: ${agents.join(', ')}`);
   if (browserPhoneUrl !== undefined) {
-    // A key from BROWSER_PHONE_KEY is the operator's own: not repeated on screen.
-    const url = keyFromEnvironment ? browserPhoneUrl.replace(/#key=.*$/, '#key=<BROWSER_PHONE_KEY>') : browserPhoneUrl;
+    // Only a key made for this start is shown. BROWSER_PHONE_KEY is the operator's own; a fleet's instances write
+    // their output to log collectors, and the key lives on in Redis (scripts/local-fleet.sh prints the URL).
+    const shownKey = keySource === 'BROWSER_PHONE_KEY' ? '<BROWSER_PHONE_KEY>' : keySource === 'fleet' ? `<the fleet's key: redis-cli GET phone-agent:agreed:${FLEET_ACCESS_KEY_NAME}>` : undefined;
+    const url = shownKey === undefined ? browserPhoneUrl : browserPhoneUrl.replace(/#key=.*$/, `#key=${shownKey}`);
     lines.push('', '  Talk to the agent in your browser:', `    ${url}`);
   }
   const rule = '='.repeat(92);

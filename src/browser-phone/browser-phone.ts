@@ -10,7 +10,9 @@ import type { CallControl } from '../telephony/twilio-rest.js';
 import { RollingWindowLimit } from '../telephony/outbound-calls.js';
 import { BROWSER_PHONE_PATH as PAGE_PATH, MEDIA_STREAM_PATH } from '../telephony/routes.js';
 import { STREAM_TOKEN_PARAMETER } from '../telephony/voice-webhook.js';
+import type { CallAgent } from '../agents/agent-directory.js';
 import { CallEventHub } from './call-events.js';
+import { ToolPanel } from './tool-panel.js';
 
 /**
  * The browser phone: a page that acts as a phone and speaks the Twilio Media Streams protocol to `/media`, so a
@@ -22,11 +24,17 @@ import { CallEventHub } from './call-events.js';
  *    the server, a proxy's log or a Referer). The page itself holds no secrets; every API below wants the key.
  * 2. `POST /phone/sessions` with `Authorization: Bearer <access key>` issues a call: a synthetic CallSid
  *    (`CA` + 32 hex), a StreamSid, a stream token from the same store Twilio calls use (single use, bound to
- *    that CallSid), and an upgrade credential for `/media?browserPhone=…` (single use, 60 s, bound to the
- *    CallSid). Capacity and a rate limit apply as to any call.
+ *    that CallSid), and an upgrade credential for `/media/<instance id>?browserPhone=…` (single use, 60 s, bound
+ *    to the CallSid). Capacity and a rate limit apply as to any call.
  * 3. `/media` accepts an upgrade without `x-twilio-signature` only with an unused, unexpired credential; the
  *    `start` that follows must be for that CallSid, carry its stream token, and use the browser account SID.
- * 4. `GET /phone/events/<CallSid>` (same key) streams the call's transcript, tool calls and latencies (SSE).
+ * 4. `GET /phone/events/<instance id>/<CallSid>` (same key) streams the call's transcript, tool calls and
+ *    latencies (SSE).
+ * 5. `GET /phone/agent` and `POST /phone/tools/<name>` (same key): the running agent and its tools (tool-panel.ts).
+ *
+ * In a fleet every instance holds the same key (access-key.ts), and the session's media and events paths name the
+ * instance that issued it, as a Twilio stream's URL names the instance that answered the webhook: the load
+ * balancer routes both there (deploy/haproxy), where the session's credential and the call's events live.
  */
 export const BROWSER_PHONE_PATH = PAGE_PATH;
 /** Query parameter of the `/media` upgrade carrying the browser session's credential. */
@@ -60,8 +68,12 @@ export interface BrowserPhoneDeps {
   refuseReason(): 'busy' | 'draining' | undefined;
   /** Which model answers: shown on the page. */
   model: 'local' | 'gemini';
-  /** The agent the page talks to (the service's default agent). */
-  agent: string;
+  /** The agent the page talks to (the service's default agent): named on the page, its tools in the tool panel. */
+  agent: CallAgent;
+  /** TOOL_TIMEOUT_MS, for the tool panel's runs. */
+  toolTimeoutMs: number;
+  /** INSTANCE_ID: the session's media and events paths name it, so a fleet's load balancer routes them here. */
+  instanceId: string;
   staticDir?: string;
   now?: () => number;
 }
@@ -76,6 +88,8 @@ export interface BrowserSession {
   /** Path and query of the media WebSocket (the page adds ws:// or wss:// and its host). */
   mediaPath: string;
   eventsPath: string;
+  /** The agent that answers. */
+  agent: string;
   model: 'local' | 'gemini';
   expiresInMs: number;
 }
@@ -100,11 +114,13 @@ export class BrowserPhone {
   private readonly limit: RollingWindowLimit;
   private readonly now: () => number;
   private readonly openStreams = new Set<Response>();
+  private readonly toolPanel: ToolPanel;
 
   constructor(private readonly deps: BrowserPhoneDeps) {
     this.accessKeyDigest = sha256(deps.accessKey);
     this.now = deps.now ?? Date.now;
     this.limit = new RollingWindowLimit(BROWSER_SESSIONS_PER_MINUTE, 60_000, this.now);
+    this.toolPanel = new ToolPanel({ agent: deps.agent, model: deps.model, toolTimeoutMs: deps.toolTimeoutMs, log: deps.log, now: this.now });
   }
 
   /** The routes under `/phone`: the page, its sessions and its events. */
@@ -116,7 +132,8 @@ export class BrowserPhone {
     router.get('/key', this.authenticate('key'), (_req, res) => {
       res.status(204).end();
     });
-    router.get('/events/:callSid', this.authenticate('events'), (req, res) => this.streamEvents(req, res));
+    router.get('/events/:instanceId/:callSid', this.authenticate('events'), (req, res) => this.streamEvents(req, res));
+    router.use(this.toolPanel.routes((what) => this.authenticate(what)));
     router.get('/', (_req, res) => {
       setPageHeaders(res);
       res.sendFile('index.html', { root: staticDir }, (error) => {
@@ -159,7 +176,7 @@ export class BrowserPhone {
     this.openStreams.clear();
   }
 
-  private authenticate(what: 'session' | 'events' | 'key'): RequestHandler {
+  private authenticate(what: string): RequestHandler {
     return (req, res, next) => {
       const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
       if (match === null || !timingSafeEqual(sha256(match[1] as string), this.accessKeyDigest)) {
@@ -191,7 +208,8 @@ export class BrowserPhone {
     const streamSid = `MZ${randomBytes(16).toString('hex')}`;
     const credential = randomBytes(CREDENTIAL_BYTES).toString('base64url');
     this.pendingUpgrades.set(sha256(credential).toString('hex'), { callSid, expiresAtMs: this.now() + BROWSER_SESSION_TTL_MS });
-    const streamToken = this.deps.tokens.issue({ callSid, from: undefined, to: undefined, direction: BROWSER_PHONE_DIRECTION, agent: this.deps.agent });
+    const agent = this.deps.agent.agent.name;
+    const streamToken = this.deps.tokens.issue({ callSid, from: undefined, to: undefined, direction: BROWSER_PHONE_DIRECTION, agent });
     // The stream's `start` (and so the call's first event) follows the upgrade within START_TIMEOUT_MS.
     this.events.track(callSid, BROWSER_SESSION_TTL_MS + 10_000);
     this.deps.log.info({ callSid }, 'browser phone session issued');
@@ -200,8 +218,9 @@ export class BrowserPhone {
       streamSid,
       accountSid: BROWSER_PHONE_ACCOUNT_SID,
       customParameters: { [STREAM_TOKEN_PARAMETER]: streamToken },
-      mediaPath: `${MEDIA_STREAM_PATH}?${BROWSER_UPGRADE_PARAMETER}=${credential}`,
-      eventsPath: `${BROWSER_PHONE_PATH}/events/${callSid}`,
+      mediaPath: `${MEDIA_STREAM_PATH}/${this.deps.instanceId}?${BROWSER_UPGRADE_PARAMETER}=${credential}`,
+      eventsPath: `${BROWSER_PHONE_PATH}/events/${this.deps.instanceId}/${callSid}`,
+      agent,
       model: this.deps.model,
       expiresInMs: BROWSER_SESSION_TTL_MS,
     };
@@ -252,11 +271,6 @@ export class BrowserPhone {
       this.pendingUpgrades.delete(key);
     }
   }
-}
-
-/** A random access key for this run, when BROWSER_PHONE_KEY is not set. */
-export function generateAccessKey(): string {
-  return randomBytes(24).toString('base64url');
 }
 
 /** The page and its scripts: no framing, no third-party anything; the key in the fragment is never a Referer. */

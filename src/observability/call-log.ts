@@ -39,7 +39,9 @@ export function callLogListener(log: Logger, call: CallDetails, options: { logTr
         return;
       }
       case 'ended':
-        log.info(event.summary, 'call ended');
+        // The summary names the agent too; a field the call's logger already carries is not written twice (a JSON
+        // line with a duplicate key breaks pipelines that keep the first).
+        log.info(withoutBound(log, event.summary), 'call ended');
         return;
       default:
         return;
@@ -49,4 +51,9 @@ export function callLogListener(log: Logger, call: CallDetails, options: { logTr
 
 function redact(value: string | undefined): string | undefined {
   return value === undefined ? undefined : redactPhoneNumber(value);
+}
+
+function withoutBound(log: Logger, fields: object): Record<string, unknown> {
+  const bound = log.bindings();
+  return Object.fromEntries(Object.entries(fields).filter(([key]) => !(key in bound)));
 }

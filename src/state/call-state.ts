@@ -35,6 +35,12 @@ export interface CallStateStore {
   get(callSid: string): Promise<CallSnapshot | undefined>;
   /** Stores the latest Gemini session resumption handle (a no-op for an unknown call). */
   saveResumptionHandle(callSid: string, handle: string): Promise<void>;
+  /**
+   * A value every instance agrees on, e.g. the browser phone's access key: the first instance to ask stores
+   * `proposed`; every instance, then and later, gets the stored value. It does not expire; a store that lost it
+   * (Redis restarted without persistence) gets it back from the instances holding it, never a new one.
+   */
+  agreeOn(name: string, proposed: string): Promise<string>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -32,6 +32,7 @@ const MAX_CALLS = 100_000;
  */
 export class MemoryCallStateStore implements CallStateStore {
   private readonly calls = new Map<string, Entry>();
+  private readonly agreed = new Map<string, string>();
 
   constructor(
     private readonly ttls: CallStateTtls,
@@ -94,6 +95,11 @@ export class MemoryCallStateStore implements CallStateStore {
     if (entry === undefined) return;
     entry.resumptionHandle = handle;
     this.put(entry);
+  }
+
+  async agreeOn(name: string, proposed: string): Promise<string> {
+    if (!this.agreed.has(name)) this.agreed.set(name, proposed);
+    return this.agreed.get(name)!;
   }
 
   async close(): Promise<void> {

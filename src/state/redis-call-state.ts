@@ -74,6 +74,11 @@ redis.call('HSET', KEYS[1], 'handle', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
+/** Stores the proposed value unless one is there; answers the value stored. */
+const AGREE = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return ARGV[1] end
+return redis.call('GET', KEYS[1])`;
+
 export interface RedisCallStateOptions {
   url: string;
   ttls: CallStateTtls;
@@ -103,6 +108,8 @@ export class RedisCallStateStore implements CallStateStore {
   private outageLogged = false;
   private closed = false;
   private errorCount = 0;
+  /** The values agreed on through this store, restored when Redis comes back without them. */
+  private readonly agreed = new Map<string, string>();
 
   constructor(private readonly options: RedisCallStateOptions) {
     this.prefix = options.keyPrefix ?? 'phone-agent:';
@@ -120,6 +127,8 @@ export class RedisCallStateStore implements CallStateStore {
     this.client.on('ready', () => {
       if (this.outageLogged) options.log.info('Redis reachable again: taking new calls');
       this.outageLogged = false;
+      // A Redis restarted without persistence has lost the values the fleet agreed on: put ours back.
+      for (const [name, value] of this.agreed) void this.agreeOn(name, value).catch(() => undefined);
     });
     this.client.connect().catch((error: unknown) => {
       if (!this.closed) this.connectionError(error instanceof Error ? error : new Error(String(error)));
@@ -196,6 +205,12 @@ export class RedisCallStateStore implements CallStateStore {
 
   async saveResumptionHandle(callSid: string, handle: string): Promise<void> {
     await this.eval('saveResumptionHandle', SAVE_HANDLE, callSid, [handle, this.ms(this.options.ttls.callTtlMs)]);
+  }
+
+  async agreeOn(name: string, proposed: string): Promise<string> {
+    const agreed = (await this.run('agreeOn', () => this.client.eval(AGREE, { keys: [`${this.prefix}agreed:${name}`], arguments: [proposed] }))) as string;
+    this.agreed.set(name, agreed);
+    return agreed;
   }
 
   async close(): Promise<void> {

@@ -67,6 +67,12 @@ export interface MediaStreamServerDeps {
   maxPendingStreams?: number;
 }
 
+/**
+ * Why a browser phone's stream was refused at the upgrade (a WebSocket close reason: at most 123 bytes). In a fleet
+ * the usual cause is a load balancer that sent the stream to another instance than the one that issued the session.
+ */
+export const BROWSER_CREDENTIAL_REFUSED = 'browser call refused: its session is unknown on this instance, used or expired';
+
 /** WebSocket close codes we use when refusing a stream. */
 const CLOSE = { policy: 1008, invalid: 1007, unsupported: 1003 } as const;
 
@@ -98,7 +104,7 @@ export class MediaStreamServer {
     if (browser !== undefined) {
       if (!browser.ok) {
         this.refusals.warn(source, {}, 'media stream refused: browser phone credential unknown, used or expired');
-        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        this.refuseWithReason(request, socket, head, BROWSER_CREDENTIAL_REFUSED);
         return;
       }
       this.upgrade(request, socket, head, browser.grant);
@@ -139,6 +145,22 @@ export class MediaStreamServer {
     };
     socket.once('close', release);
     this.wss.handleUpgrade(request, socket, head, (ws) => this.awaitStart(ws, grant, source, release));
+  }
+
+  /**
+   * A browser cannot read the status of a refused upgrade (its WebSocket only says 1006), so a browser phone's
+   * stream is accepted and closed at once with the reason, which the page shows. Nothing is read from it.
+   */
+  private refuseWithReason(request: IncomingMessage, socket: Duplex, head: Buffer, reason: string): void {
+    if (this.pending >= (this.deps.maxPendingStreams ?? MAX_PENDING_STREAMS)) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.on('error', () => undefined);
+      ws.close(CLOSE.policy, reason);
+      setTimeout(() => ws.terminate(), 1_000).unref();
+    });
   }
 
   /** Stops accepting; live sockets are the calls' to end. */

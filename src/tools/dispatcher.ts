@@ -14,12 +14,22 @@ export interface ToolDispatcherOptions {
   tools: ToolLookup;
   call: ToolCallInfo;
   log: Logger;
-  /** Delivers one answer to the model; called once per function call id, never for cancelled ones. */
-  send: (response: ToolAnswer) => void;
+  /**
+   * Delivers one answer to the model; called once per function call id, never for cancelled ones. `answered`
+   * says how the call ended and how long it took (the browser phone's tool panel shows both).
+   */
+  send: (response: ToolAnswer, answered: AnsweredToolCall) => void;
   defaultTimeoutMs: number;
 }
 
 export type ToolOutcome = 'ok' | 'tool-error' | 'failed' | 'invalid-arguments' | 'unknown-tool' | 'timeout' | 'cancelled' | 'abandoned' | 'call-ended';
+
+/** How an answered call ended; `failure` is the error behind a `failed` outcome (the model hears only that it failed). */
+export interface AnsweredToolCall {
+  outcome: Extract<ToolOutcome, 'ok' | 'tool-error' | 'failed' | 'invalid-arguments' | 'unknown-tool' | 'timeout'>;
+  durationMs: number;
+  failure?: unknown;
+}
 
 type StopReason = 'cancelled' | 'abandoned' | 'call-ended';
 
@@ -165,22 +175,24 @@ export class ToolDispatcher {
     this.running.delete(entry.call.id);
   }
 
-  private answer(call: ToolCall, startedAtMs: number, outcome: ToolOutcome, response: ToolAnswer['response'], tool: Tool | undefined, error?: unknown): void {
-    this.logOutcome(call, startedAtMs, outcome, tool, error);
+  private answer(call: ToolCall, startedAtMs: number, outcome: AnsweredToolCall['outcome'], response: ToolAnswer['response'], tool: Tool | undefined, error?: unknown): void {
+    const durationMs = this.logOutcome(call, startedAtMs, outcome, tool, error);
     if (this.closed) return;
     try {
-      this.options.send({ id: call.id, name: call.name, response });
+      this.options.send({ id: call.id, name: call.name, response }, { outcome, durationMs, ...(outcome === 'failed' ? { failure: error } : {}) });
     } catch (sendError) {
       this.options.log.error({ err: sendError, tool: call.name }, 'could not send a tool response to the model');
     }
   }
 
-  private logOutcome(call: ToolCall, startedAtMs: number, outcome: ToolOutcome, tool: Tool | undefined, error: unknown): void {
+  /** Logs how the call ended; returns its duration in milliseconds (to a tenth). */
+  private logOutcome(call: ToolCall, startedAtMs: number, outcome: ToolOutcome, tool: Tool | undefined, error: unknown): number {
+    const durationMs = Math.round((performance.now() - startedAtMs) * 10) / 10;
     const fields = {
       tool: call.name,
       functionCallId: call.id,
       outcome,
-      durationMs: Math.round((performance.now() - startedAtMs) * 10) / 10,
+      durationMs,
       // Unknown tools have no schema to say what is safe: only the argument names are kept.
       ...(tool === undefined ? { argNames: Object.keys(call.args) } : { args: redactArguments(tool.parameters, call.args, redactPhoneNumbersInText) }),
     };
@@ -188,6 +200,7 @@ export class ToolDispatcher {
     if (outcome === 'failed') log.error({ ...fields, err: error }, 'tool failed');
     else if (outcome === 'timeout' || outcome === 'invalid-arguments' || outcome === 'unknown-tool' || outcome === 'abandoned') log.warn(fields, 'tool call not completed');
     else log.info(fields, 'tool call finished');
+    return durationMs;
   }
 }
 

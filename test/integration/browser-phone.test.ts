@@ -10,6 +10,7 @@ import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
 import { describeToolAnswer, localGreeting } from '../../src/local-agent/local-agent.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startApp, type RunningApp } from '../../src/server.js';
+import { BROWSER_CREDENTIAL_REFUSED } from '../../src/telephony/media-stream-server.js';
 import { FakeTwilioMediaStream, TwilioHandshakeError, loadSpeechFixture, mulawSilence } from '../fakes/twilio/index.js';
 import { restaurantGreetingCue } from '../support/bridge-harness.js';
 import { waitUntil } from '../support/wait.js';
@@ -32,6 +33,8 @@ interface Running {
 }
 
 const running: Running[] = [];
+/** The instance the page's media and events paths name. */
+const INSTANCE = 'phone-1';
 
 async function start(env: Record<string, string> = {}): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'browser-phone-'));
@@ -44,7 +47,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
       done();
     },
   });
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'debug', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'debug', INSTANCE_ID: INSTANCE, ...env });
   const app = await startApp({ config, log: createLogger({ level: 'debug', destination }), agents: [createRestaurantAgent({ dataDir: config.dataDir })] });
   const key = app.browserPhoneUrl?.split('#key=')[1] ?? '';
   const result = { app, key, logs, logText: () => text, dir };
@@ -137,18 +140,26 @@ describe('browser phone: authentication', () => {
     const server = await start({ BROWSER_PHONE: '1' });
     const ws = server.app.localUrl.replace('http://', 'ws://');
     const refusal = (url: string) =>
-      FakeTwilioMediaStream.connect({ serverUrl: url, streamUrl: 'x', signature: null, authToken: '', callSid: `CA${'1'.repeat(32)}` }).then(
-        () => 'accepted',
+      FakeTwilioMediaStream.connect({ serverUrl: url, streamUrl: 'x', signature: null, authToken: '', callSid: `CA${'1'.repeat(32)}`, start: 'skip' }).then(
+        async (stream) => {
+          const closed = await stream.closed;
+          return `closed ${closed.code}: ${closed.reason}`;
+        },
         (error: unknown) => (error instanceof TwilioHandshakeError ? error.statusCode : error),
       );
     expect(await refusal(`${ws}/media`)).toBe(403); // Twilio is not configured, and no browser credential
-    expect(await refusal(`${ws}/media?browserPhone=made-up`)).toBe(403);
+    // A browser cannot read an HTTP status from a refused WebSocket: its refusal is a close with the reason.
+    const refused = `closed 1008: ${BROWSER_CREDENTIAL_REFUSED}`;
+    expect(await refusal(`${ws}/media/${INSTANCE}?browserPhone=made-up`)).toBe(refused);
 
     const session = await newSession(server);
+    expect(session.mediaPath).toMatch(new RegExp(`^/media/${INSTANCE}\\?browserPhone=[\\w-]{43}$`));
+    expect(session.eventsPath).toBe(`/phone/events/${INSTANCE}/${session.callSid}`);
     const page = await connectAsPage(server, session);
     await page.waitForAgentAudio({ timeoutMs: 10_000 });
-    expect(await refusal(`${ws}${session.mediaPath}`)).toBe(403); // single use
+    expect(await refusal(`${ws}${session.mediaPath}`)).toBe(refused); // single use
     await page.hangUp();
+    expect(server.app.localAgent!.live.sessions).toHaveLength(1);
   });
 
   it('opens no model session when the start is for another call, or claims a Twilio account', async () => {

@@ -49,7 +49,7 @@ it('keeps serving, without spinning, after its stdout and stderr pipes close', a
       const timer = setTimeout(() => fail(new Error(`no start within 60 s:\n${output}`)), 60_000);
       child.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /"listening":"(http:\/\/[^"]+)"/.exec(output);
+        const match = /"localUrl":"(http:\/\/[^"]+)"/.exec(output);
         if (match !== null) {
           clearTimeout(timer);
           done(match[1]!);

@@ -44,7 +44,7 @@ async function startService(gemini: FakeGeminiLive, env: Record<string, string> 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not start:\n${output}`)), 20_000);
     const check = (): void => {
-      const match = /"listening":"(http:\/\/[^"]+)"/.exec(output);
+      const match = /"localUrl":"(http:\/\/[^"]+)"/.exec(output);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
       child.stdout?.off('data', check);

@@ -157,7 +157,7 @@ async function startInstalledService(agentFile: string): Promise<RunningService>
   const url = await new Promise<string>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`the service did not start within 60 s:\n${output}`)), 60_000);
     const check = (): void => {
-      const match = /"listening":"(http:\/\/[^"]+)"/.exec(output);
+      const match = /"localUrl":"(http:\/\/[^"]+)"/.exec(output);
       if (match !== null) {
         clearTimeout(timer);
         done(match[1]!);

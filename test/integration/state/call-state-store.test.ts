@@ -155,6 +155,13 @@ describe.each(implementations)('CallStateStore contract: %s', (_name, open) => {
     expect(await b.answer(call)).toEqual({ outcome: 'refused' });
   });
 
+  it('agrees on a value: the first proposal is stored, every later one gets it', async () => {
+    const [a, b] = (await open(LONG)).stores;
+    expect(await a.agreeOn('browser-phone-key', 'first-key')).toBe('first-key');
+    expect(await b.agreeOn('browser-phone-key', 'second-key')).toBe('first-key');
+    expect(await a.agreeOn('another-name', 'other')).toBe('other');
+  });
+
   it('lets tokens expire after the token TTL, and forgets calls after the call TTL', async () => {
     const { stores: [a, b], advance } = await open({ tokenTtlMs: 300, callTtlMs: 900 });
     const call = newCall();
@@ -218,6 +225,28 @@ describe('RedisCallStateStore', () => {
     expect(await store.ready(5_000)).toBe(true);
     expect(lines.some((line) => line.msg.startsWith('Redis reachable again'))).toBe(true);
     expect((await store.answer(newCall())).outcome).toBe('answered');
+  });
+
+  it('puts back the values agreed on when Redis comes back empty, so no instance makes a new one', async () => {
+    const store = new RedisCallStateStore({ url: redis.url, ttls: LONG, keyPrefix: 'agree:', log: capturingLogger().log });
+    opened.push(store);
+    expect(await store.ready(5_000)).toBe(true);
+    expect(await store.agreeOn('browser-phone-key', 'the-fleet-key')).toBe('the-fleet-key');
+    await redis.stop();
+    await expect(store.agreeOn('browser-phone-key', 'x')).rejects.toBeInstanceOf(StateUnavailableError);
+    await redis.start(); // empty: a restarted Redis without persistence
+    expect(await store.ready(5_000)).toBe(true);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      await expect.poll(() => client.get('agree:agreed:browser-phone-key'), { timeout: 2_000 }).toBe('the-fleet-key');
+    } finally {
+      client.destroy();
+    }
+    const late = new RedisCallStateStore({ url: redis.url, ttls: LONG, keyPrefix: 'agree:', log: capturingLogger().log });
+    opened.push(late);
+    expect(await late.ready(5_000)).toBe(true);
+    expect(await late.agreeOn('browser-phone-key', 'a-new-key')).toBe('the-fleet-key');
   });
 
   it('starts while Redis is unreachable and connects when it comes up', async () => {

@@ -102,7 +102,7 @@ describe('an agent file that cannot load says why, and what to do', () => {
   });
 
   it('names the missing file, import or package, never the loader’s own files', async () => {
-    const missing = await loadAgents('agents/dental.ts', dir).catch((e: unknown) => e as AgentLoadError);
+    const missing = (await loadAgents('agents/dental.ts', dir).catch((e: unknown) => e)) as AgentLoadError;
     expect(missing.message).toBe(`${join(dir, 'agents/dental.ts')}: no such file (AGENT or the first argument names it, relative to ${dir})`);
     expect(await problem('calendar-import.ts')).toBe(`it imports ./calendar.js, which does not exist: create that file, or fix the import's path (relative to ${dir})`);
     expect(await problem('package-import.ts')).toBe("it imports the package dayjs/plugin/utc, which is not installed: run `npm install dayjs` in the agent's project");
