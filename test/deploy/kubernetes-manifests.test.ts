@@ -143,10 +143,11 @@ describe('deploy/kubernetes manifests', () => {
     expect(selects(one('PodDisruptionBudget').spec.selector.matchLabels, podLabels)).toBe(true);
   });
 
-  it('route /media/<pod> to that pod’s Service and everything else to the shared Service, through an existing Gateway listener', () => {
+  it('route /media/<pod> and /phone/events/<pod> to that pod’s Service and everything else to the shared Service, through an existing Gateway listener', () => {
     const gateways = all('Gateway');
     const services = new Map(all('Service').map((service) => [service.metadata.name as string, service]));
     const exact = new Map<string, string>();
+    const prefixes = new Map<string, string>();
     let fallback: string | undefined;
     for (const route of all('HTTPRoute')) {
       for (const parent of route.spec.parentRefs) {
@@ -165,10 +166,13 @@ describe('deploy/kubernetes manifests', () => {
         for (const match of rule.matches) {
           if (match.path.type === 'Exact') exact.set(match.path.value, rule.backendRefs[0].name);
           if (match.path.type === 'PathPrefix' && match.path.value === '/') fallback = rule.backendRefs[0].name;
+          else if (match.path.type === 'PathPrefix') prefixes.set(match.path.value, rule.backendRefs[0].name);
         }
       }
     }
     for (const podName of podNames) expect(exact.get(`/media/${podName}`)).toBe(podName);
+    // A browser phone call's events live on the pod that issued its session (src/browser-phone/browser-phone.ts).
+    for (const podName of podNames) expect(prefixes.get(`/phone/events/${podName}`)).toBe(podName);
     expect(fallback).toBe(one('Service', statefulSet.metadata.name).metadata.name);
     expect(services.get(fallback!)!.spec.selector).toEqual(podLabels);
   });
