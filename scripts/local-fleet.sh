@@ -111,6 +111,14 @@ pids+=($!)
 wait_for haproxy node -e "fetch('http://127.0.0.1:$fleet_port/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 
 echo "local-fleet: ready on http://127.0.0.1:$fleet_port (instances: ${agent_ports[*]}; Redis :$redis_port$([ "$with_postgres" = 1 ] && echo "; Postgres :$postgres_port"); logs in $fleet_dir)"
+# The browser phone, through HAProxy: every instance holds the same key (BROWSER_PHONE_KEY, or the one the first
+# instance stored in Redis). Printed here, to the terminal only: the instances never print or log it.
+phone_key="${BROWSER_PHONE_KEY:-$(redis-cli -p "$redis_port" --raw GET phone-agent:agreed:browser-phone-key)}"
+if [ -n "$phone_key" ]; then
+  echo "local-fleet: talk to the agent in your browser: http://localhost:$fleet_port/phone#key=$phone_key"
+elif node -e "fetch('http://127.0.0.1:$fleet_port/phone').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"; then
+  echo "local-fleet: talk to the agent in your browser: http://localhost:$fleet_port/phone#key=<BROWSER_PHONE_KEY from .env>"
+fi
 echo "local-fleet: Ctrl-C stops everything" >&2
 wait -n "${pids[@]}" || true
 echo "local-fleet: a process exited; see $fleet_dir/*.log" >&2

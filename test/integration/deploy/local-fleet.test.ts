@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
@@ -35,6 +35,19 @@ describe('scripts/local-fleet.sh', () => {
       }
       expect(output).toContain(`ready on http://127.0.0.1:${proxy}`);
       for (const port of [proxy, agent1, agent2]) expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
+      // The URL to open, with the key every instance holds: through HAProxy, any instance accepts it.
+      await expect.poll(() => /talk to the agent in your browser: (http:\/\/localhost:\d+\/phone#key=([\w-]+))/.exec(output)?.[1], { timeout: 5_000 }).toBeDefined();
+      const [, url, key] = /talk to the agent in your browser: (http:\/\/localhost:\d+\/phone#key=([\w-]+))/.exec(output)!;
+      expect(url).toBe(`http://localhost:${proxy}/phone#key=${key}`);
+      const statuses = new Set<number>();
+      for (let i = 0; i < 10; i++) statuses.add((await fetch(`http://127.0.0.1:${proxy}/phone/key`, { headers: { Authorization: `Bearer ${key}` } })).status);
+      expect([...statuses]).toEqual([204]);
+      for (const port of [agent1, agent2]) expect((await fetch(`http://127.0.0.1:${port}/phone/key`, { headers: { Authorization: `Bearer ${key}` } })).status).toBe(204);
+      // Printed to the terminal only: no instance's output (its log file) holds it.
+      for (const file of readdirSync(join(dir, 'fleet')).filter((name) => name.endsWith('.log'))) {
+        expect(readFileSync(join(dir, 'fleet', file), 'utf8'), file).not.toContain(key);
+      }
       const redis = createClient({ url: `redis://127.0.0.1:${redisPort}` });
       await redis.connect();
       expect(await redis.ping()).toBe('PONG');
