@@ -25,7 +25,7 @@ const freshCallStats = () => ({
   closeCode: undefined,
   closeReason: undefined,
 });
-const stats = { state: 'idle', error: undefined, ...freshCallStats() };
+const stats = { state: 'idle', error: undefined, agent: undefined, toolRuns: [], ...freshCallStats() };
 window.phoneStats = stats;
 
 // The access key comes in the URL fragment (never sent to a server); kept for reloads of this tab only and
@@ -78,14 +78,149 @@ async function checkAccessKey() {
   if (response.status === 401) {
     sessionStorage.removeItem('browserPhoneKey');
     $('mode').textContent = '';
-    return showError('This access key is not the server\'s: it changes at every start (unless BROWSER_PHONE_KEY is set). Open the URL the server printed most recently.');
+    return showError('This access key is not the server\'s: a single service makes a new one at every start (unless BROWSER_PHONE_KEY is set). Open the URL the server printed most recently.');
   }
   if (!response.ok) {
     $('mode').textContent = '';
     return showError(`The service answered HTTP ${response.status} for the access key check.`);
   }
-  $('mode').textContent = 'Ready. Press “Call the agent” and allow the microphone.';
+  await showAgent();
   $('call').disabled = false;
+}
+
+// ── The running agent: its name, how it greets, what keys do, and its tools (the tool panel) ───────────────
+
+async function showAgent() {
+  let card;
+  try {
+    const response = await fetch('/phone/agent', { headers: { Authorization: `Bearer ${accessKey}` } });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    card = await response.json();
+  } catch (error) {
+    $('mode').textContent = 'Ready. Press “Call the agent” and allow the microphone.';
+    return showError(`The agent's description could not be loaded (${error instanceof Error ? error.message : String(error)}).`);
+  }
+  stats.agent = card.name;
+  document.title = `${card.name} · Browser phone`;
+  $('agent-name').textContent = ` · ${card.name}`;
+  showMode(card.model, card.name);
+  $('greeting').hidden = false;
+  $('greeting').textContent = `When the call connects, the model is told: “${card.greeting}”`;
+  const [before, after = ''] = card.keypadCue.split('{digits}');
+  $('keypad-hint').textContent = `Keys reach ${card.name} as on a phone call (Twilio dtmf): after a pause, or #, the model is told “${before}1 2 3${after}”.`;
+  renderTools(card.tools);
+}
+
+function renderTools(tools) {
+  const container = $('tool-forms');
+  if (tools.length === 0) {
+    container.replaceChildren(Object.assign(document.createElement('p'), { className: 'hint', textContent: 'This agent has no tools of its own (end_call is built in).' }));
+    return;
+  }
+  container.replaceChildren(...tools.map(toolForm));
+}
+
+function toolForm(tool) {
+  const form = document.createElement('form');
+  form.className = 'tool';
+  form.dataset.tool = tool.name;
+  const title = document.createElement('h3');
+  title.append(Object.assign(document.createElement('code'), { textContent: tool.name }), ` ${tool.kind === 'http' ? 'HTTP tool' : 'handler'}, ${tool.behavior.toLowerCase().replace('_', '-')}, times out after ${tool.timeoutMs / 1000} s`);
+  form.append(title, Object.assign(document.createElement('p'), { className: 'hint', textContent: tool.description }));
+  const required = new Set(tool.parameters.required ?? []);
+  const fields = Object.entries(tool.parameters.properties).map(([name, schema]) => parameterField(name, schema, required.has(name)));
+  form.append(...fields.map((field) => field.label));
+  const run = Object.assign(document.createElement('button'), { type: 'submit', textContent: `Run ${tool.name}` });
+  const result = Object.assign(document.createElement('output'), { className: 'tool-result' });
+  form.append(run, result);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void runTool(tool, fields, run, result);
+  });
+  return form;
+}
+
+/** One input per parameter, from its schema; `read()` gives the argument's value, or undefined when left empty. */
+function parameterField(name, schema, isRequired) {
+  const label = document.createElement('label');
+  label.append(Object.assign(document.createElement('span'), { textContent: `${name}${isRequired ? ' *' : ''} (${schema.type})${schema.description ? `: ${schema.description}` : ''}` }));
+  let input;
+  if (schema.type === 'string' && Array.isArray(schema.enum)) {
+    input = document.createElement('select');
+    input.append(new Option('', ''), ...schema.enum.map((value) => new Option(value, value)));
+  } else if (schema.type === 'boolean') {
+    input = document.createElement('select');
+    input.append(new Option('', ''), new Option('true', 'true'), new Option('false', 'false'));
+  } else if (schema.type === 'array' || schema.type === 'object') {
+    input = Object.assign(document.createElement('textarea'), { rows: 2, placeholder: schema.type === 'array' ? '[ … ] as JSON' : '{ … } as JSON' });
+  } else {
+    input = Object.assign(document.createElement('input'), { type: 'text', inputMode: schema.type === 'string' ? 'text' : 'decimal' });
+  }
+  input.name = name;
+  label.append(input);
+  const read = () => {
+    const text = input.value.trim();
+    if (text === '') return undefined;
+    if (schema.type === 'integer' || schema.type === 'number') return Number.isNaN(Number(text)) ? text : Number(text);
+    if (schema.type === 'boolean') return text === 'true';
+    if (schema.type === 'array' || schema.type === 'object') {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return text; // the tool's schema check says what is wrong with it
+      }
+    }
+    return input.value;
+  };
+  return { name, label, read };
+}
+
+async function runTool(tool, fields, button, result) {
+  const args = {};
+  for (const field of fields) {
+    const value = field.read();
+    if (value !== undefined) args[field.name] = value;
+  }
+  button.disabled = true;
+  result.className = 'tool-result running';
+  result.textContent = `Running ${tool.name}…`;
+  try {
+    const response = await fetch(`/phone/tools/${encodeURIComponent(tool.name)}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${accessKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ args }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      result.className = 'tool-result refused';
+      result.textContent = body.error ?? `The service answered HTTP ${response.status}.`;
+      return;
+    }
+    stats.toolRuns.push(body);
+    showToolRun(body, result);
+  } catch (error) {
+    result.className = 'tool-result refused';
+    result.textContent = `The service is not reachable (${error instanceof Error ? error.message : String(error)}).`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** What the model would have got, in words: the answer, or the error and why. */
+function showToolRun(run, result) {
+  const took = `${run.durationMs} ms`;
+  const headline = {
+    ok: `Answered in ${took}:`,
+    'tool-error': `ToolError after ${took}; the model hears:`,
+    'invalid-arguments': `Refused before running: the arguments do not match the schema:`,
+    timeout: `Timed out after ${took}; the model hears:`,
+    failed: `Failed after ${took} with ${run.failure ?? 'an error'}; the model hears:`,
+  }[run.outcome] ?? `${run.outcome} after ${took}:`;
+  result.className = `tool-result ${run.outcome}`;
+  result.replaceChildren(
+    Object.assign(document.createElement('strong'), { textContent: headline }),
+    Object.assign(document.createElement('pre'), { textContent: run.outcome === 'ok' ? JSON.stringify(run.output, null, 2) : run.error }),
+  );
 }
 
 async function placeCall() {
@@ -135,7 +270,6 @@ class Call {
     this.chunk = 0;
     this.ended = false;
     this.events = new AbortController();
-    showMode(session.model);
 
     this.capture = new AudioWorkletNode(context, 'phone-capture', { numberOfInputs: 1, numberOfOutputs: 1, channelCount: 1, channelCountMode: 'explicit' });
     this.playback = new AudioWorkletNode(context, 'phone-playback', { numberOfInputs: 0, numberOfOutputs: 1, outputChannelCount: [1] });
@@ -254,6 +388,13 @@ class Call {
   onClose(code, reason) {
     stats.closeCode = code;
     stats.closeReason = reason;
+    // Policy (1008), internal error (1011), try again later (1013): the service refused the call, and says why.
+    if ([1008, 1011, 1013].includes(code) && reason) {
+      showError(`The service refused the call: ${reason}`);
+      this.finish('Call refused');
+      return;
+    }
+    if (this.startedAt === undefined) showError(`The call's audio connection could not be opened (WebSocket close ${code}): is the service still running?`);
     this.finish(reason ? `Call ended: ${reason}` : `Call ended (${code})`);
   }
 
@@ -385,12 +526,12 @@ function renderPlayout() {
   $('playout').replaceChildren(...rows.flatMap(([name, value]) => [Object.assign(document.createElement('dt'), { textContent: name }), Object.assign(document.createElement('dd'), { textContent: String(value) })]));
 }
 
-function showMode(model) {
+function showMode(model, agent) {
   const mode = $('mode');
   mode.className = `mode ${model}`;
   mode.textContent = model === 'local'
-    ? 'Local mode: no GEMINI_API_KEY, so the built-in local agent answers. It plays back what you say, then a canned reply; type a booking code to look it up.'
-    : 'Talking to Gemini Live.';
+    ? `Local mode (no GEMINI_API_KEY): a built-in local model stands in for Gemini as ${agent}. The audio path and the tools are real; the words are not a model's.`
+    : `${agent} talks through Gemini Live. Press “Call the agent” and allow the microphone.`;
 }
 
 function setState(state, text) {
