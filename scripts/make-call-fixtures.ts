@@ -67,8 +67,11 @@ interface FixtureSpec {
 }
 
 const DANA = '+14155550123';
-/** What find_booking answers for Dana's seeded booking (examples/restaurant/seed.json), whichever way the code came in. */
-const DANAS_BOOKING = { found: true, booking: { confirmationCode: 'K7Q2M9', guestName: 'Dana Whitfield', partySize: 4, when: 'Saturday, December 5 at 7:30 PM', status: 'confirmed' } };
+/**
+ * What find_booking answers for Dana's seeded booking (examples/restaurant/seed.json), whichever way the code came in.
+ * Not its date: the seed dates it from the day the bookings database is created, so a replay's is not a recording's.
+ */
+const DANAS_BOOKING = { found: true, booking: { confirmationCode: 'K7Q2M9', guestName: 'Dana Whitfield', partySize: 4, status: 'confirmed' } };
 
 const FIXTURES: FixtureSpec[] = [
   {

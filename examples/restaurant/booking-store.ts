@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   WEEKDAYS,
+  addDays,
   daysBetween,
   isCalendarDate,
   localNow,
@@ -131,7 +132,13 @@ interface SeedBooking {
   guestName: string;
   phone: string;
   partySize: number;
-  date: string;
+  /**
+   * `inDays`: that many days after the day the database is seeded (its first start), moved on to the next open day
+   * when the restaurant is closed then, so the sample bookings lie ahead whenever you try the example. `date`:
+   * a fixed `YYYY-MM-DD`.
+   */
+  inDays?: number;
+  date?: string;
   time: string;
   status: BookingStatus;
   notes?: string;
@@ -414,7 +421,7 @@ export class BookingStore {
   }
 
   private async migrate(): Promise<void> {
-    const migrations = bookingMigrations(this.dialect, this.seed);
+    const migrations = bookingMigrations(this.dialect, this.seed, () => this.now().date);
     if (this.dialect === 'postgres') {
       // Kysely's Migrator holds a Postgres advisory lock while it migrates: two processes starting together
       // on an empty database run the migrations (and the seed) once.
@@ -560,7 +567,8 @@ function unavailable(error: unknown): unknown {
  * The schema, as Kysely migrations in code (applied in name order, each once, recorded in `kysely_migration`).
  * Add a migration for every change; never edit one that has shipped.
  */
-export function bookingMigrations(dialect: DatabaseDialect, seed: Seed): Record<string, Migration> {
+/** `today`: the restaurant's date when the seed runs, which the seed's relative dates count from. */
+export function bookingMigrations(dialect: DatabaseDialect, seed: Seed, today: () => string): Record<string, Migration> {
   return {
     '0001_schema': {
       async up(anyDb: Kysely<any>) {
@@ -621,7 +629,7 @@ export function bookingMigrations(dialect: DatabaseDialect, seed: Seed): Record<
         const db = anyDb as Db;
         // A database from before the migrations (adopted by 0001) was seeded then.
         if ((await db.selectFrom('restaurant').select('id').executeTakeFirst()) !== undefined) return;
-        await seedDatabase(db, seed);
+        await seedDatabase(db, seed, today());
       },
     },
   };
@@ -639,15 +647,16 @@ async function adoptLegacySqlite(db: Db): Promise<boolean> {
   return true;
 }
 
-async function seedDatabase(db: Db, { restaurant, bookings }: Seed): Promise<void> {
+async function seedDatabase(db: Db, { restaurant, bookings }: Seed, today: string): Promise<void> {
   await db.insertInto('restaurant').values({ id: 1, profile: JSON.stringify(restaurant) }).execute();
   await db.insertInto('dining_tables').values(restaurant.tables.map((table) => ({ id: table.id, seats: table.seats }))).execute();
   const createdAt = new Date().toISOString();
   for (const booking of bookings) {
+    const date = seedBookingDate(booking, today, restaurant.closedOn);
     const startMinute = parseClockTime(booking.time) as number;
     const endMinute = startMinute + restaurant.seatingMinutes;
-    const table = await freeTableQuery(db, booking.date, startMinute, endMinute, booking.partySize, booking.status === 'cancelled').executeTakeFirst();
-    if (table === undefined) throw new Error(`seed booking ${booking.code}: no table for ${booking.partySize} on ${booking.date} at ${booking.time}`);
+    const table = await freeTableQuery(db, date, startMinute, endMinute, booking.partySize, booking.status === 'cancelled').executeTakeFirst();
+    if (table === undefined) throw new Error(`seed booking ${booking.code}: no table for ${booking.partySize} on ${date} at ${booking.time}`);
     await db
       .insertInto('bookings')
       .values({
@@ -656,7 +665,7 @@ async function seedDatabase(db: Db, { restaurant, bookings }: Seed): Promise<voi
         guest_name: booking.guestName,
         phone: booking.phone,
         party_size: booking.partySize,
-        date: booking.date,
+        date,
         start_minute: startMinute,
         end_minute: endMinute,
         table_id: table.id,
@@ -667,6 +676,14 @@ async function seedDatabase(db: Db, { restaurant, bookings }: Seed): Promise<voi
       })
       .execute();
   }
+}
+
+/** A seed booking's date: fixed, or `inDays` after `today` and on to the next day the restaurant is open. */
+export function seedBookingDate(booking: Pick<SeedBooking, 'inDays' | 'date'>, today: string, closedOn: readonly Weekday[]): string {
+  if (booking.inDays === undefined) return booking.date as string;
+  let date = addDays(today, booking.inDays);
+  for (let day = 0; day < 7 && closedOn.includes(weekdayOf(date)); day++) date = addDays(date, 1);
+  return date;
 }
 
 /** Reads and checks the seed file; a broken fixture stops start-up with the problems named. */
@@ -686,7 +703,10 @@ function readSeed(file: string): Seed {
   for (const booking of data.bookings ?? []) {
     const label = `booking ${booking.code}`;
     if (!/^[23456789A-HJKMNP-Z]{6}$/.test(booking.code)) problems.push(`${label}: code must be 6 characters of ${CODE_ALPHABET}`);
-    if (!isCalendarDate(booking.date) || parseClockTime(booking.time) === undefined) problems.push(`${label}: date/time must be YYYY-MM-DD and HH:MM`);
+    if (booking.inDays === undefined ? !isCalendarDate(booking.date ?? '') : booking.date !== undefined || !(Number.isInteger(booking.inDays) && booking.inDays >= 0)) {
+      problems.push(`${label}: give inDays (a whole number of days from the first start) or date (YYYY-MM-DD), not both`);
+    }
+    if (parseClockTime(booking.time) === undefined) problems.push(`${label}: time must be HH:MM`);
     if (!/^\+[1-9]\d{1,14}$/.test(booking.phone)) problems.push(`${label}: phone must be E.164`);
     if (booking.status !== 'confirmed' && booking.status !== 'cancelled') problems.push(`${label}: status must be confirmed or cancelled`);
   }

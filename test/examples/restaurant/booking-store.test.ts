@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { BookingStore, DATABASE_FILE_NAME, DEFAULT_SEED_FILE, keypadDigits } from '../../../examples/restaurant/booking-store.js';
+import { BookingStore, DATABASE_FILE_NAME, DEFAULT_SEED_FILE, keypadDigits, seedBookingDate } from '../../../examples/restaurant/booking-store.js';
 import { addDays, spokenDateTime, weekdayOf } from '../../../examples/restaurant/restaurant-time.js';
 import { openDatabase, prepare } from '../../../examples/restaurant/sqlite.js';
 import { postgresBackend, sqliteBackend, type Backend, type Location } from './booking-backends.js';
@@ -132,12 +132,22 @@ describe.each(backends)('BookingStore on $name', (backend) => {
     });
 
     it('cancels once, and refuses to cancel what has started or does not exist', async () => {
-      const store = await open(await backend.fresh());
+      const location = await backend.fresh();
+      const store = await open(location);
       expect(await store.cancel('K7Q2M9')).toMatchObject({ kind: 'cancelled', booking: { status: 'cancelled' } });
       expect((await store.cancel('K7Q2M9')).kind).toBe('already-cancelled');
       expect((await store.cancel('NOPE42')).kind).toBe('not-found');
-      const afterwards = await open(await backend.fresh(), new Date('2026-12-06T04:00:00Z')); // Dec 5, 8 PM local: R4T8W2 started at 7
+      const afterwards = await open(location, new Date('2026-12-06T04:00:00Z')); // Dec 5, 8 PM local: R4T8W2 started at 7
       expect((await afterwards.cancel('R4T8W2')).kind).toBe('past');
+    });
+
+    it('dates the sample bookings from the first start, on days the restaurant is open, so they lie ahead', async () => {
+      // Seeded on Sunday, December 20: K7Q2M9 comes 14 days later, a Sunday; a Monday (closed) moves to the Tuesday.
+      const store = await open(await backend.fresh(), new Date('2026-12-20T20:00:00Z'));
+      expect(await store.findByCode('K7Q2M9')).toMatchObject({ date: '2027-01-03', startMinute: 19 * 60 + 30 });
+      expect(await store.upcomingForPhone('+14155550123')).toMatchObject([{ code: 'K7Q2M9' }]);
+      expect(seedBookingDate({ inDays: 1 }, '2026-12-20', ['Monday'])).toBe('2026-12-22');
+      expect(seedBookingDate({ date: '2026-12-21' }, '2026-12-20', ['Monday'])).toBe('2026-12-21');
     });
 
     it('the database itself refuses a second confirmed booking of a table at an overlapping time', async () => {
