@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,9 +19,11 @@ import {
 } from '../fakes/twilio/index.js';
 
 /**
- * The package as a user gets it: `npm pack`, installed from the tarball into a fresh project outside the
- * repository, an agent written there against `gemini-phone-agent`, the `gemini-phone-agent` command started
- * with it, and calls taken through the real server, the real SDK and the local Live server.
+ * The package as a user gets it, following the README: `npm pack`, installed from the tarball into a fresh
+ * `npm init -y` project (CommonJS) outside the repository, agents written there against `gemini-phone-agent` (the
+ * README's own, TypeScript with `export default`, `.cts` with `require`, an ES module folder), the
+ * `gemini-phone-agent` command started with each, and calls taken through the real server, the real SDK and the
+ * local Live server.
  */
 
 const run = promisify(execFile);
@@ -60,6 +62,27 @@ export default defineAgent({
 });
 `;
 
+/** A CommonJS agent in TypeScript: `require` and `module.exports`. */
+const COMMONJS_AGENT_FILE = `
+const { defineAgent } = require('gemini-phone-agent');
+const name: string = 'front-desk';
+module.exports = defineAgent({ name, instructions: 'You are the front desk of the CommonJS clinic.' });
+`;
+
+/** An ES module project inside the CommonJS one (its own package.json), with a plain .js agent. */
+const ES_MODULE_AGENT_FILE = `
+import { defineAgent } from 'gemini-phone-agent';
+export default defineAgent({ name: 'esm-desk', instructions: 'You are the front desk of the ES module clinic.' });
+`;
+
+/** The README's agent example, as a reader copies it into agents/dental.ts. */
+function readmeAgent(): string {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+  const match = /```ts\n(\/\/ agents\/dental\.ts\n[\s\S]*?)```/.exec(readme);
+  if (match === null) throw new Error('README.md has no agents/dental.ts example');
+  return match[1]!;
+}
+
 const TWO_AGENTS_FILE = `
 import { defineAgent } from 'gemini-phone-agent';
 export default [
@@ -80,6 +103,8 @@ let toolServer: Server;
 let toolUrl: string;
 const toolRequests: ToolRequest[] = [];
 let toolMode: 'ok' | 'error' | 'hang' = 'ok';
+/** What `npm install` printed on stderr: its warnings. */
+let installWarnings: string;
 
 beforeAll(async () => {
   projectDir = mkdtempSync(join(tmpdir(), 'installed-agent-'));
@@ -88,10 +113,19 @@ beforeAll(async () => {
   const tarball = readdirSync(projectDir).find((name) => name.endsWith('.tgz'));
   if (tarball === undefined) throw new Error('npm pack made no tarball');
   packedFiles = (await run('tar', ['-tzf', join(projectDir, tarball)], { maxBuffer: 16 << 20 })).stdout.split('\n').filter((line) => line !== '');
-  writeFileSync(join(projectDir, 'package.json'), JSON.stringify({ name: 'my-phone-agent', private: true, type: 'module' }));
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', `./${tarball}`], { cwd: projectDir, maxBuffer: 16 << 20 });
+  // The README's commands: `npm init -y && npm pkg set allowScripts.protobufjs=false --json && npm install …`.
+  await run('npm', ['init', '-y'], { cwd: projectDir });
+  await run('npm', ['pkg', 'set', 'allowScripts.protobufjs=false', '--json'], { cwd: projectDir });
+  const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${tarball}`], { cwd: projectDir, maxBuffer: 16 << 20 });
+  installWarnings = installed.stderr;
   writeFileSync(join(projectDir, 'agent.ts'), AGENT_FILE);
   writeFileSync(join(projectDir, 'two-agents.ts'), TWO_AGENTS_FILE);
+  writeFileSync(join(projectDir, 'front-desk.cts'), COMMONJS_AGENT_FILE);
+  mkdirSync(join(projectDir, 'agents'));
+  writeFileSync(join(projectDir, 'agents', 'dental.ts'), readmeAgent());
+  mkdirSync(join(projectDir, 'esm'));
+  writeFileSync(join(projectDir, 'esm', 'package.json'), JSON.stringify({ type: 'module' }));
+  writeFileSync(join(projectDir, 'esm', 'agent.js'), ES_MODULE_AGENT_FILE);
 
   gemini = await startFakeGeminiLive({
     apiKey: GEMINI_KEY,
@@ -129,11 +163,14 @@ interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Starts the installed `gemini-phone-agent` command in the user's project, with the agent file given. */
-async function startInstalledService(agentFile: string): Promise<RunningService> {
+/**
+ * Starts the installed `gemini-phone-agent` command in the user's project, with the agent file given; `env` adds
+ * settings, or removes them (undefined).
+ */
+async function startInstalledService(agentFile: string, env: Record<string, string | undefined> = {}): Promise<RunningService> {
   const child = spawn(join(projectDir, 'node_modules', '.bin', 'gemini-phone-agent'), [agentFile], {
     cwd: projectDir,
-    env: {
+    env: withoutUnset({
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       PORT: '0',
@@ -148,7 +185,8 @@ async function startInstalledService(agentFile: string): Promise<RunningService>
       BROWSER_PHONE: '0',
       DATA_DIR: join(projectDir, 'data'),
       LOG_LEVEL: 'info',
-    },
+      ...env,
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -185,6 +223,10 @@ async function startInstalledService(agentFile: string): Promise<RunningService>
   };
 }
 
+function withoutUnset(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
 async function call(service: RunningService, to: string): Promise<{ twilio: FakeTwilioMediaStream; session: FakeSession }> {
   const sessionIndex = gemini.sessions.length;
   const params = defaultVoiceWebhookParams({ AccountSid: TEST_ACCOUNT_SID, To: to });
@@ -217,6 +259,66 @@ describe('the installed package', () => {
     expect(packedFiles).toContain('package/dist/model/gemini/gemini-model.js');
     expect(packedFiles.filter((file) => /local-live|fakes|gemini-live|\/test\//.test(file))).toEqual([]);
   });
+
+  it('installs into an npm init -y project with no warning a user must ignore', () => {
+    const warnings = installWarnings.split('\n').filter((line) => /npm warn/i.test(line));
+    // On a Node the package does not support (engines), npm rightly says so; on a supported one, nothing.
+    const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+    const supported = major > 22 || (major === 22 && minor >= 12);
+    expect(warnings).toEqual(supported ? [] : warnings.filter((line) => /EBADENGINE/.test(line)));
+    expect(installWarnings).not.toMatch(/install-scripts|allowScripts/);
+    expect(JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8'))).toMatchObject({ type: 'commonjs' });
+  });
+
+  it("runs the README's agent in local mode: the browser phone names it, and its tool runs from the page's panel", async () => {
+    const service = await startInstalledService('./agents/dental.ts', { GEMINI_API_KEY: undefined, PUBLIC_URL: undefined, TWILIO_ACCOUNT_SID: undefined, TWILIO_AUTH_TOKEN: undefined, BROWSER_PHONE: '1' });
+    try {
+      await expect.poll(() => /#key=([\w-]{24,})/.exec(service.output())?.[1], { timeout: 5_000 }).toBeDefined();
+      const key = /#key=([\w-]{24,})/.exec(service.output())![1]!;
+      const auth = { Authorization: `Bearer ${key}` };
+      const page = await fetch(`${service.url}/phone`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('id="tool-forms"');
+      const card = (await (await fetch(`${service.url}/phone/agent`, { headers: auth })).json()) as { name: string; model: string; tools: Array<{ name: string }> };
+      expect(card).toMatchObject({ name: 'dental', model: 'local', tools: [{ name: 'next_free_slot' }] });
+      const runTool = async (day: string) =>
+        (await (await fetch(`${service.url}/phone/tools/next_free_slot`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ args: { day } }) })).json()) as Record<string, unknown>;
+      expect(await runTool('monday')).toMatchObject({ outcome: 'ok', output: { day: 'monday', slot: '09:30' } });
+      expect(await runTool('wednesday')).toMatchObject({ outcome: 'tool-error', error: 'Nothing is free on wednesday.' });
+
+      // A call from the page: the local model answers as the agent.
+      const session = (await (await fetch(`${service.url}/phone/sessions`, { method: 'POST', headers: auth })).json()) as { callSid: string; streamSid: string; accountSid: string; mediaPath: string; customParameters: Record<string, string>; agent: string };
+      expect(session.agent).toBe('dental');
+      const browserCall = await FakeTwilioMediaStream.connect({
+        serverUrl: `${service.url.replace('http://', 'ws://')}${session.mediaPath}`,
+        streamUrl: 'unused: no signature',
+        signature: null,
+        authToken: '',
+        accountSid: session.accountSid,
+        callSid: session.callSid,
+        streamSid: session.streamSid,
+        customParameters: session.customParameters,
+      });
+      await browserCall.waitForAgentAudio({ timeoutMs: 15_000 });
+      await browserCall.hangUp();
+    } finally {
+      await service.stop();
+    }
+    expect(service.output()).toMatch(/"msg":"call ended"/);
+  }, 120_000);
+
+  it('runs a CommonJS agent (.cts, require and module.exports) and a .js agent of an ES module folder', async () => {
+    for (const [file, says] of [['./front-desk.cts', 'CommonJS clinic'], ['./esm/agent.js', 'ES module clinic']] as const) {
+      const service = await startInstalledService(file);
+      try {
+        const { twilio, session } = await call(service, '+14155550100');
+        expect(JSON.stringify(session.setup!.systemInstruction), file).toContain(says);
+        await twilio.hangUp();
+      } finally {
+        await service.stop();
+      }
+    }
+  }, 120_000);
 
   it('runs an agent written outside the repository: its instructions, voice, greeting and both kinds of tool', async () => {
     const service = await startInstalledService('./agent.ts');
