@@ -14,6 +14,7 @@ import { BROWSER_CREDENTIAL_REFUSED } from '../../src/telephony/media-stream-ser
 import { FakeTwilioMediaStream, TwilioHandshakeError, loadSpeechFixture, mulawSilence } from '../fakes/twilio/index.js';
 import { restaurantGreetingCue } from '../support/bridge-harness.js';
 import { waitUntil } from '../support/wait.js';
+import { connectAsPage } from '../support/browser-phone-client.js';
 
 /**
  * The browser phone's server side, with a Twilio-protocol client standing in for the page (the headless
@@ -66,20 +67,6 @@ async function newSession({ app, key }: Running): Promise<BrowserSession> {
   const response = await fetch(`${app.localUrl}/phone/sessions`, { method: 'POST', headers: { Authorization: `Bearer ${key}` } });
   expect(response.status).toBe(201);
   return (await response.json()) as BrowserSession;
-}
-
-/** What the page does: the upgrade with the session's credential (no signature), then Twilio's `start`. */
-function connectAsPage({ app }: Running, session: BrowserSession, overrides: { callSid?: string; accountSid?: string } = {}) {
-  return FakeTwilioMediaStream.connect({
-    serverUrl: `${app.localUrl.replace('http://', 'ws://')}${session.mediaPath}`,
-    streamUrl: 'unused: no signature',
-    signature: null,
-    authToken: '',
-    accountSid: overrides.accountSid ?? session.accountSid,
-    callSid: overrides.callSid ?? session.callSid,
-    streamSid: session.streamSid,
-    customParameters: session.customParameters,
-  });
 }
 
 /** 20 ms RMS envelope of 8 kHz mu-law. */
@@ -155,7 +142,7 @@ describe('browser phone: authentication', () => {
     const session = await newSession(server);
     expect(session.mediaPath).toMatch(new RegExp(`^/media/${INSTANCE}\\?browserPhone=[\\w-]{43}$`));
     expect(session.eventsPath).toBe(`/phone/events/${INSTANCE}/${session.callSid}`);
-    const page = await connectAsPage(server, session);
+    const page = await connectAsPage(server.app.localUrl, session);
     await page.waitForAgentAudio({ timeoutMs: 10_000 });
     expect(await refusal(`${ws}${session.mediaPath}`)).toBe(refused); // single use
     await page.hangUp();
@@ -166,7 +153,7 @@ describe('browser phone: authentication', () => {
     const server = await start({ BROWSER_PHONE: '1' });
     const model = server.app.localModel!;
     for (const overrides of [{ callSid: `CA${'2'.repeat(32)}` }, { accountSid: `AC${'3'.repeat(32)}` }]) {
-      const page = await connectAsPage(server, await newSession(server), overrides);
+      const page = await connectAsPage(server.app.localUrl, await newSession(server), overrides);
       const closed = await page.closed;
       expect(closed.code).toBe(1008);
     }
@@ -202,7 +189,7 @@ describe('browser phone: the local agent', () => {
       }
     })();
 
-    const page = await connectAsPage(server, session);
+    const page = await connectAsPage(server.app.localUrl, session);
     expect(session.accountSid).toBe(BROWSER_PHONE_ACCOUNT_SID);
     const { journals } = server.app.localModel!;
     await waitUntil('a conversation', () => journals.length === 1, 10_000);
@@ -252,7 +239,7 @@ describe('browser phone: the local agent', () => {
 
   it('is interrupted by talking over it, like the real model', async () => {
     const server = await start({ BROWSER_PHONE: '1' });
-    const page = await connectAsPage(server, await newSession(server));
+    const page = await connectAsPage(server.app.localUrl, await newSession(server));
     const { journals } = server.app.localModel!;
     await waitUntil('a conversation', () => journals.length === 1, 10_000);
     const live = journals[0]!;
@@ -309,7 +296,7 @@ describe('browser phone: what a new user sees', () => {
       const server = await start({ BROWSER_PHONE: '1', GEMINI_API_KEY: apiKey, GEMINI_SETUP_TIMEOUT_MS: '2000' });
       const session = await newSession(server);
       const response = await fetch(`${server.app.localUrl}${session.eventsPath}`, { headers: { Authorization: `Bearer ${server.key}` } });
-      const page = await connectAsPage(server, session);
+      const page = await connectAsPage(server.app.localUrl, session);
       await page.closed;
       text = await response.text(); // the stream ends after the call's `ended`
     } finally {

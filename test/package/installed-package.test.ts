@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { FunctionDeclaration, Tool as GenaiTool } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserSession } from '../../src/browser-phone/browser-phone.js';
 import { startFakeGeminiLive, type FakeGeminiLive, type FakeSession } from '../fakes/gemini-live/server.js';
 import { verifyToolRequestSignature } from '../../src/tools/http-tool.js';
 import {
@@ -17,6 +18,7 @@ import {
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
 } from '../fakes/twilio/index.js';
+import { connectAsPage } from '../support/browser-phone-client.js';
 
 /**
  * The package as a user gets it, following the README: `npm pack`, installed from the tarball into a fresh
@@ -287,18 +289,9 @@ describe('the installed package', () => {
       expect(await runTool('wednesday')).toMatchObject({ outcome: 'tool-error', error: 'Nothing is free on wednesday.' });
 
       // A call from the page: the local model answers as the agent.
-      const session = (await (await fetch(`${service.url}/phone/sessions`, { method: 'POST', headers: auth })).json()) as { callSid: string; streamSid: string; accountSid: string; mediaPath: string; customParameters: Record<string, string>; agent: string };
+      const session = (await (await fetch(`${service.url}/phone/sessions`, { method: 'POST', headers: auth })).json()) as BrowserSession;
       expect(session.agent).toBe('dental');
-      const browserCall = await FakeTwilioMediaStream.connect({
-        serverUrl: `${service.url.replace('http://', 'ws://')}${session.mediaPath}`,
-        streamUrl: 'unused: no signature',
-        signature: null,
-        authToken: '',
-        accountSid: session.accountSid,
-        callSid: session.callSid,
-        streamSid: session.streamSid,
-        customParameters: session.customParameters,
-      });
+      const browserCall = await connectAsPage(service.url, session);
       await browserCall.waitForAgentAudio({ timeoutMs: 15_000 });
       await browserCall.hangUp();
     } finally {
