@@ -273,8 +273,10 @@ describe('the installed package', () => {
   });
 
   it("runs the README's agent in local mode: the browser phone names it, and its tool runs from the page's panel", async () => {
-    const service = await startInstalledService('./agents/dental.ts', { GEMINI_API_KEY: undefined, PUBLIC_URL: undefined, TWILIO_ACCOUNT_SID: undefined, TWILIO_AUTH_TOKEN: undefined, BROWSER_PHONE: '1' });
+    // HOST unset, as a reader runs it: every interface, and the start log says so.
+    const service = await startInstalledService('./agents/dental.ts', { HOST: undefined, GEMINI_API_KEY: undefined, PUBLIC_URL: undefined, TWILIO_ACCOUNT_SID: undefined, TWILIO_AUTH_TOKEN: undefined, BROWSER_PHONE: '1' });
     try {
+      expect(service.output()).toMatch(/"listening":"0\.0\.0\.0:(\d+)","localUrl":"http:\/\/127\.0\.0\.1:\1"/);
       await expect.poll(() => /#key=([\w-]{24,})/.exec(service.output())?.[1], { timeout: 5_000 }).toBeDefined();
       const key = /#key=([\w-]{24,})/.exec(service.output())![1]!;
       const auth = { Authorization: `Bearer ${key}` };
