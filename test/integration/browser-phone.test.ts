@@ -146,7 +146,7 @@ describe('browser phone: authentication', () => {
     await page.waitForAgentAudio({ timeoutMs: 10_000 });
     expect(await refusal(`${ws}${session.mediaPath}`)).toBe(refused); // single use
     await page.hangUp();
-    expect(server.app.localAgent!.live.sessions).toHaveLength(1);
+    expect(server.app.localModel!.journals).toHaveLength(1); // the refused streams opened no conversation
   });
 
   it('opens no model session when the start is for another call, or claims a Twilio account', async () => {

@@ -80,7 +80,7 @@ describe('an agent file that cannot load says why, and what to do', () => {
     'cut.json': '{ "name": ',
     'handler.json': JSON.stringify({ name: 'h', instructions: 'x', tools: [{ name: 't', description: 'd', behavior: 'BLOCKING', handler: 'x' }] }),
     'named.ts': `import { defineAgent } from 'gemini-phone-agent';\nexport const agent = defineAgent({ name: 'a', instructions: 'x' });\n`,
-    'bad.mjs': "export default { name: 'bad', instructions: 'x', voice: 'Nobody' };",
+    'bad.mjs': "export default { name: 'bad', instructions: 'x', voice: 42 };",
     'bad-call.ts': `import { defineAgent } from 'gemini-phone-agent';\nexport default defineAgent({ name: 'bad name', instructions: '' });\n`,
     'syntax.ts': `import { defineAgent } from 'gemini-phone-agent';\n\nexport default defineAgent({ name: 'a', instructions: 'x' ;\n`,
     'calendar-import.ts': `import { calendar } from './calendar.js';\nexport default { name: 'a', instructions: String(calendar) };\n`,
@@ -114,7 +114,7 @@ describe('an agent file that cannot load says why, and what to do', () => {
 
   it('says what is exported instead of an agent, and every bad field', async () => {
     expect(await problem('named.ts')).toMatch(/^it has no default export \(it exports agent\): end it with `export default defineAgent\(\{\.\.\.\}\)` or `module\.exports = /);
-    expect(await problem('bad.mjs')).toMatch(/^agent "bad": voice "Nobody"/);
+    expect(await problem('bad.mjs')).toMatch(/^agent "bad": voice must be/);
     const badCall = await problem('bad-call.ts');
     expect(badCall).toMatch(/agent "bad name": name must be/);
     expect(badCall).toMatch(/agent "bad name": instructions must not be empty/);
