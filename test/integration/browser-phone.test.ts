@@ -14,7 +14,7 @@ import { BROWSER_CREDENTIAL_REFUSED } from '../../src/telephony/media-stream-ser
 import { FakeTwilioMediaStream, TwilioHandshakeError, loadSpeechFixture, mulawSilence } from '../fakes/twilio/index.js';
 import { restaurantGreetingCue } from '../support/bridge-harness.js';
 import { waitUntil } from '../support/wait.js';
-import { connectAsPage } from '../support/browser-phone-client.js';
+import { connectAsPage } from '../support/browser-phone-call.js';
 
 /**
  * The browser phone's server side, with a Twilio-protocol client standing in for the page (the headless

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../../src/browser-phone/browser-phone.js';
 import { FakeTwilioMediaStream, loadSpeechFixture, TEST_ACCOUNT_SID } from '../fakes/twilio/index.js';
 import { startBridge, type Bridge } from '../support/bridge-harness.js';
-import { connectAsPage } from '../support/browser-phone-client.js';
+import { openBrowserPhoneCall } from '../support/browser-phone-call.js';
 import { DuplicateKeyError, parseStrictJson } from '../support/strict-json.js';
 
 /**
@@ -42,8 +41,7 @@ describe('the log', () => {
     // A browser phone call, and a tool run from its panel.
     const key = bridge.app.browserPhoneUrl!.split('#key=')[1]!;
     const auth = { Authorization: `Bearer ${key}` };
-    const browserSession = (await (await fetch(`${bridge.app.localUrl}/phone/sessions`, { method: 'POST', headers: auth })).json()) as BrowserSession;
-    const page = await connectAsPage(bridge.app.localUrl, browserSession);
+    const { session: browserSession, stream: page } = await openBrowserPhoneCall(bridge.app.localUrl, key);
     await page.waitForAgentAudio({ timeoutMs: 10_000 });
     await page.hangUp();
     const run = await fetch(`${bridge.app.localUrl}/phone/tools/find_booking`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: '{"args":{"code":"K7Q2M9"}}' });

@@ -7,7 +7,6 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { FunctionDeclaration, Tool as GenaiTool } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserSession } from '../../src/browser-phone/browser-phone.js';
 import { startFakeGeminiLive, type FakeGeminiLive, type FakeSession } from '../fakes/gemini-live/server.js';
 import { verifyToolRequestSignature } from '../../src/tools/http-tool.js';
 import {
@@ -18,7 +17,7 @@ import {
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
 } from '../fakes/twilio/index.js';
-import { connectAsPage } from '../support/browser-phone-client.js';
+import { openBrowserPhoneCall } from '../support/browser-phone-call.js';
 
 /**
  * The package as a user gets it, following the README: `npm pack`, installed from the tarball into a fresh
@@ -291,9 +290,8 @@ describe('the installed package', () => {
       expect(await runTool('wednesday')).toMatchObject({ outcome: 'tool-error', error: 'Nothing is free on wednesday.' });
 
       // A call from the page: the local model answers as the agent.
-      const session = (await (await fetch(`${service.url}/phone/sessions`, { method: 'POST', headers: auth })).json()) as BrowserSession;
+      const { session, stream: browserCall } = await openBrowserPhoneCall(service.url, key);
       expect(session.agent).toBe('dental');
-      const browserCall = await connectAsPage(service.url, session);
       await browserCall.waitForAgentAudio({ timeoutMs: 15_000 });
       await browserCall.hangUp();
     } finally {

@@ -13,7 +13,19 @@ export async function openBrowserPhoneCall(
   const response = await fetch(`${baseUrl}/phone/sessions`, { method: 'POST', headers: { Authorization: `Bearer ${accessKey}` } });
   if (response.status !== 201) throw new Error(`the browser phone refused a session: HTTP ${response.status}`);
   const session = (await response.json()) as BrowserSession;
-  const stream = await FakeTwilioMediaStream.connect({
+  return { session, stream: await connectAsPage(baseUrl, session, options) };
+}
+
+/**
+ * The page's stream for a session it holds (public/browser-phone/phone.js): the upgrade to the session's media path
+ * with its credential, then Twilio's `start` for its call. `options` may claim another call or account (tests).
+ */
+export function connectAsPage(
+  baseUrl: string,
+  session: Pick<BrowserSession, 'mediaPath' | 'accountSid' | 'callSid' | 'streamSid' | 'customParameters'>,
+  options: Partial<FakeTwilioMediaStreamOptions> = {},
+): Promise<FakeTwilioMediaStream> {
+  return FakeTwilioMediaStream.connect({
     serverUrl: `${baseUrl.replace('http://', 'ws://')}${session.mediaPath}`,
     streamUrl: 'unused: no signature',
     signature: null,
@@ -24,5 +36,4 @@ export async function openBrowserPhoneCall(
     customParameters: session.customParameters,
     ...options,
   });
-  return { session, stream };
 }
