@@ -124,7 +124,8 @@ describe('the tool panel', () => {
 
     const slow = (await run('slow', { args: {} })).run;
     expect(slow.outcome).toBe('timeout');
-    expect(slow.durationMs).toBeGreaterThanOrEqual(SLOW_TIMEOUT_MS);
+    // Timers count in whole milliseconds of the event loop's clock: the measured time may fall short by a fraction.
+    expect(slow.durationMs).toBeGreaterThan(SLOW_TIMEOUT_MS - 1);
     expect(slow.error).toMatch(/did not finish within 0.3 seconds/);
     expect(slowAborted).toMatchObject({ why: 'timeout' });
     // Each run is logged like a call's tool call, marked as the panel's.

@@ -168,7 +168,7 @@ it('keeps every secret out of stdout, stderr and the log through calls, refusals
 async function waitForListening(printed: () => string): Promise<string> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const match = /"listening":"(http:\/\/[^"]+)"/.exec(printed());
+    const match = /"localUrl":"(http:\/\/[^"]+)"/.exec(printed());
     if (match !== null) return match[1]!;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
