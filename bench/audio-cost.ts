@@ -1,7 +1,8 @@
 /**
  * Item 1: CPU cost of one 20 ms frame through each audio path, docs/audio-dsp.md §8.1 step 9: 3000
  * distinct frames (60 s of audio) per run, warm-up runs, then the median (and minimum) of the timed
- * runs in µs per frame. The full pipelines are what a call really runs, base64 text in and out:
+ * runs in µs per frame. The full pipelines are what a call really runs, base64 text in and out (the wire edges
+ * decode and encode base64; the audio pipelines in between work on bytes):
  *
  *   caller -> model: base64 mu-law (216 chars) -> bytes -> mu-law decode -> x2 -> PCM16LE -> base64
  *   model -> caller: base64 PCM16LE 24 kHz (1280 chars) -> bytes -> /3 -> mu-law encode -> base64
@@ -100,7 +101,6 @@ function makeWorkload(frames: number): Workload {
 
 /** A full caller -> model pipeline around any x2 resampler, with the same plumbing as CallerToModelAudio. */
 class GenericCallerPipeline {
-  private readonly mulaw = Buffer.alloc(CALLER_FRAME_SAMPLES);
   private readonly decoded = new Int16Array(CALLER_FRAME_SAMPLES);
   private readonly pcmMemory = new ArrayBuffer(2 * CALLER_FRAME_SAMPLES * 2);
   private readonly pcm = new Int16Array(this.pcmMemory);
@@ -109,8 +109,9 @@ class GenericCallerPipeline {
   constructor(private readonly resampler: StreamingResampler) {}
 
   convert(mulawBase64: string): string {
-    const length = this.mulaw.write(mulawBase64, 'base64');
-    mulawDecode(this.mulaw, this.decoded, 0, length);
+    const mulaw = Buffer.from(mulawBase64, 'base64'); // as the Twilio edge decodes `media.payload`
+    const length = mulaw.length;
+    mulawDecode(mulaw, this.decoded, 0, length);
     const samples = this.resampler.process(this.decoded, this.pcm, 0, length);
     return this.pcmBytes.toString('base64', 0, samples * 2);
   }
@@ -127,18 +128,25 @@ class GenericModelPipeline {
   constructor(private readonly resampler: StreamingResampler) {}
 
   convert(pcmBase64: string): string {
-    const bytes = this.pcmBytes.write(pcmBase64, 'base64');
-    const samples = this.resampler.process(this.pcm, this.decimated, 0, bytes >> 1);
+    const bytes = Buffer.from(pcmBase64, 'base64'); // as the model edge decodes its audio
+    this.pcmBytes.set(bytes);
+    const samples = this.resampler.process(this.pcm, this.decimated, 0, bytes.length >> 1);
     mulawEncode(this.decimated, this.mulaw, 0, samples);
     return this.mulaw.toString('base64', 0, samples);
   }
 }
 
-/** What a call does per agent frame: convert, then base64 the 160 mu-law bytes for the `media` message. */
+/** What a call does per caller frame: the Twilio edge decodes `media.payload`, the model edge base64s the PCM. */
+function oursCallerToModel(): (mulawBase64: string) => string {
+  const pipeline = new CallerToModelAudio();
+  return (mulawBase64) => pipeline.convert(Buffer.from(mulawBase64, 'base64')).toString('base64');
+}
+
+/** What a call does per agent frame: the model edge decodes its audio, then the 160 mu-law bytes are base64ed for `media`. */
 function oursModelToCaller(): (pcmBase64: string) => string {
   const pipeline = new ModelToCallerAudio();
   return (pcmBase64) => {
-    const mulaw = pipeline.convert(pcmBase64);
+    const mulaw = pipeline.convert(Buffer.from(pcmBase64, 'base64'));
     return Buffer.from(mulaw.buffer, mulaw.byteOffset, mulaw.length).toString('base64');
   };
 }
@@ -181,8 +189,7 @@ export async function measureAudioCost(options: CostOptions = FULL_COST_OPTIONS)
     resamplerDown: time(work.modelFramesPcm, options, resamplerStep(down, MODEL_FRAME_SAMPLES)),
   });
 
-  const callerToModel = new CallerToModelAudio();
-  const ours = measure((b64) => callerToModel.convert(b64), oursModelToCaller(), new Upsampler2x(), new Downsampler3x());
+  const ours = measure(oursCallerToModel(), oursModelToCaller(), new Upsampler2x(), new Downsampler3x());
   const naiveIn = new GenericCallerPipeline(new LinearUpsampler2x());
   const naiveOut = new GenericModelPipeline(new PickingDownsampler3x());
   const naive = measure((b64) => naiveIn.convert(b64), (b64) => naiveOut.convert(b64), new LinearUpsampler2x(), new PickingDownsampler3x());

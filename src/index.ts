@@ -16,8 +16,6 @@ export type { Agent, AgentCues, AgentDefinition, Instructions } from './agents/a
 export { AgentLoadError } from './agents/load-agents.js';
 export { defineTool, ToolError, DefinitionError } from './tools/tool.js';
 export type { CallFinish, Tool, ToolBehavior, ToolCallInfo, ToolContext, ToolDefinition, HandlerToolDefinition, HttpToolDefinition, ObjectParameter, ParameterSchema, InferObject } from './tools/tool.js';
-export { endCallTool } from './tools/end-call.js';
-export { transferCallTool } from './tools/transfer-call.js';
 export { signToolRequest, verifyToolRequestSignature, TOOL_SIGNATURE_HEADER } from './tools/http-tool.js';
 export type { HttpToolRequest } from './tools/http-tool.js';
 export { startPhoneAgent, StartupError } from './service.js';

@@ -52,12 +52,6 @@ export const DEFAULT_CUES: Readonly<AgentCues> = Object.freeze({
   transferNotAnswered: 'Sorry, nobody could take your call right now. Please try again later. Goodbye.',
 });
 
-export const DEFAULT_INSTRUCTIONS_PREAMBLE = [
-  'You are speaking with someone over a telephone line.',
-  'Keep answers short and natural, one or two sentences at a time, and let the caller interrupt you.',
-  'Never read out markup, lists or symbols; say numbers, dates and times the way people speak them.',
-].join(' ');
-
 /** An agent's instructions: fixed text, or written for each call (who calls, which number, which way). */
 export type Instructions = string | ((call: CallDetails) => string | Promise<string>);
 

@@ -7,9 +7,6 @@ import { Upsampler2x } from './upsampler-2x.js';
 // is PCM16 *little-endian* only on a little-endian host (every platform Node runs on in practice).
 if (endianness() !== 'LE') throw new Error('audio pipeline requires a little-endian host');
 
-/** MIME type of the stream `CallerToModelAudio` produces, for Gemini `realtimeInput.audio`. */
-export const CALLER_PCM_MIME_TYPE = 'audio/pcm;rate=16000';
-
 /**
  * Per-call inbound audio: Twilio 8 kHz mu-law -> Gemini 16 kHz PCM16LE.
  * Stateful (the upsampler carries history across frames), so use one instance per call.
@@ -17,21 +14,12 @@ export const CALLER_PCM_MIME_TYPE = 'audio/pcm;rate=16000';
  */
 export class CallerToModelAudio {
   private readonly upsampler = new Upsampler2x();
-  private mulaw = Buffer.alloc(0);
   private decoded = new Int16Array(0);
   private pcm = new Int16Array(0);
   private pcmBytes = Buffer.alloc(0);
 
-  /** Base64 mu-law (Twilio `media.payload`) -> base64 PCM16LE 16 kHz (Gemini `realtimeInput.audio.data`). */
-  convert(mulawBase64: string): string {
-    // Base64 carries at most 3 bytes per 4 characters.
-    this.ensureCapacity((mulawBase64.length * 3) >> 2);
-    const mulawLength = this.mulaw.write(mulawBase64, 'base64');
-    return this.pcmBytes.toString('base64', 0, this.process(this.mulaw, mulawLength));
-  }
-
-  /** Raw mu-law bytes -> PCM16LE 16 kHz bytes, as a view into internal memory valid until the next call. */
-  convertBytes(mulaw: Uint8Array): Buffer {
+  /** Mu-law bytes -> PCM16LE 16 kHz bytes, as a view into internal memory valid until the next call. */
+  convert(mulaw: Uint8Array): Buffer {
     this.ensureCapacity(mulaw.length);
     return this.pcmBytes.subarray(0, this.process(mulaw, mulaw.length));
   }
@@ -49,7 +37,6 @@ export class CallerToModelAudio {
 
   private ensureCapacity(mulawBytes: number): void {
     if (mulawBytes <= this.decoded.length) return;
-    this.mulaw = Buffer.alloc(mulawBytes);
     this.decoded = new Int16Array(mulawBytes);
     const pcmMemory = new ArrayBuffer(2 * mulawBytes * PCM16_BYTES_PER_SAMPLE);
     this.pcm = new Int16Array(pcmMemory);

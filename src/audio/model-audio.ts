@@ -12,17 +12,17 @@ export type ModelOutputAudio = { readonly encoding: 'pcm16le'; readonly sampleRa
 
 /** Caller audio (8 kHz mu-law) to the model's input format; the result is valid until the next call. */
 export interface CallerAudioConverter {
-  convertBytes(mulaw: Uint8Array): Uint8Array;
+  convert(mulaw: Uint8Array): Uint8Array;
 }
 
 /** Model audio to the phone's mu-law; the result is valid until the next call. `reset` drops filter state. */
 export interface AgentAudioConverter {
-  convertBytes(audio: Uint8Array): Uint8Array;
+  convert(audio: Uint8Array): Uint8Array;
   reset(): void;
 }
 
 /** Mu-law both ways needs no conversion: the bytes pass through as they are. */
-const PASS_THROUGH: AgentAudioConverter = { convertBytes: (bytes) => bytes, reset: () => {} };
+const PASS_THROUGH: AgentAudioConverter = { convert: (bytes) => bytes, reset: () => {} };
 
 export function callerAudioConverter(format: ModelInputAudio): CallerAudioConverter {
   return format.encoding === 'mulaw' ? PASS_THROUGH : new CallerToModelAudio();

@@ -23,17 +23,10 @@ export class ModelToCallerAudio {
   private mulaw = new Uint8Array(0);
 
   /**
-   * Base64 PCM16LE 24 kHz (Gemini inline audio data) -> 8 kHz mu-law bytes, as a view into
-   * internal memory valid until the next call. May be empty when the chunk is tiny.
+   * PCM16LE 24 kHz bytes -> 8 kHz mu-law bytes, as a view into internal memory valid until the next call.
+   * May be empty when the chunk is tiny.
    */
-  convert(pcm24kBase64: string): Uint8Array {
-    // Base64 carries at most 3 bytes per 4 characters.
-    const carried = this.carryIn((pcm24kBase64.length * 3) >> 2);
-    return this.process(carried + this.pcmBytes.write(pcm24kBase64, carried, 'base64'));
-  }
-
-  /** Same conversion on raw PCM16LE bytes; same lifetime rule for the result. */
-  convertBytes(pcm24k: Uint8Array): Uint8Array {
+  convert(pcm24k: Uint8Array): Uint8Array {
     const carried = this.carryIn(pcm24k.length);
     this.pcmBytes.set(pcm24k, carried);
     return this.process(carried + pcm24k.length);

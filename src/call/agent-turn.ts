@@ -75,7 +75,6 @@ interface Generation {
 export class AgentTurn {
   /** The latest generation whose `turnComplete` has not arrived (undefined: the model is idle). */
   private generation: Generation | undefined;
-  droppedAudioChunks = 0;
 
   constructor(private readonly lateAudioWindowMs = LATE_AUDIO_WINDOW_MS) {}
 
@@ -85,7 +84,6 @@ export class AgentTurn {
     let decision: AudioDecision = { play: true };
     if (g?.cutAtMs !== undefined) {
       if (this.isLateAudioOfCut(g, nowMs)) {
-        this.droppedAudioChunks++;
         return { play: false };
       }
       decision = { play: true, ...this.beginGeneration(g) };

@@ -233,7 +233,7 @@ export class PhoneCall {
     }
     if (!forward) return;
     this.callerAudioBytes += mulaw.length;
-    this.conversation.sendAudio(this.callerAudio.convertBytes(mulaw));
+    this.conversation.sendAudio(this.callerAudio.convert(mulaw));
     this.publish({ type: 'callerAudio', mulaw, timestampMs });
     const speech = this.callerSpeech.push(mulaw);
     if (speech === 'started') {
@@ -249,7 +249,7 @@ export class PhoneCall {
 
   private sendCallerSilence(frames: number): void {
     if (this.ended) return;
-    for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convertBytes(SILENT_FRAME));
+    for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convert(SILENT_FRAME));
   }
 
   // ── 3. Model → caller: agent audio, transcripts and turn boundaries. ────────────────────────────
@@ -268,7 +268,7 @@ export class PhoneCall {
           this.publish({ type: 'latency', responseMs: Date.now() - this.callerSpeechEndedAtMs });
           this.callerSpeechEndedAtMs = undefined;
         }
-        this.playout.push(this.agentAudio.convertBytes(event.audio));
+        this.playout.push(this.agentAudio.convert(event.audio));
         return;
       }
       case 'interrupted': {

@@ -75,7 +75,6 @@ export type CallEvent =
   /** `detail`: why, when the call ended on a failure (e.g. the model could not be reached); safe to show (describeFailure). */
   | { type: 'ended'; reason: string; detail?: string; summary: CallSummary };
 
-export type CallEventType = CallEvent['type'];
 export type CallEventListener = (event: CallEvent) => void;
 
 /**

@@ -6,8 +6,6 @@ export const METRICS_PATH = '/metrics';
 /** METRICS_API_KEY must be at least this long (like OUTBOUND_API_KEY: a random secret, not a password). */
 export const MIN_METRICS_API_KEY_LENGTH = 32;
 
-export type AffinityResult = 'hit' | 'miss';
-
 /**
  * The fleet's Prometheus metrics, on a registry of their own (never prom-client's global one), so several apps can
  * run in one process (tests) without sharing or colliding. One `AppMetrics` per app.

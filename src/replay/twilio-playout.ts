@@ -9,8 +9,8 @@
  * twilio-caller.ts and the tests' fake media stream) only have to call `advance()` on a timer. Playback position is derived from when the current
  * run of audio started (`anchorMs`), never accumulated per tick, so timer lateness cannot drift it.
  */
+import { MULAW_BYTES_PER_MS } from '../audio/format.js';
 
-export const MULAW_BYTES_PER_MS = 8;
 /** Twilio discards further media once more than 10 minutes are buffered (warning 31931). */
 export const MAX_BUFFERED_BYTES = 10 * 60 * 1000 * MULAW_BYTES_PER_MS;
 

@@ -1,5 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TwilioCallParameters } from '../domain/call-details.js';
+import { newStreamToken, STREAM_TOKEN_TTL_MS, tokensMatch } from '../state/call-state.js';
 
 /** What the webhook learned about a call, handed to the media stream that redeems its token. */
 export interface CallInfo extends TwilioCallParameters {
@@ -8,15 +8,13 @@ export interface CallInfo extends TwilioCallParameters {
 }
 
 interface IssuedToken {
-  token: Buffer;
+  token: string;
   call: CallInfo;
   expiresAtMs: number;
 }
 
-export const STREAM_TOKEN_TTL_MS = 60_000;
 /** Only signed webhooks issue tokens, but cap the table anyway so nothing can grow it without bound. */
 const MAX_OUTSTANDING_TOKENS = 10_000;
-const TOKEN_BYTES = 32;
 
 /**
  * Per-call, single-use, short-lived tokens. The webhook issues one into the TwiML as a `<Parameter>`;
@@ -39,10 +37,10 @@ export class StreamTokenStore {
       const oldest = this.tokens.keys().next();
       if (!oldest.done) this.tokens.delete(oldest.value);
     }
-    const token = randomBytes(TOKEN_BYTES);
+    const token = newStreamToken();
     this.tokens.delete(call.callSid); // re-insert so Map order stays oldest-first
     this.tokens.set(call.callSid, { token, call, expiresAtMs: this.now() + this.ttlMs });
-    return token.toString('base64url');
+    return token;
   }
 
   /** Consumes the call's token. Returns the call's details only for a valid, unexpired, unused token. */
@@ -53,8 +51,7 @@ export class StreamTokenStore {
       this.tokens.delete(callSid);
       return undefined;
     }
-    const candidate = Buffer.from(presented, 'base64url');
-    if (candidate.length !== issued.token.length || !timingSafeEqual(candidate, issued.token)) return undefined;
+    if (!tokensMatch(issued.token, presented)) return undefined;
     this.tokens.delete(callSid);
     return issued.call;
   }

@@ -3,12 +3,8 @@ import { CALL_SID_PATTERN, E164_PATTERN } from '../domain/identifiers.js';
 
 export { E164_PATTERN } from '../domain/identifiers.js';
 
-/** Where twilio-node sends REST requests unless told otherwise. */
-export const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 /** A hang-up that takes longer than this is treated as failed (the call is then ended by closing the stream). */
 export const TWILIO_REQUEST_TIMEOUT_MS = 8_000;
-/** Said when nobody answers the transfer, before Twilio hangs up (an agent may say it in its own language). */
-export const TRANSFER_NOT_ANSWERED = 'Sorry, nobody could take your call right now. Please try again later. Goodbye.';
 
 /** Twilio's `<Say>` in the agent's language (a BCP-47 tag Twilio knows, e.g. de-DE), or its default voice. */
 type SayLanguage = string | undefined;
@@ -107,12 +103,17 @@ export function createTwilioCallControl(options: TwilioRestOptions): CallControl
   };
 }
 
+/** Refuses a transfer number that is not E.164 (markup included), so a bad one fails at start-up, not mid-call. */
+export function assertTransferNumber(number: string): void {
+  if (!E164_PATTERN.test(number)) throw new Error(`transfer number must be E.164, e.g. +14155550100 (got "${number}")`);
+}
+
 /**
  * TwiML that sends the caller to `number`, then apologises if nobody answers. The number must be
  * E.164; the builder escapes everything it writes.
  */
-export function dialTwiml(number: string, notAnswered: string = TRANSFER_NOT_ANSWERED, language?: SayLanguage): string {
-  if (!E164_PATTERN.test(number)) throw new Error(`transfer number must be E.164, e.g. +14155550100 (got "${number}")`);
+export function dialTwiml(number: string, notAnswered: string, language?: SayLanguage): string {
+  assertTransferNumber(number);
   const response = new twilio.twiml.VoiceResponse();
   response.dial(number);
   say(response, notAnswered, language);

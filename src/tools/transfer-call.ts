@@ -1,4 +1,4 @@
-import { dialTwiml } from '../telephony/twilio-rest.js';
+import { assertTransferNumber } from '../telephony/twilio-rest.js';
 import { defineTool, type Tool } from './tool.js';
 
 /**
@@ -6,7 +6,7 @@ import { defineTool, type Tool } from './tool.js';
  * call's TwiML is replaced with `<Dial>`, which ends our media stream (see CallTools).
  */
 export function transferCallTool(transferNumber: string): Tool {
-  dialTwiml(transferNumber); // refuses a number that is not E.164 at start-up, not mid-call
+  assertTransferNumber(transferNumber);
   return defineTool({
     name: 'transfer_call',
     description:

@@ -5,7 +5,7 @@ export * from './twiml.js';
 export { defaultVoiceWebhookParams, postVoiceWebhook, type PostVoiceWebhookOptions, type VoiceWebhookParams, type VoiceWebhookResponse } from './webhook.js';
 export * from './protocol.js';
 export * from './media-stream.js';
-export { PlayoutBuffer, MULAW_BYTES_PER_MS, MAX_BUFFERED_BYTES, type CompletedMark, type ClearResult } from './playout.js';
+export { PlayoutBuffer, MAX_BUFFERED_BYTES, type CompletedMark, type ClearResult } from './playout.js';
 export * from './fixtures.js';
 export * from './rest-api.js';
 export * from './call.js';

@@ -10,19 +10,19 @@ describe('audio for the format a model declares', () => {
   it("converts the phone's mu-law to 16 kHz PCM16 and 24 kHz PCM16 back, as the PCM pipelines do", () => {
     const toModel = callerAudioConverter({ encoding: 'pcm16le', sampleRateHz: 16_000 });
     expect(toModel).toBeInstanceOf(CallerToModelAudio);
-    expect(toModel.convertBytes(frame)).toHaveLength(640); // 20 ms at 16 kHz, 2 bytes a sample
+    expect(toModel.convert(frame)).toHaveLength(640); // 20 ms at 16 kHz, 2 bytes a sample
     const toCaller = agentAudioConverter({ encoding: 'pcm16le', sampleRateHz: 24_000 });
     expect(toCaller).toBeInstanceOf(ModelToCallerAudio);
-    expect(toCaller.convertBytes(new Uint8Array(960))).toHaveLength(160); // 20 ms at 24 kHz → 8 kHz mu-law
+    expect(toCaller.convert(new Uint8Array(960))).toHaveLength(160); // 20 ms at 24 kHz → 8 kHz mu-law
   });
 
   it('passes mu-law through untouched both ways, for a model that speaks the phone line', () => {
     const mulaw = { encoding: 'mulaw', sampleRateHz: 8_000 } as const;
-    expect(callerAudioConverter(mulaw).convertBytes(frame)).toBe(frame);
+    expect(callerAudioConverter(mulaw).convert(frame)).toBe(frame);
     const agent = agentAudioConverter(mulaw);
-    expect(agent.convertBytes(frame)).toBe(frame);
+    expect(agent.convert(frame)).toBe(frame);
     agent.reset();
-    expect(agent.convertBytes(frame)).toEqual(frame);
+    expect(agent.convert(frame)).toEqual(frame);
   });
 
   it('knows how many bytes a millisecond takes in each format', () => {

@@ -1,6 +1,6 @@
 import alawmulaw from 'alawmulaw';
 import { describe, expect, it } from 'vitest';
-import { CALLER_PCM_MIME_TYPE, CallerToModelAudio } from '../../../src/audio/caller-to-model.js';
+import { CallerToModelAudio } from '../../../src/audio/caller-to-model.js';
 import { Downsampler3x } from '../../../src/audio/downsampler-3x.js';
 import {
   FRAME_MS,
@@ -47,39 +47,33 @@ const callerMulaw = Buffer.from(reference.encode(generateTwoToneSignal(TWILIO_SA
 const modelPcm = toPcm16le(generateTwoToneSignal(MODEL_OUTPUT_SAMPLE_RATE_HZ, 1));
 
 describe('CallerToModelAudio', () => {
-  it('declares the 16 kHz PCM MIME type Gemini expects', () => {
-    expect(CALLER_PCM_MIME_TYPE).toBe(`audio/pcm;rate=${MODEL_INPUT_SAMPLE_RATE_HZ}`);
-  });
-
   it('turns each 160-byte Twilio frame into 640 bytes of PCM16LE', () => {
     const pipeline = new CallerToModelAudio();
-    for (const frame of frames(callerMulaw, TWILIO_FRAME_BYTES)) {
-      const pcmBase64 = pipeline.convert(frame.toString('base64'));
-      expect(Buffer.from(pcmBase64, 'base64').length).toBe(640);
-    }
+    for (const frame of frames(callerMulaw, TWILIO_FRAME_BYTES)) expect(pipeline.convert(frame).length).toBe(640);
   });
 
-  it('matches an independent decode -> upsample -> little-endian -> base64 reference', () => {
+  it('matches an independent decode -> upsample -> little-endian reference', () => {
     const pipeline = new CallerToModelAudio();
     const upsampler = new Upsampler2x();
     for (const frame of frames(callerMulaw, TWILIO_FRAME_BYTES)) {
       const expected = new Int16Array(2 * frame.length);
       upsampler.process(reference.decode(frame), expected);
-      expect(pipeline.convert(frame.toString('base64'))).toBe(toPcm16le(expected).toString('base64'));
+      expect(Buffer.from(pipeline.convert(frame)).equals(toPcm16le(expected))).toBe(true);
     }
   });
 
-  it('gives the same bytes from convertBytes as from convert, whatever the frame sizes', () => {
-    const viaBase64 = new CallerToModelAudio();
-    const viaBytes = new CallerToModelAudio();
+  it('gives the same stream whatever the frame sizes, and nothing for no input', () => {
+    const whole = Buffer.from(new CallerToModelAudio().convert(callerMulaw));
+    const pipeline = new CallerToModelAudio();
     const random = seededRandom(3);
+    const parts: Buffer[] = [];
     for (let start = 0; start < callerMulaw.length; ) {
       const frame = callerMulaw.subarray(start, start + 1 + Math.floor(random() * 400));
       start += frame.length;
-      const fromBytes = Buffer.from(viaBytes.convertBytes(frame));
-      expect(fromBytes.toString('base64')).toBe(viaBase64.convert(frame.toString('base64')));
+      parts.push(Buffer.from(pipeline.convert(frame)));
     }
-    expect(new CallerToModelAudio().convert('')).toBe('');
+    expect(Buffer.concat(parts).equals(whole)).toBe(true);
+    expect(new CallerToModelAudio().convert(new Uint8Array(0)).length).toBe(0);
   });
 });
 
@@ -94,7 +88,7 @@ describe('ModelToCallerAudio', () => {
   it('turns each 20 ms chunk (960 bytes) into 160 mu-law bytes matching an independent reference', () => {
     const pipeline = new ModelToCallerAudio();
     const outputs = frames(modelPcm, MODEL_FRAME_BYTES).map((chunk) => {
-      const mulaw = pipeline.convert(chunk.toString('base64'));
+      const mulaw = pipeline.convert(chunk);
       expect(mulaw.length).toBe(TWILIO_FRAME_BYTES);
       return Uint8Array.from(mulaw);
     });
@@ -109,32 +103,26 @@ describe('ModelToCallerAudio', () => {
       for (let start = 0; start < modelPcm.length; ) {
         const chunk = modelPcm.subarray(start, start + nextLength());
         start += chunk.length;
-        outputs.push(Uint8Array.from(pipeline.convert(chunk.toString('base64'))));
+        outputs.push(Uint8Array.from(pipeline.convert(chunk)));
       }
       expect(concat(outputs).equals(Buffer.from(expectedMulaw()))).toBe(true);
     }
   });
 
-  it('gives the same output from convertBytes as from convert', () => {
-    const viaBytes = new ModelToCallerAudio();
-    const outputs = frames(modelPcm, 1001).map((chunk) => Uint8Array.from(viaBytes.convertBytes(chunk)));
-    expect(concat(outputs).equals(Buffer.from(expectedMulaw()))).toBe(true);
-  });
-
   it('drops the dangling byte and filter state on reset()', () => {
     const pipeline = new ModelToCallerAudio();
-    pipeline.convertBytes(modelPcm.subarray(0, 1235));
+    pipeline.convert(modelPcm.subarray(0, 1235));
     pipeline.reset();
-    const outputs = frames(modelPcm, MODEL_FRAME_BYTES).map((chunk) => Uint8Array.from(pipeline.convertBytes(chunk)));
+    const outputs = frames(modelPcm, MODEL_FRAME_BYTES).map((chunk) => Uint8Array.from(pipeline.convert(chunk)));
     expect(concat(outputs).equals(Buffer.from(expectedMulaw()))).toBe(true);
   });
 
   it('returns nothing for chunks too short to complete an output sample', () => {
     const pipeline = new ModelToCallerAudio();
-    expect(pipeline.convert('').length).toBe(0);
-    expect(pipeline.convertBytes(Uint8Array.of(0x34)).length).toBe(0); // half a sample
-    expect(pipeline.convertBytes(Uint8Array.of(0x12, 0x56, 0x78)).length).toBe(0); // 2 samples in total
-    expect(pipeline.convertBytes(Uint8Array.of(0x9a, 0xbc)).length).toBe(1); // the 3rd sample completes
+    expect(pipeline.convert(new Uint8Array(0)).length).toBe(0);
+    expect(pipeline.convert(Uint8Array.of(0x34)).length).toBe(0); // half a sample
+    expect(pipeline.convert(Uint8Array.of(0x12, 0x56, 0x78)).length).toBe(0); // 2 samples in total
+    expect(pipeline.convert(Uint8Array.of(0x9a, 0xbc)).length).toBe(1); // the 3rd sample completes
   });
 });
 
@@ -147,7 +135,7 @@ describe('round trip', () => {
     const tone = toPcm16le(generateTone(REFERENCE_TONE_HZ, MODEL_OUTPUT_SAMPLE_RATE_HZ));
     const pcm16k = concat(
       frames(tone, MODEL_FRAME_BYTES).map((chunk) =>
-        Buffer.from(inbound.convert(Buffer.from(outbound.convert(chunk.toString('base64'))).toString('base64')), 'base64'),
+        Buffer.from(inbound.convert(outbound.convert(chunk))),
       ),
     );
     expect(pcm16k.length).toBe((tone.length / 3) * 2);

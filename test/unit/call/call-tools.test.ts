@@ -168,7 +168,7 @@ describe('CallTools: transfer_call', () => {
     t.setAudioPending(false);
     t.tools.onAgentAudioPlayed();
     await settle();
-    expect(rest.requests).toEqual([{ kind: 'redirect', callSid: CALL_SID, twiml: dialTwiml(TRANSFER_TO) }]);
+    expect(rest.requests).toEqual([{ kind: 'redirect', callSid: CALL_SID, twiml: dialTwiml(TRANSFER_TO, DEFAULT_CUES.transferNotAnswered) }]);
     expect(t.ended).toEqual(['transferred']);
     expect(JSON.stringify(t.lines)).not.toContain('5550199');
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CUES } from '../../../src/agents/agent.js';
 import { createTwilioCallControl, dialTwiml, rebase, TwilioRestError } from '../../../src/telephony/twilio-rest.js';
 import { newCallSid, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioRestApi } from '../../fakes/twilio/index.js';
 
@@ -40,7 +41,7 @@ describe('Twilio REST call control (twilio-node against the fake Calls resource)
   it('redirects a call to inline TwiML', async () => {
     const sid = newCallSid();
     rest.addCall({ sid });
-    const twiml = dialTwiml('+14155550199');
+    const twiml = dialTwiml('+14155550199', DEFAULT_CUES.transferNotAnswered);
     expect(await control().redirect(sid, twiml)).toBe('updated');
     expect(rest.requests.at(-1)?.form).toEqual({ Twiml: twiml });
     expect(rest.getCall(sid)?.twiml).toBe(twiml);
@@ -85,14 +86,14 @@ describe('rebase', () => {
 
 describe('dialTwiml', () => {
   it('dials an E.164 number, then apologises if nobody answers', () => {
-    expect(dialTwiml('+14155550199')).toBe(
+    expect(dialTwiml('+14155550199', DEFAULT_CUES.transferNotAnswered)).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Dial>+14155550199</Dial><Say>Sorry, nobody could take your call right now. Please try again later. Goodbye.</Say></Response>',
     );
   });
 
   it('refuses anything that is not E.164, markup included', () => {
     for (const bad of ['4155550199', '+1 415 555 0199', '+0123456', '+1415</Dial><Hangup/>', '']) {
-      expect(() => dialTwiml(bad)).toThrow(/E\.164/);
+      expect(() => dialTwiml(bad, DEFAULT_CUES.transferNotAnswered)).toThrow(/E\.164/);
     }
   });
 });
