@@ -21,6 +21,7 @@ export type { HttpToolRequest } from './tools/http-tool.js';
 export { startPhoneAgent, StartupError } from './service.js';
 export type { PhoneAgentOptions, PhoneAgentService } from './service.js';
 export type { CallDetails } from './domain/call-details.js';
+export type { EndReason } from './domain/end-reasons.js';
 export type { CallEvent, CallSummary } from './observability/call-events.js';
 export { GEMINI_VOICES } from './model/gemini/voices.js';
 export type { GeminiVoice } from './model/gemini/voices.js';

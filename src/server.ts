@@ -22,6 +22,7 @@ import { callLogListener } from './observability/call-log.js';
 import type { Logger } from './observability/logger.js';
 import { CallRecordings } from './recording/call-recordings.js';
 import { callDetails, isOutboundCall } from './domain/call-details.js';
+import { isLostStream } from './domain/end-reasons.js';
 import { handleCallStatusWebhook } from './telephony/call-status-webhook.js';
 import { MediaStreamServer } from './telephony/media-stream-server.js';
 import { createOutboundCallPlacer, isFinalCallStatus, PendingOutboundCalls, RollingWindowLimit } from './telephony/outbound-calls.js';
@@ -283,13 +284,13 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
         ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
         // Stored where another instance can resume the conversation if this one dies.
         ...(browser ? {} : { onResumptionHandle: (handle: string) => void state.saveResumptionHandle(info.callSid, handle).catch(() => undefined) }),
-        onEnded: (ended) => {
+        onEnded: (ended, reason) => {
           calls.remove(ended.callSid, ended);
           callsEnded.emit('ended');
           // A lost stream may be continued by Twilio's <Connect action>; anything else ended the call for good.
           if (!browser) {
             const write = state
-              .markEnded(ended.callSid, { onPurpose: !isLostStream(ended.endedBecause) })
+              .markEnded(ended.callSid, { onPurpose: !isLostStream(reason) })
               .catch((error: unknown) => callLog.warn({ err: error }, 'could not record the end of the call in the shared state'))
               .finally(() => stateWrites.delete(write));
             stateWrites.add(write);
@@ -386,13 +387,6 @@ function withEarly(early: EarlyConversation | undefined): { early?: EarlyConvers
 
 function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];
-}
-
-/** Calls that ended because their stream was lost (not by the caller or the agent): a failover may continue them. */
-const LOST_STREAM_REASONS = new Set(['stream-socket-closed', 'stream-malformed', 'server-stopping']);
-
-function isLostStream(endReason: string): boolean {
-  return LOST_STREAM_REASONS.has(endReason);
 }
 
 function stateAvailable(state: CallStateStore): boolean {

@@ -1,3 +1,4 @@
+import type { EndReason } from '../domain/end-reasons.js';
 import type { CallEvent as CallStreamEvent, CallEventListener } from '../observability/call-events.js';
 
 /**
@@ -15,7 +16,7 @@ export type CallEvent =
   /** `result` is the answer sent to the model, as JSON cut to a few hundred characters. */
   | { type: 'toolResult'; id: string; name: string; ok: boolean; durationMs: number; result: string }
   /** `detail`: why the call failed, when it did (already masked: describeFailure). */
-  | { type: 'ended'; reason: string; detail?: string; summary: Record<string, unknown> };
+  | { type: 'ended'; reason: EndReason; detail?: string; summary: Record<string, unknown> };
 
 export interface CallObserver {
   onCallEvent(event: CallEvent): void;

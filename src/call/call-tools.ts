@@ -4,6 +4,7 @@ import type { CallEvent } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
 import type { CallDetails } from '../domain/call-details.js';
+import type { EndReason } from '../domain/end-reasons.js';
 import { dialTwiml, sayAndHangUpTwiml, type CallControl } from '../telephony/twilio-rest.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import type { CallFinish, ToolCallInfo, ToolRegistry } from '../tools/tool.js';
@@ -39,7 +40,7 @@ export interface CallToolsOptions {
   /** True while agent audio has been sent to Twilio and not yet confirmed played (marks outstanding). */
   agentAudioPending: () => boolean;
   /** Ends the call on our side (closes the media stream and the model session). */
-  endCall: (reason: string) => void;
+  endCall: (reason: EndReason) => void;
   finishWatchdogMs?: number;
   keypadPauseMs?: number;
   /** The call's event stream: tool calls, their answers, cancellations, text sent to the model. */
@@ -48,6 +49,8 @@ export interface CallToolsOptions {
 
 interface PendingFinish {
   action: CallFinish;
+  /** How the call summary names the ending once the action is done (a transfer's depends on its outcome). */
+  reason: EndReason;
   /** The model's turn after the tool answer (the goodbye) has completed. */
   replyFinished: boolean;
   executing: boolean;
@@ -92,9 +95,8 @@ export class CallTools {
   }
 
   /** Set while the REST request that ends or transfers the call is out: Twilio's `stop` may arrive first. */
-  get endReasonInProgress(): string | undefined {
-    if (this.finish === undefined || !this.finish.executing) return undefined;
-    return this.finish.action.kind === 'hang-up' ? (this.finish.action.reason ?? 'agent-hung-up') : 'transferred';
+  get endReasonInProgress(): EndReason | undefined {
+    return this.finish?.executing === true ? this.finish.reason : undefined;
   }
 
   onToolCall(calls: readonly ToolCall[]): void {
@@ -140,8 +142,8 @@ export class CallTools {
    * The call itself decided to end (silence, time limit): the agent says goodbye with `cue`, and the
    * call hangs up once that has been heard, exactly as after end_call.
    */
-  hangUpAfterGoodbye(cue: string, reason: string): void {
-    if (this.requestFinish({ kind: 'hang-up', reason })) this.sendText(cue);
+  hangUpAfterGoodbye(cue: string, reason: 'caller-silent' | 'max-duration'): void {
+    if (this.requestFinish({ kind: 'hang-up' }, reason)) this.sendText(cue);
   }
 
   /**
@@ -215,11 +217,12 @@ export class CallTools {
 
   // ── ending and transferring the call ────────────────────────────────────────────────────────────
 
-  private requestFinish(action: CallFinish): boolean {
+  private requestFinish(action: CallFinish, reason: EndReason = action.kind === 'hang-up' ? 'agent-hung-up' : 'transferred'): boolean {
     if (this.disposed || this.finish !== undefined) return false;
     const watchdogMs = this.options.finishWatchdogMs ?? FINISH_WATCHDOG_MS;
     this.finish = {
       action,
+      reason,
       replyFinished: false,
       executing: false,
       requestedAtMs: Date.now(),
@@ -254,7 +257,7 @@ export class CallTools {
         // Nothing follows </Connect> in our TwiML, so closing the media stream ends the call too.
         this.log.error({ err: error }, 'Twilio REST hang-up failed; ending the call by closing the media stream');
       }
-      this.options.endCall(finish.action.reason ?? 'agent-hung-up');
+      this.options.endCall(finish.reason);
       return;
     }
     const to = finish.action.to;

@@ -9,6 +9,7 @@ import { CallEventStream, type CallEvent, type CallEventListener, type CallSumma
 import type { Logger } from '../observability/logger.js';
 import { describeFailure } from '../observability/redact.js';
 import type { CallDetails } from '../domain/call-details.js';
+import type { EndReason } from '../domain/end-reasons.js';
 import type { PlayoutSink, StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
 import type { TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
@@ -22,8 +23,6 @@ import type { EarlyConversation } from './early-conversations.js';
 export type { CallSummary } from '../observability/call-events.js';
 
 const SILENT_FRAME = new Uint8Array(TWILIO_FRAME_BYTES).fill(MULAW_SILENCE_BYTE);
-/** End reason of a call whose stream kept sending more audio than the wall clock allows (caller-audio-policer.ts). */
-export const CALLER_AUDIO_OVER_REAL_TIME = 'caller-audio-over-real-time';
 
 export interface CallDeps {
   /** The agent answering: its tools, cues and model settings. */
@@ -36,7 +35,7 @@ export interface CallDeps {
   limits: CallLimits;
   /** Subscribers to the call's events: recorder, browser phone page, logs, metrics, the agent's hooks. */
   listeners: readonly CallEventListener[];
-  onEnded: (call: PhoneCall) => void;
+  onEnded: (call: PhoneCall, reason: EndReason) => void;
   /** The conversation opened at the webhook (instant greeting), when there is one. */
   early?: EarlyConversation;
   /** Continue the conversation another instance (or an earlier stream) had: its latest resumption handle. */
@@ -69,12 +68,10 @@ export class PhoneCall {
   /** Notices dead air: a model that does not answer, a caller who went quiet, a call that runs too long. */
   private readonly watchdog: ConversationWatchdog;
   private readonly callerSpeech = new SpeechDetector();
-  private ended = false;
-  private endReason = '';
-
-  /** Why the call ended ('' while it goes on). */
-  get endedBecause(): string {
-    return this.endReason;
+  /** Why the call ended (undefined while it goes on). */
+  private endReason: EndReason | undefined;
+  private get ended(): boolean {
+    return this.endReason !== undefined;
   }
   /** Why, when the call ended on a failure: shown to the browser phone's page. */
   private endDetail: string | undefined;
@@ -228,7 +225,7 @@ export class PhoneCall {
     const forward = this.callerTimeline.frame(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
     if (this.callerTimeline.violating) {
       this.log.warn(this.callerTimeline.policed, 'hanging up a media stream that sends more audio than real time allows');
-      this.end(CALLER_AUDIO_OVER_REAL_TIME, 1008);
+      this.end('caller-audio-over-real-time', 1008);
       return;
     }
     if (!forward) return;
@@ -359,10 +356,10 @@ export class PhoneCall {
   // ── 5. End: whichever side goes first, the other is closed at once. ─────────────────────────────
 
   private onStreamEnd(reason: StreamEndReason, detail: string): void {
-    if (reason !== 'closed-by-us') this.log.info({ reason, detail }, 'media stream ended');
+    if (reason === 'closed-by-us') return; // end() closed it, and knows why
+    this.log.info({ reason, detail }, 'media stream ended');
     // Twilio also sends `stop` when our own REST hang-up or transfer takes effect.
-    const stopReason = this.tools.endReasonInProgress ?? 'caller-hung-up';
-    this.end(reason === 'stop' ? stopReason : reason === 'closed-by-us' ? this.endReason : `stream-${reason}`);
+    this.end(reason === 'stop' ? (this.tools.endReasonInProgress ?? 'caller-hung-up') : STREAM_ENDED[reason]);
   }
 
   /** A new model session took over. After a failure, whatever turn was playing has ended with it. */
@@ -379,17 +376,16 @@ export class PhoneCall {
   }
 
   /** Ends the call; `closeCode` 1008 tells the peer it was hung up for what it sent. */
-  end(reason: string, closeCode: 1000 | 1008 = 1000): void {
+  end(reason: EndReason, closeCode: 1000 | 1008 = 1000): void {
     if (this.ended) return;
-    this.ended = true;
     this.endReason = reason;
     this.tools.dispose();
     this.watchdog.dispose();
     this.callerTimeline.dispose();
     this.conversation.close();
     this.stream.close(reason, closeCode);
-    this.publish({ type: 'ended', reason, ...(this.endDetail === undefined ? {} : { detail: this.endDetail }), summary: this.summary() });
-    this.deps.onEnded(this);
+    this.publish({ type: 'ended', reason, ...(this.endDetail === undefined ? {} : { detail: this.endDetail }), summary: this.summary(reason) });
+    this.deps.onEnded(this, reason);
   }
 
   private sendText(text: string): void {
@@ -419,12 +415,12 @@ export class PhoneCall {
     };
   }
 
-  summary(): CallSummary {
+  private summary(endReason: EndReason): CallSummary {
     const playback = this.playout.totals;
     return {
       agent: this.details.agent,
       direction: this.details.direction,
-      endReason: this.endReason,
+      endReason,
       durationMs: Date.now() - this.startedAtMs,
       callerAudioSeconds: round2(this.callerAudioBytes / MULAW_BYTES_PER_MS / 1000),
       agentAudioSentSeconds: round2(playback.sentMs / 1000),
@@ -443,6 +439,13 @@ export class PhoneCall {
     };
   }
 }
+
+/** A stream that ended without `stop` and without us (a lost one may continue on a new stream: end-reasons.ts). */
+const STREAM_ENDED: Record<Exclude<StreamEndReason, 'stop' | 'closed-by-us'>, EndReason> = {
+  'socket-closed': 'stream-socket-closed',
+  malformed: 'stream-malformed',
+  'not-reading': 'stream-not-reading',
+};
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;

@@ -1,11 +1,12 @@
 import type { CallDetails } from '../domain/call-details.js';
+import type { EndReason } from '../domain/end-reasons.js';
 import type { SessionSwitchReason } from '../model/realtime-model.js';
 
 /** The call summary: what happened on a call, in numbers; logged at the end and handed to `onCallEnded`. */
 export interface CallSummary {
   agent: string;
   direction: 'inbound' | 'outbound';
-  endReason: string;
+  endReason: EndReason;
   durationMs: number;
   callerAudioSeconds: number;
   agentAudioSentSeconds: number;
@@ -73,7 +74,7 @@ export type CallEvent =
   | { type: 'sessionSwitched'; reason: SessionSwitchReason; switchMs: number; replayedMs: number; bufferedMs: number; resumed: boolean }
   | { type: 'modelLost'; reason: string }
   /** `detail`: why, when the call ended on a failure (e.g. the model could not be reached); safe to show (describeFailure). */
-  | { type: 'ended'; reason: string; detail?: string; summary: CallSummary };
+  | { type: 'ended'; reason: EndReason; detail?: string; summary: CallSummary };
 
 export type CallEventListener = (event: CallEvent) => void;
 

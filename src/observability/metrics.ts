@@ -16,7 +16,7 @@ export interface AppMetrics {
   activeCalls: Gauge;
   /** Calls whose stream started here, by direction (inbound, outbound, browser). */
   callsStarted: Counter<'direction'>;
-  /** Calls that ended here, by end reason (the call's own reason string: caller-hung-up, agent-ended, max-duration, …). */
+  /** Calls that ended here, by end reason (domain/end-reasons.ts: caller-hung-up, agent-hung-up, max-duration, …). */
   callsEnded: Counter<'reason'>;
   /** Streams that reached the instance that answered the webhook (hit) or another one (miss). */
   streamAffinity: Counter<'result'>;

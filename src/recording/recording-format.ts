@@ -3,6 +3,7 @@
  * Every `atMs` is milliseconds on the call's timeline: 0 is the start of the media stream, the same
  * axis as the WAV (sample n is at n / 8 ms).
  */
+import { asEndReason, END_REASONS, type EndReason } from '../domain/end-reasons.js';
 
 export const RECORDING_FORMAT = 'gemini-phone-agent/call-recording';
 export const RECORDING_FORMAT_VERSION = 1;
@@ -50,7 +51,7 @@ export interface RecordingLog {
   direction?: string;
   startedAt: string;
   endedAt: string;
-  endReason: string;
+  endReason: EndReason;
   durationMs: number;
   audio: {
     file: string;
@@ -99,7 +100,7 @@ export function parseRecordingLog(value: unknown): RecordingLog {
   return {
     ...(log as unknown as RecordingLog),
     callSid: str(log['callSid'], 'callSid'),
-    endReason: str(log['endReason'], 'endReason'),
+    endReason: endReason(log['endReason']),
     durationMs: num(log['durationMs'], 'durationMs'),
     audio: { ...(audio as unknown as RecordingLog['audio']), file: str(audio['file'], 'audio.file') },
     events,
@@ -146,6 +147,12 @@ function array(value: unknown, path: string): unknown[] {
 function num(value: unknown, path: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RecordingFormatError(`${path} is not a non-negative number`);
   return value;
+}
+
+function endReason(value: unknown): EndReason {
+  const reason = asEndReason(str(value, 'endReason'));
+  if (reason === undefined) throw new RecordingFormatError(`endReason is not one of ${END_REASONS.join(', ')} (got ${JSON.stringify(value)})`);
+  return reason;
 }
 
 function str(value: unknown, path: string): string {

@@ -1,3 +1,4 @@
+import { asEndReason, END_REASONS, type EndReason } from '../domain/end-reasons.js';
 import { E164_PATTERN } from '../domain/identifiers.js';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -157,7 +158,7 @@ function parseExpectations(raw: unknown): ReplayExpectations {
     });
   }
   if (expect['interruptions'] !== undefined) result.interruptions = count(expect['interruptions'], 'expect.interruptions');
-  if (expect['endReason'] !== undefined) result.endReason = string(expect['endReason'], 'expect.endReason');
+  if (expect['endReason'] !== undefined) result.endReason = endReason(expect['endReason']);
   if (expect['maxResponseLatencyMs'] !== undefined) result.maxResponseLatencyMs = time(expect['maxResponseLatencyMs'], 'expect.maxResponseLatencyMs');
   return result;
 }
@@ -185,6 +186,12 @@ function array(value: unknown, path: string): unknown[] {
 function string(value: unknown, path: string): string {
   if (typeof value !== 'string') throw new ReplayInputError(`${path} must be a string`);
   return value;
+}
+
+function endReason(value: unknown): EndReason {
+  const reason = asEndReason(string(value, 'expect.endReason'));
+  if (reason === undefined) throw new ReplayInputError(`expect.endReason must be one of ${END_REASONS.join(', ')} (got ${JSON.stringify(value)})`);
+  return reason;
 }
 
 function optionalString(value: unknown, path: string): string | undefined {

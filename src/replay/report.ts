@@ -1,3 +1,4 @@
+import type { EndReason } from '../domain/end-reasons.js';
 import { KEYPAD_PAUSE_MS } from '../call/call-tools.js';
 import type { RecordingEvent, RecordingLog } from '../recording/recording-format.js';
 import type { ReplayScenario } from './scenario.js';
@@ -37,7 +38,7 @@ export interface ReplayReport {
   description?: string;
   callSid: string;
   durationMs: number;
-  endReason: string;
+  endReason: EndReason;
   transcript: TranscriptLine[];
   toolCalls: ToolCallLine[];
   interruptions: InterruptionLine[];

@@ -3,6 +3,7 @@
  * the scripted model, and what should come of it. Made from a fixture (fixture.ts) or from a
  * recording (from-recording.ts).
  */
+import type { EndReason } from '../domain/end-reasons.js';
 
 /** Caller turns as the scripted model sees them: speech in the audio, keypad digits sent as text, or the call's own cues. */
 export type CallerTurnKind = 'speech' | 'keypad' | 'cue';
@@ -46,7 +47,7 @@ export interface ReplayExpectations {
   transcript?: ExpectedLine[];
   toolCalls?: ExpectedToolCall[];
   interruptions?: number;
-  endReason?: string;
+  endReason?: EndReason;
   /** No agent turn may start later than this after the caller's speech or key press it answers. */
   maxResponseLatencyMs?: number;
 }

@@ -6,8 +6,8 @@ import { assertValidSchema, type InferObject, type ObjectParameter } from './sch
 export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js';
 export type { ToolBehavior } from '../domain/tool-declaration.js';
 
-/** How a call ends once the agent's last words are heard; `reason` names it in the call summary. */
-export type CallFinish = { kind: 'hang-up'; reason?: string } | { kind: 'transfer'; to: string };
+/** How a call ends once the agent's last words are heard: hung up (`agent-hung-up`) or handed to a number (`transferred`). */
+export type CallFinish = { kind: 'hang-up' } | { kind: 'transfer'; to: string };
 
 /** The phone call a tool runs in. */
 export interface ToolCallInfo extends CallDetails {

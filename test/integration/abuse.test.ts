@@ -10,7 +10,6 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { BURST_ALLOWANCE_MS, MAX_VIOLATIONS } from '../../src/call/caller-audio-policer.js';
-import { CALLER_AUDIO_OVER_REAL_TIME } from '../../src/call/phone-call.js';
 import type { FakeSession } from '../fakes/gemini-live/server.js';
 import { computeTwilioSignature, FakeTwilioMediaStream, TEST_AUTH_TOKEN } from '../fakes/twilio/index.js';
 import { sleep, startBridge, type Bridge } from '../support/bridge-harness.js';
@@ -115,7 +114,7 @@ describe('one media stream claiming more audio than time allows', () => {
     // Before: 20,000 s of silence reached the model, the event loop stalled for seconds, RSS grew by 2 GB.
     expect(result.modelAudioMs).toBeLessThanOrEqual(result.elapsedMs + BURST_ALLOWANCE_MS);
     expect(result.closed).toMatchObject({ code: 1008, initiatedBy: 'server' });
-    expect(result.summary).toMatchObject({ endReason: CALLER_AUDIO_OVER_REAL_TIME });
+    expect(result.summary).toMatchObject({ endReason: 'caller-audio-over-real-time' });
     expect(result.summary.callerGapRefusedSeconds).toBeGreaterThan(MAX_VIOLATIONS * 9);
     expect(result.logs.filter((line) => line.msg === 'hanging up a media stream that sends more audio than real time allows')).toHaveLength(1);
     expect(result.health).toMatchObject({ failures: 0 });
@@ -129,7 +128,7 @@ describe('one media stream claiming more audio than time allows', () => {
     // Before: all 120 s reached the model within a second.
     expect(result.modelAudioMs).toBeLessThanOrEqual(result.elapsedMs + BURST_ALLOWANCE_MS);
     expect(result.closed).toMatchObject({ code: 1008, initiatedBy: 'server' });
-    expect(result.summary).toMatchObject({ endReason: CALLER_AUDIO_OVER_REAL_TIME, callerGapFilledSeconds: 0 });
+    expect(result.summary).toMatchObject({ endReason: 'caller-audio-over-real-time', callerGapFilledSeconds: 0 });
     expect(result.summary.callerAudioDroppedSeconds).toBeGreaterThanOrEqual((MAX_VIOLATIONS * 20) / 1000);
     expect(result.health.maxMs).toBeLessThan(500);
     expect(result.memory.peakRssGrowthMiB).toBeLessThan(100);

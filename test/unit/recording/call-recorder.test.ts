@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { EndReason } from '../../../src/domain/end-reasons.js';
 import type { CallEvent, CallSummary } from '../../../src/observability/call-events.js';
 import { mulawDecodeSample } from '../../../src/audio/mulaw.js';
 import { CallRecorder, type FinishedRecording } from '../../../src/recording/call-recorder.js';
@@ -11,7 +12,7 @@ const FRAME_BYTES = 160;
 
 const frame = (value: number, bytes = FRAME_BYTES) => new Uint8Array(bytes).fill(value);
 
-function summary(endReason: string): CallSummary {
+function summary(endReason: EndReason): CallSummary {
   return {
     agent: 'test-agent',
     direction: 'inbound',
@@ -74,7 +75,7 @@ function setUp(options: { maxDurationMs?: number } = {}) {
     markEchoed: (mark: string) => publish({ type: 'agentAudioHeard', mark }),
     agentSaid: (text: string) => publish({ type: 'transcript', speaker: 'agent', text }),
     callerSaid: (text: string) => publish({ type: 'transcript', speaker: 'caller', text }),
-    end: (reason: string) => publish({ type: 'ended', reason, summary: summary(reason) }),
+    end: (reason: EndReason) => publish({ type: 'ended', reason, summary: summary(reason) }),
   };
   /** Twilio streams the caller's frames in real time: each arrives when its timestamp says, until `untilMs`. */
   const callerUntil = (untilMs: number, byteAt: (ms: number) => number = () => 0xff): void => {
