@@ -29,8 +29,6 @@ import { createOutboundCallPlacer, isFinalCallStatus, PendingOutboundCalls, Roll
 import { outboundCallsRoute } from './telephony/outbound-calls-endpoint.js';
 import { BROWSER_PHONE_PATH, CALL_STATUS_PATH, HEALTH_PATH, MEDIA_STREAM_PATH, MEDIA_STREAM_PATH_PATTERN, OUTBOUND_CALLS_PATH, READY_PATH, STREAM_ENDED_PATH, VOICE_WEBHOOK_PATH } from './telephony/routes.js';
 import { StreamTokenStore } from './telephony/stream-tokens.js';
-import type { CallStateStore } from './state/call-state.js';
-import { MemoryCallStateStore } from './state/memory-call-state.js';
 import { openCallStateStore } from './state/open-call-state.js';
 import { createMetrics, METRICS_PATH, metricsHandler } from './observability/metrics.js';
 import { metricsListener } from './observability/metrics-listener.js';
@@ -117,11 +115,11 @@ export async function startApp({ config, log, agents: agentList, model: givenMod
   const pendingOutbound = new PendingOutboundCalls();
   // Calls answered here whose stream has not started hold a place too: counted by their pre-opened sessions (a
   // fleet's tokens are shared; in one process, every outstanding token).
-  const answeredHere = (): number => (state instanceof MemoryCallStateStore ? state.outstandingTokens : earlyConversations.size);
+  const answeredHere = (): number => (state.shared ? earlyConversations.size : state.outstandingTokens);
   const refuseReason = (): 'busy' | 'draining' | 'state-unavailable' | undefined =>
     !accepting
       ? 'draining'
-      : !stateAvailable(state)
+      : !state.available
         ? 'state-unavailable'
         : calls.size + answeredHere() + tokens.outstanding + pendingOutbound.count >= config.limits.maxConcurrentCalls
           ? 'busy'
@@ -387,8 +385,4 @@ function withEarly(early: EarlyConversation | undefined): { early?: EarlyConvers
 
 function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];
-}
-
-function stateAvailable(state: CallStateStore): boolean {
-  return !('isAvailable' in state) || (state as { isAvailable: boolean }).isAvailable;
 }

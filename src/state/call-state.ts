@@ -4,8 +4,30 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
  * Everything another instance may need about a call, shared across the fleet (Redis) or kept in this process
  * (memory, one instance). Every method is async and every entry has a TTL; a store that cannot be reached
  * rejects with {@link StateUnavailableError}, so callers can answer with the busy TwiML (or 503).
+ *
+ * What the service asks of it besides the calls: is it shared, can it be reached, and (in one process) how
+ * many calls were answered whose stream has not started yet, since each of those will take a line.
  */
-export interface CallStateStore {
+export type CallStateStore = ProcessCallStateStore | SharedCallStateStore;
+
+/** This process alone keeps the calls (exactly one instance): it sees every token it issued. */
+export interface ProcessCallStateStore extends CallStateOperations {
+  readonly shared: false;
+  /** Calls answered whose stream has not started yet: tokens issued, neither redeemed nor expired. */
+  readonly outstandingTokens: number;
+}
+
+/**
+ * Every instance of a fleet shares the calls. A token issued here may be redeemed by any instance, so the store
+ * cannot say how many answered calls will start their stream here (the service counts what it holds for them).
+ */
+export interface SharedCallStateStore extends CallStateOperations {
+  readonly shared: true;
+}
+
+export interface CallStateOperations {
+  /** False while the store cannot be reached: new calls are refused (busy), calls in progress carry on. */
+  readonly available: boolean;
   /**
    * Answers a CallSid once, at the voice webhook. The first answer stores the call's record and issues a
    * single-use stream token (`outcome: 'answered'`: open the call's session). A repeat while that token is

@@ -5,7 +5,7 @@ import {
   type CallPhase,
   type CallRecord,
   type CallSnapshot,
-  type CallStateStore,
+  type ProcessCallStateStore,
   type CallStateTtls,
   type RedeemedCall,
   type ReissuedToken,
@@ -30,7 +30,10 @@ const MAX_CALLS = 100_000;
  * One process's call state (no REDIS_URL): the semantics of the fleet store, in a Map. Entries are kept in
  * expiry order (re-inserted on every change, all with the same TTL), so sweeping stops at the first live one.
  */
-export class MemoryCallStateStore implements CallStateStore {
+export class MemoryCallStateStore implements ProcessCallStateStore {
+  readonly shared = false;
+  /** Memory is always there. */
+  readonly available = true;
   private readonly calls = new Map<string, Entry>();
   private readonly agreed = new Map<string, string>();
 

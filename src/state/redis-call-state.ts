@@ -8,7 +8,7 @@ import {
   type CallPhase,
   type CallRecord,
   type CallSnapshot,
-  type CallStateStore,
+  type SharedCallStateStore,
   type CallStateTtls,
   type RedeemedCall,
   type ReissuedToken,
@@ -101,7 +101,8 @@ type Reply = string | number | null | Reply[];
  * unhandled 'error' events: they are logged once per outage, counted through `onError`, and surface to callers as
  * {@link StateUnavailableError}.
  */
-export class RedisCallStateStore implements CallStateStore {
+export class RedisCallStateStore implements SharedCallStateStore {
+  readonly shared = true;
   private readonly client;
   private readonly prefix: string;
   private readonly commandTimeoutMs: number;
@@ -146,7 +147,7 @@ export class RedisCallStateStore implements CallStateStore {
   }
 
   /** Connected right now. */
-  get isAvailable(): boolean {
+  get available(): boolean {
     return this.client.isReady;
   }
 

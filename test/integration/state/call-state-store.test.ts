@@ -206,6 +206,7 @@ describe('RedisCallStateStore', () => {
     const store = new RedisCallStateStore({ url: redis.url, ttls: LONG, keyPrefix: 'outage:', log, onError: (error) => errors.push(error) });
     opened.push(store);
     expect(await store.ready(5_000)).toBe(true);
+    expect(store).toMatchObject({ shared: true, available: true });
     const inProgress = newCall();
     await store.answer(inProgress);
 
@@ -215,7 +216,7 @@ describe('RedisCallStateStore', () => {
     await expect(store.get(inProgress.callSid)).rejects.toBeInstanceOf(StateUnavailableError);
     expect(Date.now() - startedAt).toBeLessThan(1_500);
     await sleep(1_000); // several reconnect attempts
-    expect(store.isAvailable).toBe(false);
+    expect(store.available).toBe(false);
     expect(errors.length).toBeGreaterThanOrEqual(3);
     expect(store.errors).toBe(errors.length);
     const outageLines = lines.filter((line) => line.msg.startsWith('Redis unreachable'));

@@ -19,6 +19,7 @@ describe('MemoryCallStateStore (one process)', () => {
   it('counts the tokens still redeemable, as the capacity check needs', async () => {
     let now = 0;
     const store = new MemoryCallStateStore({ tokenTtlMs: 100, callTtlMs: 1_000 }, () => now);
+    expect(store).toMatchObject({ shared: false, available: true });
     const first = await store.answer(call(1));
     await store.answer(call(2));
     expect(store.outstandingTokens).toBe(2);
