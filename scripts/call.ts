@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isAgentName, resolveDefaultAgentName } from './lib/agents.js';
-import { publicHttpsUrl } from '../src/config.js';
+import { publicHttpsUrl } from '../src/settings/config.js';
 import { createOutboundCallPlacer, OutboundCallError, outboundNumberProblem } from '../src/telephony/outbound-calls.js';
 import { VOICE_WEBHOOK_PATH } from '../src/telephony/voice-webhook.js';
 import { isMainModule, loadDotEnv, loadTwilioSettingsOrReport, runCommand, terminal, type CommandOutput, type Env } from './lib/cli.js';

@@ -2,7 +2,8 @@
  * `npm run configure-number`: points TWILIO_PHONE_NUMBER's voice webhook ("A call comes in") at PUBLIC_URL/voice
  * with HTTP POST, through Twilio's REST API. Safe to run again: a number already set that way is left alone.
  */
-import { publicHttpsUrl, type TwilioCommandConfig } from '../src/config.js';
+import { publicHttpsUrl } from '../src/settings/config.js';
+import type { TwilioCommandConfig } from '../src/settings/twilio-commands.js';
 import { configureNumberVoiceWebhook, NumberConfigurationError } from '../src/telephony/number-configuration.js';
 import { VOICE_WEBHOOK_PATH } from '../src/telephony/voice-webhook.js';
 import { isMainModule, loadDotEnv, loadTwilioSettingsOrReport, runCommand, terminal, type CommandOutput, type Env } from './lib/cli.js';

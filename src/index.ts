@@ -18,8 +18,23 @@ export { defineTool, ToolError, DefinitionError } from './tools/tool.js';
 export type { CallFinish, Tool, ToolBehavior, ToolCallInfo, ToolContext, ToolDefinition, HandlerToolDefinition, HttpToolDefinition, ObjectParameter, ParameterSchema, InferObject } from './tools/tool.js';
 export { signToolRequest, verifyToolRequestSignature, TOOL_SIGNATURE_HEADER } from './tools/http-tool.js';
 export type { HttpToolRequest } from './tools/http-tool.js';
-export { startPhoneAgent, StartupError } from './service.js';
-export type { PhoneAgentOptions, PhoneAgentService } from './service.js';
+export { startPhoneAgent, StartupError } from './service/phone-agent.js';
+export type { PhoneAgentOptions, PhoneAgentService } from './service/phone-agent.js';
+export type {
+  PhoneAgentSettings,
+  GeminiSettings,
+  TwilioSettings,
+  CallLimitSettings,
+  StoreSettings,
+  FleetSettings,
+  RecordingSettings,
+  LoggingSettings,
+  LogLevel,
+  BrowserPhoneSettings,
+  MetricsSettings,
+  ToolSettings,
+  OutboundSettings,
+} from './settings/phone-agent-settings.js';
 export type { CallDetails } from './domain/call-details.js';
 export type { EndReason } from './domain/end-reasons.js';
 export type { CallEvent, CallSummary } from './observability/call-events.js';

@@ -2,24 +2,37 @@
 import { existsSync } from 'node:fs';
 import { EXAMPLE_AGENT_FILE } from './agents/example-agent.js';
 import { AgentLoadError, loadAgents } from './index.js';
-import { StartupError, startPhoneAgent } from './service.js';
+import { StartupError, startPhoneAgent } from './service/phone-agent.js';
+import { ConfigError, loadConfig } from './settings/resolve-config.js';
 
 /**
  * The `gemini-phone-agent` command (and `npm start`): loads the agent named by AGENT (or the first argument),
- * then runs the service. Outside production, without AGENT, it runs the example agent of this repository.
+ * then runs the service, configured by the environment (docs/configuration.md). Outside production, without AGENT,
+ * it runs the example agent of this repository.
  */
 
 // A local .env is the usual way to configure a dev machine; the real environment wins over it.
 if (existsSync('.env')) process.loadEnvFile('.env');
+
+function settingsProblems(): readonly string[] {
+  try {
+    loadConfig(process.env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
 
 function fail(lines: string): never {
   process.stderr.write(`${lines}\n\nSee docs/configuration.md for every setting and docs/agents.md for agents.\n`);
   process.exit(1);
 }
 
-const agentPath = process.argv[2] ?? process.env.AGENT?.trim() ?? (process.env.NODE_ENV !== 'production' && existsSync(EXAMPLE_AGENT_FILE) ? EXAMPLE_AGENT_FILE : undefined);
-if (agentPath === undefined || agentPath === '') {
-  fail('The phone agent cannot start:\n  - AGENT is not set: name your agent file, e.g. AGENT=./agents/dental.ts (or give it as the first argument)');
+const agentPath = process.argv[2] ?? (process.env.AGENT?.trim() || undefined) ?? (process.env.NODE_ENV !== 'production' && existsSync(EXAMPLE_AGENT_FILE) ? EXAMPLE_AGENT_FILE : undefined);
+if (agentPath === undefined) {
+  // Every problem at once: the settings are checked too, before the agent they would run.
+  fail(new StartupError(['AGENT is not set: name your agent file, e.g. AGENT=./agents/dental.ts (or give it as the first argument)', ...settingsProblems()]).message);
 }
 
 let agents;
@@ -49,7 +62,7 @@ process.on('unhandledRejection', (reason) => report('unhandled promise rejection
 process.on('uncaughtException', (error) => report('uncaught exception', error));
 
 try {
-  await startPhoneAgent({ agents, env: { ...process.env, AGENT: agentPath } });
+  await startPhoneAgent({ agents, env: process.env });
 } catch (error) {
   if (error instanceof StartupError) fail(error.message);
   fail(`The phone agent cannot start:\n  - ${(error as Error).stack ?? String(error)}`);

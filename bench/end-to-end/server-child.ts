@@ -1,5 +1,5 @@
 /**
- * The service under test, alone in its own process: the real `startApp` (express, ws, the real
+ * The service under test, alone in its own process: the real `startService` (express, ws, the real
  * @google/genai SDK) with GOOGLE_GEMINI_BASE_URL pointing at the load generator's Live server.
  * Logs go to stdout at the production default level, which the parent sends to a file.
  * Reports its own CPU time, event-loop delay and memory over IPC, so the load generators' work is
@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/settings/resolve-config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startApp } from '../../src/server.js';
+import { startService } from '../../src/service/start-service.js';
 import { BENCH_ACCOUNT_SID, BENCH_AUTH_TOKEN, BENCH_GEMINI_KEY, BENCH_PUBLIC_URL, type ServerCommand, type ServerReply } from './common.js';
 import { ProcessWindow } from './process-metrics.js';
 
@@ -38,10 +38,10 @@ const config = loadConfig({
   // Extra settings for one run (the abuse measurement turns the browser phone on, with a known key).
   ...(JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>),
 });
-const log = createLogger({ level: config.logLevel });
+const log = createLogger({ level: config.logging.level });
 process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled promise rejection'));
 
-const app = await startApp({ config, log, agents: [createRestaurantAgent({ dataDir })] });
+const app = await startService({ config, log, agents: [createRestaurantAgent({ dataDir })] });
 const window = new ProcessWindow();
 let profiler: Session | undefined;
 

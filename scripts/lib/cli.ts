@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadTwilioCommandConfig, type TwilioCommandConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/settings/resolve-config.js';
+import { loadTwilioCommandConfig, type TwilioCommandConfig } from '../../src/settings/twilio-commands.js';
 
 export type Env = Record<string, string | undefined>;
 

@@ -1,5 +1,5 @@
 import { DEFAULT_CUES, type AgentCues } from '../agents/agent.js';
-import type { CallLimits } from '../config.js';
+import type { CallLimits } from '../settings/config.js';
 
 /** The cues the watchdog asks the call to send to the model (the agent's, or the defaults). */
 export type WatchdogCues = Pick<AgentCues, 'stall' | 'emptyTurn' | 'silenceCheckIn' | 'silenceGoodbye' | 'maxDurationGoodbye'>;

@@ -3,7 +3,7 @@ import { MULAW_BYTES_PER_MS, TWILIO_FRAME_BYTES } from '../audio/format.js';
 import { agentAudioConverter, bytesPerMs, callerAudioConverter, type AgentAudioConverter, type CallerAudioConverter } from '../audio/model-audio.js';
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
 import { SpeechDetector } from '../audio/speech-detector.js';
-import type { CallLimits } from '../config.js';
+import type { CallLimits } from '../settings/config.js';
 import type { ConversationEvent, ModelCapabilities, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import { CallEventStream, type CallEvent, type CallEventListener, type CallSummary } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';

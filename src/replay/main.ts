@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { Agent } from '../agents/agent.js';
 import { EXAMPLE_AGENT_FILE } from '../agents/example-agent.js';
 import { loadAgents } from '../index.js';
-import type { LogLevel } from '../config.js';
+import type { LogLevel } from '../observability/logger.js';
 import { FIXTURE_FILE, loadCallFixture } from './fixture.js';
 import { loadRecording } from './from-recording.js';
 import { formatReport } from './report.js';

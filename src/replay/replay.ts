@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import twilio from 'twilio';
 import type { Agent } from '../agents/agent.js';
-import { loadConfig, publicHttpsUrl, type LogLevel } from '../config.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../observability/logger.js';
 import { findRecording, RECORDING_FILE_MODE } from '../recording/call-recordings.js';
 import { parseRecordingLog, type RecordingLog } from '../recording/recording-format.js';
-import { startApp, type RunningApp } from '../server.js';
+import { startService, type RunningService } from '../service/start-service.js';
+import { publicHttpsUrl } from '../settings/config.js';
+import { resolveConfig } from '../settings/resolve-config.js';
 import { STREAM_TOKEN_PARAMETER, VOICE_WEBHOOK_PATH } from '../telephony/voice-webhook.js';
 import { checkExpectations } from './expectations.js';
 import { ModelScript, replayModel } from './model-script.js';
@@ -42,7 +43,7 @@ export interface ReplayResult {
 }
 
 /**
- * Replays a call through the real server, in this process: the service as `startApp` runs it (real
+ * Replays a call through the real server, in this process: the service as `startService` runs it (real
  * HTTP and WebSocket server, the agents' real tools on fresh data, recording on), a scripted model
  * playing the scenario's model script, and a Twilio side that signs the webhook, streams the caller's
  * audio on a real-time clock and plays the agent's.
@@ -56,27 +57,27 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
   const notes: string[] = [];
   let dataDir: string | undefined;
   let rest: TwilioRestStub | undefined;
-  let app: RunningApp | undefined;
+  let app: RunningService | undefined;
   let caller: TwilioCaller | undefined;
   try {
     dataDir = await mkdtemp(join(tmpdir(), 'replay-'));
     rest = await startTwilioRestStub({ accountSid, authToken, onUpdate: () => caller?.hangUp() }); // Twilio ends the stream
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      PUBLIC_URL,
-      TWILIO_ACCOUNT_SID: accountSid,
-      TWILIO_AUTH_TOKEN: authToken,
-      TWILIO_API_BASE_URL: rest.baseUrl,
-      DATA_DIR: dataDir,
-      RECORD_CALLS: '1',
-      LOG_LEVEL: options.logLevel ?? 'warn',
+    const config = resolveConfig({
+      settings: {
+        port: 0,
+        host: '127.0.0.1',
+        publicUrl: PUBLIC_URL,
+        twilio: { accountSid, authToken, apiBaseUrl: rest.baseUrl },
+        stores: { dataDir },
+        recording: { enabled: true },
+        logging: { level: options.logLevel ?? 'warn' },
+      },
     });
-    app = await startApp({
+    app = await startService({
       config,
       model: replayModel(script),
       agents: await options.agents(dataDir),
-      log: options.log ?? createLogger({ level: config.logLevel, destination: process.stderr }),
+      log: options.log ?? createLogger({ level: config.logging.level, destination: process.stderr }),
     });
 
     const { streamUrl, parameters } = await ringWebhook(app.localUrl, { accountSid, authToken, callSid, from: scenario.callerNumber });

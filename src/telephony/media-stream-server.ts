@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { publicWssUrl, type Config } from '../config.js';
+import { publicWssUrl, type Config } from '../settings/config.js';
 import type { Logger } from '../observability/logger.js';
 import { RefusalLog } from '../observability/refusal-log.js';
 import { TwilioMediaStream } from './media-stream-connection.js';

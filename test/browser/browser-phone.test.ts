@@ -5,12 +5,12 @@ import { Writable } from 'node:stream';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/settings/resolve-config.js';
 import { mulawDecodeSample } from '../../src/audio/mulaw.js';
 import { localGreeting } from '../../src/local-agent/local-agent.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { pcm16WavHeader } from '../../src/recording/wav.js';
-import { startApp, type RunningApp } from '../../src/server.js';
+import { startService, type RunningService } from '../../src/service/start-service.js';
 import { SincResampler } from '../../public/browser-phone/phone-dsp.js';
 import { loadSpeechFixture, type SpeechFixtureName } from '../fakes/twilio/fixtures.js';
 import { waitUntil } from '../support/wait.js';
@@ -85,7 +85,7 @@ function writeMicrophoneWav(path: string): { speechStartsMs: number[]; speechMs:
 
 describe('browser phone in headless chromium (local mode)', () => {
   let dir: string;
-  let app: RunningApp;
+  let app: RunningService;
   let browser: Browser;
   let page: Page;
   const logs: LogLine[] = [];
@@ -108,7 +108,7 @@ describe('browser phone in headless chromium (local mode)', () => {
         done();
       },
     });
-    app = await startApp({ config, log: createLogger({ level: 'debug', destination }), agents: [createRestaurantAgent({ dataDir: config.dataDir })] });
+    app = await startService({ config, log: createLogger({ level: 'debug', destination }), agents: [createRestaurantAgent({ dataDir: config.stores.dataDir })] });
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,

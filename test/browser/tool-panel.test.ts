@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../src/agents/agent.js';
-import { loadConfig } from '../../src/config.js';
-import { startApp, type RunningApp } from '../../src/server.js';
+import { loadConfig } from '../../src/settings/resolve-config.js';
+import { startService, type RunningService } from '../../src/service/start-service.js';
 import { verifyToolRequestSignature } from '../../src/tools/http-tool.js';
 import { defineTool, ToolError } from '../../src/tools/tool.js';
 import { capturingLogger } from '../support/log-capture.js';
@@ -28,7 +28,7 @@ interface PageStats {
 
 describe('the tool panel in headless chromium', () => {
   let dir: string;
-  let app: RunningApp;
+  let app: RunningService;
   let browser: Browser;
   let page: Page;
   let crm: Server;
@@ -72,7 +72,7 @@ describe('the tool panel in headless chromium', () => {
     });
     dir = mkdtempSync(join(tmpdir(), 'tool-panel-browser-'));
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1', TOOL_WEBHOOK_SECRET: SECRET });
-    app = await startApp({ config, log: capturingLogger().log, agents: [dental] });
+    app = await startService({ config, log: capturingLogger().log, agents: [dental] });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../src/agents/agent.js';
 import type { AgentCard, ToolRun } from '../../src/browser-phone/tool-panel.js';
 import { TOOL_RUNS_PER_MINUTE } from '../../src/browser-phone/tool-panel.js';
-import { DEFAULT_TOOL_TIMEOUT_MS, loadConfig } from '../../src/config.js';
-import { startApp, type RunningApp } from '../../src/server.js';
+import { loadConfig } from '../../src/settings/resolve-config.js';
+import { DEFAULT_TOOL_TIMEOUT_MS } from '../../src/settings/setting-table.js';
+import { startService, type RunningService } from '../../src/service/start-service.js';
 import { verifyToolRequestSignature, type HttpToolRequest } from '../../src/tools/http-tool.js';
 import { defineTool, ToolError } from '../../src/tools/tool.js';
 import { capturingLogger } from '../support/log-capture.js';
@@ -22,7 +23,7 @@ const SECRET = 'tool-webhook-secret-0123456789abcdef';
 const SLOW_TIMEOUT_MS = 300;
 
 let dir: string;
-let app: RunningApp;
+let app: RunningService;
 let key: string;
 let crm: Server;
 const crmRequests: Array<{ body: string; signature: string | undefined }> = [];
@@ -70,7 +71,7 @@ beforeAll(async () => {
   });
   dir = mkdtempSync(join(tmpdir(), 'tool-panel-'));
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1', TOOL_WEBHOOK_SECRET: SECRET, INSTANCE_ID: 'panel-1' });
-  app = await startApp({ config, log: captured.log, agents: [agent] });
+  app = await startService({ config, log: captured.log, agents: [agent] });
   key = app.browserPhoneUrl!.split('#key=')[1]!;
 });
 

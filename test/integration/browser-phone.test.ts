@@ -5,11 +5,11 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mulawDecodeSample } from '../../src/audio/mulaw.js';
 import { BROWSER_PHONE_ACCOUNT_SID, type BrowserSession } from '../../src/browser-phone/browser-phone.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/settings/resolve-config.js';
 import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
 import { describeToolAnswer, localGreeting } from '../../src/local-agent/local-agent.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startApp, type RunningApp } from '../../src/server.js';
+import { startService, type RunningService } from '../../src/service/start-service.js';
 import { BROWSER_CREDENTIAL_REFUSED } from '../../src/telephony/media-stream-server.js';
 import { FakeTwilioMediaStream, TwilioHandshakeError, loadSpeechFixture, mulawSilence } from '../fakes/twilio/index.js';
 import { restaurantGreetingCue } from '../support/bridge-harness.js';
@@ -26,7 +26,7 @@ interface LogLine {
 }
 
 interface Running {
-  app: RunningApp;
+  app: RunningService;
   key: string;
   logs: LogLine[];
   logText: () => string;
@@ -49,7 +49,7 @@ async function start(env: Record<string, string> = {}): Promise<Running> {
     },
   });
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'debug', INSTANCE_ID: INSTANCE, ...env });
-  const app = await startApp({ config, log: createLogger({ level: 'debug', destination }), agents: [createRestaurantAgent({ dataDir: config.dataDir })] });
+  const app = await startService({ config, log: createLogger({ level: 'debug', destination }), agents: [createRestaurantAgent({ dataDir: config.stores.dataDir })] });
   const key = app.browserPhoneUrl?.split('#key=')[1] ?? '';
   const result = { app, key, logs, logText: () => text, dir };
   running.push(result);

@@ -64,7 +64,20 @@ describe('start-up failures', () => {
     const result = await startService({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1', AGENT: agentFile() }, dir);
     const problem = expectStartupFailure(result);
     expect(problem).toContain(`port ${port} is already in use`);
-    expect(problem).toContain('set PORT to a free port');
+    expect(problem).toContain('set PORT (port) to a free port');
+  });
+
+  it('no agent in production names that and every bad setting at once', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'startup-'));
+    const result = await startService({ NODE_ENV: 'production', PORT: 'eighty', DATA_DIR: join(dir, 'data') }, dir);
+    expectStartupFailure(result);
+    const problems = result.stderr.split('\n').filter((line) => line.startsWith('  - '));
+    expect(problems).toEqual([
+      expect.stringMatching(/^ {2}- AGENT is not set: name your agent file/),
+      '  - PORT (port) must be an integer from 0 to 65535 (got "eighty")',
+      expect.stringMatching(/^ {2}- A Gemini credential is required in production/),
+      expect.stringMatching(/^ {2}- Nothing to serve: set PUBLIC_URL \(publicUrl\)/),
+    ]);
   });
 
   it('a HOST that is not an address of this machine says so and names HOST, and exits non-zero at once', async () => {

@@ -171,7 +171,7 @@ describe('tools through the running server', () => {
     expect(created.output.booking.when).toMatch(/ at 6:30 PM$/);
 
     // Another connection to the same database file sees it: it is stored, not held in memory.
-    const store = await BookingStore.open({ dataDir: bridge.config.dataDir, timeZone: 'America/Los_Angeles' });
+    const store = await BookingStore.open({ dataDir: bridge.config.stores.dataDir, timeZone: 'America/Los_Angeles' });
     expect(await store.findByCode(created.output.booking.confirmationCode)).toMatchObject({ guestName: 'Ana Lima', phone: caller, partySize: 2, date, status: 'confirmed' });
     await store.close();
 

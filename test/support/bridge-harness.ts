@@ -5,9 +5,10 @@ import { Writable } from 'node:stream';
 import { createRestaurantAgent } from '../../examples/restaurant/agent.js';
 import type { Agent } from '../../src/agents/agent.js';
 import type { RealtimeModel } from '../../src/model/realtime-model.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/settings/config.js';
+import { loadConfig } from '../../src/settings/resolve-config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startApp, type RunningApp } from '../../src/server.js';
+import { startService, type RunningService } from '../../src/service/start-service.js';
 import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions } from '../fakes/gemini-live/server.js';
 import {
   FakeTwilioMediaStream,
@@ -31,7 +32,7 @@ export interface LogLine {
 }
 
 export interface Bridge {
-  app: RunningApp;
+  app: RunningService;
   /** The agents the service runs (default: the restaurant example). */
   agents: readonly Agent[];
   gemini: FakeGeminiLive;
@@ -96,10 +97,10 @@ export async function startBridge(options: BridgeOptions = {}): Promise<Bridge> 
       done();
     },
   });
-  const log = createLogger({ level: config.logLevel, destination, transcripts: config.logTranscripts });
+  const log = createLogger({ level: config.logging.level, destination, transcripts: config.logging.transcripts });
   // Each bridge gets its own freshly seeded bookings database.
   const agents = options.agents?.(dataDir) ?? [createRestaurantAgent({ dataDir })];
-  const app = await startApp({ config, log, agents, ...(options.model === undefined ? {} : { model: options.model }) });
+  const app = await startService({ config, log, agents, ...(options.model === undefined ? {} : { model: options.model }) });
   const wsUrl = app.localUrl.replace('http://', 'ws://');
 
   const bridge: Bridge = {

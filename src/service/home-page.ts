@@ -1,5 +1,5 @@
 import express from 'express';
-import { BROWSER_PHONE_PATH, HEALTH_PATH, READY_PATH, VOICE_WEBHOOK_PATH } from './telephony/routes.js';
+import { BROWSER_PHONE_PATH, HEALTH_PATH, READY_PATH, VOICE_WEBHOOK_PATH } from '../telephony/routes.js';
 
 export interface HomeOptions {
   /** The browser phone is on (by default outside production): the home page shows the way to it. */

@@ -1,4 +1,4 @@
-import { FLEET_ACCESS_KEY_NAME, type AccessKeySource } from './browser-phone/access-key.js';
+import { FLEET_ACCESS_KEY_NAME, type AccessKeySource } from '../browser-phone/access-key.js';
 
 /**
  * What a person starting the service needs to see first, in plain text on the terminal (not in the JSON log,

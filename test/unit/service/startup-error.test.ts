@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStartupError } from '../../src/startup-error.js';
+import { describeStartupError } from '../../../src/service/startup-error.js';
 
 const context = { host: '0.0.0.0', port: 80, dataDir: './data' };
 const systemError = (fields: Record<string, unknown>) => Object.assign(new Error(String(fields.code)), fields);

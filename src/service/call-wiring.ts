@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events';
+import { agentHooksListener } from '../agents/agent-listeners.js';
+import type { AgentDirectory, CallAgent } from '../agents/agent-directory.js';
+import { browserCallControl, isBrowserPhoneCall, type BrowserPhone } from '../browser-phone/browser-phone.js';
+import { pageEventsListener } from '../browser-phone/call-events.js';
+import type { CallRegistry } from '../call/call-registry.js';
+import type { EarlyConversations } from '../call/early-conversations.js';
+import { PhoneCall } from '../call/phone-call.js';
+import { callDetails, type CallDetails } from '../domain/call-details.js';
+import { isLostStream, type EndReason } from '../domain/end-reasons.js';
+import type { RealtimeModel } from '../model/realtime-model.js';
+import type { CallEventListener } from '../observability/call-events.js';
+import { callLogListener } from '../observability/call-log.js';
+import type { Logger } from '../observability/logger.js';
+import type { AppMetrics } from '../observability/metrics.js';
+import { metricsListener } from '../observability/metrics-listener.js';
+import type { CallRecordings } from '../recording/call-recordings.js';
+import type { Config } from '../settings/config.js';
+import type { CallStateStore } from '../state/call-state.js';
+import type { AuthenticatedStream } from '../telephony/media-stream-server.js';
+import type { CallControl } from '../telephony/twilio-rest.js';
+
+export interface CallWiringDeps {
+  config: Pick<Config, 'limits' | 'tools' | 'logging'>;
+  log: Logger;
+  /** This instance's calls: each one is added when its stream starts, removed when it ends. */
+  calls: CallRegistry<PhoneCall>;
+  agents: AgentDirectory;
+  model: RealtimeModel;
+  state: CallStateStore;
+  early: EarlyConversations;
+  metrics: AppMetrics;
+  callControl: CallControl;
+  recordings: CallRecordings | undefined;
+  browserPhone: BrowserPhone | undefined;
+}
+
+/**
+ * From an authenticated stream to a running PhoneCall: its agent, its model session (the one opened at the
+ * webhook, or a resumed one after a failover), and everyone who listens to its events (log, recording, browser
+ * page, metrics, the agent's hooks). Keeps the calls of this instance, and the shared state told of each end.
+ */
+export class CallWiring {
+  readonly calls: CallRegistry<PhoneCall>;
+  /** Emits `ended` after each call has ended: a drain waits on it. */
+  readonly ended = new EventEmitter();
+  /** Writes to the shared state still in flight; stopping waits for them. */
+  private readonly stateWrites = new Set<Promise<void>>();
+
+  constructor(private readonly deps: CallWiringDeps) {
+    this.calls = deps.calls;
+  }
+
+  start({ stream, call: info, resumptionHandle, failover }: AuthenticatedStream): void {
+    const agent = this.deps.agents.byAgentName(info.agent);
+    if (agent === undefined) {
+      stream.close('agent-gone'); // cannot happen within one process; in a fleet, an agent removed mid-call
+      return;
+    }
+    const browser = isBrowserPhoneCall(info);
+    const details = callDetails(info, agent.agent.name);
+    const callLog = this.deps.log.child({ callSid: info.callSid, agent: agent.agent.name });
+    const early = failover ? undefined : this.deps.early.take(info.callSid);
+    if (failover) {
+      this.deps.metrics.failovers.inc();
+      callLog.warn({ resumed: resumptionHandle !== undefined }, 'continuing a call whose stream was lost');
+    } else if (!browser && details.direction === 'inbound') {
+      // Affinity: the stream reached the instance holding its pre-opened session (hit), or it opens its own.
+      this.deps.metrics.streamAffinity.inc({ result: early === undefined ? 'miss' : 'hit' });
+    }
+    const { limits, tools } = this.deps.config;
+    const call = new PhoneCall(stream, details, {
+      agent,
+      model: this.deps.model,
+      log: this.deps.log,
+      // A browser call has no Twilio leg to hang up or redirect; its page watches the call live.
+      callControl: browser ? browserCallControl : this.deps.callControl,
+      toolTimeoutMs: tools.timeoutMs,
+      limits,
+      listeners: this.listeners(details, agent, { streamSid: stream.streamSid, browser, log: callLog }),
+      ...(early === undefined ? {} : { early }),
+      ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
+      // Stored where another instance can resume the conversation if this one dies.
+      ...(browser ? {} : { onResumptionHandle: (handle: string) => void this.deps.state.saveResumptionHandle(info.callSid, handle).catch(() => undefined) }),
+      onEnded: (ended, reason) => this.onEnded(ended, reason, browser, callLog),
+    });
+    this.calls.add(call.callSid, call);
+    call.start();
+  }
+
+  /** Ends every call now (a stop), as a lost stream: Twilio's `<Connect action>` may continue each elsewhere. */
+  endAll(): void {
+    for (const call of [...this.calls.values()]) call.end('server-stopping');
+  }
+
+  /** Waits for the shared state to hear of every call that ended. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.stateWrites]);
+  }
+
+  private listeners(details: CallDetails, agent: CallAgent, call: { streamSid: string; browser: boolean; log: Logger }): CallEventListener[] {
+    const { config, recordings, browserPhone, metrics } = this.deps;
+    const pageObserver = call.browser ? browserPhone?.events.observerFor(details.callSid) : undefined;
+    const recorder = recordings?.start({ callSid: details.callSid, streamSid: call.streamSid, call: details, callLimitMs: config.limits.maxCallDurationMs, log: call.log, tools: agent.tools });
+    const hooks = agentHooksListener(agent.agent, details, call.log);
+    return [
+      callLogListener(call.log, details, { logTranscripts: config.logging.transcripts }),
+      ...(recorder === undefined ? [] : [recorder.listener]),
+      ...(pageObserver === undefined ? [] : [pageEventsListener(details.callSid, pageObserver)]),
+      metricsListener(metrics, details, call.browser ? 'browser' : 'phone'),
+      ...(hooks === undefined ? [] : [hooks]),
+    ];
+  }
+
+  private onEnded(call: PhoneCall, reason: EndReason, browser: boolean, log: Logger): void {
+    this.calls.remove(call.callSid, call);
+    this.ended.emit('ended');
+    if (browser) return;
+    // A lost stream may be continued by Twilio's <Connect action>; anything else ended the call for good.
+    const write = this.deps.state
+      .markEnded(call.callSid, { onPurpose: !isLostStream(reason) })
+      .catch((error: unknown) => log.warn({ err: error }, 'could not record the end of the call in the shared state'))
+      .finally(() => this.stateWrites.delete(write));
+    this.stateWrites.add(write);
+  }
+}
