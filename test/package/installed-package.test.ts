@@ -92,6 +92,18 @@ export default [
 ];
 `;
 
+/**
+ * A service of the user's own, configured from code with typed settings and nothing from the environment, as
+ * docs/configuration.md shows; plain JavaScript, so it runs with `node` in any project.
+ */
+const SERVER_FILE = (settings: Record<string, unknown>): string => `
+import { loadAgents, startPhoneAgent } from 'gemini-phone-agent';
+
+const agents = await loadAgents('./agent.ts');
+const service = await startPhoneAgent({ agents, env: {}, banner: false, ...${JSON.stringify(settings)} });
+console.log(JSON.stringify({ localUrl: service.url, activeCalls: service.activeCalls }));
+`;
+
 interface ToolRequest {
   body: string;
   signature: string | undefined;
@@ -166,12 +178,14 @@ interface RunningService {
 
 /**
  * Starts the installed `gemini-phone-agent` command in the user's project, with the agent file given; `env` adds
- * settings, or removes them (undefined).
+ * settings, or removes them (undefined). With `script`, the user's own service script runs instead (`node
+ * <script>`), configured from code: its environment holds only what the agent file itself reads.
  */
-async function startInstalledService(agentFile: string, env: Record<string, string | undefined> = {}): Promise<RunningService> {
-  const child = spawn(join(projectDir, 'node_modules', '.bin', 'gemini-phone-agent'), [agentFile], {
+async function startInstalledService(agentFile: string, env: Record<string, string | undefined> = {}, script?: string): Promise<RunningService> {
+  const [command, args] = script === undefined ? [join(projectDir, 'node_modules', '.bin', 'gemini-phone-agent'), [agentFile]] : [process.execPath, [script]];
+  const child = spawn(command, args, {
     cwd: projectDir,
-    env: withoutUnset({
+    env: withoutUnset(script !== undefined ? { PATH: process.env.PATH, HOME: process.env.HOME, CRM_URL: toolUrl } : {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       PORT: '0',
@@ -357,6 +371,33 @@ describe('the installed package', () => {
       const heardBefore = twilio.receivedAudio.length;
       session.say({ text: 'Anything else?' });
       await twilio.waitFor((t) => t.receivedAudio.length > heardBefore, 10_000, 'agent audio after the failed tools');
+      await twilio.hangUp();
+    } finally {
+      await service.stop();
+    }
+    expect(service.output()).not.toContain(SECRET);
+  }, 120_000);
+
+  it('runs a service configured from code with typed settings, the environment left out', async () => {
+    writeFileSync(
+      join(projectDir, 'server.mjs'),
+      SERVER_FILE({
+        port: 0,
+        host: '127.0.0.1',
+        publicUrl: PUBLIC_URL,
+        gemini: { apiKey: GEMINI_KEY, baseUrl: gemini.baseUrl },
+        twilio: { accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN },
+        tools: { webhookSecret: SECRET },
+        browserPhone: { enabled: false },
+        stores: { dataDir: join(projectDir, 'code-data') },
+        logging: { level: 'info' },
+      }),
+    );
+    const service = await startInstalledService('./agent.ts', {}, './server.mjs');
+    try {
+      const { twilio, session } = await call(service, '+14155550100');
+      expect(JSON.stringify(session.setup!.systemInstruction)).toContain('Bright Smile Dental');
+      await twilio.waitForAgentAudio({ timeoutMs: 10_000 });
       await twilio.hangUp();
     } finally {
       await service.stop();
