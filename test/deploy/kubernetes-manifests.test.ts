@@ -6,11 +6,12 @@ import { StatefulSet } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { createMetrics } from '../../src/observability/metrics.js';
 
 const DIR = 'deploy/kubernetes';
 
-/** A parsed manifest: plain JSON, checked by the schemas and the assertions below. */
+/** A parsed manifest, checked by the schemas and the assertions below. */
 type Json = Record<string, any>;
 interface Document {
   file: string;
@@ -18,22 +19,23 @@ interface Document {
 }
 
 /**
- * The manifests are JSON documents (YAML's JSON subset) with full-line # comments, separated by `---` lines: no
- * YAML parser is installed, and JSON.parse reads them exactly as a YAML parser would.
+ * The documents of a manifest file, read as Kubernetes reads them: its YAML library follows YAML 1.1, where `yes`,
+ * `on` or `0x1F` are not strings. Read under YAML 1.2 as well, every value must come out the same, so no value of
+ * ours depends on which YAML a tool speaks.
  */
-function parseManifestFile(text: string): Json[] {
-  const withoutComments = text
-    .split('\n')
-    .filter((line) => !/^\s*#/.test(line))
-    .join('\n');
-  return withoutComments
-    .split(/^---\s*$/m)
-    .filter((part) => part.trim() !== '')
-    .map((part) => JSON.parse(part) as Json);
+function parseManifestFile(file: string, text: string): Json[] {
+  const read = (version: '1.1' | '1.2'): Json[] =>
+    parseAllDocuments(text, { version }).map((document) => {
+      if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]!.message}`);
+      return document.toJS() as Json;
+    });
+  const asKubernetesReadsIt = read('1.1');
+  expect(read('1.2'), `${file} reads the same under YAML 1.1 and 1.2`).toEqual(asKubernetesReadsIt);
+  return asKubernetesReadsIt;
 }
 
 const files = readdirSync(DIR).filter((name) => name.endsWith('.yaml')).sort();
-const documents: Document[] = files.flatMap((file) => parseManifestFile(readFileSync(join(DIR, file), 'utf8')).map((doc) => ({ file, doc })));
+const documents: Document[] = files.flatMap((file) => parseManifestFile(file, readFileSync(join(DIR, file), 'utf8')).map((doc) => ({ file, doc })));
 const objects = documents.filter(({ doc }) => doc.kind !== 'Kustomization');
 
 type Model = new (data: never) => { validate(): void };
