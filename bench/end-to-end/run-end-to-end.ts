@@ -1,7 +1,7 @@
 /**
  * Item 3: N simultaneous calls through the real server on loopback. Three processes:
  *   this one (orchestration only, idle while measuring),
- *   the server child (src/server.ts `startApp`, real SDK, restarted for every level),
+ *   the server child (src/service/start-service.ts `startService`, real SDK, restarted for every level),
  *   the load generator (Twilio side of every call + the Live server).
  * For each N: start the server, place N calls one by one, let them run (warm-up), measure a window,
  * then hang up. Fixed levels first, then upward until p99 caller-to-model latency exceeds the limit.
@@ -343,7 +343,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
   const largest = levels.reduce<LevelResult | undefined>((top, level) => (top === undefined || level.calls > top.calls ? level : top), undefined);
   return {
     method:
-      'real server (startApp, real @google/genai SDK) in its own process; Twilio side and Live server in a load-generator process; loopback; ' +
+      'real server (startService, real @google/genai SDK) in its own process; Twilio side and Live server in a load-generator process; loopback; ' +
       `caller frames every 20 ms per call; warm-up ${options.warmupMs} ms, window ${options.measureMs} ms; latencies are send-to-receive on the load generator's clock`,
     pinned,
     script: options.script,
