@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PhoneAgentSettings } from '../../../src/settings/phone-agent-settings.js';
-import { ConfigError, loadConfig, resolveConfig, type SettingSources } from '../../../src/settings/resolve-config.js';
+import { loadConfig, resolveConfig } from '../../../src/settings/resolve-config.js';
 import { SETTING_PATHS, SETTINGS } from '../../../src/settings/setting-table.js';
+import { problemsOf } from './problems.js';
 
 /** Typed settings from code (`startPhoneAgent({ agents, ...settings })`), checked by the same step as the environment. */
 
@@ -9,16 +10,6 @@ const ACCOUNT_SID = `AC${'a'.repeat(32)}`;
 const TWILIO: PhoneAgentSettings = { publicUrl: 'https://abc123.ngrok.app', gemini: { apiKey: 'test-key' }, twilio: { accountSid: ACCOUNT_SID, authToken: 'token' } };
 /** The same, as the environment says it. */
 const TWILIO_ENV = { PUBLIC_URL: 'https://abc123.ngrok.app', GEMINI_API_KEY: 'test-key', TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: 'token' };
-
-function problemsOf(sources: SettingSources): string[] {
-  try {
-    resolveConfig(sources);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 /** A value that breaks a setting's type, as JavaScript (or a spread of untyped data) can pass it. */
 const untyped = <T>(value: unknown): T => value as T;

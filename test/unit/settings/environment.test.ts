@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { publicHttpsUrl, publicWssUrl } from '../../../src/settings/config.js';
-import { ConfigError, loadConfig } from '../../../src/settings/resolve-config.js';
+import { loadConfig } from '../../../src/settings/resolve-config.js';
 import { DEFAULT_MODEL } from '../../../src/settings/setting-table.js';
+import { problemsOf as problemsIn } from './problems.js';
 
 /** The settings from the environment: the command line, containers and `.env`. */
 
@@ -17,15 +18,7 @@ const VALID = {
 };
 const KEY = 'k'.repeat(24);
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string>): string[] => problemsIn({ env });
 
 describe('settings from the environment', () => {
   it('apply the defaults to a minimal valid environment', () => {
