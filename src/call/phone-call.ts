@@ -68,11 +68,7 @@ export class PhoneCall {
   /** Notices dead air: a model that does not answer, a caller who went quiet, a call that runs too long. */
   private readonly watchdog: ConversationWatchdog;
   private readonly callerSpeech = new SpeechDetector();
-  /** Why the call ended (undefined while it goes on). */
-  private endReason: EndReason | undefined;
-  private get ended(): boolean {
-    return this.endReason !== undefined;
-  }
+  private ended = false;
   /** Why, when the call ended on a failure: shown to the browser phone's page. */
   private endDetail: string | undefined;
 
@@ -378,7 +374,7 @@ export class PhoneCall {
   /** Ends the call; `closeCode` 1008 tells the peer it was hung up for what it sent. */
   end(reason: EndReason, closeCode: 1000 | 1008 = 1000): void {
     if (this.ended) return;
-    this.endReason = reason;
+    this.ended = true;
     this.tools.dispose();
     this.watchdog.dispose();
     this.callerTimeline.dispose();
