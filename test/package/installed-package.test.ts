@@ -269,8 +269,11 @@ function answerTo(session: FakeSession, id: string): Record<string, unknown> | u
 }
 
 describe('the installed package', () => {
-  it("ships the product and no fake of Google's Live server (that is test support)", () => {
+  it("ships what runs: the built code, the browser phone page and the docs; no fake of Google's Live server (test support), no example whose dependencies it lacks", () => {
+    const tops = new Set(packedFiles.map((file) => file.split('/').slice(1, 2).join('/')));
+    expect([...tops].sort()).toEqual(['README.md', 'dist', 'docs', 'package.json', 'public']);
     expect(packedFiles).toContain('package/dist/index.js');
+    expect(packedFiles).toContain('package/dist/main.js');
     expect(packedFiles).toContain('package/dist/model/gemini/gemini-model.js');
     expect(packedFiles.filter((file) => /local-live|fakes|gemini-live|\/test\//.test(file))).toEqual([]);
   });
