@@ -109,7 +109,7 @@ function announce(config: Config, service: RunningService, agents: readonly Agen
       "phone agent ready: point your Twilio number's voice webhook (HTTP POST) at the voiceWebhook URL",
     );
   } else {
-    const missing = config.telephony.missing.map(settingName);
+    const missing = config.telephony.missing.map((path) => settingName(path));
     log.warn({ ...listening, missing }, `Twilio phone calls are off: set ${missing.join(', ')} to take calls (docs/twilio.md)`);
   }
   if (service.localModel !== undefined) log.warn('LOCAL MODE: no Gemini credential, calls talk to the built-in local stand-in model, not Gemini');

@@ -11,6 +11,8 @@ export type SettingValues = Partial<Record<SettingPath | 'gemini.vertexAI', unkn
 
 export interface EnvironmentReading {
   values: SettingValues;
+  /** The variable a value was read from where it is not the table's own (GOOGLE_API_KEY, GOOGLE_VERTEX_BASE_URL). */
+  readFrom: Partial<Record<SettingPath, string>>;
   /** What is wrong in the environment itself: two variables that disagree, a retired one still set. */
   problems: string[];
 }
@@ -32,6 +34,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
     return value === '' ? undefined : value;
   };
   const values: SettingValues = {};
+  const readFrom: Partial<Record<SettingPath, string>> = {};
   const problems: string[] = [];
   for (const path of SETTING_PATHS) {
     if (READ_APART.has(path)) continue;
@@ -39,11 +42,11 @@ export function readEnvironment(env: Env): EnvironmentReading {
     if (text !== undefined) values[path] = SETTINGS[path].rule.fromText(text);
   }
   if (get('NODE_ENV') !== undefined) values.production = get('NODE_ENV') === 'production';
-  readGemini(get, values, problems);
+  readGemini(get, { values, readFrom, problems });
   for (const name of RETIRED) {
     if (get(name) !== undefined) problems.push(`${name} is no longer read: the agent sets its voice and instructions (defineAgent, or a JSON agent file named by AGENT; see docs/agents.md)`);
   }
-  return { values, problems };
+  return { values, readFrom, problems };
 }
 
 /**
@@ -52,13 +55,14 @@ export function readEnvironment(env: Env): EnvironmentReading {
  * GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION, read only when Vertex AI is selected: a Google Cloud machine sets
  * GOOGLE_CLOUD_PROJECT for other reasons.
  */
-function readGemini(get: (name: string) => string | undefined, values: SettingValues, problems: string[]): void {
+function readGemini(get: (name: string) => string | undefined, { values, readFrom, problems }: EnvironmentReading): void {
   const geminiKey = get('GEMINI_API_KEY');
   const googleKey = get('GOOGLE_API_KEY');
   // The SDK would silently prefer GOOGLE_API_KEY: which account pays must not be a guess.
   if (geminiKey !== undefined && googleKey !== undefined && geminiKey !== googleKey) {
     problems.push('GEMINI_API_KEY and GOOGLE_API_KEY are both set, to different keys: set only one');
   }
+  if (geminiKey === undefined && googleKey !== undefined) readFrom['gemini.apiKey'] = 'GOOGLE_API_KEY';
   const apiKey = geminiKey ?? googleKey;
   if (apiKey !== undefined) values['gemini.apiKey'] = apiKey;
 
@@ -68,8 +72,10 @@ function readGemini(get: (name: string) => string | undefined, values: SettingVa
     problems.push('GOOGLE_GENAI_USE_VERTEXAI and GOOGLE_GENAI_USE_ENTERPRISE disagree: set only one of them');
   }
   const vertex = (enterprise ?? vertexai) === true;
+  // The SDK reads the base URL of the backend it talks to.
   const baseUrl = get(vertex ? 'GOOGLE_VERTEX_BASE_URL' : 'GOOGLE_GEMINI_BASE_URL');
   if (baseUrl !== undefined) values['gemini.baseUrl'] = baseUrl;
+  if (vertex) readFrom['gemini.baseUrl'] = 'GOOGLE_VERTEX_BASE_URL';
   if (!vertex) return;
   values['gemini.vertexAI'] = true;
   for (const path of ['gemini.vertexAI.project', 'gemini.vertexAI.location'] as const) {

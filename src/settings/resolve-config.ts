@@ -38,8 +38,10 @@ type CheckedSettings = { [P in SettingPath]: SettingValue<P> };
 export function resolveConfig({ settings = {}, env = {} }: SettingSources): Config {
   const environment = readEnvironment(env);
   const problems = [...environment.problems];
-  const values: SettingValues = { ...environment.values, ...valuesFromSettings(settings, problems) };
-  const checked = checkEach(values, problems);
+  const fromCode = valuesFromSettings(settings, problems);
+  const values: SettingValues = { ...environment.values, ...fromCode };
+  const nameOf = (path: SettingPath): string => settingName(path, path in fromCode ? undefined : environment.readFrom[path]);
+  const checked = checkEach(values, problems, nameOf);
   const auth = geminiAuth(checked, values, problems);
   const telephonyMissing = TELEPHONY.filter((path) => values[path] === undefined);
   const browserPhone = checked['browserPhone.enabled'] ?? !checked.production;
@@ -53,7 +55,7 @@ export function loadConfig(env: Env = process.env): Config {
   return resolveConfig({ env });
 }
 
-function checkEach(values: SettingValues, problems: string[]): CheckedSettings {
+function checkEach(values: SettingValues, problems: string[], nameOf: (path: SettingPath) => string): CheckedSettings {
   const checked: Partial<Record<SettingPath, unknown>> = {};
   for (const path of SETTING_PATHS) {
     const spec: SettingSpec<unknown> = SETTINGS[path];
@@ -61,7 +63,7 @@ function checkEach(values: SettingValues, problems: string[]): CheckedSettings {
     if (value === undefined) continue;
     const result = spec.rule.check(value);
     if (result.ok) checked[path] = result.value;
-    else problems.push(problemLine(settingName(path), spec.rule, result.problem, value));
+    else problems.push(problemLine(nameOf(path), spec.rule, result.problem, value));
   }
   return checked as CheckedSettings;
 }
@@ -95,7 +97,7 @@ interface Derived {
 /** The rules that join settings: what production requires, something to serve, what outbound calls need. */
 function serviceProblems(checked: CheckedSettings, values: SettingValues, { auth, telephonyMissing, browserPhone }: Derived): string[] {
   const problems: string[] = [];
-  const missing = telephonyMissing.map(settingName).join(', ');
+  const missing = telephonyMissing.map((path) => settingName(path)).join(', ');
   // Real callers must never reach the canned local agent because a deploy lost its key.
   if (checked.production && auth === undefined && values['gemini.apiKey'] === undefined && values['gemini.vertexAI'] !== true) {
     problems.push(

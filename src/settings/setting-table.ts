@@ -82,9 +82,12 @@ export const SETTINGS = {
   'outbound.callsPerMinute': { env: 'OUTBOUND_CALLS_PER_MINUTE', rule: integer(1, 600), default: 10 },
 } as const satisfies { [P in SettingPath]: SettingSpec<unknown> };
 
-/** How a setting is named to a person, for both ways in: `MAX_CONCURRENT_CALLS (limits.maxConcurrentCalls)`. */
-export function settingName(path: SettingPath): string {
-  return `${SETTINGS[path].env} (${path})`;
+/**
+ * How a setting is named to a person, for both ways in: `MAX_CONCURRENT_CALLS (limits.maxConcurrentCalls)`;
+ * `variable` where the value was read from another variable of the same setting (GOOGLE_API_KEY).
+ */
+export function settingName(path: SettingPath, variable: string = SETTINGS[path].env): string {
+  return `${variable} (${path})`;
 }
 
 export const SETTING_PATHS = Object.keys(SETTINGS) as SettingPath[];

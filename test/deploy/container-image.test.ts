@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGeminiLive, type FakeGeminiLive } from '../../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
 import { defaultVoiceWebhookParams, FakeTwilioMediaStream, parseConnectStreamTwiml, postVoiceWebhook, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../fakes/twilio/index.js';
 
 /**

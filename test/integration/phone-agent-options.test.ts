@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineAgent, startPhoneAgent, StartupError, type PhoneAgentSettings } from '../../src/index.js';
-import { startFakeGeminiLive, type FakeGeminiLive } from '../../src/local-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
 import { BUSY_MESSAGE } from '../../src/telephony/voice-webhook.js';
 import { defaultVoiceWebhookParams, FakeTwilioMediaStream, parseConnectStreamTwiml, postVoiceWebhook, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN } from '../fakes/twilio/index.js';
 
