@@ -81,8 +81,3 @@ export function explainSetupFailure(auth: GeminiAuth, message: string, socketCre
   }
   return message;
 }
-
-/** For logs: which backend, never a secret. */
-export function describeGeminiAuth(auth: GeminiAuth): string {
-  return auth.kind === 'vertex' ? `Vertex AI (project ${auth.project}, location ${auth.location})` : 'Gemini Developer API (API key)';
-}
