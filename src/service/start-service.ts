@@ -13,7 +13,7 @@ import { CallRecordings } from '../recording/call-recordings.js';
 import type { Config } from '../settings/config.js';
 import type { CallStateStore } from '../state/call-state.js';
 import { openCallStateStore } from '../state/open-call-state.js';
-import { MediaStreamServer } from '../telephony/media-stream-server.js';
+import { MediaStreamServer, type MediaStreamServerDeps } from '../telephony/media-stream-server.js';
 import { PendingOutboundCalls } from '../telephony/outbound-calls.js';
 import { BROWSER_PHONE_PATH } from '../telephony/routes.js';
 import { StreamTokenStore } from '../telephony/stream-tokens.js';
@@ -95,14 +95,7 @@ export async function startService({ config, log, agents: agentList, fetch, mode
   const media = new MediaStreamServer({
     config,
     log,
-    redeem: async (callSid, token, browserStream) => {
-      if (browserStream) {
-        const call = browserTokens.redeem(callSid, token);
-        return call === undefined ? undefined : { call, resumptionHandle: undefined, failover: false };
-      }
-      const redeemed = await state.redeem(callSid, token);
-      return redeemed === undefined ? undefined : { call: redeemed.call, resumptionHandle: redeemed.failover ? redeemed.resumptionHandle : undefined, failover: redeemed.failover };
-    },
+    redeem: streamTokenRedeemer(state, browserTokens),
     isCallActive: (callSid) => calls.has(callSid),
     ...(browserPhone === undefined ? {} : { browserPhone: browserPhone.phone }),
     onStream: (stream) => wiring.start(stream),
@@ -119,6 +112,21 @@ export async function startService({ config, log, agents: agentList, fetch, mode
     browserPhoneUrl: browserPhone === undefined ? undefined : `${pageOrigin(config.host, port)}${BROWSER_PHONE_PATH}#key=${browserPhone.key}`,
     browserPhoneKeySource: browserPhone?.keySource,
     localModel,
+  };
+}
+
+/**
+ * Redeems a stream's token once: a Twilio stream's in the call state (fleet-wide), a browser stream's where its
+ * session was issued. A failover's stream carries the call's latest resumption handle.
+ */
+function streamTokenRedeemer(state: CallStateStore, browserTokens: StreamTokenStore): MediaStreamServerDeps['redeem'] {
+  return async (callSid, token, browserStream) => {
+    if (browserStream) {
+      const call = browserTokens.redeem(callSid, token);
+      return call === undefined ? undefined : { call, resumptionHandle: undefined, failover: false };
+    }
+    const redeemed = await state.redeem(callSid, token);
+    return redeemed === undefined ? undefined : { call: redeemed.call, resumptionHandle: redeemed.failover ? redeemed.resumptionHandle : undefined, failover: redeemed.failover };
   };
 }
 
