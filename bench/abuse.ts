@@ -125,7 +125,7 @@ export async function measureAbuse(options: AbuseOptions): Promise<AbuseResult> 
   else for (const entry of chosen) await withService((service) => runOn(service, entry));
   return {
     method:
-      'the service alone in its own process (startApp, real SDK) against the local Live server; one abusive client per run; ' +
+      'the service alone in its own process (startService, real SDK) against the local Live server; one abusive client per run; ' +
       '/healthz probed every 50 ms from 127.0.0.1; memory sampled every 250 ms (peak) and after the calls ended (garbage collected)',
     ...(result as Omit<AbuseResult, 'method'>),
   };
