@@ -92,8 +92,8 @@ function expectNoSecret(text: string): void {
 it('a start that fails on invalid secrets names them, never their values', async () => {
   const failed = spawnService(environment({ METRICS_API_KEY: 'metrics-secret-too-short', OUTBOUND_API_KEY: 'outbound secret with spaces 0123456789' }));
   expect(await failed.exited).toBe(1);
-  expect(failed.printed()).toContain('METRICS_API_KEY must be');
-  expect(failed.printed()).toContain('OUTBOUND_API_KEY must be');
+  expect(failed.printed()).toContain('METRICS_API_KEY (metrics.apiKey) must be');
+  expect(failed.printed()).toContain('OUTBOUND_API_KEY (outbound.apiKey) must be');
   expect(failed.printed()).not.toContain('metrics-secret-too-short');
   expect(failed.printed()).not.toContain('outbound secret with spaces');
   expectNoSecret(failed.printed());
