@@ -25,6 +25,7 @@ export type {
   GeminiSettings,
   TwilioSettings,
   CallLimitSettings,
+  ConnectionSettings,
   StoreSettings,
   FleetSettings,
   RecordingSettings,

@@ -95,8 +95,8 @@ describe('the container image', () => {
     for (const name of Object.keys(devDependencies)) {
       expect(existsSync(join(app, 'node_modules', name)), `${name} (a dev dependency) in node_modules`).toBe(lock.packages[`node_modules/${name}`]?.dev !== true);
     }
-    for (const name of ['vitest', 'typescript', 'playwright-core', 'better-sqlite3', 'kysely', 'pg']) expect(installed).not.toContain(name);
-    expect(installed).toEqual(expect.arrayContaining(['@google', 'express', 'tsx', 'ws']));
+    for (const name of ['vitest', 'typescript', 'tsx', 'playwright-core', 'onnxruntime-node', 'better-sqlite3', 'kysely', 'pg']) expect(installed).not.toContain(name);
+    expect(installed).toEqual(expect.arrayContaining(['@google', 'express', 'jiti', 'ws']));
     expect(readdirSync(join(app, 'examples', 'node_modules'))).toEqual(expect.arrayContaining(['better-sqlite3', 'kysely', 'pg']));
 
     const url = await startImageCommand();
@@ -173,7 +173,7 @@ async function startImageCommand(): Promise<string> {
     const timer = setTimeout(() => fail(new Error(`the image's command did not start within 60 s:\n${output}`)), 60_000);
     const read = (chunk: Buffer): void => {
       output += chunk.toString();
-      const match = /"listening":"(http:\/\/[^"]+)"/.exec(output);
+      const match = /"localUrl":"(http:\/\/[^"]+)"/.exec(output);
       if (match === null) return;
       clearTimeout(timer);
       done(match[1]!);
