@@ -1,10 +1,11 @@
-import type { ConversationSettings, RealtimeModel } from '../model/realtime-model.js';
+import type { ConversationSettings, RealtimeModel, TurnDetection } from '../model/realtime-model.js';
 import type { CallDetails } from '../domain/call-details.js';
 import { endCallTool } from '../tools/end-call.js';
 import { HttpToolClient } from '../tools/http-tool.js';
 import { DefinitionError, ToolRegistry } from '../tools/tool.js';
 import { transferCallTool } from '../tools/transfer-call.js';
 import { instructionsFor, type Agent } from './agent.js';
+import { resolveTurnTaking, type AgentTurnTaking } from './turn-taking.js';
 
 /** An agent ready to take calls: its tools (with the built-in ones) and how its model sessions are set up. */
 export interface CallAgent {
@@ -12,6 +13,8 @@ export interface CallAgent {
   readonly tools: ToolRegistry;
   /** The model the agent talks through: its own, or the model's default. */
   readonly modelName: string;
+  /** How its calls take turns: the model's settings, and the local detector's when the service detects turns. */
+  readonly turnTaking: AgentTurnTaking;
   /** The model session settings for one call (instructions may be written per call). */
   conversationSettings(call: CallDetails): Promise<ConversationSettings>;
 }
@@ -21,8 +24,10 @@ export interface AgentDirectoryOptions {
   transferNumber: string | undefined;
   /** TOOL_WEBHOOK_SECRET: signs HTTP tool requests; required when any agent has an HTTP tool. */
   toolWebhookSecret: string | undefined;
-  /** The realtime model the calls talk to: its default model name, and what it refuses in an agent's settings. */
-  model: Pick<RealtimeModel, 'defaultModel' | 'settingsProblems'>;
+  /** The realtime model the calls talk to: its default model name, what it offers, what it refuses in an agent's settings. */
+  model: Pick<RealtimeModel, 'defaultModel' | 'capabilities' | 'settingsProblems'>;
+  /** TURN_DETECTION: who detects turns for agents that do not say (default: the model). */
+  turnDetection?: TurnDetection;
   /** Replaces fetch for HTTP tools (tests). */
   fetch?: typeof fetch;
 }
@@ -59,8 +64,11 @@ export class AgentDirectory {
         problems.push(`agent "${agent.name}": ${(error as Error).message}`);
         continue;
       }
-      const callAgent = prepared(agent, tools, agent.model ?? options.model.defaultModel);
-      for (const problem of options.model.settingsProblems({ model: callAgent.modelName, voice: agent.voice })) problems.push(`agent "${agent.name}": ${problem}`);
+      const modelName = agent.model ?? options.model.defaultModel;
+      const resolved = resolveTurnTaking(agent, options.turnDetection ?? 'model', { name: modelName, capabilities: options.model.capabilities(modelName) });
+      const callAgent = prepared(agent, tools, modelName, resolved.turnTaking);
+      const fixed = { model: modelName, voice: agent.voice, turns: resolved.turnTaking.turns, inputTranscription: agent.inputTranscription };
+      for (const problem of [...resolved.problems, ...options.model.settingsProblems(fixed)]) problems.push(`agent "${agent.name}": ${problem}`);
       this.byName.set(agent.name, callAgent);
       if (agent.phoneNumbers.length === 0) defaults.push(callAgent);
       for (const number of agent.phoneNumbers) {
@@ -92,14 +100,15 @@ export class AgentDirectory {
   }
 }
 
-function prepared(agent: Agent, tools: ToolRegistry, modelName: string): CallAgent {
+function prepared(agent: Agent, tools: ToolRegistry, modelName: string, turnTaking: AgentTurnTaking): CallAgent {
   return {
     agent,
     tools,
     modelName,
+    turnTaking,
     async conversationSettings(call) {
       const instructions = tools.instructions(await instructionsFor(agent, call));
-      return { agentName: agent.name, model: modelName, voice: agent.voice, instructions, tools: tools.declarations() };
+      return { agentName: agent.name, model: modelName, voice: agent.voice, instructions, tools: tools.declarations(), turns: turnTaking.turns, inputTranscription: agent.inputTranscription };
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { CallDetails } from '../domain/call-details.js';
-import { E164_HINT, isE164 } from '../domain/identifiers.js';
+import { E164_HINT, isE164, LANGUAGE_TAG_PATTERN } from '../domain/identifiers.js';
 import { DefinitionError, type Tool } from '../tools/tool.js';
 import type { CallEvent, CallSummary } from '../observability/call-events.js';
+import type { InputTranscriptionSettings, TurnDetection } from '../model/realtime-model.js';
+import { turnTakingDefinitionProblems, type TurnTakingSettings } from './turn-taking.js';
 
 /**
  * What the service tells the model (or, for `apology`, what Twilio says) at the moments a phone call has in
@@ -75,6 +77,17 @@ export interface AgentDefinition {
   /** The realtime model for this agent, by its provider's name for it; default GEMINI_MODEL. */
   model?: string;
   /**
+   * Who hears where the caller's turns start and end: the model's own voice detection (`'model'`), or this service
+   * (`'local'`: a voice detector here pauses the agent the moment the caller talks over it, lets backchannels by,
+   * ignores the agent's own echo, and tells the model when the caller's turn starts and ends). Default:
+   * TURN_DETECTION, else `'model'`. docs/turn-taking.md says which to choose.
+   */
+  turnDetection?: TurnDetection;
+  /** Turn-taking settings (docs/turn-taking.md), checked against the model when the service starts. */
+  turnTaking?: TurnTakingSettings;
+  /** Hints for transcribing the caller, on models that take them: `{ languages: ['en-US'], vocabulary: ['Acme'] }`. */
+  inputTranscription?: InputTranscriptionSettings;
+  /**
    * How the agent opens the call: an instruction to the model, for inbound calls (a string) or per direction.
    * Default: greet the caller (inbound); introduce yourself and say why you call (outbound).
    */
@@ -106,6 +119,10 @@ export interface Agent {
   readonly voice: string | undefined;
   readonly language: string | undefined;
   readonly model: string | undefined;
+  /** Undefined: the service's default (TURN_DETECTION). */
+  readonly turnDetection: TurnDetection | undefined;
+  readonly turnTaking: Readonly<TurnTakingSettings>;
+  readonly inputTranscription: Readonly<InputTranscriptionSettings>;
   readonly greeting: { readonly inbound: string; readonly outbound: string };
   readonly tools: readonly Tool[];
   readonly phoneNumbers: readonly string[];
@@ -116,9 +133,9 @@ export interface Agent {
 }
 
 const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const LANGUAGE_TAG_PATTERN = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const KNOWN_FIELDS = new Set([
-  'name', 'instructions', 'voice', 'language', 'model', 'greeting', 'tools', 'phoneNumbers', 'transferNumber', 'cues', 'onCallEvent', 'onCallEnded',
+  'name', 'instructions', 'voice', 'language', 'model', 'turnDetection', 'turnTaking', 'inputTranscription', 'greeting', 'tools', 'phoneNumbers',
+  'transferNumber', 'cues', 'onCallEvent', 'onCallEnded',
 ]);
 
 /**
@@ -137,6 +154,12 @@ export function defineAgent(definition: AgentDefinition): Agent {
     voice: definition.voice,
     language: definition.language,
     model: definition.model,
+    turnDetection: definition.turnDetection,
+    turnTaking: Object.freeze({ ...definition.turnTaking }),
+    inputTranscription: Object.freeze({
+      ...(definition.inputTranscription?.languages === undefined ? {} : { languages: Object.freeze([...definition.inputTranscription.languages]) }),
+      ...(definition.inputTranscription?.vocabulary === undefined ? {} : { vocabulary: Object.freeze([...definition.inputTranscription.vocabulary]) }),
+    }),
     greeting: Object.freeze({ inbound: greeting.inbound ?? cues.inboundGreeting, outbound: greeting.outbound ?? cues.outboundGreeting }),
     tools: Object.freeze([...(definition.tools ?? [])]),
     phoneNumbers: Object.freeze([...(definition.phoneNumbers ?? [])]),
@@ -171,6 +194,8 @@ export function agentDefinitionProblems(definition: unknown): string[] {
   if (raw.voice !== undefined && !(typeof raw.voice === 'string' && raw.voice.trim() !== '')) add('voice', 'must be the name of one of the model\'s voices');
   if (raw.language !== undefined && !(typeof raw.language === 'string' && LANGUAGE_TAG_PATTERN.test(raw.language))) add('language', 'must be a BCP-47 tag such as en-US or de-DE');
   if (raw.model !== undefined && !(typeof raw.model === 'string' && raw.model.trim() !== '')) add('model', 'must be a model name');
+  // What the model honours is checked against it at start-up (AgentDirectory); here, only types and ranges.
+  turnTakingDefinitionProblems(raw, add);
   const greeting = raw.greeting;
   if (greeting !== undefined && typeof greeting !== 'string') {
     if (typeof greeting !== 'object' || greeting === null) add('greeting', 'must be a string or { inbound?, outbound? }');

@@ -7,32 +7,45 @@ export const MAX_HELD_AUDIO_MS = 30_000;
 /** The cap in memory: MAX_HELD_AUDIO_MS of 16 kHz PCM16 as base64 (4 characters, one byte each, per 3 bytes). */
 export const MAX_HELD_AUDIO_BYTES = Math.ceil((MAX_HELD_AUDIO_MS * MODEL_INPUT_BYTES_PER_MS * 4) / 3);
 
+/** Where the call says the caller started or stopped talking (local turn detection): kept in order with the audio. */
+export interface ActivityMark {
+  readonly activity: 'start' | 'end';
+}
+export const ACTIVITY_START: ActivityMark = Object.freeze({ activity: 'start' });
+export const ACTIVITY_END: ActivityMark = Object.freeze({ activity: 'end' });
+
+/** One item of caller input: a chunk of audio (base64 of 16 kHz PCM16), or an activity mark. */
+export type HeldInput = string | ActivityMark;
+
 /**
  * Caller audio held for a model session that has not heard it: what was sent since the latest resumption handle
  * (a session resumed from that handle needs it again) or what arrived while sessions switched. Chunks are kept as
- * the Live API's wire form (base64 of 16 kHz PCM16), encoded once. At most `maxBytes` of them: whatever a stream
- * sends, a call holds no more than MAX_HELD_AUDIO_MS per buffer, the oldest dropped first.
+ * the Live API's wire form (base64 of 16 kHz PCM16), encoded once, with the activity marks between them. At most
+ * `maxBytes` of audio: whatever a stream sends, a call holds no more than MAX_HELD_AUDIO_MS per buffer, the oldest
+ * dropped first.
  */
 export class HeldAudio {
-  private chunks: string[] = [];
+  private chunks: HeldInput[] = [];
   private bytes = 0;
   private decodedBytes = 0;
 
   constructor(private readonly maxBytes = MAX_HELD_AUDIO_BYTES) {}
 
-  push(chunk: string): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    this.decodedBytes += base64DecodedLength(chunk);
+  push(input: HeldInput): void {
+    this.chunks.push(input);
+    if (typeof input !== 'string') return;
+    this.bytes += input.length;
+    this.decodedBytes += base64DecodedLength(input);
     while (this.bytes > this.maxBytes) {
-      const oldest = this.chunks.shift() as string;
+      const oldest = this.chunks.shift() as HeldInput;
+      if (typeof oldest !== 'string') continue;
       this.bytes -= oldest.length;
       this.decodedBytes -= base64DecodedLength(oldest);
     }
   }
 
   /** Everything held, oldest first; the buffer is left empty. */
-  takeAll(): string[] {
+  takeAll(): HeldInput[] {
     const chunks = this.chunks;
     this.chunks = [];
     this.bytes = 0;

@@ -1,5 +1,5 @@
 /**
- * The shapes of Twilio identifiers and phone numbers, defined once. Twilio SIDs are two letters and 32 hex
+ * The shapes of Twilio identifiers, phone numbers and language tags, defined once. Twilio SIDs are two letters and 32 hex
  * digits (https://www.twilio.com/docs/glossary/what-is-a-sid); E.164 is a plus sign and up to 15 digits, the
  * first not zero (ITU-T E.164; https://www.twilio.com/docs/glossary/what-e164).
  */
@@ -18,3 +18,6 @@ export function isE164(value: unknown): value is string {
 
 /** How an E.164 problem is told to a person, with an example. */
 export const E164_HINT = 'an E.164 phone number: + and country code, digits only, e.g. +14155550100';
+
+/** A BCP-47 language tag as agents give them: a language, then subtags (`en`, `en-US`, `zh-Hant-TW`; RFC 5646). */
+export const LANGUAGE_TAG_PATTERN = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;

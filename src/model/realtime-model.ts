@@ -107,6 +107,40 @@ export type ConversationEvent =
   /** The model cannot be reached any more: the call apologises and ends. */
   | { type: 'lost'; reason: string };
 
+// ── Turn taking ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Who decides where the caller's turns start and end: the model's own voice detection (`model`), or the call
+ * (`local`), which then marks them with `activityStart`/`activityEnd` (models with `activitySignals`).
+ */
+export type TurnDetection = 'model' | 'local';
+
+/**
+ * How a conversation takes turns. Absent fields are the model's defaults. `startSensitivity`, `endSensitivity`,
+ * `prefixPaddingMs` and `silenceDurationMs` tune the model's voice detection (`voiceDetectionSettings`), so they
+ * apply with `detection: 'model'` only: with `local` the call detects turns itself.
+ */
+export interface TurnSettings {
+  readonly detection: TurnDetection;
+  /** How readily the model's voice detection hears speech begin (`high`: more often) and end (`high`: sooner). */
+  readonly startSensitivity?: 'high' | 'low';
+  readonly endSensitivity?: 'high' | 'low';
+  /** Speech needed before the model commits to a start of speech, ms. */
+  readonly prefixPaddingMs?: number;
+  /** Silence needed before the model commits to an end of speech, ms. */
+  readonly silenceDurationMs?: number;
+  /** false: the caller's speech does not interrupt the agent, who finishes what it says (`interruptionControl`). */
+  readonly callerInterrupts?: boolean;
+  /** What a caller turn holds: the speech only (`activity`), or all audio since the last turn (`allInput`). */
+  readonly turnCoverage?: 'activity' | 'allInput';
+}
+
+/** Hints for transcribing the caller: the languages to expect (BCP-47) and words to listen for (names, products). */
+export interface InputTranscriptionSettings {
+  readonly languages?: readonly string[];
+  readonly vocabulary?: readonly string[];
+}
+
 // ── Capabilities ─────────────────────────────────────────────────────────────────────────────────
 
 /**
@@ -118,6 +152,10 @@ export interface ModelCapabilities {
   readonly activitySignals: boolean;
   /** The model's own voice detection takes settings (sensitivity, padding, silence before a turn ends). */
   readonly voiceDetectionSettings: boolean;
+  /** Whether the caller's speech interrupts the agent can be set (`TurnSettings.callerInterrupts`). */
+  readonly interruptionControl: boolean;
+  /** What a caller turn holds can be set (`TurnSettings.turnCoverage`). */
+  readonly turnCoverage: boolean;
   /** A conversation continues on a new connection from a handle: handover, failover, `reconnect`. */
   readonly sessionResumption: boolean;
   /** Tools declared NON_BLOCKING run while the model keeps talking. */
@@ -132,6 +170,8 @@ export interface ModelCapabilities {
   readonly thinking: 'none' | 'level' | 'budget';
   /** Input transcription takes the languages to expect. */
   readonly transcriptionLanguages: boolean;
+  /** Input transcription takes words to listen for (custom vocabulary). */
+  readonly transcriptionVocabulary: boolean;
   /** What one `usage` event covers (see UsageReport), or `none` when the model reports no usage. */
   readonly usageReporting: 'perResponse' | 'runningTotal' | 'none';
 }
@@ -155,7 +195,14 @@ export interface ConversationSettings {
   voice: string | undefined;
   instructions: string;
   tools: readonly ToolDeclaration[];
+  /** How turns are taken; absent: the model detects them with its defaults. Checked at start-up (`settingsProblems`). */
+  turns?: TurnSettings;
+  /** Hints for the caller's transcript, for models with `transcriptionLanguages` / `transcriptionVocabulary`. */
+  inputTranscription?: InputTranscriptionSettings;
 }
+
+/** What `settingsProblems` checks of an agent: the settings fixed for all its calls. */
+export type AgentModelSettings = Pick<ConversationSettings, 'model' | 'voice' | 'turns' | 'inputTranscription'>;
 
 export interface ConversationHooks {
   log: ModelLog;
@@ -181,7 +228,10 @@ export interface RealtimeConversation {
   sendToolAnswers(answers: readonly ToolAnswer[]): void;
   /** Continue on a fresh connection, resumed where the model allows (`sessionResumption`). */
   reconnect(reason: ReconnectReason): void;
-  /** The caller started and stopped talking, when the call detects it (`activitySignals`). */
+  /**
+   * The caller started and stopped talking, when the call detects turns (`activitySignals`, `detection: 'local'`).
+   * Caller audio keeps flowing between them and outside them; held and replayed in order like audio.
+   */
   activityStart?(): void;
   activityEnd?(): void;
   close(): void;
@@ -198,10 +248,11 @@ export interface RealtimeModel {
   /** What `model` (one of this provider's models) can do. */
   capabilities(model: string): ModelCapabilities;
   /**
-   * What this model would refuse in an agent's fixed settings (an unknown voice), one sentence each, checked at
-   * start-up so a mistake never reaches a call.
+   * What this model would refuse or ignore in an agent's fixed settings (an unknown voice, a turn setting this model
+   * does not honour), one sentence each, checked at start-up so a mistake never reaches a call. What the capability
+   * flags say is checked by the service; this is for what only the model knows.
    */
-  settingsProblems(settings: { model: string; voice: string | undefined }): string[];
+  settingsProblems(settings: AgentModelSettings): string[];
   /**
    * A conversation, not yet connected. `settings` is read once, when `start()` connects: an agent's instructions
    * may be written per call, asynchronously.
@@ -213,6 +264,8 @@ export interface RealtimeModel {
 export const BASIC_CAPABILITIES: ModelCapabilities = Object.freeze({
   activitySignals: false,
   voiceDetectionSettings: false,
+  interruptionControl: false,
+  turnCoverage: false,
   sessionResumption: false,
   nonBlockingTools: false,
   toolResultScheduling: false,
@@ -220,6 +273,7 @@ export const BASIC_CAPABILITIES: ModelCapabilities = Object.freeze({
   proactiveAudio: false,
   thinking: 'none',
   transcriptionLanguages: false,
+  transcriptionVocabulary: false,
   usageReporting: 'none',
 });
 

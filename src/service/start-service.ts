@@ -69,7 +69,13 @@ export const PRE_OPENED_SESSION_TIMEOUT_MS = 15_000;
 export async function startService({ config, log, agents: agentList, fetch, model: givenModel }: ServiceOptions): Promise<RunningService> {
   const { model, localModel } = createModel(config, givenModel);
   // Every agent problem at once (the model's included: an unknown voice), before anything listens.
-  const agents = new AgentDirectory(agentList, { transferNumber: config.tools.transferNumber, toolWebhookSecret: config.tools.webhookSecret, model, ...(fetch === undefined ? {} : { fetch }) });
+  const agents = new AgentDirectory(agentList, {
+    transferNumber: config.tools.transferNumber,
+    toolWebhookSecret: config.tools.webhookSecret,
+    model,
+    turnDetection: config.turnDetection,
+    ...(fetch === undefined ? {} : { fetch }),
+  });
   const metrics = createMetrics({ defaultLabels: { instance_id: config.fleet.instanceId } });
   /** Everything another instance may need about a call: Redis with REDIS_URL, else this process. */
   const state = openCallStateStore({ redisUrl: config.stores.redisUrl, maxCallDurationMs: config.limits.maxCallDurationMs, log, onRedisError: () => metrics.redisErrors.inc() });

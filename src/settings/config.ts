@@ -1,5 +1,6 @@
 import type { ConnectionLimits } from '../http/connection-limits.js';
 import type { GeminiAuth } from '../model/gemini/gemini-auth.js';
+import type { TurnDetection } from '../model/realtime-model.js';
 import type { CallLimitSettings, LogLevel } from './phone-agent-settings.js';
 import type { SettingPath } from './setting-table.js';
 
@@ -9,6 +10,8 @@ import type { SettingPath } from './setting-table.js';
  */
 export interface Config {
   production: boolean;
+  /** Who detects the caller's turns for agents that do not say. */
+  turnDetection: TurnDetection;
   port: number;
   host: string;
   /** The public https origin Twilio reaches; an inert `.invalid` placeholder while Twilio is off. */

@@ -1,3 +1,4 @@
+import type { TurnDetection } from '../model/realtime-model.js';
 import type { LogLevel } from '../observability/logger.js';
 
 export type { LogLevel } from '../observability/logger.js';
@@ -22,6 +23,11 @@ export interface PhoneAgentSettings {
    * is off unless turned on.
    */
   production?: boolean;
+  /**
+   * TURN_DETECTION: who detects the caller's turns for agents that do not say (their `turnDetection`): the model's
+   * own voice detection (`model`), or this service (`local`, docs/turn-taking.md). Default `model`.
+   */
+  turnDetection?: TurnDetection;
   gemini?: GeminiSettings;
   twilio?: TwilioSettings;
   limits?: CallLimitSettings;

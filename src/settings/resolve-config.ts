@@ -125,6 +125,7 @@ function buildConfig(checked: CheckedSettings, auth: GeminiAuth | undefined, tel
   const c = checked;
   return {
     production: c.production,
+    turnDetection: c.turnDetection,
     port: c.port,
     host: c.host,
     publicUrl: telephony && c.publicUrl !== undefined ? c.publicUrl : new URL(TELEPHONY_DISABLED_URL),

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { ACCOUNT_SID_PATTERN } from '../domain/identifiers.js';
 import { MIN_METRICS_API_KEY_LENGTH } from '../observability/metrics.js';
+import type { TurnDetection } from '../model/realtime-model.js';
 import type { LogLevel, PhoneAgentSettings } from './phone-agent-settings.js';
 import { credential, e164, flag, httpUrl, integer, oneOf, publicOrigin, secret, text, type Rule } from './rules.js';
 
@@ -24,6 +25,7 @@ export interface SettingSpec<T> {
 export const DEFAULT_MODEL = 'gemini-3.8-live';
 export const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const TURN_DETECTIONS: readonly TurnDetection[] = ['model', 'local'];
 /** INSTANCE_ID: one URL path segment, safe in HAProxy rules and Kubernetes names. */
 const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** Google Cloud project ids: 6–30 of a-z, 0-9, '-', starting with a letter; legacy ones may be domain-scoped. */
@@ -40,6 +42,7 @@ export const SETTINGS = {
   host: { env: 'HOST', rule: text(), default: '0.0.0.0' },
   publicUrl: { env: 'PUBLIC_URL', rule: publicOrigin() },
   production: { env: 'NODE_ENV', rule: flag(), default: false },
+  turnDetection: { env: 'TURN_DETECTION', rule: oneOf(TURN_DETECTIONS), default: 'model' },
   'gemini.apiKey': { env: 'GEMINI_API_KEY', rule: credential() },
   'gemini.vertexAI.project': { env: 'GOOGLE_CLOUD_PROJECT', rule: text(PROJECT_PATTERN, 'must be a project id: 6-30 lowercase letters, digits or hyphens, starting with a letter') },
   'gemini.vertexAI.location': { env: 'GOOGLE_CLOUD_LOCATION', rule: text(LOCATION_PATTERN, 'must be a region such as us-central1, europe-west4 or global') },

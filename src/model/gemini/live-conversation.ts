@@ -1,4 +1,4 @@
-import { HeldAudio } from '../../audio/held-audio.js';
+import { ACTIVITY_END, ACTIVITY_START, HeldAudio, type HeldInput } from '../../audio/held-audio.js';
 import { noSwitches, type ConversationEvent, type ConversationStats, type ModelLog, type ReconnectReason, type RealtimeConversation, type SessionSwitchReason, type ToolAnswer } from '../realtime-model.js';
 import type { GeminiLiveSession, SessionEvent } from './live-session.js';
 
@@ -44,9 +44,12 @@ const FRESH_HANDLE_WAIT_MS = 1_000;
 export class LiveConversation implements RealtimeConversation {
   private current: GeminiLiveSession | undefined;
   private handle: string | undefined;
-  /** Each capped in bytes (held-audio.ts). */
+  /** Each capped in bytes (held-audio.ts); activity marks ride in order with the audio. */
   private sentSinceHandle = new HeldAudio();
   private heldDuringSwitch = new HeldAudio();
+  /** The call has said the caller is talking (activityStart without its activityEnd yet), and was when the handle came. */
+  private activityOpen = false;
+  private activityOpenAtHandle = false;
   private heldTexts: string[] = [];
   private switching = false;
   private ended = false;
@@ -83,13 +86,29 @@ export class LiveConversation implements RealtimeConversation {
   sendAudio(pcm16k: Uint8Array): void {
     if (this.ended) return;
     // The SDK's wire format: base64 inside JSON. Encoded once, here, and kept so for replay after a switch.
-    const pcm16kBase64 = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64');
+    this.sendInput(Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64'));
+  }
+
+  /** The call heard the caller start talking (local turn detection); kept in order with the audio, like it. */
+  activityStart(): void {
+    if (this.ended) return;
+    this.activityOpen = true;
+    this.sendInput(ACTIVITY_START);
+  }
+
+  activityEnd(): void {
+    if (this.ended) return;
+    this.activityOpen = false;
+    this.sendInput(ACTIVITY_END);
+  }
+
+  private sendInput(input: HeldInput): void {
     if (this.switching || this.current === undefined) {
-      this.heldDuringSwitch.push(pcm16kBase64);
+      this.heldDuringSwitch.push(input);
       return;
     }
-    if (this.current.sendAudio(pcm16kBase64)) this.sentSinceHandle.push(pcm16kBase64);
-    else this.heldDuringSwitch.push(pcm16kBase64); // closing under us: the close handler recovers
+    if (sendTo(this.current, input)) this.sentSinceHandle.push(input);
+    else this.heldDuringSwitch.push(input); // closing under us: the close handler recovers
   }
 
   /** Realtime text (cues, keypad digits); held like audio while sessions switch. */
@@ -143,6 +162,7 @@ export class LiveConversation implements RealtimeConversation {
         if (event.resumable && event.handle !== undefined) {
           this.handle = event.handle;
           this.sentSinceHandle.takeAll();
+          this.activityOpenAtHandle = this.activityOpen;
           this.reportHandle(event.handle);
           if (this.handoverWanted && this.atTurnBoundary()) this.handoverNow();
         }
@@ -263,14 +283,15 @@ export class LiveConversation implements RealtimeConversation {
     const replayedMs = resumed ? this.sentSinceHandle.durationMs : 0;
     const bufferedMs = this.heldDuringSwitch.durationMs;
     const sinceHandle = this.sentSinceHandle.takeAll();
-    const replay = resumed ? sinceHandle : [];
+    // The caller was talking when the handle came: the resumed session hears the activity open again first.
+    const replay = resumed ? [...(this.activityOpenAtHandle ? [ACTIVITY_START] : []), ...sinceHandle] : [];
     this.current = next;
     this.modelTurnActive = false;
     this.pendingToolCalls.clear();
     const held = this.heldDuringSwitch.takeAll();
-    for (const chunk of [...replay, ...held]) {
-      next.sendAudio(chunk);
-      this.sentSinceHandle.push(chunk);
+    for (const input of [...replay, ...held]) {
+      sendTo(next, input);
+      this.sentSinceHandle.push(input);
     }
     for (const text of this.heldTexts.splice(0)) next.sendText(text);
     this.switching = false;
@@ -286,7 +307,7 @@ export class LiveConversation implements RealtimeConversation {
   }
 
   private flushHeldTo(session: GeminiLiveSession): void {
-    for (const chunk of this.heldDuringSwitch.takeAll()) if (session.sendAudio(chunk)) this.sentSinceHandle.push(chunk);
+    for (const input of this.heldDuringSwitch.takeAll()) if (sendTo(session, input)) this.sentSinceHandle.push(input);
     for (const text of this.heldTexts.splice(0)) session.sendText(text);
   }
 
@@ -302,6 +323,10 @@ export class LiveConversation implements RealtimeConversation {
     for (const event of early) this.onSessionEvent(session, event);
     return session;
   }
+}
+
+function sendTo(session: GeminiLiveSession, input: HeldInput): boolean {
+  return typeof input === 'string' ? session.sendAudio(input) : session.sendActivity(input.activity);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

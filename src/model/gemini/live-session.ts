@@ -141,6 +141,13 @@ export class GeminiLiveSession {
     return true;
   }
 
+  /** The caller started or stopped talking, as the call heard it (setup with automatic activity detection disabled). */
+  sendActivity(mark: 'start' | 'end'): boolean {
+    if (!this.isOpen) return this.dropAfterClose();
+    this.session.sendRealtimeInput(mark === 'start' ? { activityStart: {} } : { activityEnd: {} });
+    return true;
+  }
+
   /** Realtime text: how a call nudges the model (e.g. to greet), without interrupting ordered history. */
   sendText(text: string): boolean {
     if (!this.isOpen) return this.dropAfterClose();

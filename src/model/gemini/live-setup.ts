@@ -1,10 +1,11 @@
 import { Behavior, Modality, Type, type FunctionDeclaration, type LiveConnectConfig, type Schema } from '@google/genai';
 import type { ParameterSchema } from '../../domain/tool-declaration.js';
 import type { ConversationSettings, ToolDeclaration } from '../realtime-model.js';
+import { inputAudioTranscription, realtimeInputConfig } from './turn-settings.js';
 import { DEFAULT_VOICE } from './voices.js';
 
 /** What one Live connection is set up with: the call's settings, and where it resumes from. */
-export interface LiveSetup extends Pick<ConversationSettings, 'voice' | 'instructions' | 'tools'> {
+export interface LiveSetup extends Pick<ConversationSettings, 'voice' | 'instructions' | 'tools' | 'turns' | 'inputTranscription'> {
   /** A handle from `sessionResumptionUpdate` to continue an earlier session; absent for a new one. */
   resumptionHandle?: string;
 }
@@ -16,13 +17,18 @@ export interface LiveSetup extends Pick<ConversationSettings, 'voice' | 'instruc
 export const COMPRESSION_TRIGGER_TOKENS = 25_600;
 export const COMPRESSION_TARGET_TOKENS = 12_800;
 
-/** The Live setup for one phone call: audio out, the voice and instructions, transcripts both ways. */
+/**
+ * The Live setup for one phone call: audio out, the voice and instructions, transcripts both ways, and how turns are
+ * taken (no `realtimeInputConfig` when the agent set nothing: the model's defaults).
+ */
 export function buildLiveConnectConfig(setup: LiveSetup): LiveConnectConfig {
+  const turns = setup.turns === undefined ? undefined : realtimeInputConfig(setup.turns);
   return {
     responseModalities: [Modality.AUDIO],
     speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: setup.voice ?? DEFAULT_VOICE } } },
     systemInstruction: setup.instructions,
-    inputAudioTranscription: {},
+    ...(turns === undefined ? {} : { realtimeInputConfig: turns }),
+    inputAudioTranscription: inputAudioTranscription(setup.inputTranscription),
     outputAudioTranscription: {},
     sessionResumption: setup.resumptionHandle === undefined ? {} : { handle: setup.resumptionHandle },
     contextWindowCompression: {

@@ -38,7 +38,7 @@ import type {
   ToolCallRecord,
   ToolResponseRecord,
 } from './types.js';
-import { DEFAULT_VAD, EnergyVad, type VadConfig, type VadEvent } from './vad.js';
+import { DEFAULT_VAD, EnergyVad, LOW_SENSITIVITY_OFFSET_DB, type VadConfig, type VadEvent } from './vad.js';
 import { isVertexPath, vertexModelProblem } from './vertex.js';
 import { OUTPUT_SAMPLE_RATE, splitTranscript, synthesizeSpeech } from './voice.js';
 
@@ -137,6 +137,8 @@ export class LiveSession implements FakeSession {
   private vad: EnergyVad | undefined; // undefined = manual activity mode (client sends activityStart/End)
   private resampler: LinearResamplerTo16k | undefined;
   private manualActivityStartMs: number | undefined;
+  /** Where the last audio turn ended on the received-audio timeline: an `allInput` turn starts there. */
+  private lastTurnEndAudioMs = 0;
   private pendingClientContentText: string[] = [];
   private initialHistoryDone = false;
 
@@ -429,6 +431,11 @@ export class LiveSession implements FakeSession {
     return undefined;
   }
 
+  /**
+   * The automatic voice detection the setup asks for, or none: with `automaticActivityDetection.disabled` the client
+   * marks the caller's activity itself (Live API guide, voice activity detection). The setup's padding, silence and
+   * sensitivities tune the fake's energy detector (vad.ts says how a sensitivity maps onto it).
+   */
   private makeVad(setup: LiveClientSetup): EnergyVad | undefined {
     const aad: unknown = setup.realtimeInputConfig?.automaticActivityDetection;
     if (isRecord(aad) && aad['disabled'] === true) return undefined;
@@ -440,7 +447,9 @@ export class LiveSession implements FakeSession {
     };
     if (!opts.ignoreClientConfig && isRecord(aad)) {
       if (typeof aad['prefixPaddingMs'] === 'number') config.startMs = aad['prefixPaddingMs'];
-      if (typeof aad['silenceDurationMs'] === 'number') config.endSilenceMs = aad['silenceDurationMs'];
+      if (typeof aad['silenceDurationMs'] === 'number' && !this.quirks.ignoresSilenceDuration) config.endSilenceMs = aad['silenceDurationMs'];
+      if (aad['startOfSpeechSensitivity'] === 'START_SENSITIVITY_LOW') config.startOffsetDb = LOW_SENSITIVITY_OFFSET_DB;
+      if (aad['endOfSpeechSensitivity'] === 'END_SENSITIVITY_LOW') config.endOffsetDb = LOW_SENSITIVITY_OFFSET_DB;
     }
     return new EnergyVad(config);
   }
@@ -482,8 +491,11 @@ export class LiveSession implements FakeSession {
         // Text counts as activity (barge-in) and as a complete user turn.
         this.onCallerActivity();
         return this.onCallerTurnEnd({ source: 'text', text: input.text });
+      // "This can only be sent if automatic (i.e. server-side) activity detection is disabled" (ActivityStart and
+      // ActivityEnd in the SDK's types and the API reference): otherwise an invalid argument, as any misused field.
       case 'activityStart':
-        if (this.vad) return this.closeWith(1007, invalidArgument().reason); // only valid with automatic VAD disabled
+        if (this.vad) return this.closeWith(1007, invalidArgument().reason);
+        if (this.manualActivityStartMs !== undefined) return; // already open: one activity
         this.manualActivityStartMs = this.audioNowMs();
         return this.onCallerActivity();
       case 'activityEnd': {
@@ -491,7 +503,7 @@ export class LiveSession implements FakeSession {
         const start = this.manualActivityStartMs;
         if (start === undefined) return;
         this.manualActivityStartMs = undefined;
-        return this.onCallerTurnEnd({ source: 'activity', audioStartMs: start, audioEndMs: this.audioNowMs() });
+        return this.onCallerTurnEnd({ source: 'activity', audioStartMs: this.turnStartMs(start), audioEndMs: this.audioNowMs() });
       }
       case 'video':
       case 'empty':
@@ -524,7 +536,16 @@ export class LiveSession implements FakeSession {
       });
     }
     if (e.type === 'speechStart') this.onCallerActivity();
-    else this.onCallerTurnEnd({ source: 'audio', audioStartMs: e.startMs, audioEndMs: e.endMs });
+    else this.onCallerTurnEnd({ source: 'audio', audioStartMs: this.turnStartMs(e.startMs), audioEndMs: e.endMs });
+  }
+
+  /**
+   * Where a caller turn's audio starts: at its activity, or, with `turnCoverage: TURN_INCLUDES_ALL_INPUT`, right after
+   * the previous turn ("all realtime input since the last turn, including inactivity", the SDK's `TurnCoverage`).
+   */
+  private turnStartMs(activityStartMs: number): number {
+    const allInput = this.setup?.realtimeInputConfig?.turnCoverage === 'TURN_INCLUDES_ALL_INPUT';
+    return allInput ? this.lastTurnEndAudioMs : activityStartMs;
   }
 
   /** Caller activity while the model talks = barge-in, unless the setup asked for NO_INTERRUPTION. */
@@ -576,6 +597,7 @@ export class LiveSession implements FakeSession {
     else if (turn.source === 'text') conversation.promptTextTokens += textTokens(turn.text ?? '');
 
     const callerTurn: CallerTurn = { index, source: turn.source, endedAtMs: this.now() };
+    if (isAudio) this.lastTurnEndAudioMs = turn.audioEndMs ?? this.lastTurnEndAudioMs;
     if (isAudio) {
       callerTurn.audioStartMs = turn.audioStartMs;
       callerTurn.audioEndMs = turn.audioEndMs;

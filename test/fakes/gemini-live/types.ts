@@ -91,7 +91,7 @@ export interface FakeGeminiLiveOptions {
   multiPartEvents?: boolean;
   /**
    * Energy VAD defaults (−35 dBFS, 60 ms start, 500 ms end silence). The setup's
-   * `automaticActivityDetection.prefixPaddingMs` / `silenceDurationMs` override start/end, as the real
+   * `automaticActivityDetection.prefixPaddingMs` / `silenceDurationMs` / sensitivities tune it, as the real
    * service is documented to honour them, unless `ignoreClientConfig` is set.
    */
   vad?: Partial<VadConfig> & { ignoreClientConfig?: boolean };
@@ -174,6 +174,12 @@ export interface LiveQuirks {
   interimInputTranscripts?: boolean;
   /** Output transcript deltas (leading spaces) with `finished: null` (Vertex skill: no usable finished flag). */
   transcriptFinishedNull?: boolean;
+  /**
+   * `automaticActivityDetection.silenceDurationMs` accepted and not honoured: the detector's own end silence decides
+   * (gemini-3.1-flash-live-preview: a 5 s setting split a 2 s pause, googleapis/js-genai#1467,
+   * googleapis/python-genai#2580; a 1.0 s mid-sentence pause closed the turn, google-gemini/gemini-live-api-examples#37).
+   */
+  ignoresSilenceDuration?: boolean;
 }
 
 /** Every quirk on: how the integration tests run the main call flows "like the real service". */
@@ -192,6 +198,7 @@ export const ALL_QUIRKS: Readonly<LiveQuirks> = {
   goAwayCloseCode: 1008,
   interimInputTranscripts: true,
   transcriptFinishedNull: true,
+  ignoresSilenceDuration: true,
 };
 
 /** Every client frame, in order, with session-relative wall time. Invalid frames are kept too. */

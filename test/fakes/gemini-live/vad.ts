@@ -13,7 +13,17 @@ export interface VadConfig {
   startMs: number;
   /** Consecutive non-speech needed before end-of-speech is committed (cf. `silenceDurationMs`). */
   endSilenceMs: number;
+  /** `START_SENSITIVITY_LOW`: speech must be this much louder than the threshold to start. */
+  startOffsetDb?: number;
+  /** `END_SENSITIVITY_LOW`: during speech, a window counts as silence only this much under the threshold. */
+  endOffsetDb?: number;
 }
+
+/**
+ * The service's detector is not public, so a sensitivity is the fake's own model: LOW shifts the threshold by this
+ * much (starts need louder speech; ends need quieter silence). HIGH, the Gemini API's default, is the plain threshold.
+ */
+export const LOW_SENSITIVITY_OFFSET_DB = 6;
 
 export const DEFAULT_VAD: VadConfig = { thresholdDbfs: -35, startMs: 60, endSilenceMs: 500 };
 
@@ -89,10 +99,10 @@ export class EnergyVad {
     const startMs = this.windowsDone * WINDOW_MS;
     this.windowsDone++;
     const endMs = this.windowsDone * WINDOW_MS;
-    const voiced = dbfs(samples) >= this.config.thresholdDbfs;
+    const level = dbfs(samples);
 
     if (!this.speaking) {
-      if (!voiced) {
+      if (level < this.config.thresholdDbfs + (this.config.startOffsetDb ?? 0)) {
         this.voicedRun = 0;
         return undefined;
       }
@@ -105,7 +115,7 @@ export class EnergyVad {
       return { type: 'speechStart', startMs: this.speechStartMs, atMs: endMs };
     }
 
-    if (voiced) {
+    if (level >= this.config.thresholdDbfs - (this.config.endOffsetDb ?? 0)) {
       this.silentRun = 0;
       return undefined;
     }

@@ -1,7 +1,9 @@
 import { Behavior, FunctionResponseScheduling, Type, type LiveConnectConfig, type LiveServerMessage, type Tool } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { parseDurationMs, toFunctionResponse, toSessionEvents } from '../../../src/model/gemini/live-session.js';
+import { createGeminiModel } from '../../../src/model/gemini/gemini-model.js';
 import { buildLiveConnectConfig, toFunctionDeclaration } from '../../../src/model/gemini/live-setup.js';
+import type { InputTranscriptionSettings, TurnSettings } from '../../../src/model/realtime-model.js';
 import { defineTool, ToolRegistry } from '../../../src/tools/tool.js';
 import { lookupOrderTool as lookup } from '../../support/lookup-order-tool.js';
 
@@ -166,5 +168,47 @@ describe('buildLiveConnectConfig', () => {
     expect(buildLiveConnectConfig({ voice: 'Puck', instructions: '', tools: [], resumptionHandle: 'h' }).sessionResumption).toEqual({ handle: 'h' });
     // No voice named: Gemini's default, Kore.
     expect(buildLiveConnectConfig({ voice: undefined, instructions: '', tools: [] }).speechConfig).toEqual({ voiceConfig: { prebuiltVoiceConfig: { voiceName: 'Kore' } } });
+  });
+});
+
+describe('turn settings as Gemini takes them', () => {
+  const setup = (turns?: TurnSettings, inputTranscription?: InputTranscriptionSettings) =>
+    buildLiveConnectConfig({ voice: undefined, instructions: '', tools: [], ...(turns === undefined ? {} : { turns }), ...(inputTranscription === undefined ? {} : { inputTranscription }) });
+
+  it('sends no realtimeInputConfig when the agent sets nothing: the model keeps its defaults', () => {
+    expect(setup()).not.toHaveProperty('realtimeInputConfig');
+    expect(setup({ detection: 'model' })).not.toHaveProperty('realtimeInputConfig');
+    expect(setup().inputAudioTranscription).toEqual({});
+  });
+
+  it("maps every model setting onto the SDK's RealtimeInputConfig", () => {
+    const config = setup({ detection: 'model', startSensitivity: 'low', endSensitivity: 'high', prefixPaddingMs: 20, silenceDurationMs: 800, callerInterrupts: false, turnCoverage: 'allInput' });
+    expect(config.realtimeInputConfig).toEqual({
+      automaticActivityDetection: { startOfSpeechSensitivity: 'START_SENSITIVITY_LOW', endOfSpeechSensitivity: 'END_SENSITIVITY_HIGH', prefixPaddingMs: 20, silenceDurationMs: 800 },
+      activityHandling: 'NO_INTERRUPTION',
+      turnCoverage: 'TURN_INCLUDES_ALL_INPUT',
+    });
+    // Interrupting is the service's default: it is not sent.
+    expect(setup({ detection: 'model', callerInterrupts: true, turnCoverage: 'activity' }).realtimeInputConfig).toEqual({ turnCoverage: 'TURN_INCLUDES_ONLY_ACTIVITY' });
+  });
+
+  it('local detection disables the model\'s own and sends none of its settings', () => {
+    expect(setup({ detection: 'local' }).realtimeInputConfig).toEqual({ automaticActivityDetection: { disabled: true } });
+  });
+
+  it('asks input transcription for the languages and words the agent gives', () => {
+    expect(setup(undefined, { languages: ['en-US', 'es-US'], vocabulary: ['Blue Door', 'prix fixe'] }).inputAudioTranscription).toEqual({ languageCodes: ['en-US', 'es-US'], customVocabulary: ['Blue Door', 'prix fixe'] });
+  });
+
+  it("refuses silenceDurationMs on a model reported to ignore it, naming the report and what to do instead", () => {
+    const model = createGeminiModel({ auth: { kind: 'api-key', apiKey: 'unused' }, model: 'gemini-3.8-live', apiVersion: undefined, setupTimeoutMs: 1_000 });
+    const problems = (name: string, turns: TurnSettings) => model.settingsProblems({ model: name, voice: undefined, turns });
+    expect(problems('gemini-3.1-flash-live-preview', { detection: 'model', silenceDurationMs: 1_000 })).toEqual([
+      expect.stringMatching(/^turnTaking\.silenceDurationMs is ignored by gemini-3\.1-flash-live-preview \(.*js-genai#1467.*\): use turnDetection 'local'/),
+    ]);
+    expect(problems('models/gemini-3.1-flash-live-preview', { detection: 'model', silenceDurationMs: 1_000 })).toHaveLength(1);
+    // Local detection applies the silence itself; other models honour it.
+    expect(problems('gemini-3.1-flash-live-preview', { detection: 'local' })).toEqual([]);
+    expect(problems('gemini-3.8-live', { detection: 'model', silenceDurationMs: 1_000 })).toEqual([]);
   });
 });
