@@ -33,7 +33,7 @@ export interface TurnTakingSettings {
 export type LocalDetector = 'neural' | 'energy';
 
 /** Local turn detection for one agent's calls. */
-export interface LocalTurnTaking {
+export interface LocalTurnSettings {
   readonly detector: LocalDetector;
   readonly settings: TurnDetectionSettings;
   /** The caller may pause and cut the agent. */
@@ -50,7 +50,7 @@ export interface AgentTurnTaking {
   /** What the model is set up with. */
   readonly turns: TurnSettings;
   /** Set when this service detects the turns. */
-  readonly local: LocalTurnTaking | undefined;
+  readonly local: LocalTurnSettings | undefined;
 }
 
 type Rule = { kind: 'integer' | 'number'; min: number; max: number; unit: string } | { kind: 'boolean' } | { kind: 'oneOf'; values: readonly string[] };
@@ -164,7 +164,7 @@ export function resolveTurnTaking(
     const voice = Object.fromEntries(VOICE_DETECTION.filter(set).map((key) => [key, settings[key]]));
     return { turnTaking: { turns: { detection, ...voice, ...shared }, local: undefined }, problems };
   }
-  const local: LocalTurnTaking = {
+  const local: LocalTurnSettings = {
     detector: settings.localDetector ?? 'neural',
     settings: localDetectorSettings(settings),
     callerInterrupts: settings.callerInterrupts ?? true,

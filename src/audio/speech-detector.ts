@@ -3,6 +3,9 @@ import { dbfsToMeanSquare, mulawMeanSquare } from './level.js';
 
 export type SpeechTransition = 'started' | 'ended';
 
+/** Frames louder than this are voice by default (SpeechDetectorOptions.thresholdDbfs). */
+export const DEFAULT_SPEECH_THRESHOLD_DBFS = -40;
+
 export interface SpeechDetectorOptions {
   /** Frames louder than this are voice; phone-line noise sits around -60 dBFS, speech at -30 to -15. */
   thresholdDbfs?: number;
@@ -31,7 +34,7 @@ export class SpeechDetector {
   private quietRun = 0;
   private speaking = false;
 
-  constructor({ thresholdDbfs = -40, startMs = 100, endSilenceMs = 700 }: SpeechDetectorOptions = {}) {
+  constructor({ thresholdDbfs = DEFAULT_SPEECH_THRESHOLD_DBFS, startMs = 100, endSilenceMs = 700 }: SpeechDetectorOptions = {}) {
     this.thresholdMeanSquare = dbfsToMeanSquare(thresholdDbfs);
     this.startFrames = Math.max(1, Math.round(startMs / FRAME_MS));
     this.endFrames = Math.max(1, Math.round(endSilenceMs / FRAME_MS));

@@ -26,6 +26,12 @@
  * Only audio that satisfies none of them is dropped. Transcripts are not used: input transcripts arrive while
  * the caller is still speaking and in no guaranteed order relative to audio (Live API reference).
  *
+ * With local turn detection the call cuts the agent itself (`cut`), at the caller's onset, and tells the model with
+ * `activityStart`. The model keeps generating until that signal reaches it, so rule 4 waits for the model's own
+ * `interrupted` and runs from there; until then only rules 1–3 let audio through. With its automatic detection
+ * disabled the model answers only after `activityEnd` (Live API guide, voice activity detection), which the call
+ * sends when the caller has finished: rule 2.
+ *
  * When a turn ends: at `generationComplete` (everything has been generated, the model merely assumes
  * real-time playback before `turnComplete`; LiveKit agents#5821 measured `turnComplete` arriving at the
  * estimated playback end), else at `turnComplete`, else — for a cut turn nobody closed — when the next
@@ -67,8 +73,10 @@ interface Generation {
   audioMs: number;
   /** Its end has been reported (generationComplete seen, or closed because a new generation began). */
   ended: boolean;
-  /** When `interrupted` cut it. */
+  /** When `interrupted` cut it (or the call did: then when the model confirmed it, once it has). */
   cutAtMs?: number;
+  /** The call cut it and the model has not said `interrupted` yet: everything it still sends is late. */
+  cutUnconfirmed?: boolean;
   callerDoneSinceCut: boolean;
 }
 
@@ -110,13 +118,33 @@ export class AgentTurn {
     // After turnComplete nothing of ours is being generated: a lone `interrupted` then cuts nothing, and
     // clearing Twilio would only drop words the model believes were said (python-genai#2333).
     if (g === undefined) return { bargeIn: false, reason: 'nothing-playing' };
-    if (g.cutAtMs !== undefined) return { bargeIn: false, reason: 'already-cut' };
+    if (g.cutAtMs !== undefined) {
+      // The model confirms the call's own cut: what was in flight behind this arrives from now.
+      if (g.cutUnconfirmed === true) {
+        g.cutUnconfirmed = false;
+        g.cutAtMs = nowMs;
+      }
+      return { bargeIn: false, reason: 'already-cut' };
+    }
     if (g.ended && (g.firstAudioAtMs === undefined || nowMs >= g.firstAudioAtMs + g.audioMs - PLAYBACK_END_MARGIN_MS)) {
       return { bargeIn: false, reason: 'nothing-playing' };
     }
     g.cutAtMs = nowMs;
     g.callerDoneSinceCut = false;
     return { bargeIn: true, newTurnCut: !g.ended };
+  }
+
+  /**
+   * The call cut the agent itself (local turn detection heard the caller talk over it) at `nowMs`. Whatever the model
+   * was generating is cut; a generation it had finished cannot send more, so only an unfinished one awaits the
+   * model's `interrupted`.
+   */
+  cut(nowMs: number): void {
+    const g = this.generation;
+    if (g === undefined || g.cutAtMs !== undefined) return;
+    g.cutAtMs = nowMs;
+    g.cutUnconfirmed = !g.ended;
+    g.callerDoneSinceCut = false;
   }
 
   generationComplete(): TurnEnd | undefined {
@@ -161,7 +189,7 @@ export class AgentTurn {
   }
 
   private isLateAudioOfCut(g: Generation, nowMs: number): boolean {
-    return g.cutAtMs !== undefined && !g.callerDoneSinceCut && nowMs - g.cutAtMs < this.lateAudioWindowMs;
+    return g.cutAtMs !== undefined && !g.callerDoneSinceCut && (g.cutUnconfirmed === true || nowMs - g.cutAtMs < this.lateAudioWindowMs);
   }
 
   private beginGeneration(previous: Generation | undefined): { ended?: TurnEnd } {

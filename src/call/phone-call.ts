@@ -13,12 +13,14 @@ import type { EndReason } from '../domain/end-reasons.js';
 import type { PlayoutSink, StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
 import type { TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
+import type { VadService } from '../turn-detection/vad-service.js';
 import { AgentPlayout } from './agent-playout.js';
 import { AgentTurn, type TurnEnd } from './agent-turn.js';
 import { CallerTimeline } from './caller-timeline.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
 import type { EarlyConversation } from './early-conversations.js';
+import { LocalTurnTaking } from './local-turn-taking.js';
 
 export type { CallSummary } from '../observability/call-events.js';
 
@@ -42,6 +44,8 @@ export interface CallDeps {
   resumptionHandle?: string;
   /** Where each new resumption handle goes (the shared call state, so another instance can take over). */
   onResumptionHandle?: (handle: string) => void;
+  /** The process's neural VAD, for agents that detect turns locally with it (loaded at start-up). */
+  vad?: VadService;
 }
 
 /**
@@ -68,6 +72,8 @@ export class PhoneCall {
   /** Notices dead air: a model that does not answer, a caller who went quiet, a call that runs too long. */
   private readonly watchdog: ConversationWatchdog;
   private readonly callerSpeech = new SpeechDetector();
+  /** When this service detects the caller's turns (the agent's turnDetection 'local'): it does, and tells the model. */
+  private readonly localTurns: LocalTurnTaking | undefined;
   private ended = false;
   /** Why, when the call ended on a failure: shown to the browser phone's page. */
   private endDetail: string | undefined;
@@ -106,7 +112,8 @@ export class PhoneCall {
     this.agentAudio = agentAudioConverter(deps.model.audio.output);
     this.agentAudioBytesPerMs = bytesPerMs(deps.model.audio.output);
     this.modelCapabilities = deps.model.capabilities(deps.agent.modelName);
-    this.playout = new AgentPlayout(this.publishingSink(stream), () => this.tools.onAgentAudioPlayed());
+    const localTurnTaking = deps.agent.turnTaking.local;
+    this.playout = new AgentPlayout(this.publishingSink(stream), () => this.tools.onAgentAudioPlayed(), { resumable: localTurnTaking !== undefined });
     // An early conversation's events reach onModelEvent once start() has wired the stream.
     this.conversation =
       deps.early?.conversation ??
@@ -116,6 +123,21 @@ export class PhoneCall {
         ...(deps.resumptionHandle === undefined ? {} : { resumptionHandle: deps.resumptionHandle }),
         ...(deps.onResumptionHandle === undefined ? {} : { onResumptionHandle: deps.onResumptionHandle }),
       });
+    this.localTurns =
+      localTurnTaking === undefined
+        ? undefined
+        : new LocalTurnTaking({
+            turnTaking: localTurnTaking,
+            vad: deps.vad,
+            conversation: this.conversation,
+            modelInput: deps.model.audio.input,
+            playout: this.playout,
+            hooks: {
+              callerSpeechStarted: () => this.callerSpeechStarted(),
+              callerSpeechEnded: (silenceMs) => this.callerSpeechEnded(silenceMs),
+              cutAgent: () => this.cutAgent(),
+            },
+          });
     this.tools = new CallTools({
       call: details,
       cues: agent.cues,
@@ -228,21 +250,32 @@ export class PhoneCall {
     this.callerAudioBytes += mulaw.length;
     this.conversation.sendAudio(this.callerAudio.convert(mulaw));
     this.publish({ type: 'callerAudio', mulaw, timestampMs });
+    // Local turn detection decides when the caller speaks (and reports it back); else the energy detector says.
+    if (this.localTurns !== undefined) return this.localTurns.callerAudio(mulaw);
     const speech = this.callerSpeech.push(mulaw);
-    if (speech === 'started') {
-      this.publish({ type: 'callerSpeechStarted' });
-      this.watchdog.callerSpeechStarted();
-    } else if (speech === 'ended') {
-      this.callerSpeechEndedAtMs = Date.now() - this.callerSpeech.endDelayMs;
-      this.agentTurn.callerSpeechEnded(Date.now());
-      this.publish({ type: 'callerSpeechEnded' });
-      this.watchdog.callerSpeechEnded();
-    }
+    if (speech === 'started') this.callerSpeechStarted();
+    else if (speech === 'ended') this.callerSpeechEnded(this.callerSpeech.endDelayMs);
+  }
+
+  private callerSpeechStarted(): void {
+    this.publish({ type: 'callerSpeechStarted' });
+    this.watchdog.callerSpeechStarted();
+  }
+
+  /** The caller stopped talking `silenceMs` ago. */
+  private callerSpeechEnded(silenceMs: number): void {
+    this.callerSpeechEndedAtMs = Date.now() - silenceMs;
+    this.agentTurn.callerSpeechEnded(Date.now());
+    this.publish({ type: 'callerSpeechEnded' });
+    this.watchdog.callerSpeechEnded();
   }
 
   private sendCallerSilence(frames: number): void {
     if (this.ended) return;
-    for (let i = 0; i < frames; i++) this.conversation.sendAudio(this.callerAudio.convert(SILENT_FRAME));
+    for (let i = 0; i < frames; i++) {
+      this.conversation.sendAudio(this.callerAudio.convert(SILENT_FRAME));
+      this.localTurns?.callerAudio(SILENT_FRAME);
+    }
   }
 
   // ── 3. Model → caller: agent audio, transcripts and turn boundaries. ────────────────────────────
@@ -340,6 +373,12 @@ export class PhoneCall {
 
   // ── 4. Barge-in: the caller talked over the agent. ──────────────────────────────────────────────
 
+  /** Local turn detection: the caller talked over the agent long enough; the call cuts it before the model knows. */
+  private cutAgent(): void {
+    this.agentTurn.cut(Date.now());
+    this.onBargeIn();
+  }
+
   private onBargeIn(): void {
     const heard = this.playout.interrupt(); // sends Twilio `clear` first thing
     this.agentAudio.reset();
@@ -378,6 +417,7 @@ export class PhoneCall {
     this.tools.dispose();
     this.watchdog.dispose();
     this.callerTimeline.dispose();
+    this.localTurns?.close();
     this.conversation.close();
     this.stream.close(reason, closeCode);
     this.publish({ type: 'ended', reason, ...(this.endDetail === undefined ? {} : { detail: this.endDetail }), summary: this.summary(reason) });
@@ -398,6 +438,7 @@ export class PhoneCall {
     return {
       sendMedia: (mulaw) => {
         stream.sendMedia(mulaw);
+        this.localTurns?.agentAudioSent(mulaw);
         this.publish({ type: 'agentAudioSent', mulaw, turn: this.agentTurns });
       },
       sendMark: (name) => {
@@ -406,6 +447,7 @@ export class PhoneCall {
       },
       sendClear: () => {
         stream.sendClear();
+        this.localTurns?.agentAudioCleared();
         this.publish({ type: 'cleared' });
       },
     };

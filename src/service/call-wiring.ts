@@ -19,6 +19,7 @@ import type { Config } from '../settings/config.js';
 import type { CallStateStore } from '../state/call-state.js';
 import type { AuthenticatedStream } from '../telephony/media-stream-server.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
+import type { VadService } from '../turn-detection/vad-service.js';
 
 export interface CallWiringDeps {
   config: Pick<Config, 'limits' | 'tools' | 'logging'>;
@@ -33,6 +34,8 @@ export interface CallWiringDeps {
   callControl: CallControl;
   recordings: CallRecordings | undefined;
   browserPhone: BrowserPhone | undefined;
+  /** The process's neural VAD, for agents that detect turns locally with it. */
+  vad: VadService | undefined;
 }
 
 /**
@@ -78,6 +81,7 @@ export class CallWiring {
       toolTimeoutMs: tools.timeoutMs,
       limits,
       listeners: this.listeners(details, agent, { streamSid: stream.streamSid, browser, log: callLog }),
+      ...(this.deps.vad === undefined ? {} : { vad: this.deps.vad }),
       ...(early === undefined ? {} : { early }),
       ...(resumptionHandle === undefined ? {} : { resumptionHandle }),
       // Stored where another instance can resume the conversation if this one dies.

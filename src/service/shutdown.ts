@@ -8,6 +8,7 @@ import type { MediaStreamServer } from '../telephony/media-stream-server.js';
 import type { Admission } from './admission.js';
 import type { CallWiring } from './call-wiring.js';
 import { closeServer } from './http-server.js';
+import type { LocalVad } from './local-vad.js';
 
 /** Everything a stop has to close, in the order it closes them. */
 export interface ServiceParts {
@@ -20,6 +21,7 @@ export interface ServiceParts {
   browserPhone: BrowserPhone | undefined;
   state: CallStateStore;
   recordings: CallRecordings | undefined;
+  vad: LocalVad | undefined;
 }
 
 /** How long a drain sleeps at most between looks at the calls still in progress. */
@@ -38,6 +40,7 @@ export async function stopService(parts: ServiceParts): Promise<void> {
   parts.browserPhone?.close();
   await parts.wiring.idle();
   await parts.state.close();
+  await parts.vad?.close();
   await parts.recordings?.idle(); // the calls just ended are still being written
 }
 

@@ -18,11 +18,14 @@ import { PendingOutboundCalls } from '../telephony/outbound-calls.js';
 import { BROWSER_PHONE_PATH } from '../telephony/routes.js';
 import { StreamTokenStore } from '../telephony/stream-tokens.js';
 import { createTwilioCallControl } from '../telephony/twilio-rest.js';
+import { DefinitionError } from '../tools/tool.js';
+import { LocalVadUnavailableError } from '../turn-detection/silero-vad.js';
 import { Admission } from './admission.js';
 import { CallWiring } from './call-wiring.js';
 import { httpRoutes } from './http-routes.js';
 import { listen, pageOrigin } from './http-server.js';
 import { createModel } from './model.js';
+import { loadLocalVad, type LocalVad } from './local-vad.js';
 import { drainService, stopService, type ServiceParts } from './shutdown.js';
 import { webhookAnswers } from './webhook-answers.js';
 
@@ -68,14 +71,8 @@ export const PRE_OPENED_SESSION_TIMEOUT_MS = 15_000;
  */
 export async function startService({ config, log, agents: agentList, fetch, model: givenModel }: ServiceOptions): Promise<RunningService> {
   const { model, localModel } = createModel(config, givenModel);
-  // Every agent problem at once (the model's included: an unknown voice), before anything listens.
-  const agents = new AgentDirectory(agentList, {
-    transferNumber: config.tools.transferNumber,
-    toolWebhookSecret: config.tools.webhookSecret,
-    model,
-    turnDetection: config.turnDetection,
-    ...(fetch === undefined ? {} : { fetch }),
-  });
+  // Every agent problem at once (the model's included: an unknown voice), and the local VAD's, before anything listens.
+  const { agents, vad } = await agentsAndVad(agentList, config, model, log, fetch);
   const metrics = createMetrics({ defaultLabels: { instance_id: config.fleet.instanceId } });
   /** Everything another instance may need about a call: Redis with REDIS_URL, else this process. */
   const state = openCallStateStore({ redisUrl: config.stores.redisUrl, maxCallDurationMs: config.limits.maxCallDurationMs, log, onRedisError: () => metrics.redisErrors.inc() });
@@ -94,7 +91,7 @@ export async function startService({ config, log, agents: agentList, fetch, mode
     outboundPending: () => pendingOutbound.count,
   });
   const browserPhone = await openBrowserPhone(config, agents, { state, tokens: browserTokens, log, admission });
-  const wiring = new CallWiring({ config, log, calls, agents, model, state, early, metrics, callControl: createTwilioCallControl(config.twilio), recordings, browserPhone: browserPhone?.phone });
+  const wiring = new CallWiring({ config, log, calls, agents, model, state, early, metrics, callControl: createTwilioCallControl(config.twilio), recordings, browserPhone: browserPhone?.phone, vad: vad?.service });
 
   const answers = webhookAnswers({ config, agents, state, admission, early, pendingOutbound });
   const routes = httpRoutes({ config, log, agents, answers, admission, metrics, pendingOutbound, browserPhone: browserPhone?.phone, activeCalls: () => calls.size });
@@ -108,7 +105,7 @@ export async function startService({ config, log, agents: agentList, fetch, mode
   });
   const { server, port, localUrl, boundAddress } = await listen(routes, media, { ...config, log });
 
-  const parts: ServiceParts = { log, admission, media, early, wiring, server, browserPhone: browserPhone?.phone, state, recordings };
+  const parts: ServiceParts = { log, admission, media, early, wiring, server, browserPhone: browserPhone?.phone, state, recordings, vad };
   return {
     calls,
     localUrl,
@@ -119,6 +116,37 @@ export async function startService({ config, log, agents: agentList, fetch, mode
     browserPhoneKeySource: browserPhone?.keySource,
     localModel,
   };
+}
+
+/**
+ * The agents, checked against the model, and the neural VAD when an agent detects turns locally with it: every
+ * problem of either at once (DefinitionError), so one start names all of them.
+ */
+async function agentsAndVad(agentList: readonly Agent[], config: Config, model: RealtimeModel, log: Logger, fetch: typeof globalThis.fetch | undefined): Promise<{ agents: AgentDirectory; vad: LocalVad | undefined }> {
+  const problems: string[] = [];
+  let agents: AgentDirectory | undefined;
+  try {
+    agents = new AgentDirectory(agentList, {
+      transferNumber: config.tools.transferNumber,
+      toolWebhookSecret: config.tools.webhookSecret,
+      model,
+      turnDetection: config.turnDetection,
+      ...(fetch === undefined ? {} : { fetch }),
+    });
+  } catch (error) {
+    if (!(error instanceof DefinitionError)) throw error;
+    problems.push(...error.problems);
+  }
+  const vad = await loadLocalVad(agentList, config.turnDetection, log).catch((error: unknown) => {
+    if (!(error instanceof LocalVadUnavailableError)) throw error;
+    problems.push(error.message);
+    return undefined;
+  });
+  if (agents === undefined || problems.length > 0) {
+    await vad?.close();
+    throw new DefinitionError(problems);
+  }
+  return { agents, vad };
 }
 
 /**

@@ -31,7 +31,8 @@ export interface CallerTurnsListener {
 
 /**
  * Turns in a stream of caller audio: windows of FRAME_MS through the shared energy detector, the audio of each turn
- * kept from its first voiced window (the detector reports the start `startDelayMs` late) to its last.
+ * kept from its first voiced window (the detector reports the start `startDelayMs` late) to its last. Or, when the
+ * call detects the turns (`manual`), from its `activityStart` to its `activityEnd`, as a Live model takes them.
  */
 export class CallerTurns {
   private readonly detector = new SpeechDetector(TURN_DETECTION);
@@ -50,7 +51,20 @@ export class CallerTurns {
   constructor(
     private readonly listener: CallerTurnsListener,
     private readonly maxTurnMs: number,
+    private readonly manual = false,
   ) {}
+
+  /** The call says the caller started talking (manual turns): the turn's audio starts with the next window. */
+  activityStart(): void {
+    if (!this.manual || this.turn !== undefined) return;
+    this.turn = { startWindow: this.windowsHeard, windows: [] };
+    this.listener.started();
+  }
+
+  /** The call says the caller's turn is over (manual turns): it holds everything since its start. */
+  activityEnd(): void {
+    if (this.manual && this.turn !== undefined) this.finishTurn(this.windowsHeard);
+  }
 
   /** Caller audio, PCM16 LE bytes; any length. */
   push(pcm: Uint8Array): void {
@@ -80,13 +94,19 @@ export class CallerTurns {
     this.recent.push({ samples, meanSquare });
     if (this.recent.length > this.detector.startDelayMs / FRAME_MS) this.recent.shift();
     if (this.turn !== undefined && this.turn.windows.length * FRAME_MS < this.maxTurnMs) this.turn.windows.push(samples);
+    if (this.manual) {
+      if (this.turn === undefined) this.addQuiet(meanSquare);
+      return;
+    }
     const transition = this.detector.pushMeanSquare(meanSquare);
     if (transition === 'started') this.onStarted();
     else if (transition === 'ended') this.onEnded();
-    else if (this.turn === undefined) {
-      this.quietEnergy += meanSquare;
-      this.quietWindows++;
-    }
+    else if (this.turn === undefined) this.addQuiet(meanSquare);
+  }
+
+  private addQuiet(meanSquare: number): void {
+    this.quietEnergy += meanSquare;
+    this.quietWindows++;
   }
 
   private onStarted(): void {
@@ -101,11 +121,14 @@ export class CallerTurns {
   }
 
   private onEnded(): void {
+    this.finishTurn(this.windowsHeard - this.detector.endDelayMs / FRAME_MS);
+  }
+
+  /** The turn ends at window `endWindow` (its trailing quiet not included). */
+  private finishTurn(endWindow: number): void {
     const turn = this.turn;
     this.turn = undefined;
     if (turn === undefined) return;
-    const quietWindows = this.detector.endDelayMs / FRAME_MS;
-    const endWindow = this.windowsHeard - quietWindows;
     const kept = turn.windows.slice(0, Math.max(0, Math.min(turn.windows.length, endWindow - turn.startWindow)));
     const audio = new Int16Array(kept.length * WINDOW_SAMPLES);
     let energy = 0;

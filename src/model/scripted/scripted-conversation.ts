@@ -47,8 +47,12 @@ interface ActiveReply {
   streamStartedAtMs: number;
 }
 
+/** Input that waits until the conversation has started, in order: caller audio, or an activity mark. */
+type HeldInput = Uint8Array | 'activityStart' | 'activityEnd';
+
 /**
- * One conversation with a scripted model: the caller's turns (heard by an energy detector, or text from the call)
+ * One conversation with a scripted model: the caller's turns (heard by an energy detector, marked by the call's
+ * `activityStart`/`activityEnd` when it detects turns itself, or text from the call)
  * get the script's replies, spoken in the synthetic voice, paced like a realtime model: a moment's thought, audio
  * streamed ahead of playback with its transcript, `generationComplete` when all is sent, `turnComplete` when it
  * would have played. Caller activity during a reply interrupts it (after anything was sent: `interrupted`, its tool
@@ -56,9 +60,11 @@ interface ActiveReply {
  */
 export class ScriptedConversation implements RealtimeConversation {
   private script: ConversationScript | undefined;
-  private readonly heldAudio: Uint8Array[] = [];
+  private readonly held: HeldInput[] = [];
   private readonly heldTexts: string[] = [];
-  private readonly turns: CallerTurns;
+  private turns: CallerTurns;
+  /** false: the caller's speech does not cut a reply (the agent's `callerInterrupts`). */
+  private callerInterrupts = true;
   private active: ActiveReply | undefined;
   private turnCount = 0;
   private callCount = 0;
@@ -73,8 +79,18 @@ export class ScriptedConversation implements RealtimeConversation {
     private readonly timing: ScriptedTiming,
     private readonly journal: ConversationJournal,
   ) {
+    this.turns = this.callerTurns(false);
+  }
+
+  private callerTurns(manual: boolean): CallerTurns {
     // A script that throws costs its reply, never the call: the turn callbacks are guarded, not every frame.
-    this.turns = new CallerTurns({ started: () => this.cutActiveReply(), ended: (turn) => this.guard(() => this.onSpeechTurn(turn)) }, MAX_TURN_AUDIO_MS);
+    const listener = {
+      started: () => {
+        if (this.callerInterrupts) this.cutActiveReply();
+      },
+      ended: (turn: HeardTurn) => this.guard(() => this.onSpeechTurn(turn)),
+    };
+    return new CallerTurns(listener, MAX_TURN_AUDIO_MS, manual);
   }
 
   get stats(): ConversationStats {
@@ -86,17 +102,38 @@ export class ScriptedConversation implements RealtimeConversation {
     if (this.closed) return;
     const script = this.makeScript(settings);
     this.journal.agentName = settings.agentName;
+    if (settings.turns?.detection === 'local') this.turns = this.callerTurns(true);
+    this.callerInterrupts = settings.turns?.callerInterrupts ?? true;
     this.script = script;
     this.connections = 1;
-    for (const audio of this.heldAudio.splice(0)) this.turns.push(audio);
+    for (const input of this.held.splice(0)) this.take(input);
     for (const text of this.heldTexts.splice(0)) this.sendText(text);
   }
 
   sendAudio(audio: Uint8Array): void {
     if (this.closed) return;
-    if (this.script !== undefined) return this.turns.push(audio);
-    this.heldAudio.push(audio.slice());
-    if (this.heldAudio.length > MAX_HELD_AUDIO_CHUNKS) this.heldAudio.shift();
+    this.input(audio);
+  }
+
+  /** The call heard the caller start (and stop) talking: with local turn detection, that is the turn. */
+  activityStart(): void {
+    if (!this.closed) this.input('activityStart');
+  }
+
+  activityEnd(): void {
+    if (!this.closed) this.input('activityEnd');
+  }
+
+  private input(input: HeldInput): void {
+    if (this.script !== undefined) return this.take(input);
+    this.held.push(typeof input === 'string' ? input : input.slice());
+    if (this.held.length > MAX_HELD_AUDIO_CHUNKS) this.held.shift();
+  }
+
+  private take(input: HeldInput): void {
+    if (input === 'activityStart') this.turns.activityStart();
+    else if (input === 'activityEnd') this.turns.activityEnd();
+    else this.turns.push(input);
   }
 
   sendText(text: string): void {

@@ -21,6 +21,8 @@ export interface ScriptedModel extends RealtimeModel {
   readonly journals: readonly ConversationJournal[];
 }
 
+const SCRIPTED_CAPABILITIES = Object.freeze({ ...BASIC_CAPABILITIES, activitySignals: true, interruptionControl: true });
+
 /**
  * A model implementing the contract with no provider behind it: the keyless local model and the replay's model
  * script run on it. It listens as Gemini does (16 kHz PCM16) and speaks as Gemini does (24 kHz PCM16), so calls
@@ -44,7 +46,8 @@ export function createScriptedModel(options: ScriptedModelOptions): ScriptedMode
     defaultModel: options.provider,
     journals,
     audio: { input: { encoding: 'pcm16le', sampleRateHz: SCRIPTED_INPUT_RATE_HZ }, output: { encoding: 'pcm16le', sampleRateHz: VOICE_SAMPLE_RATE_HZ } },
-    capabilities: () => BASIC_CAPABILITIES,
+    // It takes turns from the call as a Live model does, and can let the caller's speech not interrupt it.
+    capabilities: () => SCRIPTED_CAPABILITIES,
     settingsProblems: options.settingsProblems ?? (() => []),
     conversation(settings: () => Promise<ConversationSettings>, hooks: ConversationHooks): RealtimeConversation {
       forgetEnded();

@@ -88,4 +88,78 @@ describe('AgentPlayout', () => {
     playout.onMarkEcho(names.at(-1)!);
     expect(playout.totals.heardMs).toBe(200);
   });
+
+  describe('pause and resume (local turn detection)', () => {
+    /** A playout on a clock the test moves; frames carry their index so what is resent can be told apart. */
+    function pausable() {
+      const sink = recordingSink();
+      let nowMs = 0;
+      const playout = new AgentPlayout(sink, () => {}, { resumable: true, now: () => nowMs });
+      const frames = (first: number, count: number) => {
+        const out = new Uint8Array(count * 160);
+        for (let i = 0; i < count; i++) out.fill(first + i, i * 160, (i + 1) * 160);
+        return out;
+      };
+      const mediaSince = (index: number) => sink.sent.slice(index).flatMap((item) => (item.kind === 'media' ? [item.bytes[0]] : []));
+      return { sink, playout, frames, mediaSince, at: (ms: number) => void (nowMs = ms) };
+    }
+
+    it('clears Twilio, keeps what the caller has not heard, and resumes from there with what arrived meanwhile', () => {
+      const { sink, playout, frames, mediaSince, at } = pausable();
+      playout.push(frames(0, 10)); // 200 ms, sent at 0
+      playout.push(frames(10, 10)); // 200 ms more, queued behind it
+      const [first] = marks(sink.sent);
+      at(200);
+      playout.onMarkEcho(first!); // the first batch has played
+      at(260); // 60 ms into the second batch
+      playout.pause();
+      expect(sink.sent.at(-1)).toEqual({ kind: 'clear' });
+      expect(playout.isPaused).toBe(true);
+      playout.push(frames(20, 5)); // the model goes on while the caller talks: held, not sent
+      const resumedFrom = sink.sent.length;
+      expect(playout.unconfirmedMs).toBe(240); // 140 ms unheard + 100 ms held
+      playout.resume();
+      // Frames 13.. (the caller heard 10, 11 and 12), then the held ones, in one batch with its mark.
+      expect(mediaSince(resumedFrom)).toEqual([13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
+      expect(sink.sent.at(-1)?.kind).toBe('mark');
+      // The resent part is not counted as sent twice.
+      expect(playout.currentTurn().sentMs).toBe(500);
+    });
+
+    it('a cut while paused drops what was held and sends no second clear', () => {
+      const { sink, playout, frames, at } = pausable();
+      playout.push(frames(0, 10));
+      at(100);
+      playout.pause();
+      playout.push(frames(10, 10));
+      const before = sink.sent.length;
+      expect(playout.interrupt()).toEqual({ turn: 1, sentMs: 200, heardMs: 0 });
+      expect(sink.sent.length).toBe(before);
+      expect(playout.unconfirmedMs).toBe(0);
+      playout.resume(); // nothing to resume after a cut
+      expect(sink.sent.length).toBe(before);
+    });
+
+    it('learns how late Twilio plays what it is sent from the echo of a batch sent to an idle Twilio', () => {
+      const { sink, playout, frames, at } = pausable();
+      playout.push(frames(0, 10)); // 200 ms to an idle Twilio at 0
+      playout.push(frames(10, 10)); // queued: its echo says nothing about the lag
+      const [first, second] = marks(sink.sent);
+      at(270);
+      playout.onMarkEcho(first!);
+      expect(playout.lagMs).toBe(70);
+      at(600);
+      playout.onMarkEcho(second!);
+      expect(playout.lagMs).toBe(70);
+    });
+
+    it('a playout made without resumable never pauses', () => {
+      const sink = recordingSink();
+      const playout = new AgentPlayout(sink);
+      playout.push(bytes(320));
+      playout.pause();
+      expect(playout.isPaused).toBe(false);
+      expect(sink.sent.some((item) => item.kind === 'clear')).toBe(false);
+    });
+  });
 });

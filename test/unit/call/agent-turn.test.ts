@@ -133,3 +133,50 @@ describe('AgentTurn: interruptions', () => {
     expect(t.interrupted(20)).toEqual({ bargeIn: false, reason: 'already-cut' });
   });
 });
+
+describe('AgentTurn: the call cuts the agent itself (local turn detection)', () => {
+  it('drops everything the model sends until it confirms with interrupted, then the in-flight window from there', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.cut(1_000);
+    // The model has not heard activityStart yet: however long that takes, its audio is late.
+    expect(t.audio(1_100, 200)).toEqual({ play: false });
+    expect(t.audio(1_000 + LATE_AUDIO_WINDOW_MS + 500, 200)).toEqual({ play: false });
+    // Its own interrupted confirms the cut: no second barge-in, and what was in flight behind it is late too.
+    expect(t.interrupted(3_000)).toEqual({ bargeIn: false, reason: 'already-cut' });
+    expect(t.audio(3_000 + LATE_AUDIO_WINDOW_MS - 1, 200)).toEqual({ play: false });
+    expect(t.audio(3_000 + LATE_AUDIO_WINDOW_MS, 200)).toMatchObject({ play: true, ended: { interrupted: true, by: 'nextGeneration' } });
+  });
+
+  it('the reply after the caller finished plays at once, confirmed or not (the model answers only after activityEnd)', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.cut(1_000);
+    t.callerSpeechEnded(2_500);
+    expect(t.audio(2_600, 200)).toMatchObject({ play: true, ended: { interrupted: true } });
+  });
+
+  it('the cut turn ends once: by the model\'s turnComplete, as a cut turn', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.cut(500);
+    t.interrupted(600);
+    expect(t.turnComplete()).toEqual({ interrupted: true, by: 'turnComplete', hadContent: true });
+    expect(t.audio(700, 200)).toEqual({ play: true });
+  });
+
+  it('a generation already complete cannot send more: nothing awaits the model, only the window from the cut', () => {
+    const t = new AgentTurn();
+    t.audio(0, 200);
+    t.generationComplete();
+    t.cut(100);
+    expect(t.audio(100 + LATE_AUDIO_WINDOW_MS, 200)).toEqual({ play: true });
+  });
+
+  it('with nothing being generated, a cut marks nothing', () => {
+    const t = new AgentTurn();
+    t.cut(0);
+    expect(t.audio(10, 200)).toEqual({ play: true });
+    expect(t.cutInProgress).toBe(false);
+  });
+});
