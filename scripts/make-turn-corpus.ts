@@ -315,6 +315,7 @@ function buildScene(
   const seconds = (durationMs / 1000).toFixed(3);
 
   let agent: SceneLabels['agent'];
+  let echoPart: string | undefined;
   if (spec.agent !== undefined) {
     const clip = agents[spec.agent];
     agent = { file: `${spec.agent}.ulaw`, startMs: AGENT_START_MS, endMs: Math.min(durationMs, AGENT_START_MS + clip.durationMs) };
@@ -323,6 +324,7 @@ function buildScene(
       const delay = ((AGENT_START_MS + spec.echo.delayMs) / 1000).toFixed(3);
       sox(['-D', clip.wav, ...FLOAT_WAV, echo, 'gain', String(-spec.echo.returnLossDb), 'pad', delay, ...PHONE_BAND]);
       parts.push(echo);
+      echoPart = echo;
     }
   }
   if (spec.background !== undefined) {
@@ -337,19 +339,25 @@ function buildScene(
   setLevel(hiss, LEVELS.lineNoiseDbfs, tmp);
   parts.push(hiss);
 
-  const out = join(tmp, `${spec.name}.ulaw`);
-  const mixArgs = parts.length === 1 ? parts : ['-m', ...parts.flatMap((part) => ['-v', '1', part])];
-  sox(['-D', ...mixArgs, ...MULAW_RAW, out, 'trim', '0', seconds]);
+  mix(parts, join(tmp, `${spec.name}.ulaw`), seconds);
+  // The same line without the echo: for a test phone that echoes what the agent really played (the agent pauses).
+  if (echoPart !== undefined) mix(parts.filter((part) => part !== echoPart), join(tmp, `${spec.name}.dry.ulaw`), seconds);
   return {
     name: spec.name,
     group: spec.group,
     file: `${spec.name}.ulaw`,
+    ...(echoPart === undefined ? {} : { dryFile: `${spec.name}.dry.ulaw` }),
     durationMs,
     ...(agent === undefined ? {} : { agent }),
     ...(spec.echo === undefined || spec.agent === undefined ? {} : { echo: spec.echo }),
     ...(spec.background === undefined ? {} : { background: spec.background }),
     caller,
   };
+}
+
+function mix(parts: string[], out: string, seconds: string): void {
+  const mixArgs = parts.length === 1 ? parts : ['-m', ...parts.flatMap((part) => ['-v', '1', part])];
+  sox(['-D', ...mixArgs, ...MULAW_RAW, out, 'trim', '0', seconds]);
 }
 
 const round = (ms: number): number => Math.round(ms);
@@ -374,7 +382,7 @@ function build(outDir: string): Built['files'] {
     const corpus: TurnCorpus = { levels: { ...LEVELS }, tools, scenes };
     const files: Record<string, Buffer> = { 'labels.json': Buffer.from(`${JSON.stringify(corpus, null, 2)}\n`) };
     for (const name of Object.keys(agents) as AgentClip[]) files[`${name}.ulaw`] = agents[name].ulaw;
-    for (const scene of scenes) files[scene.file] = readFileSync(join(tmp, scene.file));
+    for (const scene of scenes) for (const file of [scene.file, scene.dryFile ?? []].flat()) files[file] = readFileSync(join(tmp, file));
     files['README.md'] = Buffer.from(readme(corpus, files));
     mkdirSync(outDir, { recursive: true });
     for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outDir, name), bytes);
@@ -406,7 +414,8 @@ Every sound is band-limited to the phone band (300–3400 Hz). Levels, RMS: call
 (quiet: ${corpus.levels.callerQuietDbfs}), agent ${corpus.levels.agentDbfs} dBFS, line hiss ${corpus.levels.lineNoiseDbfs} dBFS;
 SNRs are relative to the caller's normal level; echo is the agent's audio as played, attenuated by its return loss and
 delayed. \`agent-a.ulaw\` / \`agent-b.ulaw\` are the agent's audio as the caller heard it (for echo-aware detection);
-\`labels.json\` places them on each scene's timeline.
+\`labels.json\` places them on each scene's timeline. A scene with echo also comes without it (\`*.dry.ulaw\`), for a
+test phone that echoes what the agent really played: a paused agent's echo stops with it.
 
 Made with eSpeak NG **${corpus.tools.espeakNg}** and SoX **${corpus.tools.sox}**; ${(total / 1e6).toFixed(2)} MB in all.
 Speech: ${seconds('barge-in') + seconds('backchannel') + seconds('turn')} s of scenes with caller speech; agent talking with

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MULAW_BYTES_PER_MS } from '../../src/audio/format.js';
-import { MULAW_SILENCE_BYTE } from '../../src/audio/mulaw.js';
+import { MULAW_SILENCE_BYTE, mulawDecodeSample } from '../../src/audio/mulaw.js';
 
 /**
  * The caller-audio corpus for turn taking (fixtures/turn-taking/, made by scripts/make-turn-corpus.ts): what a
@@ -45,6 +45,8 @@ export interface SceneLabels {
   group: SceneGroup;
   /** The caller audio, relative to fixtures/turn-taking/. */
   file: string;
+  /** The same without the echo (scenes with echo): a test phone adds the echo of what the agent really played. */
+  dryFile?: string;
   durationMs: number;
   /** The agent's audio the caller heard (a clip of the corpus) and when; absent when the agent is silent. */
   agent?: { file: string } & Interval;
@@ -68,9 +70,9 @@ export function loadTurnCorpus(): TurnCorpus {
   return JSON.parse(readFileSync(`${TURN_CORPUS_DIR}labels.json`, 'utf8')) as TurnCorpus;
 }
 
-/** The caller audio of a scene (mu-law bytes). */
-export function loadSceneAudio(scene: SceneLabels): Uint8Array {
-  return new Uint8Array(readFileSync(`${TURN_CORPUS_DIR}${scene.file}`));
+/** The caller audio of a scene (mu-law bytes); `dry`: without the echo, where the scene has one. */
+export function loadSceneAudio(scene: SceneLabels, options: { dry?: boolean } = {}): Uint8Array {
+  return new Uint8Array(readFileSync(`${TURN_CORPUS_DIR}${(options.dry === true ? scene.dryFile : undefined) ?? scene.file}`));
 }
 
 /** The agent audio the caller heard, placed on the scene's timeline (mu-law silence where the agent is quiet). */
@@ -82,4 +84,26 @@ export function loadSceneAgentAudio(scene: SceneLabels): Uint8Array {
   const length = Math.min(clip.length, (scene.agent.endMs - scene.agent.startMs) * MULAW_BYTES_PER_MS, timeline.length - start);
   timeline.set(clip.subarray(0, length), start);
   return timeline;
+}
+
+/**
+ * What the agent says in a scene, as a Live model speaks it (24 kHz PCM16, linear interpolation ×3), for the fake's
+ * reply: its clip, as long as the scene plays it.
+ */
+export function loadSceneAgentSpeech(scene: SceneLabels): Int16Array {
+  if (scene.agent === undefined) return new Int16Array(0);
+  const clip = readFileSync(`${TURN_CORPUS_DIR}${scene.agent.file}`).subarray(0, (scene.agent.endMs - scene.agent.startMs) * MULAW_BYTES_PER_MS);
+  const out = new Int16Array(clip.length * 3);
+  for (let i = 0; i < clip.length; i++) {
+    const here = mulawDecodeSample(clip[i]!);
+    const next = i + 1 < clip.length ? mulawDecodeSample(clip[i + 1]!) : here;
+    for (let k = 0; k < 3; k++) out[i * 3 + k] = Math.round(here + ((next - here) * k) / 3);
+  }
+  return out;
+}
+
+export function sceneNamed(name: string): SceneLabels {
+  const scene = loadTurnCorpus().scenes.find((s) => s.name === name);
+  if (scene === undefined) throw new Error(`no scene ${name} in the turn-taking corpus`);
+  return scene;
 }

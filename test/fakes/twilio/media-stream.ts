@@ -1,3 +1,4 @@
+import alawmulaw from 'alawmulaw';
 import { WebSocket, type RawData } from 'ws';
 import { TEST_ACCOUNT_SID, newStreamSid } from './ids.js';
 import { MAX_BUFFERED_BYTES, PlayoutBuffer, type CompletedMark, type HeardChunk } from './playout.js';
@@ -11,6 +12,8 @@ import {
 import { computeTwilioSignature } from './signature.js';
 
 export type { HeardChunk } from './playout.js';
+
+const { mulaw } = alawmulaw;
 
 /** Twilio sends caller audio in 20 ms frames of 160 mu-law bytes (8 kHz, 1 byte per sample). */
 export const FRAME_MS = 20;
@@ -61,6 +64,12 @@ export interface FakeTwilioMediaStreamOptions {
   timestampOffsetMs?: number;
   /** WebSocket handshake timeout. Default 5000 ms. */
   handshakeTimeoutMs?: number;
+  /**
+   * The caller's phone sends the agent's voice back: what this stream really played, `returnLossDb` quieter and
+   * `delayMs` later, mixed into every caller frame (handsets and speakerphones leak their own speaker into the
+   * microphone; line echo is measured as echo return loss, ITU-T G.168). When the agent is cleared, its echo stops.
+   */
+  echo?: { returnLossDb: number; delayMs: number };
 }
 
 /** Thrown by `connect` when the server refuses the WebSocket upgrade (e.g. 403 for a bad signature). */
@@ -192,6 +201,9 @@ export class FakeTwilioMediaStream {
   /** Next 20 ms slot to fill; a frame in slot k has media.timestamp 20k. */
   private slotCursor = 0;
   private playerTimer: NodeJS.Timeout | undefined;
+  private readonly echo: FakeTwilioMediaStreamOptions['echo'];
+  /** The first heard chunk the echo may still need. */
+  private echoCursor = 0;
 
   /** Open the stream like Twilio does; resolves once `connected` and `start` have been sent. */
   static async connect(options: FakeTwilioMediaStreamOptions): Promise<FakeTwilioMediaStream> {
@@ -228,6 +240,7 @@ export class FakeTwilioMediaStream {
     this.customParameters = { ...(options.customParameters ?? {}) };
     this.continuousSilence = options.continuousSilence ?? true;
     this.timestampOffsetMs = options.timestampOffsetMs ?? 0;
+    this.echo = options.echo;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
 
     ws.on('message', (data, isBinary) => this.guard('message', () => this.onMessage(data, isBinary)));
@@ -531,7 +544,7 @@ export class FakeTwilioMediaStream {
         return;
       }
       const frame = item === undefined ? SILENCE_FRAME : item.frames[item.next]!;
-      this.sendMediaFrame(frame, this.timestampOffsetMs + this.slotCursor * FRAME_MS);
+      this.sendMediaFrame(this.echo === undefined ? frame : this.withEcho(frame, now), this.timestampOffsetMs + this.slotCursor * FRAME_MS);
       this.slotCursor += 1;
       if (item !== undefined) {
         item.next += 1;
@@ -561,6 +574,27 @@ export class FakeTwilioMediaStream {
       streamSid: this.streamSid,
     };
     this.sendMessage(message);
+  }
+
+  /** The frame captured until `nowMs`, with the echo of the agent audio played `delayMs` before each of its samples. */
+  private withEcho(frame: Uint8Array, nowMs: number): Uint8Array {
+    const { returnLossDb, delayMs } = this.echo!;
+    this.echoMarks(this.playout.advance(nowMs));
+    const heard = this.playout.heard;
+    const gain = 10 ** (-returnLossDb / 20);
+    const firstMs = nowMs - FRAME_MS - delayMs;
+    while (this.echoCursor < heard.length && heard[this.echoCursor]!.atMs + heard[this.echoCursor]!.bytes.length / 8 <= firstMs) this.echoCursor++;
+    const out = new Uint8Array(frame.length);
+    for (let i = 0; i < frame.length; i++) {
+      const atMs = firstMs + i / 8;
+      let sample = mulaw.decodeSample(frame[i]!);
+      for (let c = this.echoCursor; c < heard.length && heard[c]!.atMs <= atMs; c++) {
+        const index = Math.floor((atMs - heard[c]!.atMs) * 8);
+        if (index < heard[c]!.bytes.length) sample += gain * mulaw.decodeSample(heard[c]!.bytes[index]!);
+      }
+      out[i] = mulaw.encodeSample(Math.max(-32768, Math.min(32767, Math.round(sample))));
+    }
+    return out;
   }
 
   private failPendingCallerAudio(): void {

@@ -10,6 +10,9 @@ describe('turn-taking corpus', () => {
     expect(new Set(corpus.scenes.map((s) => s.group))).toEqual(new Set(['barge-in', 'backchannel', 'echo', 'noise', 'turn']));
     for (const scene of corpus.scenes) {
       expect(statSync(`${TURN_CORPUS_DIR}${scene.file}`).size, scene.name).toBe(scene.durationMs * 8);
+      // Every scene with echo also comes without it, as long.
+      expect(scene.dryFile === undefined, scene.name).toBe(scene.echo === undefined);
+      if (scene.dryFile !== undefined) expect(statSync(`${TURN_CORPUS_DIR}${scene.dryFile}`).size, scene.name).toBe(scene.durationMs * 8);
       if (scene.agent !== undefined) expect(statSync(`${TURN_CORPUS_DIR}${scene.agent.file}`).size).toBeGreaterThanOrEqual((scene.agent.endMs - scene.agent.startMs) * 8);
     }
   });
