@@ -1,5 +1,5 @@
 /**
- * `npm run replay -- <fixture-or-recording> [--out <dir>] [--log-level <level>]`
+ * `npm run replay -- <fixture-or-recording> [--out <dir>] [--log-level <level>] [--turn-detection <model|local>]`
  *
  * Replays a call through the real server against a scripted model and prints what happened:
  * the transcript, tool calls, interruptions and response latencies, with the stereo WAV of the
@@ -21,12 +21,13 @@ import { formatReport } from './report.js';
 import { replayCall } from './replay.js';
 import { ReplayInputError, type ReplayScenario } from './scenario.js';
 
-const USAGE = `Usage: npm run replay -- <fixture-dir | call.json | recording.json | recording.wav> [--out <dir>] [--log-level <level>]
+const USAGE = `Usage: npm run replay -- <fixture-dir | call.json | recording.json | recording.wav> [--out <dir>] [--log-level <level>] [--turn-detection <model|local>]
 
-  fixture      fixtures/calls/<name>: caller audio, timeline, model script and expectations
-  recording    DATA_DIR/recordings/<date>/<CallSid>.json (or .wav), made with RECORD_CALLS=1
-  --out        where the new recording goes as <name>.wav and <name>.json (default: data/replays)
-  --log-level  the server's log on stderr: fatal … trace, or silent (default: warn)`;
+  fixture           fixtures/calls/<name>: caller audio, timeline, model script and expectations
+  recording         DATA_DIR/recordings/<date>/<CallSid>.json (or .wav), made with RECORD_CALLS=1
+  --out             where the new recording goes as <name>.wav and <name>.json (default: data/replays)
+  --log-level       the server's log on stderr: fatal … trace, or silent (default: warn)
+  --turn-detection  who detects the caller's turns: the model, or this service (default: TURN_DETECTION, else model)`;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -42,12 +43,12 @@ function loadScenario(path: string): ReplayScenario {
 }
 
 async function main(): Promise<number> {
-  let values: { out?: string; 'log-level'?: string; help?: boolean };
+  let values: { out?: string; 'log-level'?: string; 'turn-detection'?: string; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       allowPositionals: true,
-      options: { out: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { out: { type: 'string' }, 'log-level': { type: 'string' }, 'turn-detection': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
@@ -59,7 +60,8 @@ async function main(): Promise<number> {
   }
   const [path, ...extra] = positionals;
   const logLevel = (values['log-level'] ?? 'warn') as LogLevel;
-  if (path === undefined || extra.length > 0 || !LOG_LEVELS.includes(logLevel)) {
+  const turnDetection = values['turn-detection'] ?? process.env.TURN_DETECTION ?? 'model';
+  if (path === undefined || extra.length > 0 || !LOG_LEVELS.includes(logLevel) || (turnDetection !== 'model' && turnDetection !== 'local')) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -79,7 +81,7 @@ async function main(): Promise<number> {
     process.env.DATA_DIR = dataDir; // the example agent keeps its data under DATA_DIR
     return loadAgents(agentFile);
   };
-  const { report, problems } = await replayCall(scenario, { outputDir: values.out ?? join('data', 'replays'), logLevel, agents });
+  const { report, problems } = await replayCall(scenario, { outputDir: values.out ?? join('data', 'replays'), logLevel, agents, turnDetection });
   process.stdout.write(`${formatReport(report, problems, scenario.expect === undefined ? undefined : scenario.expectationsFrom)}\n`);
   return problems.length > 0 && scenario.expectationsFrom === 'fixture' ? 1 : 0;
 }

@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import twilio from 'twilio';
 import type { Agent } from '../agents/agent.js';
 import { createLogger, type Logger, type LogLevel } from '../observability/logger.js';
+import type { TurnDetection } from '../model/realtime-model.js';
 import { findRecording, RECORDING_FILE_MODE } from '../recording/call-recordings.js';
 import { parseRecordingLog, type RecordingLog } from '../recording/recording-format.js';
 import { startService, type RunningService } from '../service/start-service.js';
@@ -34,6 +35,8 @@ export interface ReplayOptions {
   logLevel?: LogLevel;
   /** The agents the replayed call reaches, made for a fresh data directory (their tools' own data lives there). */
   agents: (dataDir: string) => Promise<readonly Agent[]> | readonly Agent[];
+  /** Who detects the caller's turns for agents that do not say (TURN_DETECTION): the model (default), or the service. */
+  turnDetection?: TurnDetection;
 }
 
 export interface ReplayResult {
@@ -71,6 +74,7 @@ export async function replayCall(scenario: ReplayScenario, options: ReplayOption
         stores: { dataDir },
         recording: { enabled: true },
         logging: { level: options.logLevel ?? 'warn' },
+        turnDetection: options.turnDetection ?? 'model',
       },
     });
     app = await startService({

@@ -125,7 +125,7 @@ export class LiveSession implements FakeSession {
   closeInfo: CloseInfo | undefined;
 
   private conversation: Conversation | undefined;
-  private readonly openedAt = performance.now();
+  readonly openedAt = performance.now();
   private resolveClosed: (info: CloseInfo) => void = () => {};
   private closing: CloseInfo | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();

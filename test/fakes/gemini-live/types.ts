@@ -269,6 +269,8 @@ export interface CloseInfo {
 export interface FakeSession {
   /** Connection order, 0-based. */
   readonly index: number;
+  /** `performance.now()` when the connection opened: every `atMs` of this session counts from here. */
+  readonly openedAt: number;
   /** Request path as received (note the SDK's `//ws/...` double slash). */
   readonly path: string;
   /** e.g. `v1`, `v1beta`, `v1alpha` (from the path). */
