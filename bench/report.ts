@@ -8,7 +8,8 @@ import type { FleetCapacityResult } from './fleet-capacity.js';
 import type { MachineInfo } from './machine.js';
 import { markdownTable as table } from './markdown.js';
 import type { TurnDetectionResult } from './turn-detection.js';
-import { turnDetectionSection, turnDetectionTargets } from './turn-detection-report.js';
+import { turnDetectionSection, turnDetectionTargets, turnTakingEndToEndSection, turnTakingEndToEndTargets } from './turn-detection-report.js';
+import type { TurnTakingE2eResult } from './turn-taking-e2e.js';
 
 export interface TargetCheck {
   name: string;
@@ -31,6 +32,8 @@ export interface BenchResults {
   fleetCapacity?: FleetCapacityResult;
   /** Local turn detection over the caller-audio corpus (bench/turn-detection.ts); absent in older results. */
   turnDetection?: TurnDetectionResult;
+  /** The same corpus as calls through the real server (bench/turn-taking-e2e.ts); absent in older results. */
+  turnTakingEndToEnd?: TurnTakingE2eResult;
   /** One hostile client at a time against the service (bench/abuse.ts); absent in older results. */
   abuse?: AbuseResult;
   targets: TargetCheck[];
@@ -178,7 +181,7 @@ export function fleetCapacitySection(f: FleetCapacityResult): string[] {
   ];
 }
 
-export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult, e2e: EndToEndResult, turnDetection?: TurnDetectionResult): TargetCheck[] {
+export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult, e2e: EndToEndResult, turnDetection?: TurnDetectionResult, turnTakingEndToEnd?: TurnTakingE2eResult): TargetCheck[] {
   const up = quality.ours.callerToModel;
   const down = quality.ours.modelToCaller;
   const at100 = e2e.levels.find((l) => l.calls === 100);
@@ -222,6 +225,7 @@ export function checkTargets(cost: AudioCostResult, quality: AudioQualityResult,
       met: largest === undefined ? null : largest.server.rssPerCallMiB <= 1,
     },
     ...turnDetectionTargets(turnDetection),
+    ...turnTakingEndToEndTargets(turnTakingEndToEnd),
   ];
 }
 
@@ -259,6 +263,7 @@ export function renderReport(results: BenchResults): string {
         ]),
     ...(results.fleetCapacity === undefined ? [] : ['', ...fleetCapacitySection(results.fleetCapacity)]),
     ...(results.turnDetection === undefined ? [] : ['', ...turnDetectionSection(results.turnDetection)]),
+    ...(results.turnTakingEndToEnd === undefined ? [] : ['', ...turnTakingEndToEndSection(results.turnTakingEndToEnd)]),
     ...(results.abuse === undefined ? [] : ['', ...abuseSection(results.abuse)]),
     '',
     'Targets:',

@@ -10,7 +10,8 @@
  *   npm run bench -- --profile 200    CPU-profile the server during the 200-call window (item 4)
  *
  * The fleet capacity alone: npx tsx bench/fleet-capacity-run.ts [--smoke]; turn detection alone:
- * npx tsx bench/turn-detection-run.ts [--smoke]; the abuse cases alone: npx tsx bench/abuse-run.ts [--smoke].
+ * npx tsx bench/turn-detection-run.ts [--smoke] (offline over the corpus, then as calls through the real server); the
+ * abuse cases alone: npx tsx bench/abuse-run.ts [--smoke].
  * BENCH_SMOKE=1 is the same as --smoke. Nothing here asserts on timings.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { summarizeProfile } from './profile-summary.js';
 import { checkTargets, renderReport, type BenchResults } from './report.js';
 import { round } from './stats.js';
 import { FULL_TURN_DETECTION_OPTIONS, SMOKE_TURN_DETECTION_OPTIONS, measureTurnDetection } from './turn-detection.js';
+import { FULL_TURN_TAKING_E2E_OPTIONS, SMOKE_TURN_TAKING_E2E_OPTIONS, measureTurnTakingEndToEnd } from './turn-taking-e2e.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -101,6 +103,9 @@ const fleetCapacity = await measureFleetCapacity({ ...(smoke ? SMOKE_FLEET_CAPAC
 progress('turn detection…');
 if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
 const turnDetection = await measureTurnDetection(smoke ? SMOKE_TURN_DETECTION_OPTIONS : FULL_TURN_DETECTION_OPTIONS, smoke ? 'smoke' : 'full', progress);
+progress('turn taking end to end…');
+if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
+const turnTakingEndToEnd = await measureTurnTakingEndToEnd(smoke ? SMOKE_TURN_TAKING_E2E_OPTIONS : FULL_TURN_TAKING_E2E_OPTIONS, smoke ? 'smoke' : 'full', progress);
 progress('abuse…');
 const abuse = await measureAbuse({ ...(smoke ? SMOKE_ABUSE_OPTIONS : FULL_ABUSE_OPTIONS), onProgress: progress });
 
@@ -114,8 +119,9 @@ const results: BenchResults = {
   failover,
   fleetCapacity,
   turnDetection,
+  turnTakingEndToEnd,
   abuse,
-  targets: checkTargets(audioCost, audioQuality, endToEnd, turnDetection),
+  targets: checkTargets(audioCost, audioQuality, endToEnd, turnDetection, turnTakingEndToEnd),
 };
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);

@@ -1,7 +1,8 @@
-/** The turn-detection tables of the report (bench/turn-detection.ts) and their target checks. */
+/** The turn-detection tables of the report (bench/turn-detection.ts, bench/turn-taking-e2e.ts) and their target checks. */
 import type { TargetCheck } from './report.js';
 import { markdownTable } from './markdown.js';
 import type { DetectorFigures, Latency, TurnDetectionResult } from './turn-detection.js';
+import type { TurnTakingE2eFigures, TurnTakingE2eResult } from './turn-taking-e2e.js';
 
 /** The configuration the targets are checked on: the neural VAD with the echo test, default settings. */
 const HEADLINE_DETECTOR = 'neural+echo';
@@ -104,5 +105,57 @@ export function turnDetectionTargets(result: TurnDetectionResult | undefined): T
     check('false clears, echo −30 dB', '0', (x) => x.falsePausesPerMinute['echo −30 dB'] ?? Number.NaN, perMinute, (v) => v === 0),
     check('false clears, pink noise 20 dB SNR', '0', (x) => x.falsePausesPerMinute['pink 20 dB SNR'] ?? Number.NaN, perMinute, (v) => v === 0),
     check('sentences at normal level that never cut the agent', '0', (x) => x.missedNormalLevel, (v) => fmt(v), (v) => v === 0),
+  ];
+}
+
+function endToEndTable(result: TurnTakingE2eResult): string {
+  const fs = result.figures;
+  const conditions = Object.keys(fs[0]?.falseClearsPerMinute ?? {});
+  const row = (label: string, cell: (f: TurnTakingE2eFigures) => string): string[] => [label, ...fs.map(cell)];
+  return markdownTable(
+    ['', ...fs.map((f) => (f.detector === 'neural' ? 'Silero v6 + echo test' : 'energy + echo test'))],
+    [
+      row('onset → Twilio `clear` (agent paused), ms p50 / p95', (f) => pair(f.clearLatencyMs)),
+      row('onset → `activityStart` at the model (agent cut), ms p50 / p95', (f) => pair(f.cutLatencyMs)),
+      row('sentences the agent talked through (at normal level)', (f) => `${f.missedBargeIns} of ${f.sentencesOverAgent} (${f.missedNormalLevel})`),
+      row('backchannels that paused / cut the agent', (f) => `${f.backchannelsPaused} / ${f.backchannelsCut} of ${f.backchannels}`),
+      row('clears / cuts beside the caller’s speech, in those scenes (count)', (f) => `${f.falseElsewhere.clears} / ${f.falseElsewhere.cuts}`),
+      row('at a backchannel the caller hears: silence, ms p50 / p95', (f) => pair(f.pauseGapMs)),
+      row('… then the agent again from where it stopped: ms said twice p50 / p95', (f) => pair(f.resumeRepeatedMs)),
+      ...conditions.map((c) => row(`false clears / cuts per minute, ${c}`, (f) => `${fmt(f.falseClearsPerMinute[c], 1)} / ${fmt(f.falseCutsPerMinute[c], 1)}`)),
+      row('agent silent: onset → `activityStart`, ms p50 / p95 (turns missed)', (f) => `${pair(f.turnOnsetMs)} (${f.missedTurns} of ${f.turns})`),
+      row('end of turn: caller stops → `activityEnd`, ms p50 / p95 (turns split at a pause)', (f) => `${pair(f.endOfTurnDelayMs)} (${f.splitTurns})`),
+      row('CPU of the process per call, % of a core (vs the model detecting turns)', (f) => `${fmt(f.corePercentPerCall, 2)} (${f.addedCorePercentPerCall >= 0 ? '+' : ''}${fmt(f.addedCorePercentPerCall, 2)})`),
+    ],
+  );
+}
+
+export function turnTakingEndToEndSection(result: TurnTakingE2eResult): string[] {
+  return [
+    `Local turn detection end to end (the real server, the fake Live server speaking each scene's agent audio, the fake Twilio phone ` +
+      `playing ${result.calls} scenes of the corpus as calls, ${result.concurrency} at a time, and echoing what it really played; ` +
+      `${result.callSeconds} s of calls per detector; the model detecting turns, same calls: ${fmt(result.modelDetectionCorePercentPerCall, 2)} % of a core per call; ` +
+      `other processes used ${fmt(result.backgroundCores, 2)} cores meanwhile${result.mode === 'smoke' ? '; SMOKE RUN: one scene, figures meaningless' : ''}):`,
+    '',
+    endToEndTable(result),
+  ];
+}
+
+export function turnTakingEndToEndTargets(result: TurnTakingE2eResult | undefined): TargetCheck[] {
+  const f = result?.figures.find((x) => x.detector === 'neural');
+  const check = (name: string, target: string, value: (f: TurnTakingE2eFigures) => number, format: (v: number) => string, met: (v: number) => boolean): TargetCheck => {
+    const v = f === undefined ? Number.NaN : value(f);
+    // A smoke run plays one scene: what it did not play is not measured.
+    if (!Number.isFinite(v)) return { name, target, value: 'not measured', met: null };
+    return { name, target, value: format(v), met: met(v) };
+  };
+  const ms = (v: number): string => `${fmt(v)} ms`;
+  const perMinute = (v: number): string => `${fmt(v, 1)} per minute`;
+  return [
+    check('end to end: onset → Twilio clear p50 (Silero)', '≤ 250 ms', (x) => x.clearLatencyMs.p50, ms, (v) => v <= 250),
+    check('end to end: onset → Twilio clear p95 (Silero)', '≤ 400 ms', (x) => x.clearLatencyMs.p95, ms, (v) => v <= 400),
+    check('end to end: false clears, echo −30 dB', '0', (x) => x.falseClearsPerMinute['echo −30 dB'] ?? Number.NaN, perMinute, (v) => v === 0),
+    check('end to end: false clears, pink noise 20 dB SNR', '0', (x) => x.falseClearsPerMinute['pink 20 dB SNR'] ?? Number.NaN, perMinute, (v) => v === 0),
+    check('end to end: sentences at normal level that never cut the agent', '0', (x) => x.missedNormalLevel, (v) => fmt(v), (v) => v === 0),
   ];
 }

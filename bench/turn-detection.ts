@@ -48,7 +48,7 @@ export const FULL_TURN_DETECTION_OPTIONS: TurnDetectionOptions = {
   costWindows: 3000,
   serviceCalls: [1, 10, 50, 100],
   serviceSeconds: 4,
-  minBargeInSweep: [100, 150, 200, 300, 400, 500],
+  minBargeInSweep: [100, 150, 200, 300, 400, 500, 700],
 };
 export const SMOKE_TURN_DETECTION_OPTIONS: TurnDetectionOptions = {
   scenes: ['barge-in-01', 'backchannel-01', 'echo-30db-120ms', 'noise-pink-20db', 'turn-02'],
@@ -196,13 +196,13 @@ function detectTurns(scene: SceneLabels, windows: ScoredWindow[], agentAudio: Ui
   return events;
 }
 
-const within = (ms: number, segment: CallerSegment, beforeMs: number): boolean => ms >= segment.startMs - beforeMs && ms <= segment.endMs;
+export const within = (ms: number, segment: CallerSegment, beforeMs: number): boolean => ms >= segment.startMs - beforeMs && ms <= segment.endMs;
 /** An event's onset belongs to a caller segment if it lies in it, or just before its labelled start (soft onsets). */
-const ONSET_TOLERANCE_MS = 100;
+export const ONSET_TOLERANCE_MS = 100;
 /** A cut decided this soon after the sentence ended still answers it (the minimum speech came from its last words). */
-const CUT_GRACE_MS = 500;
+export const CUT_GRACE_MS = 500;
 
-function conditionOf(scene: SceneLabels): string | undefined {
+export function conditionOf(scene: SceneLabels): string | undefined {
   if (scene.group === 'echo' && scene.echo !== undefined) return `echo −${scene.echo.returnLossDb} dB`;
   if (scene.group === 'noise' && scene.background !== undefined) return `${scene.background.kind} ${scene.background.snrDb} dB SNR`;
   return undefined;
@@ -310,7 +310,7 @@ class Tally {
   }
 }
 
-function latency(values: number[]): Latency {
+export function latency(values: number[]): Latency {
   const p = (q: number): number => round(percentile(values, q), 0);
   return { p50: p(50), p95: p(95), max: p(100), count: values.length };
 }

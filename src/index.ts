@@ -13,6 +13,7 @@ import * as packageApi from './index.js';
 
 export { defineAgent, DEFAULT_CUES } from './agents/agent.js';
 export type { Agent, AgentCues, AgentDefinition, Instructions } from './agents/agent.js';
+export type { LocalDetector, TurnTakingSettings } from './agents/turn-taking.js';
 export { AgentLoadError } from './agents/load-agents.js';
 export { defineTool, ToolError, DefinitionError } from './tools/tool.js';
 export type { CallFinish, Tool, ToolBehavior, ToolCallInfo, ToolContext, ToolDefinition, HandlerToolDefinition, HttpToolDefinition, ObjectParameter, ParameterSchema, InferObject } from './tools/tool.js';
@@ -43,10 +44,12 @@ export { GEMINI_VOICES } from './model/gemini/voices.js';
 export type { GeminiVoice } from './model/gemini/voices.js';
 export { BASIC_CAPABILITIES } from './model/realtime-model.js';
 export type {
+  AgentModelSettings,
   ConversationEvent,
   ConversationHooks,
   ConversationSettings,
   ConversationStats,
+  InputTranscriptionSettings,
   ModelCapabilities,
   ModelInputAudio,
   ModelLog,
@@ -60,6 +63,8 @@ export type {
   ToolCall,
   ToolDeclaration,
   ToolResultScheduling,
+  TurnDetection,
+  TurnSettings,
   UsageReport,
 } from './model/realtime-model.js';
 

@@ -44,7 +44,9 @@ export const DEFAULT_TURN_DETECTION: TurnDetectionSettings = {
   minSpeechLevelDbfs: -50,
   echoMarginDb: 20,
   startSpeechMs: 64,
-  minBargeInSpeechMs: 500,
+  // 500 ms (LiveKit's default) cut 4 of 16 backchannels end to end: once the agent is paused its echo no longer
+  // masks their soft ends. 700 cut none and missed no sentence; the caller hears the pause either way (bench).
+  minBargeInSpeechMs: 700,
   overlapSilenceMs: 500,
   endSilenceMs: 500,
   preRollPaddingMs: 100,

@@ -137,13 +137,28 @@ describe('npm run bench -- --smoke', () => {
     expect(isNumber(at(results, 'turnDetection.cost.backgroundCores'))).toBe(true);
     for (const path of ['callerNormal', 'echo.echo −30 dB']) expect(isNumber(at(results, `turnDetection.windowScores.${path}`)), path).toBe(true);
     expect(stdout).toContain('Turn detection');
+    // The same as calls through the real server: both detectors, one barge-in scene in a smoke run.
+    const figures = at(results, 'turnTakingEndToEnd.figures') as unknown[];
+    expect(figures.map((f) => at(f, 'detector'))).toEqual(['energy', 'neural']);
+    figures.forEach((figure, i) => {
+      for (const latency of ['clearLatencyMs', 'cutLatencyMs', 'pauseGapMs', 'resumeRepeatedMs', 'turnOnsetMs', 'endOfTurnDelayMs']) {
+        expect(isNumber(at(figure, `${latency}.count`)), `figures.${i}.${latency}`).toBe(true);
+        for (const p of ['p50', 'p95', 'max']) expect(isNumberOrNull(at(figure, `${latency}.${p}`)), `figures.${i}.${latency}.${p}`).toBe(true);
+      }
+      for (const path of ['sentencesOverAgent', 'missedBargeIns', 'missedNormalLevel', 'backchannels', 'backchannelsPaused', 'backchannelsCut', 'missedTurns', 'turns', 'splitTurns', 'corePercentPerCall', 'addedCorePercentPerCall']) {
+        expect(isNumber(at(figure, path)), `figures.${i}.${path}`).toBe(true);
+      }
+      expect(at(figure, 'sentencesOverAgent')).toBe(1);
+    });
+    for (const path of ['calls', 'callSeconds', 'modelDetectionCorePercentPerCall', 'backgroundCores']) expect(isNumber(at(results, `turnTakingEndToEnd.${path}`)), path).toBe(true);
+    expect(stdout).toContain('Local turn detection end to end');
     for (const run of ['timestampSteps', 'burst', 'browserTimestampSteps']) {
       for (const path of STREAM_ABUSE_FIGURES) expect(isNumber(at(results, `abuse.${run}.${path}`)), `abuse.${run}.${path}`).toBe(true);
     }
     for (const path of ['connections', 'refusedAtOnce', 'stillOpen', 'health.maxMs', ...MEMORY_FIGURES]) expect(isNumber(at(results, `abuse.slowHeaders.${path}`)), `abuse.slowHeaders.${path}`).toBe(true);
 
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
-    expect(targets.length).toBe(19);
+    expect(targets.length).toBe(24);
     for (const target of targets) {
       expect(typeof target.name).toBe('string');
       expect(typeof target.value).toBe('string');

@@ -96,7 +96,8 @@ describe('CallerTurnDetector, agent audible', () => {
   });
 
   it('adds up speech across short gaps: "okay, yeah" is one overlap', () => {
-    const events = run([overAgent(speech(320)), overAgent(silence(192)), overAgent(speech(320)), overAgent(silence(1000))]);
+    const half = Math.ceil(DEFAULT_TURN_DETECTION.minBargeInSpeechMs / 2 / 32) * 32; // each part alone is too short to cut
+    const events = run([overAgent(speech(half)), overAgent(silence(192)), overAgent(speech(half)), overAgent(silence(1000))]);
     expect(events.map((e) => e.type)).toEqual(['overlapStarted', 'bargeIn', 'speechEnded']);
   });
 
