@@ -76,7 +76,7 @@ export interface Latency {
 
 export type DetectorId = 'energy' | 'energy+echo' | 'neural' | 'neural+echo';
 
-export interface DetectorFigures {
+export interface DetectorFigures extends AgentSilentFigures {
   id: DetectorId;
   name: string;
   /** Sentences over the agent: onset → the first `overlapStarted` (or `bargeIn`), when playout can pause (Twilio `clear`). */
@@ -98,7 +98,10 @@ export interface DetectorFigures {
   falseCutsPerMinute: Record<string, number>;
   /** Pauses and cuts in scenes with caller speech that the caller's speech did not cause. */
   falseElsewhere: { pauses: number; cuts: number };
-  /** Agent silent: onset → speechStarted, ms; turns never started; speechEnded after the caller stopped, ms. */
+}
+
+/** With the agent silent: onset → the turn's start, ms; turns never started; the turn's end after the caller stopped, ms. */
+export interface AgentSilentFigures {
   turnOnsetMs: Latency;
   missedTurns: number;
   turns: number;

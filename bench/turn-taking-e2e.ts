@@ -30,7 +30,7 @@ import { loadSceneAgentSpeech, loadTurnCorpus, type SceneLabels } from '../test/
 import { phoneFor, playScene } from '../test/support/turn-scenes.js';
 import { withBackground } from './machine.js';
 import { round } from './stats.js';
-import { conditionOf, CUT_GRACE_MS, latency, ONSET_TOLERANCE_MS, within, type Latency } from './turn-detection.js';
+import { conditionOf, CUT_GRACE_MS, latency, ONSET_TOLERANCE_MS, within, type AgentSilentFigures, type Latency } from './turn-detection.js';
 
 export interface TurnTakingE2eOptions {
   /** Scenes to play (every scene when undefined). */
@@ -48,7 +48,8 @@ const WARM_UP_SCENE = 'turn-08';
 /** After a scene, how long the call stays up for what it caused to arrive (the end of turn, a resume). */
 const SCENE_TAIL_MS = 1_500;
 
-export interface TurnTakingE2eFigures {
+/** Agent silent: the turn's start and end are `activityStart` and `activityEnd` at the model. */
+export interface TurnTakingE2eFigures extends AgentSilentFigures {
   detector: LocalDetector;
   /** Sentences over the agent: onset → Twilio `clear` (the agent paused), and onset → `activityStart` (cut). */
   clearLatencyMs: Latency;
@@ -68,12 +69,6 @@ export interface TurnTakingE2eFigures {
   falseCutsPerMinute: Record<string, number>;
   /** Clears and cuts in scenes with the caller's speech that it did not cause (background speech, before it). */
   falseElsewhere: { clears: number; cuts: number };
-  /** Agent silent: onset → `activityStart`; caller stops → `activityEnd`. */
-  turnOnsetMs: Latency;
-  missedTurns: number;
-  turns: number;
-  endOfTurnDelayMs: Latency;
-  splitTurns: number;
   /** CPU of this process per call, % of a core, and that less the same calls with the model detecting turns. */
   corePercentPerCall: number;
   addedCorePercentPerCall: number;

@@ -8,21 +8,12 @@ import { createLocalModel } from '../../../src/local-agent/local-agent.js';
 import { createGeminiModel } from '../../../src/model/gemini/gemini-model.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { HttpToolClient, signToolRequest, verifyToolRequestSignature } from '../../../src/tools/http-tool.js';
-import { DefinitionError, defineTool, ToolError, type ToolContext } from '../../../src/tools/tool.js';
+import { defineTool, ToolError, type ToolContext } from '../../../src/tools/tool.js';
+import { problemsOf } from '../../support/definition-problems.js';
 
 const SECRET = 'a-tool-webhook-secret-of-32-chars!';
 const gemini = createGeminiModel({ auth: { kind: 'api-key', apiKey: 'unused' }, model: 'gemini-test-live', apiVersion: undefined, setupTimeoutMs: 1_000 });
 const options = { transferNumber: undefined, toolWebhookSecret: SECRET, model: gemini };
-
-function problemsOf(action: () => unknown): readonly string[] {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DefinitionError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('defineAgent', () => {
   it('fills defaults: greetings and cues; the voice is the model\'s default unless named', () => {

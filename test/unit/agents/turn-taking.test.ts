@@ -7,22 +7,12 @@ import { callDetails } from '../../../src/domain/call-details.js';
 import { createGeminiModel } from '../../../src/model/gemini/gemini-model.js';
 import { BASIC_CAPABILITIES, type RealtimeModel } from '../../../src/model/realtime-model.js';
 import { DEFAULT_TURN_DETECTION } from '../../../src/turn-detection/caller-turn.js';
-import { DefinitionError } from '../../../src/tools/tool.js';
+import { problemsOf } from '../../support/definition-problems.js';
 
 const gemini = createGeminiModel({ auth: { kind: 'api-key', apiKey: 'unused' }, model: 'gemini-3.8-live', apiVersion: undefined, setupTimeoutMs: 1_000 });
 /** A model that only talks and listens: no turn setting at all. */
 const basic: Pick<RealtimeModel, 'defaultModel' | 'capabilities' | 'settingsProblems'> = { defaultModel: 'basic-model', capabilities: () => BASIC_CAPABILITIES, settingsProblems: () => [] };
 const base = { name: 'dental', instructions: 'You answer calls.' } as const;
-
-function problemsOf(action: () => unknown): readonly string[] {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DefinitionError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 function directory(definition: Partial<AgentDefinition>, options: { model?: typeof basic; turnDetection?: 'model' | 'local' } = {}): AgentDirectory {
   return new AgentDirectory([defineAgent({ ...base, ...definition })], { transferNumber: undefined, toolWebhookSecret: undefined, model: options.model ?? gemini, ...(options.turnDetection === undefined ? {} : { turnDetection: options.turnDetection }) });

@@ -2,7 +2,7 @@
  * Drives the fake Gemini Live server with the REAL `@google/genai` SDK (and a raw `ws` client where the
  * SDK cannot express the case), so the fake is checked against the wire protocol the SDK speaks.
  */
-import { ActivityHandling, EndSensitivity, GoogleGenAI, Modality, StartSensitivity, TurnCoverage, type LiveConnectConfig, type LiveServerMessage, type Session } from '@google/genai';
+import { ActivityHandling, EndSensitivity, GoogleGenAI, Modality, StartSensitivity, TurnCoverage, type AutomaticActivityDetection, type LiveConnectConfig, type LiveServerMessage, type Session } from '@google/genai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
@@ -337,57 +337,36 @@ describe('fake Gemini Live server with the real SDK', () => {
     expect(f.sessions[0]!.turns.map(({ audioStartMs, audioEndMs }) => [audioStartMs, audioEndMs])).toEqual([[0, 700], [700, 1200]]);
   });
 
+  /** How many turns the fake's detector hears in `audio` (sent whole, then audioStreamEnd), set up with `detection`. */
+  async function turnsHeard(audio: Int16Array, detection: AutomaticActivityDetection, options: FakeGeminiLiveOptions = {}): Promise<number> {
+    const f = await startFake(options);
+    const client = await connect(f, { ...BASE_CONFIG, realtimeInputConfig: { automaticActivityDetection: detection } });
+    sendAudio(client.session, audio);
+    client.session.sendRealtimeInput({ audioStreamEnd: true });
+    await f.sessions[0]!.waitUntil((s) => s.receivedMessages.some((m) => m.kind === 'realtimeInput' && m.input.type === 'audioStreamEnd'));
+    const turns = f.sessions[0]!.turns.length;
+    client.session.close();
+    await f.close();
+    return turns;
+  }
+
   it('a 600 ms pause: split at the default 500 ms end silence, kept whole at silenceDurationMs 1000, split again when the model ignores it', async () => {
-    const turnsHeard = async (options: FakeGeminiLiveOptions, silenceDurationMs?: number): Promise<number> => {
-      const f = await startFake(options);
-      const detection = silenceDurationMs === undefined ? {} : { realtimeInputConfig: { automaticActivityDetection: { silenceDurationMs } } };
-      const client = await connect(f, { ...BASE_CONFIG, ...detection });
-      sendAudio(client.session, concat(tone(400), silence(600), tone(400), silence(1200)));
-      client.session.sendRealtimeInput({ audioStreamEnd: true });
-      await f.sessions[0]!.waitUntil((s) => s.receivedMessages.some((m) => m.kind === 'realtimeInput' && m.input.type === 'audioStreamEnd'));
-      const turns = f.sessions[0]!.turns.length;
-      client.session.close();
-      await f.close();
-      return turns;
-    };
-    expect(await turnsHeard({})).toBe(2);
-    expect(await turnsHeard({}, 1000)).toBe(1);
-    expect(await turnsHeard({ quirks: { ignoresSilenceDuration: true } }, 1000)).toBe(2);
+    const paused = concat(tone(400), silence(600), tone(400), silence(1200));
+    expect(await turnsHeard(paused, {})).toBe(2);
+    expect(await turnsHeard(paused, { silenceDurationMs: 1000 })).toBe(1);
+    expect(await turnsHeard(paused, { silenceDurationMs: 1000 }, { quirks: { ignoresSilenceDuration: true } })).toBe(2);
   });
 
   it('start sensitivity LOW needs louder speech to start a turn; end sensitivity LOW needs quieter audio to end one', async () => {
     // A sine's RMS is its amplitude over √2: these are the levels the detector measures.
     const atDbfs = (ms: number, dbfs: number): Int16Array => tone(ms, 220, Math.SQRT2 * 10 ** (dbfs / 20));
-    const quietSpeech = atDbfs(400, -32); // 3 dB over the default threshold (−35 dBFS)
-    const starts = async (startOfSpeechSensitivity?: StartSensitivity): Promise<number> => {
-      const f = await startFake();
-      const client = await connect(f, { ...BASE_CONFIG, realtimeInputConfig: { automaticActivityDetection: { ...(startOfSpeechSensitivity === undefined ? {} : { startOfSpeechSensitivity }) } } });
-      sendAudio(client.session, concat(quietSpeech, silence(700)));
-      client.session.sendRealtimeInput({ audioStreamEnd: true });
-      await f.sessions[0]!.waitUntil((s) => s.receivedMessages.some((m) => m.kind === 'realtimeInput' && m.input.type === 'audioStreamEnd'));
-      const turns = f.sessions[0]!.turns.length;
-      client.session.close();
-      await f.close();
-      return turns;
-    };
-    expect(await starts()).toBe(1);
-    expect(await starts(StartSensitivity.START_SENSITIVITY_LOW)).toBe(0);
-
+    const quietSpeech = concat(atDbfs(400, -32), silence(700)); // 3 dB over the default threshold (−35 dBFS)
+    expect(await turnsHeard(quietSpeech, {})).toBe(1);
+    expect(await turnsHeard(quietSpeech, { startOfSpeechSensitivity: StartSensitivity.START_SENSITIVITY_LOW })).toBe(0);
     // A murmur 3 dB under the threshold between two loud stretches: it ends a turn only at the default sensitivity.
-    const murmur = atDbfs(800, -38);
-    const ends = async (endOfSpeechSensitivity?: EndSensitivity): Promise<number> => {
-      const f = await startFake();
-      const client = await connect(f, { ...BASE_CONFIG, realtimeInputConfig: { automaticActivityDetection: { ...(endOfSpeechSensitivity === undefined ? {} : { endOfSpeechSensitivity }) } } });
-      sendAudio(client.session, concat(tone(400), murmur, tone(400), silence(700)));
-      client.session.sendRealtimeInput({ audioStreamEnd: true });
-      await f.sessions[0]!.waitUntil((s) => s.receivedMessages.some((m) => m.kind === 'realtimeInput' && m.input.type === 'audioStreamEnd'));
-      const turns = f.sessions[0]!.turns.length;
-      client.session.close();
-      await f.close();
-      return turns;
-    };
-    expect(await ends()).toBe(2);
-    expect(await ends(EndSensitivity.END_SENSITIVITY_LOW)).toBe(1);
+    const murmured = concat(tone(400), atDbfs(800, -38), tone(400), silence(700));
+    expect(await turnsHeard(murmured, {})).toBe(2);
+    expect(await turnsHeard(murmured, { endOfSpeechSensitivity: EndSensitivity.END_SENSITIVITY_LOW })).toBe(1);
   });
 
   it('tool call round trip: toolCall → toolResponse → audio → generationComplete → turnComplete', async () => {
