@@ -215,7 +215,7 @@ async function playCall(twilio: FakeTwilioMediaStream, session: FakeSession, sce
 function pausesHeard(twilio: FakeTwilioMediaStream, session: FakeSession, sceneStartAtMs: number): CallRecord['pauses'] {
   const reply = session.modelTurns[0]?.reply.audio;
   if (reply === undefined) return [];
-  const spoken = Buffer.from(new ModelToCallerAudio().convertBytes(new Uint8Array(reply.buffer, reply.byteOffset, reply.byteLength)));
+  const spoken = Buffer.from(new ModelToCallerAudio().convert(new Uint8Array(reply.buffer, reply.byteOffset, reply.byteLength)));
   const heard = twilio.heardTimeline;
   const probeBytes = 400; // 50 ms
   return twilio.clears.flatMap((clear) => {
