@@ -219,7 +219,7 @@ function showToolRun(run, result) {
   result.className = `tool-result ${run.outcome}`;
   result.replaceChildren(
     Object.assign(document.createElement('strong'), { textContent: headline }),
-    Object.assign(document.createElement('pre'), { textContent: run.outcome === 'ok' ? JSON.stringify(run.output, null, 2) : run.error }),
+    Object.assign(document.createElement('pre'), { textContent: JSON.stringify(run.outcome === 'ok' ? run.output : run.error, null, 2) }),
   );
 }
 

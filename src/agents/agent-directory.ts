@@ -2,7 +2,7 @@ import type { ConversationSettings, RealtimeModel, TurnDetection } from '../mode
 import type { CallDetails } from '../domain/call-details.js';
 import { endCallTool } from '../tools/end-call.js';
 import { HttpToolClient } from '../tools/http-tool.js';
-import { DefinitionError, ToolRegistry } from '../tools/tool.js';
+import { DefinitionError, ToolRegistry, type Tool } from '../tools/tool.js';
 import { transferCallTool } from '../tools/transfer-call.js';
 import { instructionsFor, type Agent } from './agent.js';
 import { resolveTurnTaking, type AgentTurnTaking } from './turn-taking.js';
@@ -24,7 +24,10 @@ export interface AgentDirectoryOptions {
   transferNumber: string | undefined;
   /** TOOL_WEBHOOK_SECRET: signs HTTP tool requests; required when any agent has an HTTP tool. */
   toolWebhookSecret: string | undefined;
-  /** The realtime model the calls talk to: its default model name, what it offers, what it refuses in an agent's settings. */
+  /**
+   * The realtime model the calls talk to: its default model name, what each model can do (the built-in tools run
+   * the way the model runs tools), and what it refuses in an agent's settings.
+   */
   model: Pick<RealtimeModel, 'defaultModel' | 'capabilities' | 'settingsProblems'>;
   /** TURN_DETECTION: who detects turns for agents that do not say (default: the model). */
   turnDetection?: TurnDetection;
@@ -57,17 +60,19 @@ export class AgentDirectory {
         continue;
       }
       const transferNumber = agent.transferNumber ?? options.transferNumber;
+      const modelName = agent.model ?? options.model.defaultModel;
+      const capabilities = options.model.capabilities(modelName);
+      const builtIns = builtInTools(transferNumber, capabilities.blockingTools);
       let tools: ToolRegistry;
       try {
-        tools = new ToolRegistry([endCallTool, ...(transferNumber === undefined ? [] : [transferCallTool(transferNumber)]), ...agent.tools], [], http);
+        tools = new ToolRegistry([...builtIns, ...agent.tools], [], http);
       } catch (error) {
         problems.push(`agent "${agent.name}": ${(error as Error).message}`);
         continue;
       }
-      const modelName = agent.model ?? options.model.defaultModel;
-      const resolved = resolveTurnTaking(agent, options.turnDetection ?? 'model', { name: modelName, capabilities: options.model.capabilities(modelName) });
+      const resolved = resolveTurnTaking(agent, options.turnDetection ?? 'model', { name: modelName, capabilities });
       const callAgent = prepared(agent, tools, modelName, resolved.turnTaking);
-      const fixed = { model: modelName, voice: agent.voice, turns: resolved.turnTaking.turns, inputTranscription: agent.inputTranscription };
+      const fixed = { model: modelName, voice: agent.voice, turns: resolved.turnTaking.turns, inputTranscription: agent.inputTranscription, features: agent.features, tools: tools.declarations() };
       for (const problem of [...resolved.problems, ...options.model.settingsProblems(fixed)]) problems.push(`agent "${agent.name}": ${problem}`);
       this.byName.set(agent.name, callAgent);
       if (agent.phoneNumbers.length === 0) defaults.push(callAgent);
@@ -100,6 +105,16 @@ export class AgentDirectory {
   }
 }
 
+/**
+ * end_call, and transfer_call with a number to transfer to. They wait for their answer (BLOCKING) where the model
+ * runs tools that way; a model that runs tools only asynchronously gets them NON_BLOCKING, their answers taken
+ * in when the model is idle (its default scheduling).
+ */
+function builtInTools(transferNumber: string | undefined, blocking: boolean): Tool[] {
+  const tools = [endCallTool, ...(transferNumber === undefined ? [] : [transferCallTool(transferNumber)])];
+  return blocking ? tools : tools.map((tool) => Object.freeze({ ...tool, behavior: 'NON_BLOCKING' as const }));
+}
+
 function prepared(agent: Agent, tools: ToolRegistry, modelName: string, turnTaking: AgentTurnTaking): CallAgent {
   return {
     agent,
@@ -108,7 +123,16 @@ function prepared(agent: Agent, tools: ToolRegistry, modelName: string, turnTaki
     turnTaking,
     async conversationSettings(call) {
       const instructions = tools.instructions(await instructionsFor(agent, call));
-      return { agentName: agent.name, model: modelName, voice: agent.voice, instructions, tools: tools.declarations(), turns: turnTaking.turns, inputTranscription: agent.inputTranscription };
+      return {
+        agentName: agent.name,
+        model: modelName,
+        voice: agent.voice,
+        instructions,
+        tools: tools.declarations(),
+        turns: turnTaking.turns,
+        inputTranscription: agent.inputTranscription,
+        features: agent.features,
+      };
     },
   };
 }

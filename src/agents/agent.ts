@@ -2,7 +2,7 @@ import type { CallDetails } from '../domain/call-details.js';
 import { E164_HINT, isE164, LANGUAGE_TAG_PATTERN } from '../domain/identifiers.js';
 import { DefinitionError, type Tool } from '../tools/tool.js';
 import type { CallEvent, CallSummary } from '../observability/call-events.js';
-import type { InputTranscriptionSettings, TurnDetection } from '../model/realtime-model.js';
+import type { InputTranscriptionSettings, ModelFeatures, ThinkingSetting, TurnDetection } from '../model/realtime-model.js';
 import { turnTakingDefinitionProblems, type TurnTakingSettings } from './turn-taking.js';
 
 /**
@@ -23,6 +23,8 @@ export interface AgentCues {
   stall: string;
   /** The model answered with an empty turn. */
   emptyTurn: string;
+  /** The model's last answer did not reach the caller (inaudible, or declined turn after turn). */
+  unheardAnswer: string;
   /** The caller has been silent for SILENCE_TIMEOUT_MS. */
   silenceCheckIn: string;
   /** The caller stayed silent after the check-in: say goodbye, then the call ends. */
@@ -45,6 +47,7 @@ export const DEFAULT_CUES: Readonly<AgentCues> = Object.freeze({
   keypadHash: 'The caller pressed the # key on the keypad.',
   stall: 'The caller has finished speaking and is waiting for your answer. Please respond now.',
   emptyTurn: 'Your last reply was empty. The caller is still waiting; please answer what they just said.',
+  unheardAnswer: 'The caller could not hear your last answer. Please say it again.',
   silenceCheckIn: 'The caller has been silent for a while. Briefly ask whether they are still there.',
   silenceGoodbye: 'The caller is still silent. Say a brief, polite goodbye now; the call will then end.',
   maxDurationGoodbye: 'This call has reached its time limit. Apologise, say a brief, polite goodbye now; the call will then end.',
@@ -88,6 +91,17 @@ export interface AgentDefinition {
   /** Hints for transcribing the caller, on models that take them: `{ languages: ['en-US'], vocabulary: ['Acme'] }`. */
   inputTranscription?: InputTranscriptionSettings;
   /**
+   * Tone that follows the caller's (affective dialog), on models that offer it (docs/models.md). The service checks
+   * every model feature against its model when it starts, and picks the API version a feature needs.
+   */
+  affectiveDialog?: boolean;
+  /** The model may stay silent when what it hears is not meant for it (proactive audio), on models that offer it. */
+  proactiveAudio?: boolean;
+  /** How much the model reasons first: `{ level: 'low' }` or `{ budget: 0 }`, whichever the model takes. */
+  thinking?: ThinkingSetting;
+  /** Sampling temperature, 0 to 2; default: the model's. */
+  temperature?: number;
+  /**
    * How the agent opens the call: an instruction to the model, for inbound calls (a string) or per direction.
    * Default: greet the caller (inbound); introduce yourself and say why you call (outbound).
    */
@@ -123,6 +137,8 @@ export interface Agent {
   readonly turnDetection: TurnDetection | undefined;
   readonly turnTaking: Readonly<TurnTakingSettings>;
   readonly inputTranscription: Readonly<InputTranscriptionSettings>;
+  /** The model features the agent set: affective dialog, proactive audio, thinking, temperature. */
+  readonly features: ModelFeatures;
   readonly greeting: { readonly inbound: string; readonly outbound: string };
   readonly tools: readonly Tool[];
   readonly phoneNumbers: readonly string[];
@@ -134,9 +150,13 @@ export interface Agent {
 
 const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const KNOWN_FIELDS = new Set([
-  'name', 'instructions', 'voice', 'language', 'model', 'turnDetection', 'turnTaking', 'inputTranscription', 'greeting', 'tools', 'phoneNumbers',
+  'name', 'instructions', 'voice', 'language', 'model', 'turnDetection', 'turnTaking', 'inputTranscription', 'affectiveDialog', 'proactiveAudio',
+  'thinking', 'temperature', 'greeting', 'tools', 'phoneNumbers',
   'transferNumber', 'cues', 'onCallEvent', 'onCallEnded',
 ]);
+const THINKING_LEVELS = ['minimal', 'low', 'medium', 'high'] as const;
+/** Gemini takes temperatures from 0 to 2 (GenerationConfig.temperature). */
+const MAX_TEMPERATURE = 2;
 
 /**
  * Declares a phone agent. Every mistake in the definition is reported at once, naming the agent and the field,
@@ -160,6 +180,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
       ...(definition.inputTranscription?.languages === undefined ? {} : { languages: Object.freeze([...definition.inputTranscription.languages]) }),
       ...(definition.inputTranscription?.vocabulary === undefined ? {} : { vocabulary: Object.freeze([...definition.inputTranscription.vocabulary]) }),
     }),
+    features: Object.freeze(modelFeatures(definition)),
     greeting: Object.freeze({ inbound: greeting.inbound ?? cues.inboundGreeting, outbound: greeting.outbound ?? cues.outboundGreeting }),
     tools: Object.freeze([...(definition.tools ?? [])]),
     phoneNumbers: Object.freeze([...(definition.phoneNumbers ?? [])]),
@@ -168,6 +189,17 @@ export function defineAgent(definition: AgentDefinition): Agent {
     onCallEvent: definition.onCallEvent,
     onCallEnded: definition.onCallEnded,
   });
+}
+
+/** The model features a definition sets, and only those (an absent one is the model's default). */
+function modelFeatures(definition: AgentDefinition): ModelFeatures {
+  const { affectiveDialog, proactiveAudio, thinking, temperature } = definition;
+  return {
+    ...(affectiveDialog === undefined ? {} : { affectiveDialog }),
+    ...(proactiveAudio === undefined ? {} : { proactiveAudio }),
+    ...(thinking === undefined ? {} : { thinking: Object.freeze({ ...thinking }) }),
+    ...(temperature === undefined ? {} : { temperature }),
+  };
 }
 
 export function isAgent(value: unknown): value is Agent {
@@ -196,6 +228,7 @@ export function agentDefinitionProblems(definition: unknown): string[] {
   if (raw.model !== undefined && !(typeof raw.model === 'string' && raw.model.trim() !== '')) add('model', 'must be a model name');
   // What the model honours is checked against it at start-up (AgentDirectory); here, only types and ranges.
   turnTakingDefinitionProblems(raw, add);
+  modelFeatureProblems(raw, add);
   const greeting = raw.greeting;
   if (greeting !== undefined && typeof greeting !== 'string') {
     if (typeof greeting !== 'object' || greeting === null) add('greeting', 'must be a string or { inbound?, outbound? }');
@@ -243,6 +276,23 @@ export function agentDefinitionProblems(definition: unknown): string[] {
     if (raw[hook] !== undefined && typeof raw[hook] !== 'function') add(hook, 'must be a function');
   }
   return problems;
+}
+
+/** The model features' types; whether the model offers them is the model's to say, at start-up (AgentDirectory). */
+function modelFeatureProblems(raw: Record<string, unknown>, add: (field: string, problem: string) => void): void {
+  for (const flag of ['affectiveDialog', 'proactiveAudio'] as const) {
+    if (raw[flag] !== undefined && typeof raw[flag] !== 'boolean') add(flag, 'must be true or false');
+  }
+  if (raw.temperature !== undefined && !(typeof raw.temperature === 'number' && raw.temperature >= 0 && raw.temperature <= MAX_TEMPERATURE)) {
+    add('temperature', `must be a number from 0 to ${MAX_TEMPERATURE}`);
+  }
+  const thinking = raw.thinking;
+  if (thinking === undefined) return;
+  const keys = typeof thinking === 'object' && thinking !== null ? Object.keys(thinking) : [];
+  const { level, budget } = (thinking ?? {}) as { level?: unknown; budget?: unknown };
+  const validLevel = keys.length === 1 && (THINKING_LEVELS as readonly unknown[]).includes(level);
+  const validBudget = keys.length === 1 && typeof budget === 'number' && Number.isInteger(budget) && budget >= 0;
+  if (!validLevel && !validBudget) add('thinking', `must be { level: ${THINKING_LEVELS.map((l) => `'${l}'`).join(' | ')} } or { budget: <tokens, 0 for none> }`);
 }
 
 /** The system instruction for one call: the agent's own, the language it speaks, and its tools' guidance. */

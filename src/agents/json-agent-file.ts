@@ -1,6 +1,6 @@
 import { defineTool, DefinitionError, type Tool } from '../tools/tool.js';
 
-const JSON_TOOL_FIELDS = new Set(['name', 'description', 'behavior', 'parameters', 'url', 'timeoutMs', 'guidance']);
+const JSON_TOOL_FIELDS = new Set(['name', 'description', 'behavior', 'scheduling', 'parameters', 'url', 'timeoutMs', 'guidance']);
 
 /**
  * The agent definitions of a `.json` agent file (one object or an array): instructions, voice, greeting and HTTP

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { CallAgent } from '../agents/agent-directory.js';
 import { callDetails } from '../domain/call-details.js';
+import type { ToolFailure } from '../model/realtime-model.js';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumbersInText } from '../observability/redact.js';
 import { RollingWindowLimit } from '../telephony/outbound-calls.js';
@@ -52,8 +53,8 @@ export interface ToolRun {
   durationMs: number;
   /** The tool's answer (`ok`). */
   output?: unknown;
-  /** What the model hears instead (every other outcome). */
-  error?: string;
+  /** What the model hears instead (every other outcome): the failure, whether a retry could help, a hint. */
+  error?: ToolFailure;
   /** A failed handler's own error (the model hears only that the tool failed; the service log has the stack). */
   failure?: string;
 }

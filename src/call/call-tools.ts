@@ -127,7 +127,13 @@ export class CallTools {
     }
   }
 
+  /** Calls the model repeated within one turn, answered from the first without running the tool again. */
+  get repeatedCalls(): number {
+    return this.dispatcher.repeatsAnswered;
+  }
+
   onModelTurnComplete(): void {
+    this.dispatcher.newTurn();
     if (this.finish === undefined) return;
     this.finish.replyFinished = true;
     this.tryFinish('goodbye-played');

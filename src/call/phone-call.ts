@@ -16,6 +16,7 @@ import type { CallControl } from '../telephony/twilio-rest.js';
 import type { VadService } from '../turn-detection/vad-service.js';
 import { AgentPlayout } from './agent-playout.js';
 import { AgentTurn, type TurnEnd } from './agent-turn.js';
+import { AnswerHealth, type AnswerRecovery } from './answer-health.js';
 import { CallerTimeline } from './caller-timeline.js';
 import { CallTools } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
@@ -91,6 +92,8 @@ export class PhoneCall {
   private firstAgentAudioAtMs: number | undefined;
   /** Which generation agent audio belongs to, and when the agent's turn ended (see agent-turn.ts). */
   private readonly agentTurn = new AgentTurn();
+  /** Answers the caller cannot hear, and turns the model declined (answer-health.ts). */
+  private readonly answerHealth = new AnswerHealth();
   private agentTurnOpen = false;
   private callerTranscript = '';
   /** When the caller last stopped talking, until the agent's next audio: the response latency's start. */
@@ -294,7 +297,9 @@ export class PhoneCall {
           this.publish({ type: 'latency', responseMs: Date.now() - this.callerSpeechEndedAtMs });
           this.callerSpeechEndedAtMs = undefined;
         }
-        this.playout.push(this.agentAudio.convert(event.audio));
+        const mulaw = this.agentAudio.convert(event.audio);
+        this.answerHealth.audio(mulaw);
+        this.playout.push(mulaw);
         return;
       }
       case 'interrupted': {
@@ -311,6 +316,7 @@ export class PhoneCall {
       case 'turnComplete': {
         const ended = this.agentTurn.turnComplete();
         if (ended !== undefined) this.onTurnEnded(ended, event.detail);
+        if (event.rejected === true) this.onRejectedTurn(event.detail);
         return;
       }
       case 'inputTranscript':
@@ -369,6 +375,23 @@ export class PhoneCall {
     this.callerTranscript = '';
     this.agentTranscript = '';
     this.tools.onModelTurnComplete();
+    if (this.answerHealth.turnEnded(end.interrupted) === 'inaudibleAnswer') this.recoverUnheardAnswer('inaudibleAnswer');
+  }
+
+  /** The model declined to answer; a single refusal is the watchdog's empty turn, a run of them is recovered. */
+  private onRejectedTurn(detail: string | undefined): void {
+    this.log.warn({ detail }, 'the model declined to answer this turn');
+    if (this.answerHealth.rejected() === 'rejectedTurns') this.recoverUnheardAnswer('rejectedTurns');
+  }
+
+  /**
+   * The caller heard nothing of what the model thinks it said (or it keeps declining): continue on a fresh
+   * connection resumed from the latest handle, and cue the model to say it again (answer-health.ts).
+   */
+  private recoverUnheardAnswer(why: AnswerRecovery): void {
+    this.log.warn({ why }, why === 'inaudibleAnswer' ? 'the agent\'s answer was too quiet to hear: reconnecting and asking again' : 'the model declined several turns in a row: reconnecting and asking again');
+    if (this.modelCapabilities.sessionResumption) this.conversation.reconnect(why);
+    this.sendText(this.deps.agent.agent.cues.unheardAnswer);
   }
 
   // ── 4. Barge-in: the caller talked over the agent. ──────────────────────────────────────────────
@@ -473,6 +496,8 @@ export class PhoneCall {
       modelConnections: this.conversation.stats.connections,
       sessionSwitches: this.conversation.stats.switches,
       ...this.watchdog.stats,
+      repeatedToolCalls: this.tools.repeatedCalls,
+      ...this.answerHealth.stats,
       greetingPrepared: this.deps.early !== undefined,
     };
   }

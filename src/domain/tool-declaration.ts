@@ -52,12 +52,20 @@ export type ParameterSchema = StringParameter | NumericParameter | BooleanParame
  */
 export type ToolBehavior = 'BLOCKING' | 'NON_BLOCKING';
 
+/**
+ * When a NON_BLOCKING tool's answer reaches the conversation: at once, cutting in (`interrupt`); once the model
+ * is idle (`whenIdle`); or only as context for later (`silent`). Only for models with `toolResultScheduling`.
+ */
+export type ToolResultScheduling = 'interrupt' | 'whenIdle' | 'silent';
+
 /** One tool as a model is told about it. */
 export interface ToolDeclaration {
   readonly name: string;
   /** What the tool does and when to use it: the model decides from it. */
   readonly description: string;
   readonly behavior: ToolBehavior;
+  /** NON_BLOCKING only: when its answer reaches the conversation; absent: the model's default. */
+  readonly scheduling?: ToolResultScheduling;
   /** The arguments; a tool without arguments has an object with no properties. */
   readonly parameters: ObjectParameter;
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_CUES, KEYPAD_TEXT_PREFIX } from '../agents/agent.js';
-import { geminiSettingsProblems } from '../model/gemini/voices.js';
+import { geminiSettingsProblems } from '../model/gemini/gemini-model.js';
+import { DEFAULT_LIVE_MODEL } from '../model/gemini/live-models.js';
 import type { ConversationSettings, ToolAnswer, ToolDeclaration } from '../model/realtime-model.js';
 import { SCRIPTED_INPUT_RATE_HZ } from '../model/scripted/caller-turns.js';
 import type { ConversationScript, ScriptedReply } from '../model/scripted/script.js';
@@ -52,11 +53,16 @@ export function shownInstruction(text: string, greeting: boolean): string {
 const SPOKEN_MS = { greeting: 3_000, afterEcho: 1_800, short: 1_400, toolAnswer: 2_400 } as const;
 
 /** The local stand-in model. Its `journals` show what each call's conversation heard and did. */
+const LOCAL_PROVIDER = 'local';
+const refusedByGemini = geminiSettingsProblems('gemini-api', undefined);
+
 export function createLocalModel(): ScriptedModel {
   return createScriptedModel({
-    provider: 'local',
+    provider: LOCAL_PROVIDER,
     script: localScript,
-    settingsProblems: geminiSettingsProblems,
+    // It stands in for Gemini: what Gemini would refuse of an agent (a voice, a feature of its model) is refused here
+    // too, so local mode finds it before the first call with a key. The features themselves are not acted out.
+    settingsProblems: (settings) => refusedByGemini({ ...settings, model: settings.model === LOCAL_PROVIDER ? DEFAULT_LIVE_MODEL : settings.model }),
     keepEndedJournals: KEEP_ENDED_CONVERSATIONS,
   });
 }
@@ -116,8 +122,8 @@ export function echoReply(callerAudio16k: Int16Array): { text: string; audio: In
  * its answer (or its error).
  */
 export function describeToolAnswer(answer: ToolAnswer | undefined): string {
+  if (answer !== undefined && 'error' in answer.response) return `The tool said: ${answer.response.error.message}`;
   const response = record(answer?.response);
-  if (typeof response?.['error'] === 'string') return `The tool said: ${response['error']}`;
   const output = record(response?.['output']);
   // The answer itself, then the objects (or the first item of lists) it holds: where a tool puts its record.
   const layers = output === undefined ? [] : [output, ...Object.values(output).map((value) => record(Array.isArray(value) ? value[0] : value)).filter((v) => v !== undefined)];

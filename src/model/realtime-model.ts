@@ -5,7 +5,7 @@
  * shows how another provider plugs in.
  */
 import type { ModelInputAudio, ModelOutputAudio } from '../audio/model-audio.js';
-import type { ToolDeclaration } from '../domain/tool-declaration.js';
+import type { ToolDeclaration, ToolResultScheduling } from '../domain/tool-declaration.js';
 
 export type { ToolDeclaration } from '../domain/tool-declaration.js';
 
@@ -20,6 +20,8 @@ export type { ModelInputAudio, ModelOutputAudio } from '../audio/model-audio.js'
 
 // ── Tools ────────────────────────────────────────────────────────────────────────────────────────
 
+export type { ToolResultScheduling } from '../domain/tool-declaration.js';
+
 /** The model asks for a tool to run. `id` is the model's own; the answer carries it back. */
 export interface ToolCall {
   readonly id: string;
@@ -28,16 +30,28 @@ export interface ToolCall {
 }
 
 /**
- * When a non-blocking tool's answer reaches the conversation: at once, cutting in (`interrupt`); once the model
- * is idle (`whenIdle`); or only as context for later (`silent`). Only for models with `toolResultScheduling`.
+ * Why a tool call gave no result, in the terms Google's Gemini 3.8 migration notes ask for, so the model neither
+ * guesses nor repeats the call to be sure: what kind of failure (`status`), whether calling again could help
+ * (`retryable`), what happened (`message`) and what to do next (`hint`).
  */
-export type ToolResultScheduling = 'interrupt' | 'whenIdle' | 'silent';
+export interface ToolFailure {
+  readonly status: ToolFailureStatus;
+  readonly retryable: boolean;
+  readonly message: string;
+  readonly hint: string;
+}
 
-/** The answer to one tool call: its output (any JSON value), or an error the model should hear. */
+/**
+ * `error`: the tool said no (a ToolError) or failed inside; `invalid_argument`: the arguments broke the tool's
+ * schema; `unknown_tool`: no tool has that name; `timeout`: it did not finish in time.
+ */
+export type ToolFailureStatus = 'error' | 'invalid_argument' | 'unknown_tool' | 'timeout';
+
+/** The answer to one tool call: its output (any JSON value), or why there is none. */
 export interface ToolAnswer {
   readonly id: string;
   readonly name: string;
-  readonly response: { readonly output: unknown } | { readonly error: string };
+  readonly response: { readonly output: unknown } | { readonly error: ToolFailure };
   readonly scheduling?: ToolResultScheduling;
 }
 
@@ -74,8 +88,11 @@ export interface UsageReport {
  */
 export type SessionSwitchReason = 'handover' | 'connectionLost' | ReconnectReason;
 
-/** Why the call asks for a fresh connection. */
-export type ReconnectReason = 'stall';
+/**
+ * Why the call asks for a fresh connection: the model went quiet when it should answer (`stall`), its answer could
+ * not be heard (`inaudibleAnswer`), or it declined to answer turn after turn (`rejectedTurns`).
+ */
+export type ReconnectReason = 'stall' | 'inaudibleAnswer' | 'rejectedTurns';
 
 /** How many connections a conversation took, and why it moved between them. */
 export interface ConversationStats {
@@ -93,8 +110,11 @@ export type ConversationEvent =
   | { type: 'interrupted' }
   /** The model has generated all of its turn (the audio may still be playing). */
   | { type: 'generationComplete' }
-  /** The model's turn is over. `detail`: the provider's own words for why, for logs only. */
-  | { type: 'turnComplete'; detail?: string }
+  /**
+   * The model's turn is over. `detail`: the provider's own words for why, for logs. `rejected`: the model declined
+   * to answer this turn (Gemini: `turnCompleteReason: RESPONSE_REJECTED`), which the call counts and recovers from.
+   */
+  | { type: 'turnComplete'; detail?: string; rejected?: true }
   /** What the caller said, and what the agent says, as text; fragments of one turn concatenate. */
   | { type: 'inputTranscript'; text: string }
   | { type: 'outputTranscript'; text: string }
@@ -158,6 +178,8 @@ export interface ModelCapabilities {
   readonly turnCoverage: boolean;
   /** A conversation continues on a new connection from a handle: handover, failover, `reconnect`. */
   readonly sessionResumption: boolean;
+  /** Tools declared BLOCKING make the model wait for their answer (some models only run tools asynchronously). */
+  readonly blockingTools: boolean;
   /** Tools declared NON_BLOCKING run while the model keeps talking. */
   readonly nonBlockingTools: boolean;
   /** `ToolAnswer.scheduling` is honoured. */
@@ -174,6 +196,27 @@ export interface ModelCapabilities {
   readonly transcriptionVocabulary: boolean;
   /** What one `usage` event covers (see UsageReport), or `none` when the model reports no usage. */
   readonly usageReporting: 'perResponse' | 'runningTotal' | 'none';
+}
+
+// ── What an agent asks of its model ─────────────────────────────────────────────────────────────
+
+/** How much the model reasons before it answers, for models whose thinking can be set. */
+export type ThinkingSetting = { readonly level: ThinkingLevel } | { readonly budget: number };
+export type ThinkingLevel = 'minimal' | 'low' | 'medium' | 'high';
+
+/**
+ * The model features an agent turns on or sets; absent: the model's default. Each is checked against the model's
+ * capabilities when the service starts (`settingsProblems`), never found out in a call.
+ */
+export interface ModelFeatures {
+  /** The model adapts its tone to the caller's. */
+  readonly affectiveDialog?: boolean;
+  /** The model may stay silent when what it hears is not meant for it. */
+  readonly proactiveAudio?: boolean;
+  /** A thinking level (`{ level: 'low' }`) or a token budget (`{ budget: 0 }`: no thinking), as the model takes it. */
+  readonly thinking?: ThinkingSetting;
+  /** Sampling temperature, 0 to 2: lower is more predictable. */
+  readonly temperature?: number;
 }
 
 // ── The model and its conversations ──────────────────────────────────────────────────────────────
@@ -199,10 +242,12 @@ export interface ConversationSettings {
   turns?: TurnSettings;
   /** Hints for the caller's transcript, for models with `transcriptionLanguages` / `transcriptionVocabulary`. */
   inputTranscription?: InputTranscriptionSettings;
+  /** The features the agent turned on or set (checked against the model at start-up). */
+  features: ModelFeatures;
 }
 
 /** What `settingsProblems` checks of an agent: the settings fixed for all its calls. */
-export type AgentModelSettings = Pick<ConversationSettings, 'model' | 'voice' | 'turns' | 'inputTranscription'>;
+export type AgentModelSettings = Pick<ConversationSettings, 'model' | 'voice' | 'turns' | 'inputTranscription' | 'features' | 'tools'>;
 
 export interface ConversationHooks {
   log: ModelLog;
@@ -249,8 +294,9 @@ export interface RealtimeModel {
   capabilities(model: string): ModelCapabilities;
   /**
    * What this model would refuse or ignore in an agent's fixed settings (an unknown voice, a turn setting this model
-   * does not honour), one sentence each, checked at start-up so a mistake never reaches a call. What the capability
-   * flags say is checked by the service; this is for what only the model knows.
+   * does not honour, a feature it does not offer, a tool behaviour it does not run), one sentence each naming the
+   * model, the feature and what to do instead, checked at start-up so a mistake never reaches a call. What the
+   * capability flags say of turn settings is checked by the service; this is for what only the model knows.
    */
   settingsProblems(settings: AgentModelSettings): string[];
   /**
@@ -267,6 +313,7 @@ export const BASIC_CAPABILITIES: ModelCapabilities = Object.freeze({
   interruptionControl: false,
   turnCoverage: false,
   sessionResumption: false,
+  blockingTools: true,
   nonBlockingTools: false,
   toolResultScheduling: false,
   affectiveDialog: false,
@@ -279,5 +326,5 @@ export const BASIC_CAPABILITIES: ModelCapabilities = Object.freeze({
 
 /** Switch counts starting at zero, for a conversation's stats. */
 export function noSwitches(): Record<SessionSwitchReason, number> {
-  return { handover: 0, connectionLost: 0, stall: 0 };
+  return { handover: 0, connectionLost: 0, stall: 0, inaudibleAnswer: 0, rejectedTurns: 0 };
 }

@@ -26,6 +26,12 @@ export interface CallSummary {
   stalls: number;
   emptyTurns: number;
   silencePrompts: number;
+  /** Tool calls the model repeated within one turn with the same arguments, answered from the first. */
+  repeatedToolCalls: number;
+  /** Model turns that streamed audio too quiet to hear (the caller heard silence); each was recovered. */
+  inaudibleAnswers: number;
+  /** Model turns the model declined to answer (Gemini: turnCompleteReason RESPONSE_REJECTED). */
+  rejectedTurns: number;
   /** The model session was opened at the webhook, so the greeting was ready when the stream started. */
   greetingPrepared: boolean;
 }

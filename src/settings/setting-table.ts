@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ACCOUNT_SID_PATTERN } from '../domain/identifiers.js';
+import { DEFAULT_LIVE_MODEL } from '../model/gemini/live-models.js';
 import { MIN_METRICS_API_KEY_LENGTH } from '../observability/metrics.js';
 import type { TurnDetection } from '../model/realtime-model.js';
 import type { LogLevel, PhoneAgentSettings } from './phone-agent-settings.js';
@@ -22,7 +23,7 @@ export interface SettingSpec<T> {
   readonly default?: T | (() => T);
 }
 
-export const DEFAULT_MODEL = 'gemini-3.8-live';
+export const DEFAULT_MODEL = DEFAULT_LIVE_MODEL;
 export const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const TURN_DETECTIONS: readonly TurnDetection[] = ['model', 'local'];

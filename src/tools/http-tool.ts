@@ -89,7 +89,7 @@ export class HttpToolClient {
       });
     } catch (error) {
       if (context.signal.aborted) throw context.signal.reason;
-      throw new ToolError(`${tool.name} could not be reached (${describeFetchError(error)}). Tell the caller you cannot do that right now.`);
+      throw new ToolError(`${tool.name} could not be reached (${describeFetchError(error)}).`, { retryable: true });
     }
     const text = await readLimited(response, MAX_RESPONSE_BYTES).catch((error: unknown) => {
       if (context.signal.aborted) throw context.signal.reason;
@@ -97,10 +97,12 @@ export class HttpToolClient {
     });
     if (!response.ok) {
       context.log.warn({ status: response.status, url: url.origin + url.pathname }, 'HTTP tool answered with an error status');
-      throw new ToolError(`${tool.name} failed (HTTP ${response.status}). Tell the caller you cannot do that right now.`);
+      // A server error may pass; a refused request (4xx) will be refused again.
+      throw new ToolError(`${tool.name} failed (HTTP ${response.status}).`, { retryable: response.status >= 500 });
     }
     try {
-      return text.trim() === '' ? { ok: true } : (JSON.parse(text) as unknown);
+      // An empty body is a tool that did its job and has nothing to say (the dispatcher says so to the model).
+      return text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
     } catch {
       context.log.warn({ status: response.status, url: url.origin + url.pathname }, 'HTTP tool answered with a body that is not JSON');
       throw new ToolError(`${tool.name} sent an answer that is not JSON.`);

@@ -1,10 +1,10 @@
 import type { Logger } from '../observability/logger.js';
 import type { CallDetails } from '../domain/call-details.js';
-import type { ToolBehavior, ToolDeclaration } from '../domain/tool-declaration.js';
+import type { ToolBehavior, ToolDeclaration, ToolResultScheduling } from '../domain/tool-declaration.js';
 import { assertValidSchema, type InferObject, type ObjectParameter } from './schema.js';
 
 export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js';
-export type { ToolBehavior } from '../domain/tool-declaration.js';
+export type { ToolBehavior, ToolResultScheduling } from '../domain/tool-declaration.js';
 
 /** How a call ends once the agent's last words are heard: hung up (`agent-hung-up`) or handed to a number (`transferred`). */
 export type CallFinish = { kind: 'hang-up' } | { kind: 'transfer'; to: string };
@@ -32,6 +32,11 @@ interface ToolDefinitionBase<P extends ObjectParameter> {
   /** What the tool does and when to use it: the model reads this to decide. */
   description: string;
   behavior: ToolBehavior;
+  /**
+   * NON_BLOCKING only, on models that schedule tool results (docs/models.md): `interrupt` (the answer cuts in at
+   * once), `whenIdle` (once the model is idle) or `silent` (context for later, no new reply). Default: the model's.
+   */
+  scheduling?: ToolResultScheduling;
   /** The arguments, as a JSON-schema subset (see schema.ts). Omit for a tool without arguments. */
   parameters?: P;
   /** Overrides the service's TOOL_TIMEOUT_MS for this tool. */
@@ -75,13 +80,28 @@ export interface Tool extends ToolDeclaration {
 
 const TOOL_ERROR_BRAND = Symbol.for('gemini-phone-agent/ToolError');
 
-/** An error whose message is meant for the model (and through it, the caller). */
+/** What a ToolError tells the model besides its message. */
+export interface ToolErrorOptions {
+  /** Whether calling again with the same arguments could help (a busy backend), default false (a plain no). */
+  retryable?: boolean;
+  /** What the model should do next, e.g. "Ask for the confirmation code instead." Default: a general hint. */
+  hint?: string;
+}
+
+/**
+ * An error whose message is meant for the model (and through it, the caller). It reaches the model as
+ * `{ status: 'error', retryable, message, hint }`, so the model knows whether another try could help.
+ */
 export class ToolError extends Error {
   readonly [TOOL_ERROR_BRAND] = true;
+  readonly retryable: boolean;
+  readonly hint: string | undefined;
 
-  constructor(message: string) {
+  constructor(message: string, options: ToolErrorOptions = {}) {
     super(message);
     this.name = 'ToolError';
+    this.retryable = options.retryable ?? false;
+    this.hint = options.hint;
   }
 
   /**
@@ -93,6 +113,7 @@ export class ToolError extends Error {
   }
 }
 
+const SCHEDULINGS = ['interrupt', 'whenIdle', 'silent'] as const satisfies readonly ToolResultScheduling[];
 const TOOL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 const NO_PARAMETERS = { type: 'object', properties: {} } as const satisfies ObjectParameter;
 
@@ -108,7 +129,7 @@ export class DefinitionError extends Error {
 export function defineTool<const P extends ObjectParameter = typeof NO_PARAMETERS>(definition: ToolDefinition<P>): Tool {
   const problems = toolDefinitionProblems(definition as ToolDefinition<ObjectParameter>);
   if (problems.length > 0) throw new DefinitionError(problems);
-  const { name, description, behavior } = definition;
+  const { name, description, behavior, scheduling } = definition;
   const parameters: ObjectParameter = definition.parameters ?? NO_PARAMETERS;
   const url = definition.url === undefined ? undefined : new URL(definition.url);
   const handler = definition.handler;
@@ -116,6 +137,7 @@ export function defineTool<const P extends ObjectParameter = typeof NO_PARAMETER
     name,
     description,
     behavior,
+    ...(scheduling === undefined ? {} : { scheduling }),
     parameters,
     timeoutMs: definition.timeoutMs,
     guidance: definition.guidance,
@@ -136,6 +158,10 @@ export function toolDefinitionProblems(definition: ToolDefinition<ObjectParamete
   if (!TOOL_NAME_PATTERN.test(name)) problems.push(`${label}: name must be letters, digits, _ . : - starting with a letter or _, at most 128 characters`);
   if (typeof raw.description !== 'string' || raw.description.trim() === '') problems.push(`${label}: description is required (the model decides from it)`);
   if (raw.behavior !== 'BLOCKING' && raw.behavior !== 'NON_BLOCKING') problems.push(`${label}: behavior must be "BLOCKING" or "NON_BLOCKING"`);
+  if (raw.scheduling !== undefined) {
+    if (!(SCHEDULINGS as readonly unknown[]).includes(raw.scheduling)) problems.push(`${label}: scheduling must be one of ${SCHEDULINGS.join(', ')}`);
+    else if (raw.behavior !== 'NON_BLOCKING') problems.push(`${label}: scheduling is for NON_BLOCKING tools only (a BLOCKING tool's answer is awaited)`);
+  }
   if (raw.timeoutMs !== undefined && !(typeof raw.timeoutMs === 'number' && raw.timeoutMs > 0 && raw.timeoutMs <= 600_000)) {
     problems.push(`${label}: timeoutMs must be a number of milliseconds from 1 to 600000`);
   }
@@ -205,7 +231,13 @@ export class ToolRegistry {
 
   /** What the model is told about each tool. */
   declarations(): ToolDeclaration[] {
-    return [...this.byName.values()].map(({ name, description, behavior, parameters }) => ({ name, description, behavior, parameters }));
+    return [...this.byName.values()].map(({ name, description, behavior, scheduling, parameters }) => ({
+      name,
+      description,
+      behavior,
+      ...(scheduling === undefined ? {} : { scheduling }),
+      parameters,
+    }));
   }
 
   /** The system instruction with the business briefing and each tool's guidance appended. */

@@ -22,7 +22,7 @@ const SECRET = 'tool-webhook-secret-0123456789abcdef';
 
 interface PageStats {
   agent: string | undefined;
-  toolRuns: Array<{ tool: string; outcome: string; durationMs: number; output?: unknown; error?: string }>;
+  toolRuns: Array<{ tool: string; outcome: string; durationMs: number; output?: unknown; error?: { message: string } }>;
   error: string | undefined;
 }
 
@@ -120,8 +120,8 @@ describe('the tool panel in headless chromium', () => {
     await form.locator('select[name="day"]').selectOption('sunday');
     await form.locator('button[type="submit"]').click();
     const run = (await runs(2))[1]!;
-    expect(run).toMatchObject({ outcome: 'tool-error', error: 'The practice is closed on Sundays.' });
-    await expect.poll(() => form.locator('output').textContent()).toBe(`ToolError after ${run.durationMs} ms; the model hears:The practice is closed on Sundays.`);
+    expect(run).toMatchObject({ outcome: 'tool-error', error: { message: 'The practice is closed on Sundays.' } });
+    await expect.poll(() => form.locator('output').textContent()).toMatch(new RegExp(`^ToolError after ${run.durationMs} ms; the model hears:\\{\\s+"status": "error",\\s+"retryable": false,\\s+"message": "The practice is closed on Sundays\\.",\\s+"hint": `));
     expect(await form.locator('output').getAttribute('class')).toBe('tool-result tool-error');
   });
 

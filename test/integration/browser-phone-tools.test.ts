@@ -82,7 +82,7 @@ afterAll(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-const run = async (tool: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; run: ToolRun & { error?: string } }> => {
+const run = async (tool: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; run: ToolRun }> => {
   const response = await fetch(`${app.localUrl}/phone/tools/${tool}`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers },
@@ -115,19 +115,19 @@ describe('the tool panel', () => {
     expect((ok.run.output as { callSid: string }).callSid).toMatch(/^CA[0-9a-f]{32}$/);
     expect(ok.run.durationMs).toBeGreaterThanOrEqual(0);
 
-    expect((await run('next_free_slot', { args: { day: 'sunday' } })).run).toMatchObject({ outcome: 'tool-error', error: 'We are closed on Sundays.' });
+    expect((await run('next_free_slot', { args: { day: 'sunday' } })).run).toMatchObject({ outcome: 'tool-error', error: { status: 'error', retryable: false, message: 'We are closed on Sundays.' } });
     const invalid = (await run('next_free_slot', { args: { day: 'someday' } })).run;
     expect(invalid.outcome).toBe('invalid-arguments');
-    expect(invalid.error).toMatch(/^Invalid arguments for next_free_slot: .*day/);
+    expect(invalid.error).toMatchObject({ status: 'invalid_argument', message: expect.stringMatching(/^Invalid arguments for next_free_slot: .*day/) });
     const broken = (await run('broken', {})).run;
-    expect(broken).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/failed because of an internal error/) });
+    expect(broken).toMatchObject({ outcome: 'failed', error: { message: expect.stringMatching(/failed because of an internal error/) } });
     expect(broken.failure).toMatch(/^SyntaxError: /);
 
     const slow = (await run('slow', { args: {} })).run;
     expect(slow.outcome).toBe('timeout');
     // Timers count in whole milliseconds of the event loop's clock: the measured time may fall short by a fraction.
     expect(slow.durationMs).toBeGreaterThan(SLOW_TIMEOUT_MS - 1);
-    expect(slow.error).toMatch(/did not finish within 0.3 seconds/);
+    expect(slow.error).toMatchObject({ status: 'timeout', retryable: true, message: expect.stringMatching(/did not finish within 0.3 seconds/) });
     expect(slowAborted).toMatchObject({ why: 'timeout' });
     // Each run is logged like a call's tool call, marked as the panel's.
     expect(captured.lines.filter((line) => line.toolPanel === true && line.tool === 'next_free_slot').map((line) => line.outcome)).toEqual(['ok', 'tool-error', 'invalid-arguments']);

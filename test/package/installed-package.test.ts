@@ -304,7 +304,7 @@ describe('the installed package', () => {
       const runTool = async (day: string) =>
         (await (await fetch(`${service.url}/phone/tools/next_free_slot`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ args: { day } }) })).json()) as Record<string, unknown>;
       expect(await runTool('monday')).toMatchObject({ outcome: 'ok', output: { day: 'monday', slot: '09:30' } });
-      expect(await runTool('wednesday')).toMatchObject({ outcome: 'tool-error', error: 'Nothing is free on wednesday.' });
+      expect(await runTool('wednesday')).toMatchObject({ outcome: 'tool-error', error: { message: 'Nothing is free on wednesday.' } });
 
       // A call from the page: the local model answers as the agent.
       const { session, stream: browserCall } = await openBrowserPhoneCall(service.url, key);

@@ -42,7 +42,10 @@ export function createMulawModel(): { model: RealtimeModel; record: MulawModelRe
     defaultModel: 'mulaw-1',
     audio: { input: { encoding: 'mulaw', sampleRateHz: 8_000 }, output: { encoding: 'mulaw', sampleRateHz: 8_000 } },
     capabilities: () => BASIC_CAPABILITIES,
-    settingsProblems: ({ voice }) => (voice === undefined || voice === 'plain' ? [] : [`voice "${voice}" is not a mu-law model voice; use plain`]),
+    settingsProblems: ({ voice, features }) => [
+      ...(voice === undefined || voice === 'plain' ? [] : [`voice "${voice}" is not a mu-law model voice; use plain`]),
+      ...Object.keys(features).map((feature) => `model mulaw-1 offers no ${feature}: remove it`),
+    ],
     conversation: (settings, hooks) => new MulawConversation(settings, hooks, record),
   };
   return { model, record };
@@ -62,7 +65,7 @@ class MulawConversation implements RealtimeConversation {
   ) {}
 
   get stats() {
-    return { connections: this.connections, switches: { handover: 0, connectionLost: 0, stall: 0 } };
+    return { connections: this.connections, switches: { handover: 0, connectionLost: 0, stall: 0, inaudibleAnswer: 0, rejectedTurns: 0 } };
   }
 
   async start(): Promise<void> {

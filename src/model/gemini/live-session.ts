@@ -1,4 +1,4 @@
-import { FunctionResponseScheduling, MediaModality, type FunctionResponse, type LiveServerMessage, type ModalityTokenCount, type Session, type UsageMetadata } from '@google/genai';
+import { FunctionResponseScheduling, MediaModality, TurnCompleteReason, type FunctionResponse, type LiveServerMessage, type ModalityTokenCount, type Session, type UsageMetadata } from '@google/genai';
 import type { ConversationEvent, ModelLog, TokenCounts, ToolAnswer, ToolResultScheduling, UsageReport } from '../realtime-model.js';
 import { createGenAI, explainSetupFailure, type CreateGenAIOptions, type GeminiAuth } from './gemini-auth.js';
 import { buildLiveConnectConfig, type LiveSetup } from './live-setup.js';
@@ -196,7 +196,7 @@ export function toSessionEvents(message: LiveServerMessage): SessionEvent[] {
     }
     if (content.outputTranscription?.text) events.push({ type: 'outputTranscript', text: content.outputTranscription.text });
     if (content.generationComplete === true) events.push({ type: 'generationComplete' });
-    if (content.turnComplete === true) events.push(content.turnCompleteReason === undefined ? { type: 'turnComplete' } : { type: 'turnComplete', detail: content.turnCompleteReason });
+    if (content.turnComplete === true) events.push(turnComplete(content.turnCompleteReason));
   }
   const functionCalls = message.toolCall?.functionCalls;
   if (functionCalls !== undefined && functionCalls.length > 0) {
@@ -214,6 +214,15 @@ export function toSessionEvents(message: LiveServerMessage): SessionEvent[] {
   }
   if (message.usageMetadata !== undefined) events.push({ type: 'usage', usage: toUsageReport(message.usageMetadata) });
   return events;
+}
+
+/**
+ * A turn's end, with the service's reason for logs; `RESPONSE_REJECTED` (the model declined, no audio) is flagged:
+ * runs of them are a reported failure the call recovers from (google-gemini/gemini-live-api-examples#40).
+ */
+function turnComplete(reason: TurnCompleteReason | undefined): Extract<SessionEvent, { type: 'turnComplete' }> {
+  if (reason === undefined) return { type: 'turnComplete' };
+  return reason === TurnCompleteReason.RESPONSE_REJECTED ? { type: 'turnComplete', detail: reason, rejected: true } : { type: 'turnComplete', detail: reason };
 }
 
 /**

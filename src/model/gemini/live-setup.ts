@@ -8,6 +8,8 @@ import { DEFAULT_VOICE } from './voices.js';
 export interface LiveSetup extends Pick<ConversationSettings, 'voice' | 'instructions' | 'tools' | 'turns' | 'inputTranscription'> {
   /** A handle from `sessionResumptionUpdate` to continue an earlier session; absent for a new one. */
   resumptionHandle?: string;
+  /** The agent's model features as setup fields (live-model-features.ts `liveFeatureConfig`). */
+  features?: Pick<LiveConnectConfig, 'enableAffectiveDialog' | 'proactivity' | 'thinkingConfig' | 'temperature'>;
 }
 
 /**
@@ -36,6 +38,7 @@ export function buildLiveConnectConfig(setup: LiveSetup): LiveConnectConfig {
       slidingWindow: { targetTokens: String(COMPRESSION_TARGET_TOKENS) },
     },
     ...(setup.tools.length === 0 ? {} : { tools: [{ functionDeclarations: setup.tools.map(toFunctionDeclaration) }] }),
+    ...setup.features,
   };
 }
 

@@ -18,8 +18,8 @@ export function isGeminiVoice(value: unknown): value is GeminiVoice {
   return typeof value === 'string' && (GEMINI_VOICES as readonly string[]).includes(value);
 }
 
-/** What Gemini Live would refuse in an agent's fixed settings: a voice it does not have (none: the default). */
-export function geminiSettingsProblems({ voice }: { voice: string | undefined }): string[] {
+/** A voice Gemini Live does not have (none: the default), as a problem line. */
+export function geminiVoiceProblems(voice: string | undefined): string[] {
   if (voice === undefined || isGeminiVoice(voice)) return [];
   return [`voice "${voice}" is not a Gemini Live voice; use one of ${GEMINI_VOICES.join(', ')}`];
 }

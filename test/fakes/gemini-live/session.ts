@@ -39,6 +39,7 @@ import type {
   ToolResponseRecord,
 } from './types.js';
 import { DEFAULT_VAD, EnergyVad, LOW_SENSITIVITY_OFFSET_DB, type VadConfig, type VadEvent } from './vad.js';
+import { modelFeatureRefusal } from './model-rules.js';
 import { isVertexPath, vertexModelProblem } from './vertex.js';
 import { OUTPUT_SAMPLE_RATE, splitTranscript, synthesizeSpeech } from './voice.js';
 
@@ -428,7 +429,7 @@ export class LiveSession implements FakeSession {
     }
     const resumption: unknown = setup.sessionResumption;
     if (resumption !== undefined && !isRecord(resumption)) return invalidArgument();
-    return undefined;
+    return modelFeatureRefusal(model, isVertexPath(this.path), this.apiVersion, setup);
   }
 
   /**

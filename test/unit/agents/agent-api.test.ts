@@ -49,6 +49,28 @@ describe('defineAgent', () => {
     expect(problemsOf(() => defineTool({ name: 'z', description: 'd', behavior: 'BLOCKING', url: 'http://127.0.0.1:9/z' }))).toEqual([]);
   });
 
+  it('keeps the model features it sets, and checks their types (whether the model offers them is checked at start-up)', () => {
+    const agent = defineAgent({ name: 'warm', instructions: 'w', affectiveDialog: true, thinking: { budget: 0 }, temperature: 0.3 });
+    expect(agent.features).toEqual({ affectiveDialog: true, thinking: { budget: 0 }, temperature: 0.3 });
+    expect(defineAgent({ name: 'plain', instructions: 'p' }).features).toEqual({});
+    const problems = problemsOf(() =>
+      defineAgent({ name: 'bad', instructions: 'b', affectiveDialog: 'yes', proactiveAudio: 1, thinking: { level: 'extreme' }, temperature: 3 } as never),
+    );
+    expect(problems).toEqual([
+      'agent "bad": affectiveDialog must be true or false',
+      'agent "bad": proactiveAudio must be true or false',
+      'agent "bad": temperature must be a number from 0 to 2',
+      "agent \"bad\": thinking must be { level: 'minimal' | 'low' | 'medium' | 'high' } or { budget: <tokens, 0 for none> }",
+    ]);
+    expect(problemsOf(() => defineAgent({ name: 'both', instructions: 'b', thinking: { level: 'low', budget: 1 } } as never))).toHaveLength(1);
+    expect(problemsOf(() => defineTool({ name: 'sched', description: 'd', behavior: 'BLOCKING', scheduling: 'silent', handler: () => 1 }))).toEqual([
+      "tool \"sched\": scheduling is for NON_BLOCKING tools only (a BLOCKING tool's answer is awaited)",
+    ]);
+    expect(problemsOf(() => defineTool({ name: 'sched', description: 'd', behavior: 'NON_BLOCKING', scheduling: 'later' as never, handler: () => 1 }))).toEqual([
+      'tool "sched": scheduling must be one of interrupt, whenIdle, silent',
+    ]);
+  });
+
   it('writes instructions per call, with the language as an instruction', async () => {
     const agent = defineAgent({ name: 'berlin', language: 'de-DE', instructions: (call) => `Anrufer ${call.direction}` });
     const text = await instructionsFor(agent, callDetails({ callSid: `CA${'0'.repeat(32)}`, from: '+4930123', to: '+4930999', direction: 'inbound' }, 'berlin'));
@@ -90,6 +112,32 @@ describe('AgentDirectory', () => {
     const settings = await directory.byAgentName('own')!.conversationSettings(call);
     expect(settings).toMatchObject({ agentName: 'own', model: 'gemini-own-live', voice: undefined, instructions: expect.stringMatching(/^o\n\n/) });
     expect(settings.tools.map((tool) => tool.name)).toEqual(['end_call']);
+  });
+
+  it("refuses at start-up a feature or tool behaviour the agent's model does not offer, naming the agent, the model and what to do", () => {
+    const lookup = defineTool({ name: 'lookup', description: 'l', behavior: 'NON_BLOCKING', handler: () => 1 });
+    const agents = [
+      defineAgent({ name: 'moody', instructions: 'm', model: 'gemini-3.8-live', affectiveDialog: true, phoneNumbers: ['+14155550111'] }),
+      defineAgent({ name: 'legacy', instructions: 'l', model: 'gemini-3.1-flash-live-preview', tools: [lookup] }),
+    ];
+    for (const model of [gemini, createLocalModel()]) {
+      expect(problemsOf(() => new AgentDirectory(agents, { ...options, model }))).toEqual([
+        expect.stringMatching(/^agent "moody": model gemini-3\.8-live \(Gemini API\) does not offer affective dialog: remove affectiveDialog, or use a model that offers it/),
+        'agent "legacy": model gemini-3.1-flash-live-preview (Gemini API) runs tools synchronously only: declare tool "lookup" with behavior BLOCKING',
+      ]);
+    }
+  });
+
+  it('passes the features to every conversation, and makes the built-in tools NON_BLOCKING for a model that runs tools only asynchronously', async () => {
+    const thinker = defineAgent({ name: 'thinker', instructions: 't', model: 'gemini-3.8-live-extended-thinking', thinking: { level: 'high' } });
+    const directory = new AgentDirectory([thinker], { ...options, transferNumber: '+14155550100' });
+    const call = callDetails({ callSid: `CA${'3'.repeat(32)}`, from: '+14155550123', to: '+14155550111', direction: 'inbound' }, 'thinker');
+    const settings = await directory.byAgentName('thinker')!.conversationSettings(call);
+    expect(settings.features).toEqual({ thinking: { level: 'high' } });
+    expect(settings.tools.map((tool) => [tool.name, tool.behavior])).toEqual([
+      ['end_call', 'NON_BLOCKING'],
+      ['transfer_call', 'NON_BLOCKING'],
+    ]);
   });
 
   it('reports two defaults, a shared number and HTTP tools without a secret together', () => {

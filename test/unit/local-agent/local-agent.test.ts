@@ -74,7 +74,7 @@ describe('local agent', () => {
   it("reads out a tool's answer: its summary or message, else its first text fields, else its error", () => {
     expect(describeToolAnswer({ id: 'a', name: 't', response: { output: { found: false, message: 'No booking with that code.' } } })).toBe('No booking with that code.');
     expect(describeToolAnswer({ id: 'b', name: 't', response: { output: { status: 'shipped', eta: 'Monday', count: 2, gift: true } } })).toBe('The tool answered: shipped, Monday, 2.');
-    expect(describeToolAnswer({ id: 'c', name: 't', response: { error: 'code must match' } })).toBe('The tool said: code must match');
+    expect(describeToolAnswer({ id: 'c', name: 't', response: { error: { status: 'invalid_argument', retryable: false, message: 'code must match', hint: 'Ask again.' } } })).toBe('The tool said: code must match');
     // A record one level down (or the first of a list) is read too: where tools put what they found.
     expect(describeToolAnswer({ id: 'd', name: 't', response: { output: { found: true, booking: { guestName: 'Dana Whitfield', partySize: 4 } } } })).toBe('The tool answered: Dana Whitfield, 4.');
     expect(describeToolAnswer({ id: 'e', name: 't', response: { output: { bookings: [{ summary: 'Dana, Friday at 7.' }] } } })).toBe('Dana, Friday at 7.');

@@ -43,7 +43,8 @@ describe('toSessionEvents', () => {
       { type: 'turnComplete' },
       { type: 'usage', usage: { prompt: {}, response: {}, totalTokens: 546 } },
     ]);
-    expect(toSessionEvents(message({ serverContent: { turnComplete: true, turnCompleteReason: 'RESPONSE_REJECTED' } }))).toEqual([{ type: 'turnComplete', detail: 'RESPONSE_REJECTED' }]);
+    expect(toSessionEvents(message({ serverContent: { turnComplete: true, turnCompleteReason: 'RESPONSE_REJECTED' } }))).toEqual([{ type: 'turnComplete', detail: 'RESPONSE_REJECTED', rejected: true }]);
+    expect(toSessionEvents(message({ serverContent: { turnComplete: true, turnCompleteReason: 'NEED_MORE_INPUT' } }))).toEqual([{ type: 'turnComplete', detail: 'NEED_MORE_INPUT' }]);
     // usage alone (incremental), a bare {}, voiceActivity beside an empty serverContent: nothing else for the call
     expect(toSessionEvents(message({ usageMetadata: { totalTokenCount: 12 } }))).toEqual([{ type: 'usage', usage: { prompt: {}, response: {}, totalTokens: 12 } }]);
     expect(toSessionEvents(message({}))).toEqual([]);
@@ -107,10 +108,11 @@ describe('tool answers and declarations as Gemini takes them', () => {
       name: 'find_booking',
       response: { output: { found: true } },
     });
-    expect(toFunctionResponse({ id: 'a', name: 'n', response: { error: 'no such booking' }, scheduling: 'whenIdle' })).toEqual({
+    const error = { status: 'error', retryable: false, message: 'No such booking.', hint: 'Ask for the code.' } as const;
+    expect(toFunctionResponse({ id: 'a', name: 'n', response: { error }, scheduling: 'whenIdle' })).toEqual({
       id: 'a',
       name: 'n',
-      response: { error: 'no such booking' },
+      response: { error },
       scheduling: FunctionResponseScheduling.WHEN_IDLE,
     });
     expect(toFunctionResponse({ id: 'a', name: 'n', response: { output: 1 }, scheduling: 'interrupt' }).scheduling).toBe(FunctionResponseScheduling.INTERRUPT);
@@ -202,7 +204,7 @@ describe('turn settings as Gemini takes them', () => {
 
   it("refuses silenceDurationMs on a model reported to ignore it, naming the report and what to do instead", () => {
     const model = createGeminiModel({ auth: { kind: 'api-key', apiKey: 'unused' }, model: 'gemini-3.8-live', apiVersion: undefined, setupTimeoutMs: 1_000 });
-    const problems = (name: string, turns: TurnSettings) => model.settingsProblems({ model: name, voice: undefined, turns });
+    const problems = (name: string, turns: TurnSettings) => model.settingsProblems({ model: name, voice: undefined, turns, tools: [], features: {} });
     expect(problems('gemini-3.1-flash-live-preview', { detection: 'model', silenceDurationMs: 1_000 })).toEqual([
       expect.stringMatching(/^turnTaking\.silenceDurationMs is ignored by gemini-3\.1-flash-live-preview \(.*js-genai#1467.*\): use turnDetection 'local'/),
     ]);

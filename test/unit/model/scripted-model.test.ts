@@ -75,7 +75,7 @@ describe('the synthetic voice', () => {
 
 describe('a scripted conversation', () => {
   const log = createLogger({ level: 'silent' });
-  const settings: ConversationSettings = { agentName: 'orders', model: 'scripted', voice: undefined, instructions: 'x', tools: [] };
+  const settings: ConversationSettings = { agentName: 'orders', model: 'scripted', voice: undefined, instructions: 'x', tools: [], features: {} };
   let events: Array<{ atMs: number; event: ConversationEvent }>;
 
   beforeEach(() => {
@@ -167,7 +167,7 @@ describe('a scripted conversation', () => {
     expect(turns).toEqual([{ kind: 'speech', index: 0, durationMs: 1_000, audio: expect.any(Int16Array) }]);
     expect(events[0]!.event).toEqual({ type: 'inputTranscript', text: '(caller speech 1.0 s)' });
     expect(model.journals[0]!.callerTurns[0]).toMatchObject({ kind: 'speech', startMs: 500, endMs: 1_500, heard: '(caller speech 1.0 s)' });
-    expect(conversation.stats).toEqual({ connections: 1, switches: { handover: 0, connectionLost: 0, stall: 0 } });
+    expect(conversation.stats).toEqual({ connections: 1, switches: { handover: 0, connectionLost: 0, stall: 0, inaudibleAnswer: 0, rejectedTurns: 0 } });
   });
 
   it('never throws from a send method: a script that fails costs its reply, not the call', async () => {

@@ -29,10 +29,13 @@ function summary(endReason: EndReason): CallSummary {
     callerAudioDroppedSeconds: 0,
     callerGapRefusedSeconds: 0,
     modelConnections: 1,
-    sessionSwitches: { handover: 0, connectionLost: 0, stall: 0 },
+    sessionSwitches: { handover: 0, connectionLost: 0, stall: 0, inaudibleAnswer: 0, rejectedTurns: 0 },
     stalls: 0,
     emptyTurns: 0,
     silencePrompts: 0,
+    repeatedToolCalls: 0,
+    inaudibleAnswers: 0,
+    rejectedTurns: 0,
     greetingPrepared: false,
   };
 }

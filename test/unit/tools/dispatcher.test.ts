@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ToolAnswer } from '../../../src/model/realtime-model.js';
-import { MAX_OUTPUT_JSON_CHARS, ToolAbortedError, ToolDispatcher } from '../../../src/tools/dispatcher.js';
+import { DONE_OUTPUT, MAX_OUTPUT_JSON_CHARS, ToolAbortedError, ToolDispatcher } from '../../../src/tools/dispatcher.js';
 import { defineTool, ToolError, ToolRegistry, type Tool, type ToolCallInfo } from '../../../src/tools/tool.js';
 import { capturingLogger, sleep } from '../../support/log-capture.js';
 
@@ -92,7 +92,9 @@ describe('ToolDispatcher', () => {
       { id: '3', name: 'echo', args: { word: 'way too long a word', count: 2.5 } },
     ]);
     expect(sent).toHaveLength(3); // refusals are answered at once
-    const errors = sent.map((r) => ('error' in r.response ? r.response.error : ''));
+    const failures = sent.map((r) => ('error' in r.response ? r.response.error : undefined));
+    for (const failure of failures) expect(failure).toMatchObject({ status: 'invalid_argument', retryable: false, hint: expect.stringContaining('corrected arguments') });
+    const errors = failures.map((failure) => failure?.message ?? '');
     expect(errors[0]).toMatch(/^Invalid arguments for echo: /);
     expect(errors[0]).toContain('word is required');
     expect(errors[0]).toContain('count must be at most 5 (got 9)');
@@ -108,7 +110,9 @@ describe('ToolDispatcher', () => {
   it('tells the model which tools exist when it asks for an unknown one', () => {
     const { dispatcher, sent, lines } = setup([echo, delayed('other', 1)]);
     dispatcher.dispatch([{ id: 'x', name: 'launch_rockets', args: { target: '+14155550123' } }]);
-    expect(sent).toEqual([{ id: 'x', name: 'launch_rockets', response: { error: 'There is no tool named "launch_rockets". Available tools: echo, other.' } }]);
+    expect(sent).toEqual([
+      { id: 'x', name: 'launch_rockets', response: { error: { status: 'unknown_tool', retryable: false, message: 'There is no tool named "launch_rockets".', hint: 'Use one of: echo, other.' } } },
+    ]);
     const line = lines.find((l) => l.tool === 'launch_rockets')!;
     expect(line).toMatchObject({ outcome: 'unknown-tool', argNames: ['target'] });
     expect(JSON.stringify(line)).not.toContain('5550123');
@@ -120,7 +124,7 @@ describe('ToolDispatcher', () => {
     dispatcher.dispatch([{ id: 't', name: 'hangs', args: {} }]);
     await until(1);
     expect(sent[0]).toMatchObject({ id: 't', name: 'hangs' });
-    expect('error' in sent[0]!.response && sent[0]!.response.error).toMatch(/hangs did not finish within 0\.1 seconds/);
+    expect('error' in sent[0]!.response && sent[0]!.response.error).toMatchObject({ status: 'timeout', retryable: true, message: expect.stringMatching(/hangs did not finish within 0\.1 seconds/) });
     expect(signal?.aborted).toBe(true);
     expect(signal?.reason).toBeInstanceOf(ToolAbortedError);
     expect((signal?.reason as ToolAbortedError).why).toBe('timeout');
@@ -165,37 +169,96 @@ describe('ToolDispatcher', () => {
     });
     const rejecting = defineTool({ name: 'rejecting', description: 'Rejects.', behavior: 'BLOCKING', handler: () => Promise.reject('just a string') });
     const polite = defineTool({ name: 'polite', description: 'Refuses.', behavior: 'BLOCKING', handler: async () => { throw new ToolError('No booking has that code.'); } });
-    const { dispatcher, sent, until, lines } = setup([leaky, rejecting, polite]);
+    const busy = defineTool({ name: 'busy', description: 'Busy.', behavior: 'BLOCKING', handler: () => { throw new ToolError('The booking system is busy.', { retryable: true, hint: 'Try once more in a moment.' }); } });
+    const { dispatcher, sent, until, lines } = setup([leaky, rejecting, polite, busy]);
     dispatcher.dispatch([
       { id: '1', name: 'leaky', args: {} },
       { id: '2', name: 'rejecting', args: {} },
       { id: '3', name: 'polite', args: {} },
+      { id: '4', name: 'busy', args: {} },
     ]);
-    await until(3);
+    await until(4);
     const byId = Object.fromEntries(sent.map((r) => [r.id, r.response]));
-    expect(byId['1']).toEqual({ error: expect.stringMatching(/^leaky failed because of an internal error/) });
+    const internal = { status: 'error', retryable: false, hint: 'Do not retry it; apologise to the caller and offer another way to help.' };
+    expect(byId['1']).toEqual({ error: { ...internal, message: 'leaky failed because of an internal error.' } });
     expect(JSON.stringify(byId['1'])).not.toContain('SQLITE');
-    expect(byId['2']).toEqual({ error: expect.stringMatching(/^rejecting failed because of an internal error/) });
-    expect(byId['3']).toEqual({ error: 'No booking has that code.' });
+    expect(byId['2']).toEqual({ error: { ...internal, message: 'rejecting failed because of an internal error.' } });
+    expect(byId['3']).toEqual({ error: { status: 'error', retryable: false, message: 'No booking has that code.', hint: 'Tell the caller; calling it again with the same arguments will not help.' } });
+    expect(byId['4']).toEqual({ error: { status: 'error', retryable: true, message: 'The booking system is busy.', hint: 'Try once more in a moment.' } });
     expect(lines.find((l) => l.tool === 'leaky')).toMatchObject({ outcome: 'failed', level: 50, err: { message: 'SQLITE_CORRUPT at /srv/secret/path.db' } });
     expect(lines.find((l) => l.tool === 'polite')).toMatchObject({ outcome: 'tool-error' });
   });
 
-  it('answers explicitly when a tool returns nothing, and refuses results that are not small JSON', async () => {
+  it('answers explicitly when a tool returns nothing or finds nothing, and refuses results that are not small JSON', async () => {
     const quiet = defineTool({ name: 'quiet', description: 'Returns nothing.', behavior: 'BLOCKING', handler: () => undefined });
     const bigint = defineTool({ name: 'bigint', description: 'Not JSON.', behavior: 'BLOCKING', handler: () => ({ n: 10n }) });
     const huge = defineTool({ name: 'huge', description: 'Too big.', behavior: 'BLOCKING', handler: () => 'x'.repeat(MAX_OUTPUT_JSON_CHARS) });
-    const { dispatcher, sent, until } = setup([quiet, bigint, huge]);
+    const empties = [null, [], {}, ''].map((value, i) => defineTool({ name: `empty_${i}`, description: 'Finds nothing.', behavior: 'BLOCKING', handler: () => value }));
+    const { dispatcher, sent, until } = setup([quiet, bigint, huge, ...empties]);
     dispatcher.dispatch([
       { id: '1', name: 'quiet', args: {} },
       { id: '2', name: 'bigint', args: {} },
       { id: '3', name: 'huge', args: {} },
+      ...empties.map((tool) => ({ id: tool.name, name: tool.name, args: {} })),
     ]);
-    await until(3);
+    await until(7);
     const byId = Object.fromEntries(sent.map((r) => [r.id, r.response]));
-    expect(byId['1']).toEqual({ output: { done: true } });
+    expect(byId['1']).toEqual({ output: DONE_OUTPUT });
     expect(byId['2']).toHaveProperty('error');
     expect(byId['3']).toHaveProperty('error');
+    for (const tool of empties) expect(byId[tool.name]).toEqual({ output: { status: 'no_results', retryable: false, hint: expect.stringContaining('Nothing was found') } });
+  });
+
+  it('answers a call repeated within one turn from the first result, without running the tool again; a new turn runs it again', async () => {
+    let runs = 0;
+    const lookup = defineTool({
+      name: 'lookup',
+      description: 'Looks up.',
+      behavior: 'NON_BLOCKING',
+      scheduling: 'whenIdle',
+      parameters: { type: 'object', properties: { date: { type: 'string' }, size: { type: 'integer' } } },
+      handler: async ({ date }) => (runs++, await sleep(30), { date, free: [] as string[], note: 'fully booked' }),
+    });
+    const { dispatcher, sent, until, lines } = setup([lookup]);
+    dispatcher.dispatch([{ id: 'a', name: 'lookup', args: { date: 'friday', size: 2 } }]);
+    dispatcher.dispatch([{ id: 'b', name: 'lookup', args: { size: 2, date: 'friday' } }]); // the same arguments, in another order, while the first runs
+    await until(2);
+    dispatcher.dispatch([{ id: 'c', name: 'lookup', args: { date: 'friday', size: 2 } }]); // after the first answered
+    dispatcher.dispatch([{ id: 'd', name: 'lookup', args: { date: 'saturday', size: 2 } }]); // other arguments: a call of its own
+    await until(4);
+    expect(runs).toBe(2);
+    expect(sent.map((answer) => answer.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(sent[1]!.response).toEqual(sent[0]!.response);
+    expect(sent[2]!.response).toEqual(sent[0]!.response);
+    for (const answer of sent) expect(answer.scheduling).toBe('whenIdle'); // the tool's scheduling rides on every answer
+    expect(dispatcher.repeatsAnswered).toBe(2);
+    expect(lines.filter((line) => line.outcome === 'repeat')).toHaveLength(2);
+    dispatcher.newTurn();
+    dispatcher.dispatch([{ id: 'e', name: 'lookup', args: { date: 'friday', size: 2 } }]);
+    await until(5);
+    expect(runs).toBe(3);
+  });
+
+  it('runs a repeat again when the first failure said a retry could help, and serves a repeat whose first was cancelled', async () => {
+    let runs = 0;
+    const flaky = defineTool({ name: 'flaky', description: 'Fails once.', behavior: 'BLOCKING', handler: () => {
+      runs++;
+      if (runs === 1) throw new ToolError('Busy.', { retryable: true });
+      return { ok: 'yes' };
+    } });
+    const slow = delayed('slow', 40);
+    const { dispatcher, sent, until } = setup([flaky, slow]);
+    dispatcher.dispatch([{ id: '1', name: 'flaky', args: {} }]);
+    await until(1);
+    dispatcher.dispatch([{ id: '2', name: 'flaky', args: {} }]);
+    await until(2);
+    expect(runs).toBe(2);
+    expect(sent[1]!.response).toEqual({ output: { ok: 'yes' } });
+    dispatcher.dispatch([{ id: 's1', name: 'slow', args: {} }, { id: 's2', name: 'slow', args: {} }]);
+    dispatcher.cancel(['s1']);
+    await until(3);
+    expect(sent[2]).toMatchObject({ id: 's2', response: { output: { tool: 'slow' } } });
+    expect(dispatcher.repeatsAnswered).toBe(0);
   });
 
   it('logs tool, duration and outcome, with sensitive arguments redacted and phone numbers masked', async () => {
