@@ -5,7 +5,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { InteractionStatus, MediaModality } from '@google/genai';
+import { InteractionStatus, MediaModality, TurnCompleteReason } from '@google/genai';
 import type { FunctionResponse, LiveClientSetup, ModalityTokenCount, Part, UsageMetadata } from '@google/genai';
 import { WebSocket, type RawData } from 'ws';
 import { AudioAccumulator, decodePcm16Base64, encodePcm16Base64, LinearResamplerTo16k } from './pcm.js';
@@ -92,6 +92,8 @@ interface ActiveTurn {
   anythingSent: boolean;
   /** Transcript held back to ride with `generationComplete` (the `transcriptWithGenerationComplete` quirk). */
   heldTranscript?: string;
+  /** Repeats of the turn's calls made so far (the `sweepsOnUninformativeToolResult` quirk). */
+  sweeps: number;
 }
 
 interface TurnRequest {
@@ -142,6 +144,8 @@ export class LiveSession implements FakeSession {
   private lastTurnEndAudioMs = 0;
   private pendingClientContentText: string[] = [];
   private initialHistoryDone = false;
+  /** A caller utterance was ignored and its turn left open (the `ignoredUtterances` quirk). */
+  private ignoredTurnOpen = false;
 
   // Output side.
   private active: ActiveTurn | undefined;
@@ -485,8 +489,8 @@ export class LiveSession implements FakeSession {
       case 'audio':
         return this.onAudio(input.data, input.sampleRate);
       case 'audioStreamEnd':
-        // Flush: the client says no audio follows, so a turn in progress ends now.
-        if (this.vad) for (const e of this.vad.flush()) this.onVadEvent(e);
+        // Flush: the client says no audio follows, so a turn in progress ends now (not with needsTrailingAudio).
+        if (this.vad && !this.quirks.needsTrailingAudio) for (const e of this.vad.flush()) this.onVadEvent(e);
         return;
       case 'text':
         // Text counts as activity (barge-in) and as a complete user turn.
@@ -587,6 +591,20 @@ export class LiveSession implements FakeSession {
     const conversation = this.requireConversation();
     const index = conversation.turnCount++;
     const isAudio = turn.audioStartMs !== undefined && turn.audioEndMs !== undefined;
+    if (this.ignoredTurnOpen) {
+      // The ignoredUtterances quirk: this turn only closes the one left open, with no output at all.
+      this.ignoredTurnOpen = false;
+      this.turns.push({ index, source: turn.source, endedAtMs: this.now(), ...(isAudio ? { audioStartMs: turn.audioStartMs, audioEndMs: turn.audioEndMs } : {}) });
+      this.send({ serverContent: { turnComplete: true } });
+      this.notify();
+      return;
+    }
+    if (isAudio && this.quirks.ignoredUtterances?.includes(index)) {
+      this.ignoredTurnOpen = true;
+      this.turns.push({ index, source: turn.source, endedAtMs: this.now(), audioStartMs: turn.audioStartMs, audioEndMs: turn.audioEndMs });
+      this.notify();
+      return;
+    }
     const seconds = isAudio ? ((turn.audioEndMs ?? 0) - (turn.audioStartMs ?? 0)) / 1000 : 0;
 
     let heardText = turn.text;
@@ -622,7 +640,8 @@ export class LiveSession implements FakeSession {
       }
       this.send({ serverContent: { inputTranscription: { text } } });
     }
-    if (reply) this.startModelTurn({ reply, origin: 'callerTurn', callerTurn });
+    if (this.quirks.rejectedTurns?.includes(index)) this.send({ serverContent: { turnComplete: true, turnCompleteReason: TurnCompleteReason.RESPONSE_REJECTED } });
+    else if (reply) this.startModelTurn({ reply: this.quirks.nearSilentAnswers?.includes(index) ? nearSilent(reply, this.host.options.msPerChar) : reply, origin: 'callerTurn', callerTurn });
     this.notify();
   }
 
@@ -673,6 +692,7 @@ export class LiveSession implements FakeSession {
       timer: undefined,
       streamStartedAt: 0,
       anythingSent: false,
+      sweeps: 0,
     };
     if (this.active || !this.setupCompleteSent) {
       this.waitingTurns.push(turn); // starts after the active turn's turnComplete (or after setupComplete)
@@ -884,11 +904,28 @@ export class LiveSession implements FakeSession {
       this.requireConversation().promptTextTokens += textTokens(JSON.stringify(response.response ?? {}));
       const turn = entry.turn;
       if (turn && this.active === turn && turn.pendingToolIds.delete(id) && turn.pendingToolIds.size === 0) {
+        if (this.sweepAgain(turn)) continue;
         turn.phase = 'thinking';
         if (turn.reply.afterToolResponses !== undefined) this.replyFromToolResponses(turn, turn.reply.afterToolResponses);
         turn.timer = this.later(this.host.options.responseLatencyMs ?? 150, () => this.startStreaming(turn));
       }
     }
+  }
+
+  /**
+   * The sweepsOnUninformativeToolResult quirk: an answer that says nothing makes the model call the same functions
+   * again, with the same arguments, before it speaks.
+   */
+  private sweepAgain(turn: ActiveTurn): boolean {
+    const limit = this.quirks.sweepsOnUninformativeToolResult ?? 0;
+    const ids = new Set(turn.toolCalls.map((call) => call.id));
+    const answers = this.toolResponses.filter((r) => r.accepted && ids.has(r.response.id ?? ''));
+    if (turn.sweeps >= limit || !answers.some((r) => uninformative(r.response.response))) return false;
+    turn.sweeps++;
+    turn.toolCalls = turn.toolCalls.map((call, i) => ({ ...call, id: this.newCallId(i) }));
+    turn.record.toolCallIds.push(...turn.toolCalls.map((call) => call.id));
+    turn.timer = this.later(this.host.options.responseLatencyMs ?? 150, () => this.beginOutput(turn));
+    return true;
   }
 
   /** The reply's words depend on its tool results: make them now that every result is in. */
@@ -965,6 +1002,21 @@ function newFunctionCallId(): string {
 /** The other id format seen in one toolCall: a short lowercase alphanumeric string. */
 function newShortCallId(): string {
   return randomBytes(6).toString('hex').slice(0, 8);
+}
+
+/** The reply at near-zero amplitude (x 1/1000): full length, transcripts and all, but silence to a listener. */
+function nearSilent(reply: FakeReply, msPerChar = 60): FakeReply {
+  const audio = reply.audio ?? synthesizeSpeech(reply.text, { msPerChar });
+  return { ...reply, audio: audio.map((sample) => Math.round(sample / 1000)) };
+}
+
+/** A tool result that tells the model nothing (Google's 3.8 migration notes: empty lists, zero counts, None). */
+function uninformative(response: Record<string, unknown> | undefined): boolean {
+  if (response === undefined || 'error' in response) return response === undefined;
+  const output = response['output'];
+  const empty = (value: unknown): boolean =>
+    value === undefined || value === null || value === '' || value === 0 || (Array.isArray(value) && value.length === 0) || (isRecord(value) && Object.values(value).every(empty));
+  return empty(output);
 }
 
 /** Opaque handle in the style of the service's (base64 of a serialized proto). */

@@ -180,6 +180,35 @@ export interface LiveQuirks {
    * googleapis/python-genai#2580; a 1.0 s mid-sentence pause closed the turn, google-gemini/gemini-live-api-examples#37).
    */
   ignoresSilenceDuration?: boolean;
+  /**
+   * The replies to these caller turns (conversation-wide `turnIndex`, the greeting cue included) stream at full
+   * length but near-zero amplitude (x 1/1000, about -60 dB): the caller hears silence while audio bytes, transcripts
+   * and turn ends look healthy (Vertex `gemini-live-2.5-flash-native-audio`, google-gemini/gemini-live-api-examples#40).
+   */
+  nearSilentAnswers?: readonly number[];
+  /**
+   * These caller turns get no reply at all: `turnComplete` with `turnCompleteReason: "RESPONSE_REJECTED"`, no audio,
+   * no `interrupted` (the same issue: up to 27 in a row while the caller kept talking).
+   */
+  rejectedTurns?: readonly number[];
+  /**
+   * These caller audio turns are ignored: no transcription, no `interrupted`, no reply, and the turn stays open; the
+   * caller's next turn (audio or text) is consumed to close it, with a `turnComplete` and no output
+   * (`gemini-3.1-flash-live-preview`, google-gemini/gemini-live-api-examples#38).
+   */
+  ignoredUtterances?: readonly number[];
+  /**
+   * `audioStreamEnd` does not end the caller's turn: the end of speech is only detected while trailing audio keeps
+   * arriving (`gemini-3.8-live`, openclaw/openclaw#152830). Without it the fake flushes its VAD on audioStreamEnd.
+   */
+  needsTrailingAudio?: boolean;
+  /**
+   * After an uninformative tool result (nothing, `null`, `[]`, `{}`, `''`, or an object holding only empty lists,
+   * zeros and empty strings, like `{"results": [], "total_available": 0}`) the model calls the same function with the
+   * same arguments again, up to this many times in the turn, before it speaks (Gemini 3.8: "sweeping two to five
+   * times", Google's 3.8 migration notes).
+   */
+  sweepsOnUninformativeToolResult?: number;
 }
 
 /** Every quirk on: how the integration tests run the main call flows "like the real service". */
