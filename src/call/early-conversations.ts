@@ -1,3 +1,4 @@
+import { STREAM_NEVER_CONNECTED_ADVICE } from '../telephony/twilio-errors.js';
 import type { CallAgent } from '../agents/agent-directory.js';
 import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import type { Logger } from '../observability/logger.js';
@@ -81,7 +82,7 @@ export class EarlyConversations {
     early.ready.catch(() => undefined); // the call that takes it reports the failure
     const expiry = setTimeout(() => {
       if (!this.pending.has(call.callSid)) return;
-      log.warn('no media stream came here for an answered call; closing its early model session');
+      log.warn({ advice: STREAM_NEVER_CONNECTED_ADVICE }, 'no media stream came here for an answered call; closing its early model session');
       this.onExpired();
       this.discard(call.callSid);
     }, this.ttlMs);

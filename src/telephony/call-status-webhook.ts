@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumbersInText } from '../observability/redact.js';
+import { twilioErrorAdvice } from './twilio-errors.js';
 import { signedForm } from './twilio-webhook-auth.js';
 
 export interface CallStatusUpdate {
@@ -47,7 +48,8 @@ export function handleCallStatusWebhook({ log, onStatus }: CallStatusWebhookDeps
       // Object fields escape the logger's scrubbing of messages, and an error message may quote a number.
       if (value !== undefined && value !== '') fields[field] = redactPhoneNumbersInText(value);
     }
-    log.info({ callSid, ...fields }, 'call status');
+    const advice = twilioErrorAdvice(params.ErrorCode);
+    log.info({ callSid, ...fields, ...(advice === undefined ? {} : { advice }) }, 'call status');
     onStatus({ callSid, status });
     res.status(204).end();
   };

@@ -78,6 +78,35 @@ describe('an agent turns on the features its model offers', () => {
   });
 });
 
+describe('errors users see, with what to change', () => {
+  let bridge: Bridge | undefined;
+  afterEach(async () => {
+    await bridge?.stop();
+    bridge = undefined;
+  });
+
+  it('a model the key cannot use (1008) ends the call with a sentence saying what to change, in the log', async () => {
+    bridge = await startBridge({ gemini: { models: ['gemini-3.1-flash-live-preview'] } });
+    const { callSid } = await bridge.placeCall();
+    const failed = await bridge.waitForLog((line) => line.msg === 'could not open a model session' && line.callSid === callSid);
+    expect((failed.err as { message: string }).message).toMatch(
+      /\(code 1008\): models\/gemini-3\.8-live is not found for API version v1.*To fix: model gemini-3\.8-live on Gemini API \(API version the SDK default\) is not a Live model this key can use: set GEMINI_MODEL/,
+    );
+    expect(await bridge.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid)).toMatchObject({ endReason: 'model-setup-failed' });
+  });
+
+  it('a session closed mid-call is logged with what the close means', async () => {
+    bridge = await startBridge({ gemini: { replies: [{ text: 'Hello.' }] } });
+    const { twilio } = await bridge.placeCall();
+    const session = await bridge.gemini.waitForSession(0);
+    await twilio.waitForAgentAudio({ timeoutMs: 5_000 });
+    session.closeWith(1011, 'The service is currently unavailable.');
+    const line = await bridge.waitForLog((l) => l.msg === 'Live session closed unexpectedly; reconnecting');
+    expect(line).toMatchObject({ code: 1011, advice: expect.stringMatching(/^Gemini is unavailable right now/) });
+    await twilio.hangUp();
+  });
+});
+
 describe('the fake Live server refuses these fields per model as the real service does', () => {
   let fake: FakeGeminiLive | undefined;
   afterEach(async () => {

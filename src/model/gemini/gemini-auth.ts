@@ -1,4 +1,5 @@
 import { GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
+import type { GeminiBackend } from './live-models.js';
 
 /**
  * How the service reaches Gemini Live: the Gemini Developer API with an API key, or Vertex AI
@@ -81,3 +82,9 @@ export function explainSetupFailure(auth: GeminiAuth, message: string, socketCre
   }
   return message;
 }
+
+/** Which column of the capability table (live-models.ts) an auth method reads. */
+export function geminiBackend(auth: GeminiAuth): GeminiBackend {
+  return auth.kind === 'vertex' ? 'vertex-ai' : 'gemini-api';
+}
+

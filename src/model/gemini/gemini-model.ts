@@ -1,5 +1,6 @@
 import type { AgentModelSettings, ConversationHooks, ConversationSettings, RealtimeConversation, RealtimeModel } from '../realtime-model.js';
-import type { GeminiAuth } from './gemini-auth.js';
+import { geminiBackend, type GeminiAuth } from './gemini-auth.js';
+import { liveFailureAdvice, type LiveFailureContext } from './live-errors.js';
 import { liveApiVersion, liveCapabilities, liveFeatureConfig, liveFeatureProblems } from './live-model-features.js';
 import type { GeminiBackend } from './live-models.js';
 import { GeminiLiveSession } from './live-session.js';
@@ -16,11 +17,6 @@ export interface GeminiModelOptions {
   setupTimeoutMs: number;
   /** Another Live endpoint (a proxy, the tests' fake); default GOOGLE_GEMINI_BASE_URL, else Google's. */
   baseUrl?: string;
-}
-
-/** Which of the capability table's columns an auth method reads. */
-export function geminiBackend(auth: GeminiAuth): GeminiBackend {
-  return auth.kind === 'vertex' ? 'vertex-ai' : 'gemini-api';
 }
 
 /**
@@ -44,18 +40,22 @@ export function createGeminiModel(options: GeminiModelOptions): RealtimeModel {
     settingsProblems: geminiSettingsProblems(backend, options.apiVersion),
     conversation(settingsSource: () => Promise<ConversationSettings>, hooks: ConversationHooks): RealtimeConversation {
       let settings: Promise<ConversationSettings> | undefined;
+      let failureContext: LiveFailureContext | undefined;
       return new LiveConversation({
         log: hooks.log,
         onEvent: hooks.onEvent,
+        explainClose: (code, reason) => (failureContext === undefined ? undefined : liveFailureAdvice(code, reason, failureContext)),
         ...(hooks.onResumptionHandle === undefined ? {} : { onResumptionHandle: hooks.onResumptionHandle }),
         ...(hooks.resumptionHandle === undefined ? {} : { initialResumptionHandle: hooks.resumptionHandle }),
         open: async (resumptionHandle, onSessionEvent) => {
           settings ??= settingsSource();
           const { model, voice, instructions, tools, turns, inputTranscription, features } = await settings;
+          const apiVersion = liveApiVersion(model, backend, features, options.apiVersion);
+          failureContext = { model, backend, apiVersion };
           return GeminiLiveSession.open({
             auth: options.auth,
             model,
-            apiVersion: liveApiVersion(model, backend, features, options.apiVersion),
+            apiVersion,
             voice,
             instructions,
             tools,

@@ -14,6 +14,8 @@ export interface ConversationOptions {
   initialResumptionHandle?: string;
   /** Delays before each reconnect attempt after an unexpected close; its length bounds the attempts. */
   reconnectDelaysMs?: readonly number[];
+  /** What to change about a close, for the log (live-errors.ts), when there is something to say. */
+  explainClose?: (code: number, reason: string) => string | undefined;
 }
 
 export const DEFAULT_RECONNECT_DELAYS_MS = [0, 250, 1_000, 2_500] as const;
@@ -232,7 +234,8 @@ export class LiveConversation implements RealtimeConversation {
   }
 
   private onUnexpectedClose(session: GeminiLiveSession, code: number, reason: string): void {
-    this.options.log.warn({ code, reason }, 'Live session closed unexpectedly; reconnecting');
+    const advice = this.options.explainClose?.(code, reason);
+    this.options.log.warn({ code, reason, ...(advice === undefined ? {} : { advice }) }, 'Live session closed unexpectedly; reconnecting');
     this.switches.connectionLost++;
     void this.switchSession('connectionLost', session);
   }

@@ -1,6 +1,7 @@
 import { FunctionResponseScheduling, MediaModality, TurnCompleteReason, type FunctionResponse, type LiveServerMessage, type ModalityTokenCount, type Session, type UsageMetadata } from '@google/genai';
 import type { ConversationEvent, ModelLog, TokenCounts, ToolAnswer, ToolResultScheduling, UsageReport } from '../realtime-model.js';
-import { createGenAI, explainSetupFailure, type CreateGenAIOptions, type GeminiAuth } from './gemini-auth.js';
+import { createGenAI, explainSetupFailure, geminiBackend, type CreateGenAIOptions, type GeminiAuth } from './gemini-auth.js';
+import { liveFailureAdvice, parseLiveClose } from './live-errors.js';
 import { buildLiveConnectConfig, type LiveSetup } from './live-setup.js';
 import { installGuardedSocket, type GuardedSdkSocket } from './sdk-websocket.js';
 
@@ -32,8 +33,15 @@ export const MODEL_INPUT_MIME_TYPE = 'audio/pcm;rate=16000';
 const MODEL_OUTPUT_MIME_PREFIX = 'audio/pcm';
 
 export class ModelSetupError extends Error {
-  constructor(message: string, readonly timedOut: boolean) {
-    super(message);
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+    /** How the service closed the connection during setup, when it did. */
+    readonly close?: { code: number; reason: string },
+    /** What to change, in a sentence (live-errors.ts), when the close says. */
+    readonly advice?: string,
+  ) {
+    super(advice === undefined ? message : `${message}. To fix: ${advice}`);
     this.name = 'ModelSetupError';
   }
 }
@@ -124,7 +132,10 @@ export class GeminiLiveSession {
     } catch (error) {
       installed.socket()?.terminate();
       if (error instanceof ModelSetupError) throw error;
-      throw new ModelSetupError(explainSetupFailure(options.auth, redactKey((error as Error).message), installed.socket() !== undefined), false);
+      const message = redactKey((error as Error).message);
+      const close = parseLiveClose(message);
+      const advice = close === undefined ? undefined : liveFailureAdvice(close.code, close.reason, { model: options.model, backend: geminiBackend(options.auth), apiVersion: options.apiVersion });
+      throw new ModelSetupError(explainSetupFailure(options.auth, message, installed.socket() !== undefined), false, close, advice);
     } finally {
       clearTimeout(timer);
     }
