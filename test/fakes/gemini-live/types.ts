@@ -140,15 +140,15 @@ export interface LiveQuirks {
   /**
    * `usageMetadata`: `perTurn` (beside turnComplete, as the js-genai test recordings show; the default),
    * `incremental` (alone, with every audio chunk: "sent periodically", Live API best-practices), or `none`
-   * (some models send none: issue #13 captures).
+   * (some models send none: captures of real sessions made for this project).
    */
   usage?: 'perTurn' | 'incremental' | 'none';
   /**
    * The last output transcript fragment rides with `generationComplete` in one `serverContent` with no
-   * `modelTurn` (Gemini 3.1+ "several parts in one event", model migration notes; issue #13 captures).
+   * `modelTurn` (Gemini 3.1+ "several parts in one event", model migration notes; captures of real sessions made for this project).
    */
   transcriptWithGenerationComplete?: boolean;
-  /** Bare `{}` messages now and then (issue #13 captures of real sessions). */
+  /** Bare `{}` messages now and then (captures of real sessions made for this project). */
   bareMessages?: boolean;
   /**
    * Top-level `voiceActivity {voiceActivityType, audioOffset: "8.400s"}` beside an empty `serverContent`
@@ -157,19 +157,19 @@ export interface LiveQuirks {
   voiceActivity?: boolean;
   /**
    * `sessionResumptionUpdate` unasked (without `setup.sessionResumption`) and repeatedly: three fresh
-   * handles in a row after each turn (issue #13 captures; "sent periodically", session-management doc).
+   * handles in a row after each turn (captures of real sessions made for this project; "sent periodically", session-management doc).
    */
   repeatedResumptionUpdates?: boolean;
-  /** One `toolCall` with several calls whose ids mix `function-call-<digits>` with short ids (issue #13 captures). */
+  /** One `toolCall` with several calls whose ids mix `function-call-<digits>` with short ids (captures of real sessions made for this project). */
   mixedToolCallIds?: boolean;
   /**
    * Close code when a `goAway`'s time is up: 1011 "Deadline expired..." by default
-   * (kizuna-ai-lab/sokuji#179); 1008 is also reported (issue #13).
+   * (kizuna-ai-lab/sokuji#179); 1008 is also seen in captures of real sessions made for this project.
    */
   goAwayCloseCode?: number;
   /**
    * `interimInputTranscription` that repeats the whole segment so far, once verbatim, before the final
-   * `inputTranscription` (field added in SDK 2.9.0; repetition: issue #13 captures).
+   * `inputTranscription` (field added in SDK 2.9.0; repetition: captures of real sessions made for this project).
    */
   interimInputTranscripts?: boolean;
   /** Output transcript deltas (leading spaces) with `finished: null` (Vertex skill: no usable finished flag). */
@@ -211,7 +211,11 @@ export interface LiveQuirks {
   sweepsOnUninformativeToolResult?: number;
 }
 
-/** Every quirk on: how the integration tests run the main call flows "like the real service". */
+/**
+ * Every quirk on: how the integration tests run the main call flows "like the real service". The quirks that pick
+ * turns by index (`nearSilentAnswers`, `rejectedTurns`, `ignoredUtterances`) are failures of particular turns, tested
+ * one by one (test/integration/newest-service-behaviour.test.ts), not a way the service always behaves.
+ */
 export const ALL_QUIRKS: Readonly<LiveQuirks> = {
   phantomInterruptAfterGreeting: true,
   interruptWithoutTurnComplete: true,
@@ -228,6 +232,8 @@ export const ALL_QUIRKS: Readonly<LiveQuirks> = {
   interimInputTranscripts: true,
   transcriptFinishedNull: true,
   ignoresSilenceDuration: true,
+  needsTrailingAudio: true,
+  sweepsOnUninformativeToolResult: 5,
 };
 
 /** Every client frame, in order, with session-relative wall time. Invalid frames are kept too. */

@@ -58,7 +58,7 @@ export interface FakeTwilioMediaStreamOptions {
   continuousSilence?: boolean;
   /**
    * Added to every caller `media.timestamp`: real streams have been seen starting at a non-zero offset
-   * (issue #13 reports from real calls; Twilio documents the field only as "presentation timestamp in
+   * (real calls made for this project; Twilio documents the field only as "presentation timestamp in
    * milliseconds from the start of the stream"). Default 0.
    */
   timestampOffsetMs?: number;
