@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { EXAMPLE_AGENT_FILE } from './agents/example-agent.js';
+import { agentFileFor } from './agents/example-agent.js';
 import { AgentLoadError, loadAgents } from './index.js';
 import { StartupError, startPhoneAgent } from './service/phone-agent.js';
 import { ConfigError, loadConfig } from './settings/resolve-config.js';
@@ -8,11 +8,18 @@ import { ConfigError, loadConfig } from './settings/resolve-config.js';
 /**
  * The `gemini-phone-agent` command (and `npm start`): loads the agent named by AGENT (or the first argument),
  * then runs the service, configured by the environment (docs/configuration.md). Outside production, without AGENT,
- * it runs the example agent of this repository.
+ * it runs the example agent of this repository. `gemini-phone-agent doctor` checks the setup instead
+ * (docs/troubleshooting.md).
  */
 
 // A local .env is the usual way to configure a dev machine; the real environment wins over it.
 if (existsSync('.env')) process.loadEnvFile('.env');
+
+// `gemini-phone-agent doctor [agent file]`: checks the setup instead of running it (src/doctor).
+if (process.argv[2] === 'doctor') {
+  const { runDoctorCommand } = await import('./doctor/cli.js');
+  process.exit(await runDoctorCommand(process.argv.slice(3), process.env));
+}
 
 function settingsProblems(): readonly string[] {
   try {
@@ -29,7 +36,7 @@ function fail(lines: string): never {
   process.exit(1);
 }
 
-const agentPath = process.argv[2] ?? (process.env.AGENT?.trim() || undefined) ?? (process.env.NODE_ENV !== 'production' && existsSync(EXAMPLE_AGENT_FILE) ? EXAMPLE_AGENT_FILE : undefined);
+const agentPath = agentFileFor(process.argv[2], process.env);
 if (agentPath === undefined) {
   // Every problem at once: the settings are checked too, before the agent they would run.
   fail(new StartupError(['AGENT is not set: name your agent file, e.g. AGENT=./agents/dental.ts (or give it as the first argument)', ...settingsProblems()]).message);

@@ -53,26 +53,15 @@ const AUTHENTICATION_FAILED_CODE = 20003;
  */
 export async function configureNumberVoiceWebhook({ rest, phoneNumber, voiceUrl }: ConfigureNumberOptions): Promise<VoiceWebhookConfiguration> {
   const client = createTwilioClient(rest);
-  const numbers = client.incomingPhoneNumbers;
   try {
-    // The PhoneNumber filter matches partial numbers too (+1415555010 finds +14155550100): keep the exact one.
-    const candidates = await numbers.list({ phoneNumber, limit: 20 });
-    const number = candidates.find((candidate) => candidate.phoneNumber === phoneNumber);
-    if (number === undefined) throw await notInAccount(phoneNumber, rest.accountSid, () => numbers.list({ limit: NUMBERS_LISTED_ON_ERROR }));
-
-    const previous: NumberVoiceSettings = {
-      voiceUrl: number.voiceUrl ?? null,
-      voiceMethod: number.voiceMethod ?? null,
-      voiceApplicationSid: number.voiceApplicationSid ?? null,
-    };
-    const warnings = number.trunkSid
-      ? [`${phoneNumber} is routed to the Elastic SIP trunk ${number.trunkSid}: Twilio sends its calls to the trunk, not to the webhook. Remove the number from the trunk (Console → Elastic SIP Trunking → Numbers).`]
-      : [];
+    const number = await findNumber(client, phoneNumber, rest.accountSid);
+    const previous = voiceSettingsOf(number);
+    const warnings = number.trunkSid ? [trunkWarning(phoneNumber, number.trunkSid)] : [];
     const hasApp = Boolean(previous.voiceApplicationSid);
     if (previous.voiceUrl === voiceUrl && previous.voiceMethod === 'POST' && !hasApp) {
       return { outcome: 'already-configured', phoneNumberSid: number.sid, previous, warnings };
     }
-    const updated = await numbers(number.sid).update({ voiceUrl, voiceMethod: 'POST', ...(hasApp ? { voiceApplicationSid: '' } : {}) });
+    const updated = await client.incomingPhoneNumbers(number.sid).update({ voiceUrl, voiceMethod: 'POST', ...(hasApp ? { voiceApplicationSid: '' } : {}) });
     if (updated.voiceUrl !== voiceUrl || updated.voiceMethod !== 'POST') {
       throw new NumberConfigurationError(`Twilio accepted the update of ${phoneNumber} but reports voice URL ${String(updated.voiceUrl)} (${String(updated.voiceMethod)})`, 'twilio-error');
     }
@@ -81,6 +70,46 @@ export async function configureNumberVoiceWebhook({ rest, phoneNumber, voiceUrl 
     if (error instanceof NumberConfigurationError) throw error;
     throw describeFailure(toTwilioRestError(error), rest.accountSid);
   }
+}
+
+/**
+ * What keeps Twilio from sending the number's calls to `voiceUrl` with POST, read only (nothing is changed): a
+ * sentence each, empty when the number is set up right. Throws a NumberConfigurationError when it cannot be read.
+ */
+export async function voiceWebhookProblems({ rest, phoneNumber, voiceUrl }: ConfigureNumberOptions): Promise<string[]> {
+  try {
+    const number = await findNumber(createTwilioClient(rest), phoneNumber, rest.accountSid);
+    const current = voiceSettingsOf(number);
+    return [
+      ...(current.voiceApplicationSid ? [`a TwiML App (${current.voiceApplicationSid}) takes its calls instead of its voice URL`] : []),
+      ...(number.trunkSid ? [trunkWarning(phoneNumber, number.trunkSid)] : []),
+      ...(current.voiceUrl === voiceUrl ? [] : [`its voice URL is ${current.voiceUrl ?? 'not set'}, not ${voiceUrl}`]),
+      ...(current.voiceMethod === 'POST' ? [] : [`its voice method is ${current.voiceMethod ?? 'not set'}, not POST`]),
+    ];
+  } catch (error) {
+    if (error instanceof NumberConfigurationError) throw error;
+    throw describeFailure(toTwilioRestError(error), rest.accountSid);
+  }
+}
+
+type TwilioClient = ReturnType<typeof createTwilioClient>;
+type IncomingNumber = Awaited<ReturnType<TwilioClient['incomingPhoneNumbers']['list']>>[number];
+
+/** The account's number, by its exact E.164 (the `PhoneNumber` filter also matches partial numbers). */
+async function findNumber(client: TwilioClient, phoneNumber: string, accountSid: string): Promise<IncomingNumber> {
+  const numbers = client.incomingPhoneNumbers;
+  const candidates = await numbers.list({ phoneNumber, limit: 20 });
+  const number = candidates.find((candidate) => candidate.phoneNumber === phoneNumber);
+  if (number === undefined) throw await notInAccount(phoneNumber, accountSid, () => numbers.list({ limit: NUMBERS_LISTED_ON_ERROR }));
+  return number;
+}
+
+function voiceSettingsOf(number: IncomingNumber): NumberVoiceSettings {
+  return { voiceUrl: number.voiceUrl ?? null, voiceMethod: number.voiceMethod ?? null, voiceApplicationSid: number.voiceApplicationSid ?? null };
+}
+
+function trunkWarning(phoneNumber: string, trunkSid: string): string {
+  return `${phoneNumber} is routed to the Elastic SIP trunk ${trunkSid}: Twilio sends its calls to the trunk, not to the webhook. Remove the number from the trunk (Console → Elastic SIP Trunking → Numbers).`;
 }
 
 async function notInAccount(phoneNumber: string, accountSid: string, listSome: () => Promise<Array<{ phoneNumber: string }>>): Promise<NumberConfigurationError> {

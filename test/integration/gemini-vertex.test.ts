@@ -1,115 +1,32 @@
-import { generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { gaxios } from 'google-auth-library';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePcm16Base64, startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
 import { INVALID_CREDENTIAL } from '../fakes/gemini-live/vertex.js';
 import type { GeminiAuth } from '../../src/model/gemini/gemini-auth.js';
 import { GeminiLiveSession, ModelSetupError, type GeminiSessionOptions, type SessionEvent } from '../../src/model/gemini/live-session.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { GOOGLE_TOKEN_URL, startServiceAccount, transportTo, type ServiceAccount, type TokenEndpoint } from '../support/vertex-credentials.js';
 
 /**
  * Vertex AI end to end without the internet: the real SDK in Vertex mode, real Application Default
  * Credentials (a service-account key file named by GOOGLE_APPLICATION_CREDENTIALS, read, signed and exchanged
  * by google-auth-library), a local OAuth token endpoint that verifies the signed JWT-bearer grant, and the
  * local Live server on the Vertex path with the bearer token it must see.
- *
- * One seam: google-auth-library 10.9 ignores a key file's `token_uri` and always posts the grant to
- * https://oauth2.googleapis.com/token (build/src/gtoken/getToken.js), so the token request is redirected to the
- * local endpoint by a request interceptor on the transport handed over in `googleAuthOptions.clientOptions`.
- * Everything else (finding the file through ADC, the JWT, the grant, the header) is the libraries' own path.
+ * The one seam (the token URL) is described in test/support/vertex-credentials.ts.
  */
 
 const PROJECT = 'vertex-test-project';
 const LOCATION = 'us-central1';
 const MODEL = 'gemini-live-2.5-flash-native-audio';
-const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const AUTH: GeminiAuth = { kind: 'vertex', project: PROJECT, location: LOCATION };
 
 const ENV_KEYS = ['GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_VERTEX_BASE_URL', 'GOOGLE_GENAI_API_VERSION', 'GEMINI_API_KEY', 'GOOGLE_API_KEY'] as const;
-
-interface TokenEndpoint {
-  url: string;
-  /** Verified grants, in order: the JWT claims. */
-  grants: Record<string, unknown>[];
-  /** Requests refused, with the reason. */
-  refused: string[];
-  close(): Promise<void>;
-}
-
-/** A tiny OAuth 2.0 token endpoint: JWT-bearer grant (RFC 7523) signed RS256 with the service account's key. */
-async function startTokenEndpoint(publicKey: KeyObject, keyId: string, clientEmail: string, accessToken: string): Promise<TokenEndpoint> {
-  const grants: Record<string, unknown>[] = [];
-  const refused: string[] = [];
-  const refuse = (res: import('node:http').ServerResponse, why: string): void => {
-    refused.push(why);
-    res.writeHead(400, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: 'invalid_grant', error_description: why }));
-  };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
-      const form = new URLSearchParams(body);
-      if (req.url !== '/token') {
-        res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('Not Found');
-        return;
-      }
-      if (req.method !== 'POST') return refuse(res, `method ${req.method}`);
-      if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') return refuse(res, `grant_type ${form.get('grant_type')}`);
-      const parts = (form.get('assertion') ?? '').split('.');
-      if (parts.length !== 3) return refuse(res, 'assertion is not a JWS');
-      const [header64 = '', claims64 = '', signature64 = ''] = parts;
-      const header = JSON.parse(Buffer.from(header64, 'base64url').toString('utf8')) as Record<string, unknown>;
-      const claims = JSON.parse(Buffer.from(claims64, 'base64url').toString('utf8')) as Record<string, unknown>;
-      // google-auth-library sends no `kid`; Google then tries the account's keys. Here there is one.
-      if (header['alg'] !== 'RS256' || (header['kid'] !== undefined && header['kid'] !== keyId)) return refuse(res, `header ${JSON.stringify(header)}`);
-      const signed = verify('RSA-SHA256', Buffer.from(`${header64}.${claims64}`), publicKey, Buffer.from(signature64, 'base64url'));
-      if (!signed) return refuse(res, 'bad signature');
-      const now = Date.now() / 1000;
-      if (claims['iss'] !== clientEmail) return refuse(res, `iss ${String(claims['iss'])}`);
-      if (claims['aud'] !== GOOGLE_TOKEN_URL) return refuse(res, `aud ${String(claims['aud'])}`);
-      if (typeof claims['exp'] !== 'number' || claims['exp'] < now) return refuse(res, 'expired');
-      if (typeof claims['scope'] !== 'string' || !claims['scope'].split(' ').includes('https://www.googleapis.com/auth/cloud-platform')) {
-        return refuse(res, `scope ${String(claims['scope'])}`);
-      }
-      grants.push(claims);
-      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify({ access_token: accessToken, expires_in: 3599, token_type: 'Bearer' }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
-  return {
-    url,
-    grants,
-    refused,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-/** google-auth-library's transport, with the hard-coded Google token URL pointed at the local endpoint. */
-function transportTo(tokenUrl: string): InstanceType<typeof gaxios.Gaxios> {
-  const transporter = new gaxios.Gaxios();
-  transporter.interceptors.request.add({
-    resolved: (config) => {
-      if (String(config.url) === GOOGLE_TOKEN_URL) config.url = new URL(tokenUrl);
-      return Promise.resolve(config);
-    },
-  });
-  return transporter;
-}
 
 function tone(ms: number, freq = 220, amplitude = 0.25): Int16Array {
   const n = Math.round(ms * 16);
@@ -119,11 +36,7 @@ function tone(ms: number, freq = 220, amplitude = 0.25): Int16Array {
 }
 
 describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
-  const accessToken = `ya29.local-${randomBytes(12).toString('hex')}`;
-  const clientEmail = `bridge@${PROJECT}.iam.gserviceaccount.com`;
-  const keyId = randomBytes(20).toString('hex');
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  let dir: string;
+  let account: ServiceAccount;
   let tokens: TokenEndpoint;
   let live: FakeGeminiLive;
   const savedEnv = new Map<string, string | undefined>();
@@ -132,34 +45,17 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
   beforeEach(async () => {
     for (const key of ENV_KEYS) savedEnv.set(key, process.env[key]);
     for (const key of ENV_KEYS) delete process.env[key];
-    tokens = await startTokenEndpoint(publicKey, keyId, clientEmail, accessToken);
-    dir = mkdtempSync(join(tmpdir(), 'vertex-adc-'));
-    const keyFile = join(dir, 'service-account.json');
-    writeFileSync(
-      keyFile,
-      JSON.stringify({
-        type: 'service_account',
-        project_id: PROJECT,
-        private_key_id: keyId,
-        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-        client_email: clientEmail,
-        client_id: '100000000000000000001',
-        auth_uri: 'https://accounts.google.com/o/oauth2/auth',
-        token_uri: tokens.url, // ignored by google-auth-library 10.9: see the seam above
-        universe_domain: 'googleapis.com',
-      }),
-      { mode: 0o600 },
-    );
-    process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
-    live = await startFakeGeminiLive({ accessToken, models: [MODEL], replies: [{ text: 'Hello from Vertex' }] });
+    account = await startServiceAccount(PROJECT);
+    tokens = account.tokens;
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = account.keyFile;
+    live = await startFakeGeminiLive({ accessToken: account.accessToken, models: [MODEL], replies: [{ text: 'Hello from Vertex' }] });
     process.env.GOOGLE_VERTEX_BASE_URL = live.baseUrl;
   });
 
   afterEach(async () => {
     for (const session of sessions.splice(0)) session.close();
     await live.close();
-    await tokens.close();
-    rmSync(dir, { recursive: true, force: true });
+    await account.close();
     for (const [key, value] of savedEnv) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
@@ -193,14 +89,14 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
     // ADC: one verified JWT-bearer grant from the key file's service account.
     expect(tokens.refused).toEqual([]);
     expect(tokens.grants).toHaveLength(1);
-    expect(tokens.grants[0]).toMatchObject({ iss: clientEmail, aud: GOOGLE_TOKEN_URL });
+    expect(tokens.grants[0]).toMatchObject({ iss: account.clientEmail, aud: GOOGLE_TOKEN_URL });
 
     const fake = await live.waitForSession(0);
     // The SDK's Vertex URL: base URL (no path → `//ws/...`), default API version v1beta1, no key in the query.
     expect(fake.path).toBe('//ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent');
     expect(fake.apiVersion).toBe('v1beta1');
     expect(fake.apiKey).toBeUndefined();
-    expect(fake.headers.authorization).toBe(`Bearer ${accessToken}`);
+    expect(fake.headers.authorization).toBe(`Bearer ${account.accessToken}`);
     expect(fake.headers['x-goog-api-key']).toBeUndefined();
     expect(fake.setup?.model).toBe(`projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/${MODEL}`);
     expect(fake.setupCompleteSent).toBe(true);
@@ -235,7 +131,7 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
     expect(error.timedOut).toBe(false);
     expect(error.message).toMatch(/401/);
     expect(error.message).toMatch(/Vertex AI refused the credentials/);
-    expect(error.message).not.toContain(accessToken);
+    expect(error.message).not.toContain(account.accessToken);
     // Refused on the upgrade: no WebSocket session ever existed.
     expect(live.sessions).toHaveLength(0);
     expect(INVALID_CREDENTIAL).toMatch(/^Request had invalid authentication credentials/);

@@ -330,6 +330,23 @@ describe('the installed package', () => {
     }
   }, 120_000);
 
+  it('gemini-phone-agent doctor checks the setup with the installed command: one line per check, a Gemini session per agent', async () => {
+    const sessions = gemini.sessions.length;
+    const doctor = await run(join(projectDir, 'node_modules', '.bin', 'gemini-phone-agent'), ['doctor', 'two-agents.ts'], {
+      cwd: projectDir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', GEMINI_API_KEY: GEMINI_KEY, GOOGLE_GEMINI_BASE_URL: gemini.baseUrl, DATA_DIR: join(projectDir, 'data') },
+    });
+    expect(doctor.stdout.split('\n').filter((line) => /^[✓✗–] /.test(line)).map((line) => line.split(':')[0])).toEqual([
+      '✓ configuration',
+      '✓ agents',
+      '✓ Gemini API key',
+      '✓ Gemini Live for agent "dental"',
+      '✓ Gemini Live for agent "plumber"',
+      '– Twilio and PUBLIC_URL',
+    ]);
+    expect(gemini.sessions.length - sessions).toBe(2);
+  });
+
   it('runs an agent written outside the repository: its instructions, voice, greeting and both kinds of tool', async () => {
     const service = await startInstalledService('./agent.ts');
     try {
@@ -363,11 +380,11 @@ describe('the installed package', () => {
       const [failedId] = session.sendToolCall([{ name: 'crm_lookup', args: {} }]);
       await session.waitUntil((s) => answerTo(s, failedId!) !== undefined, 10_000);
       expect(answerTo(session, failedId!)).toHaveProperty('error');
-      expect(String(answerTo(session, failedId!)!.error)).toMatch(/HTTP 500/);
+      expect(answerTo(session, failedId!)!.error).toMatchObject({ status: 'error', retryable: true, message: expect.stringMatching(/HTTP 500/) });
       toolMode = 'hang';
       const [hungId] = session.sendToolCall([{ name: 'crm_lookup', args: {} }]);
       await session.waitUntil((s) => answerTo(s, hungId!) !== undefined, 10_000);
-      expect(String(answerTo(session, hungId!)!.error)).toMatch(/did not finish within 1.5 seconds/);
+      expect(answerTo(session, hungId!)!.error).toMatchObject({ status: 'timeout', message: expect.stringMatching(/did not finish within 1.5 seconds/) });
       toolMode = 'ok';
       expect(session.isOpen).toBe(true);
       expect(twilio.isOpen).toBe(true);

@@ -88,3 +88,7 @@ export function geminiBackend(auth: GeminiAuth): GeminiBackend {
   return auth.kind === 'vertex' ? 'vertex-ai' : 'gemini-api';
 }
 
+/** For the doctor's report: which backend, never a secret. */
+export function describeGeminiAuth(auth: GeminiAuth): string {
+  return auth.kind === 'vertex' ? `Vertex AI (project ${auth.project}, location ${auth.location})` : 'Gemini Developer API (API key)';
+}

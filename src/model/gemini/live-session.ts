@@ -40,10 +40,22 @@ export class ModelSetupError extends Error {
     readonly close?: { code: number; reason: string },
     /** What to change, in a sentence (live-errors.ts), when the close says. */
     readonly advice?: string,
+    /** The credentials were the problem (no token, or refused), not the setup. */
+    readonly credentials = false,
   ) {
-    super(advice === undefined ? message : `${message}. To fix: ${advice}`);
+    super(advice === undefined ? message : `${message.replace(/\.+$/, '')}. To fix: ${advice}`);
     this.name = 'ModelSetupError';
   }
+}
+
+/**
+ * Whether a failed open was the credentials' fault. Vertex AI: google-auth-library produced no token (no socket was
+ * made), or the upgrade was refused 401/403. The key path authenticates after the upgrade: a wrong key closes 1007
+ * "API key not valid", none at all 1008 "unregistered callers" (the wordings the service uses).
+ */
+function credentialsFailed(auth: GeminiAuth, message: string, socketCreated: boolean, close: { code: number; reason: string } | undefined): boolean {
+  if (auth.kind === 'vertex') return !socketCreated || /Unexpected server response: 40[13]\b/.test(message);
+  return close !== undefined && /API key not valid|unregistered callers/i.test(close.reason);
 }
 
 /**
@@ -135,7 +147,8 @@ export class GeminiLiveSession {
       const message = redactKey((error as Error).message);
       const close = parseLiveClose(message);
       const advice = close === undefined ? undefined : liveFailureAdvice(close.code, close.reason, { model: options.model, backend: geminiBackend(options.auth), apiVersion: options.apiVersion });
-      throw new ModelSetupError(explainSetupFailure(options.auth, message, installed.socket() !== undefined), false, close, advice);
+      const socketCreated = installed.socket() !== undefined;
+      throw new ModelSetupError(explainSetupFailure(options.auth, message, socketCreated), false, close, advice, credentialsFailed(options.auth, message, socketCreated, close));
     } finally {
       clearTimeout(timer);
     }

@@ -1,5 +1,8 @@
 /**
- * A local fake of Twilio's REST API, two resources:
+ * A local fake of Twilio's REST API, four resources:
+ * - the Account (https://www.twilio.com/docs/iam/api/account): fetch this account (its status and type);
+ * - Alerts of the Monitor API (https://www.twilio.com/docs/usage/monitor-alert): the error log, listed by date
+ *   (`StartDate`, `EndDate`, `LogLevel`) with the v1 paging envelope (`alerts`, `meta`);
  * - Calls (https://www.twilio.com/docs/voice/api/call-resource): create an outbound call (`POST Calls.json`), fetch a
  *   call, and update it with `Status=completed` (hang up) or `Twiml=...` (redirect);
  * - IncomingPhoneNumbers (https://www.twilio.com/docs/phone-numbers/api/incomingphonenumber-resource): list the
@@ -81,6 +84,20 @@ export interface CallUpdate {
 export interface FakeTwilioRestApiOptions {
   accountSid: string;
   authToken: string;
+  /** The account's `type` (a trial account can only call verified numbers). Default `Full`. */
+  accountType?: 'Full' | 'Trial';
+  /** The account's `status`. Default `active`. */
+  accountStatus?: 'active' | 'suspended' | 'closed';
+}
+
+/** One entry of the account's error log (Monitor API Alert). */
+export interface FakeAlert {
+  sid: string;
+  errorCode: string;
+  logLevel: 'error' | 'warning' | 'notice' | 'debug';
+  alertText: string;
+  dateCreated: Date;
+  resourceSid: string;
 }
 
 export interface FakeTwilioRestApi {
@@ -98,6 +115,8 @@ export interface FakeTwilioRestApi {
    */
   addIncomingNumber(number: { phoneNumber: string } & Partial<Omit<FakeIncomingNumber, 'sid' | 'phoneNumber' | 'dateCreated' | 'dateUpdated'>>): FakeIncomingNumber;
   getIncomingNumber(phoneNumber: string): FakeIncomingNumber | undefined;
+  /** An entry in the account's error log, as Twilio's debugger writes one (default: an error, now). */
+  addAlert(alert: { errorCode: number } & Partial<Omit<FakeAlert, 'sid' | 'errorCode'>>): FakeAlert;
   /** Runs when an update takes effect, before the HTTP answer, as Twilio acts on a call before it answers. */
   onCallUpdated(listener: (update: CallUpdate) => void): void;
   /** Resolves with the first recorded request matching `predicate` (already recorded or still to come). */
@@ -106,6 +125,8 @@ export interface FakeTwilioRestApi {
 }
 
 const API_VERSION = '2010-04-01';
+const ACCOUNT_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\.json$/;
+const ALERTS_PATH = /^\/v1\/Alerts$/;
 const CALL_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\.json$/;
 const CALLS_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\.json$/;
 const NUMBERS_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/IncomingPhoneNumbers\.json$/;
@@ -129,6 +150,7 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
   const calls = new Map<string, FakeCall>();
   const createdCalls: FakeCall[] = [];
   const numbers = new Map<string, FakeIncomingNumber>();
+  const alerts: FakeAlert[] = [];
   const requests: RecordedRestRequest[] = [];
   const listeners: Array<(update: CallUpdate) => void> = [];
   const waiters = new Set<() => void>();
@@ -177,6 +199,15 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
       const found = pattern.exec(path);
       return found !== null && found[1] === options.accountSid ? found : undefined;
     };
+    if (ACCOUNT_PATH.test(path)) {
+      if (ownAccount(ACCOUNT_PATH) === undefined) return notFound();
+      if (req.method !== 'GET') return answer(405, () => sendError(res, 405, 20004, 'Method not allowed'));
+      return answer(200, () => sendJson(res, 200, accountResource()));
+    }
+    if (ALERTS_PATH.test(path)) {
+      if (req.method !== 'GET') return answer(405, () => sendError(res, 405, 20004, 'Method not allowed'));
+      return answer(200, () => sendJson(res, 200, listAlerts(requestUrl.searchParams)));
+    }
     if (ownAccount(CALLS_PATH) !== undefined) {
       if (req.method !== 'POST') return answer(405, () => sendError(res, 405, 20004, 'Method not allowed'));
       return createCall(record, formValues, res, answer);
@@ -344,6 +375,49 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
     return undefined;
   }
 
+  function accountResource(): Record<string, unknown> {
+    const created = new Date('2024-01-15T10:00:00Z').toUTCString();
+    return {
+      sid: options.accountSid,
+      friendly_name: 'My first Twilio account',
+      status: options.accountStatus ?? 'active',
+      type: options.accountType ?? 'Full',
+      owner_account_sid: options.accountSid,
+      date_created: created,
+      date_updated: created,
+      uri: `/${API_VERSION}/Accounts/${options.accountSid}.json`,
+    };
+  }
+
+  /** `GET /v1/Alerts`: newest first; `StartDate`/`EndDate` are ISO 8601 (date or date-time), `LogLevel` filters. */
+  function listAlerts(query: URLSearchParams): Record<string, unknown> {
+    const start = query.get('StartDate');
+    const end = query.get('EndDate');
+    const level = query.get('LogLevel');
+    const pageSize = Math.min(Number(query.get('PageSize') ?? DEFAULT_PAGE_SIZE) || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    const matching = alerts
+      .filter((alert) => (start === null || alert.dateCreated >= new Date(start)) && (end === null || alert.dateCreated <= new Date(end)) && (level === null || alert.logLevel === level))
+      .sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime());
+    const url = `https://monitor.twilio.com/v1/Alerts?PageSize=${pageSize}&Page=0`;
+    return {
+      alerts: matching.slice(0, pageSize).map((alert) => ({
+        account_sid: options.accountSid,
+        alert_text: alert.alertText,
+        api_version: API_VERSION,
+        date_created: alert.dateCreated.toISOString(),
+        date_generated: alert.dateCreated.toISOString(),
+        date_updated: alert.dateCreated.toISOString(),
+        error_code: alert.errorCode,
+        log_level: alert.logLevel,
+        more_info: `https://www.twilio.com/docs/errors/${alert.errorCode}`,
+        resource_sid: alert.resourceSid,
+        sid: alert.sid,
+        url: `https://monitor.twilio.com/v1/Alerts/${alert.sid}`,
+      })),
+      meta: { page: 0, page_size: pageSize, first_page_url: url, previous_page_url: null, url, next_page_url: null, key: 'alerts' },
+    };
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -393,6 +467,19 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
       return number;
     },
     getIncomingNumber: (phoneNumber) => numbers.get(phoneNumber),
+    addAlert({ errorCode, ...rest }) {
+      const alert: FakeAlert = {
+        sid: `NO${randomBytes(16).toString('hex')}`,
+        errorCode: String(errorCode),
+        logLevel: 'error',
+        alertText: `ErrorCode=${errorCode}`,
+        dateCreated: new Date(),
+        resourceSid: `CA${randomBytes(16).toString('hex')}`,
+        ...rest,
+      };
+      alerts.push(alert);
+      return alert;
+    },
     onCallUpdated: (listener) => void listeners.push(listener),
     waitForRequest(predicate, timeoutMs = 5_000) {
       return new Promise((resolve, reject) => {
