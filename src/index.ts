@@ -16,7 +16,7 @@ export type { Agent, AgentCues, AgentDefinition, Instructions } from './agents/a
 export type { LocalDetector, TurnTakingSettings } from './agents/turn-taking.js';
 export { AgentLoadError } from './agents/load-agents.js';
 export { defineTool, ToolError, DefinitionError } from './tools/tool.js';
-export type { CallFinish, Tool, ToolBehavior, ToolCallInfo, ToolContext, ToolDefinition, HandlerToolDefinition, HttpToolDefinition, ObjectParameter, ParameterSchema, InferObject } from './tools/tool.js';
+export type { CallFinish, Tool, ToolBehavior, ToolCallInfo, ToolContext, ToolErrorOptions, ToolDefinition, HandlerToolDefinition, HttpToolDefinition, ObjectParameter, ParameterSchema, InferObject } from './tools/tool.js';
 export { signToolRequest, verifyToolRequestSignature, TOOL_SIGNATURE_HEADER } from './tools/http-tool.js';
 export type { HttpToolRequest } from './tools/http-tool.js';
 export { startPhoneAgent, StartupError } from './service/phone-agent.js';
@@ -51,6 +51,7 @@ export type {
   ConversationStats,
   InputTranscriptionSettings,
   ModelCapabilities,
+  ModelFeatures,
   ModelInputAudio,
   ModelLog,
   ModelOutputAudio,
@@ -58,10 +59,14 @@ export type {
   RealtimeModel,
   ReconnectReason,
   SessionSwitchReason,
+  ThinkingLevel,
+  ThinkingSetting,
   TokenCounts,
   ToolAnswer,
   ToolCall,
   ToolDeclaration,
+  ToolFailure,
+  ToolFailureStatus,
   ToolResultScheduling,
   TurnDetection,
   TurnSettings,
