@@ -6,11 +6,11 @@ import type { CallAgent } from '../../src/agents/agent-directory.js';
 import { meanSquareToDbfs } from '../../src/audio/level.js';
 import { callerAudioConverter } from '../../src/audio/model-audio.js';
 import { callDetails } from '../../src/domain/call-details.js';
-import { geminiBackend, type CreateGenAIOptions, type GeminiAuth } from '../../src/model/gemini/gemini-auth.js';
+import { geminiBackend } from '../../src/model/gemini/gemini-auth.js';
 import { liveApiVersion, liveFeatureConfig } from '../../src/model/gemini/live-model-features.js';
 import { GeminiLiveSession, type SessionEvent } from '../../src/model/gemini/live-session.js';
-import { probeLiveSetup } from '../../src/model/gemini/setup-probe.js';
-import type { ConversationSettings, ModelLog } from '../../src/model/realtime-model.js';
+import { probeLiveSetup, type SetupProbeOptions } from '../../src/model/gemini/setup-probe.js';
+import type { ConversationSettings } from '../../src/model/realtime-model.js';
 import type { ToolDeclaration } from '../../src/domain/tool-declaration.js';
 
 /**
@@ -19,19 +19,13 @@ import type { ToolDeclaration } from '../../src/domain/tool-declaration.js';
  * (docs/real-service-behaviour.md, docs/architecture.md) set against what happened. Costs cents.
  */
 
-export interface ConformanceOptions {
-  auth: GeminiAuth;
-  /** GEMINI_API_VERSION, if set. */
-  apiVersion: string | undefined;
-  setupTimeoutMs: number;
-  baseUrl?: string;
-  googleAuthOptions?: CreateGenAIOptions['googleAuthOptions'];
+/** How sessions are opened (as the doctor's probe opens them), and what the script runs. */
+export interface ConformanceOptions extends SetupProbeOptions {
   /** Every agent's setup is checked; the conversation runs on the first one's model and features. */
   agents: readonly CallAgent[];
   fixturesDir: string;
   /** Recorded audio is sent this many times faster than real time: 1 for the real service; a local server takes more. */
   audioSpeed?: number;
-  log: ModelLog;
 }
 
 export type BehaviourResult = 'as relied on' | 'different' | 'not seen';

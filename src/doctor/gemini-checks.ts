@@ -1,19 +1,12 @@
 import type { CallAgent } from '../agents/agent-directory.js';
 import { callDetails } from '../domain/call-details.js';
-import type { ModelFeatures, ModelLog } from '../model/realtime-model.js';
-import { describeGeminiAuth, type CreateGenAIOptions, type GeminiAuth } from '../model/gemini/gemini-auth.js';
-import { probeLiveSetup } from '../model/gemini/setup-probe.js';
+import type { ModelFeatures } from '../model/realtime-model.js';
+import { describeGeminiAuth } from '../model/gemini/gemini-auth.js';
+import { probeLiveSetup, type SetupProbeOptions } from '../model/gemini/setup-probe.js';
 import { fail, pass, skip, type CheckResult } from './check.js';
 
-export interface GeminiCheckOptions {
-  auth: GeminiAuth;
-  /** GEMINI_API_VERSION, if set. */
-  apiVersion: string | undefined;
-  setupTimeoutMs: number;
-  baseUrl?: string;
-  googleAuthOptions?: CreateGenAIOptions['googleAuthOptions'];
-  log: ModelLog;
-}
+/** How the sessions are opened: the same options as the probe (GEMINI_API_VERSION as `apiVersion`, if set). */
+export type GeminiCheckOptions = SetupProbeOptions;
 
 /** The call an agent's settings are written for in the doctor: inbound, to the agent's number, from nobody real. */
 const DOCTOR_CALL_SID = `CA${'0'.repeat(32)}`;

@@ -7,41 +7,25 @@
  * - tool calls repeated after an uninformative result (Google's Gemini 3.8 migration notes).
  * docs/real-service-behaviour.md maps each one to its test here.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CUES, defineAgent, type Agent } from '../../src/agents/agent.js';
 import { meanSquareToDbfs, mulawMeanSquare } from '../../src/audio/level.js';
 import { defineTool } from '../../src/tools/tool.js';
 import type { FakeGeminiLiveOptions, FakeReply, FakeSession } from '../fakes/gemini-live/server.js';
-import { loadSpeechFixture, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioMediaStreamOptions, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
-import { restaurantGreetingCue, startBridge, type Bridge } from '../support/bridge-harness.js';
+import { loadSpeechFixture, type FakeTwilioMediaStreamOptions } from '../fakes/twilio/index.js';
+import { bridgeCalls, restaurantGreetingCue, textsSent, type Bridge } from '../support/bridge-harness.js';
 
 const GREETING = 'Blue Door, how can I help?';
 const ANSWER = 'Certainly, we have a table at eight.';
-const textsSent = (session: FakeSession) =>
-  session.receivedMessages.flatMap((message) => (message.kind === 'realtimeInput' && message.input.type === 'text' ? [message.input.text] : []));
 const completedTurns = (session: FakeSession) => session.modelTurns.filter((turn) => turn.outcome === 'completed').length;
 
 describe("the real service's newest reported failures", () => {
-  let bridge: Bridge | undefined;
-  let rest: FakeTwilioRestApi | undefined;
-  afterEach(async () => {
-    await bridge?.stop();
-    await rest?.close();
-    bridge = undefined;
-    rest = undefined;
-  });
-
+  const calls = bridgeCalls();
   async function start(gemini: FakeGeminiLiveOptions, options: { env?: Record<string, string>; twilio?: Partial<FakeTwilioMediaStreamOptions>; agents?: () => Agent[] } = {}) {
-    rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
     // Replies spoken quickly (25 ms a character) keep each call short.
-    bridge = await startBridge({ gemini: { msPerChar: 25, ...gemini }, env: { TWILIO_API_BASE_URL: rest.baseUrl, ...options.env }, ...(options.agents === undefined ? {} : { agents: options.agents }) });
-    const { callSid, twiml } = await bridge.ringWebhook();
-    rest.addCall({ sid: callSid });
-    const twilio = await bridge.openStream(callSid, twiml, options.twilio);
-    const session = await bridge.gemini.waitForSession(0);
-    await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
-    await twilio.waitForPlayoutIdle(10_000);
-    return { callSid, twilio, session, bridge };
+    const call = await calls.start({ gemini: { msPerChar: 25, ...gemini }, ...options });
+    await call.twilio.waitForPlayoutIdle(10_000);
+    return call;
   }
 
   const summaryOf = (b: Bridge, callSid: string) => b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);

@@ -5,11 +5,11 @@
  * maps each one to the test here that covers it. The same flows with every quirk off are the other
  * integration tests (call-flow, barge-in, tools, session-recovery, watchdog).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CUES as CUES } from '../../src/agents/agent.js';
 import { ALL_QUIRKS, type FakeGeminiLiveOptions, type FakeReply, type FakeSession, type LiveQuirks } from '../fakes/gemini-live/server.js';
-import { loadSpeechFixture, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioMediaStreamOptions, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
-import { sleep, startBridge, type Bridge, type LogLine } from '../support/bridge-harness.js';
+import { loadSpeechFixture, type FakeTwilioMediaStreamOptions } from '../fakes/twilio/index.js';
+import { bridgeCalls, sleep, type Bridge, type LogLine } from '../support/bridge-harness.js';
 
 const GREETING = 'Blue Door, how can I help?';
 const ANSWER = 'Certainly, we have a table at eight.';
@@ -24,25 +24,9 @@ const completed = (s: FakeSession) => s.modelTurns.filter((t) => t.outcome === '
 const sent = (s: FakeSession, pick: (m: Record<string, unknown>) => boolean) => s.sentMessages.filter((m) => pick(m.message as Record<string, unknown>));
 
 describe('the call core on the real service\'s quirks', () => {
-  let bridge: Bridge | undefined;
-  let rest: FakeTwilioRestApi | undefined;
-  afterEach(async () => {
-    await bridge?.stop();
-    await rest?.close();
-    bridge = undefined;
-    rest = undefined;
-  });
-
-  async function start(gemini: FakeGeminiLiveOptions, twilio: Partial<FakeTwilioMediaStreamOptions> = {}) {
-    rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
-    // LOG_TRANSCRIPTS=1: the per-turn transcripts the call read are checked in the log.
-    bridge = await startBridge({ gemini, env: { TWILIO_API_BASE_URL: rest.baseUrl, LOG_TRANSCRIPTS: '1' } });
-    const { callSid, twiml } = await bridge.ringWebhook();
-    rest.addCall({ sid: callSid });
-    const stream = await bridge.openStream(callSid, twiml, twilio);
-    const session = await bridge.gemini.waitForSession(0);
-    return { callSid, twilio: stream, session, bridge, rest };
-  }
+  const calls = bridgeCalls();
+  // LOG_TRANSCRIPTS=1: the per-turn transcripts the call read are checked in the log.
+  const start = (gemini: FakeGeminiLiveOptions, twilio: Partial<FakeTwilioMediaStreamOptions> = {}) => calls.start({ gemini, twilio, env: { LOG_TRANSCRIPTS: '1' }, waitForGreeting: false });
 
   const summaryOf = (b: Bridge, callSid: string) => b.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
 

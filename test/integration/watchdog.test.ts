@@ -1,32 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_CUES } from '../../src/agents/agent.js';
-import type { FakeGeminiLiveOptions, FakeSession } from '../fakes/gemini-live/server.js';
-import { TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, loadSpeechFixture, startFakeTwilioRestApi, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
-import { startBridge, type Bridge } from '../support/bridge-harness.js';
-
-const textsSent = (session: FakeSession) =>
-  session.receivedMessages.flatMap((message) => (message.kind === 'realtimeInput' && message.input.type === 'text' ? [message.input.text] : []));
+import type { FakeGeminiLiveOptions } from '../fakes/gemini-live/server.js';
+import { loadSpeechFixture } from '../fakes/twilio/index.js';
+import { bridgeCalls, textsSent } from '../support/bridge-harness.js';
 
 describe('dead air: stalls, silence and the time limit', () => {
-  let bridge: Bridge | undefined;
-  let rest: FakeTwilioRestApi | undefined;
-  afterEach(async () => {
-    await bridge?.stop();
-    await rest?.close();
-    bridge = undefined;
-    rest = undefined;
-  });
-
-  async function start(gemini: FakeGeminiLiveOptions, env: Record<string, string>) {
-    rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
-    bridge = await startBridge({ gemini, env: { TWILIO_API_BASE_URL: rest.baseUrl, ...env } });
-    const { callSid, twiml } = await bridge.ringWebhook();
-    rest.addCall({ sid: callSid });
-    const twilio = await bridge.openStream(callSid, twiml);
-    const session = await bridge.gemini.waitForSession(0);
-    await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
-    return { callSid, twilio, session, bridge, rest };
-  }
+  const calls = bridgeCalls();
+  const start = (gemini: FakeGeminiLiveOptions, env: Record<string, string>) => calls.start({ gemini, env });
 
   it('cues a model that does not answer the caller, and the answer then plays', async () => {
     const { callSid, twilio, session, bridge: b } = await start(

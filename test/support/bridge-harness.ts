@@ -9,7 +9,8 @@ import type { Config } from '../../src/settings/config.js';
 import { loadConfig } from '../../src/settings/resolve-config.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startService, type RunningService } from '../../src/service/start-service.js';
-import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions } from '../fakes/gemini-live/server.js';
+import { afterEach } from 'vitest';
+import { startFakeGeminiLive, type FakeGeminiLive, type FakeGeminiLiveOptions, type FakeSession } from '../fakes/gemini-live/server.js';
 import {
   FakeTwilioMediaStream,
   TEST_ACCOUNT_SID,
@@ -17,8 +18,10 @@ import {
   defaultVoiceWebhookParams,
   parseConnectStreamTwiml,
   postVoiceWebhook,
+  startFakeTwilioRestApi,
   type ConnectStreamTwiml,
   type FakeTwilioMediaStreamOptions,
+  type FakeTwilioRestApi,
 } from '../fakes/twilio/index.js';
 
 /** The public origin Twilio would see; the server itself listens on an ephemeral loopback port. */
@@ -174,3 +177,44 @@ export function restaurantGreetingCue(): string {
 
 /** Resolves after `ms`; for letting real-time audio play. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The realtime texts (cues, keypad digits) a session of the fake received, in order. */
+export function textsSent(session: FakeSession): string[] {
+  return session.receivedMessages.flatMap((message) => (message.kind === 'realtimeInput' && message.input.type === 'text' ? [message.input.text] : []));
+}
+
+export interface BridgeCall {
+  callSid: string;
+  twilio: FakeTwilioMediaStream;
+  /** The call's first Live session. */
+  session: FakeSession;
+  bridge: Bridge;
+  rest: FakeTwilioRestApi;
+}
+
+/**
+ * Keeps one bridge, with a fake Twilio REST API behind it, per test: `start` rings a call into it and (unless told not
+ * to) waits for its first model turn, the greeting, to complete; the bridge and the REST API stop after each test.
+ */
+export function bridgeCalls(): { start(options: BridgeOptions & { twilio?: Partial<FakeTwilioMediaStreamOptions>; waitForGreeting?: boolean }): Promise<BridgeCall> } {
+  let bridge: Bridge | undefined;
+  let rest: FakeTwilioRestApi | undefined;
+  afterEach(async () => {
+    await bridge?.stop();
+    await rest?.close();
+    bridge = undefined;
+    rest = undefined;
+  });
+  return {
+    async start({ twilio: streamOptions, waitForGreeting = true, ...options }) {
+      rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
+      bridge = await startBridge({ ...options, env: { TWILIO_API_BASE_URL: rest.baseUrl, ...options.env } });
+      const { callSid, twiml } = await bridge.ringWebhook();
+      rest.addCall({ sid: callSid });
+      const twilio = await bridge.openStream(callSid, twiml, streamOptions);
+      const session = await bridge.gemini.waitForSession(0);
+      if (waitForGreeting) await session.waitUntil((s) => s.modelTurns[0]?.outcome === 'completed', 10_000);
+      return { callSid, twilio, session, bridge, rest };
+    },
+  };
+}
