@@ -1,8 +1,8 @@
-import { STREAM_NEVER_CONNECTED_ADVICE } from '../telephony/twilio-errors.js';
 import type { CallAgent } from '../agents/agent-directory.js';
 import type { ConversationEvent, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallDetails } from '../domain/call-details.js';
+import { STREAM_NEVER_CONNECTED_ADVICE } from '../telephony/twilio-errors.js';
 
 /**
  * Model events wait here until a call is there to take them: a conversation opened at the webhook
