@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AgentDirectory } from '../src/agents/agent-directory.js';
 import { agentFileFor } from '../src/agents/example-agent.js';
-import { AgentLoadError, loadAgents } from '../src/agents/load-agents.js';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { createGeminiModel } from '../src/model/gemini/gemini-model.js';
+import { AgentLoadError, loadAgents } from '../src/index.js';
+import { ConfigError, loadConfig } from '../src/settings/resolve-config.js';
+import { createModel } from '../src/service/model.js';
 import type { CreateGenAIOptions } from '../src/model/gemini/gemini-auth.js';
 import { DefinitionError } from '../src/tools/tool.js';
 import { callCommand } from './call.js';
@@ -48,7 +48,7 @@ export async function testLiveCommand(args: string[], env: Env, output: CommandO
     output.err(error.message);
     return 1;
   }
-  if (config.localModel || config.gemini.auth === undefined) {
+  if (config.gemini.auth === undefined) {
     output.err('✖ npm run test:live talks to the real Gemini Live service: set GEMINI_API_KEY (or Vertex AI, docs/vertex-ai.md).');
     return 1;
   }
@@ -57,11 +57,11 @@ export async function testLiveCommand(args: string[], env: Env, output: CommandO
     output.err('✖ AGENT is not set: name your agent file (AGENT=… or --agent-file).');
     return 1;
   }
-  const { auth, model, apiVersion, setupTimeoutMs } = config.gemini;
+  const { auth, apiVersion, setupTimeoutMs, baseUrl } = config.gemini;
   let agents;
   try {
-    const gemini = createGeminiModel({ auth, model, apiVersion, setupTimeoutMs });
-    agents = new AgentDirectory(await loadAgents(agentPath), { transferNumber: config.tools.transferNumber, toolWebhookSecret: config.tools.webhookSecret, model: gemini }).all;
+    const { model } = createModel(config, undefined);
+    agents = new AgentDirectory(await loadAgents(agentPath), { transferNumber: config.tools.transferNumber, toolWebhookSecret: config.tools.webhookSecret, model }).all;
   } catch (error) {
     if (error instanceof AgentLoadError || error instanceof DefinitionError) {
       output.err(`✖ The agents cannot be used: ${error.message} (npm run doctor says more)`);
@@ -75,6 +75,7 @@ export async function testLiveCommand(args: string[], env: Env, output: CommandO
     auth,
     apiVersion,
     setupTimeoutMs,
+    ...(baseUrl === undefined ? {} : { baseUrl }),
     agents,
     fixturesDir: FIXTURES,
     audioSpeed: Number(parsed.values['audio-speed'] ?? '1'),
