@@ -1,7 +1,20 @@
 import { ThinkingLevel as GeminiThinkingLevel, type LiveConnectConfig } from '@google/genai';
 import { BASIC_CAPABILITIES, type AgentModelSettings, type ModelCapabilities, type ModelFeatures, type ThinkingLevel, type ThinkingSetting } from '../realtime-model.js';
 import type { ToolDeclaration } from '../../domain/tool-declaration.js';
-import { BACKEND_NAMES, FEATURE_WORDS, LIVE_FEATURES, liveModelKey, modelId, namedModels, type Fact, type GeminiBackend, type LiveModelKey, type Offer } from './live-models.js';
+import {
+  BACKEND_NAMES,
+  FEATURE_WORDS,
+  LIVE_FEATURES,
+  LIVE_MODEL_KEYS,
+  liveModelKey,
+  modelId,
+  namedModels,
+  type Fact,
+  type GeminiBackend,
+  type LiveModelKey,
+  type Offer,
+  type ThinkingControl,
+} from './live-models.js';
 
 /**
  * An agent's model features against the capability table (live-models.ts): what the service refuses at start-up,
@@ -157,16 +170,15 @@ function neededApiVersion(key: LiveModelKey, features: ModelFeatures): { feature
   return undefined;
 }
 
-/** ", or use gemini-x, which offers it": the models of the same backend whose row offers the feature. */
+/** ", or use a model that offers it (…)": the models of the same backend whose row offers the feature. */
 function alternatives(key: LiveModelKey, feature: 'affectiveDialog' | 'proactiveAudio' | 'thinking'): string {
-  const backend = key.split('/')[0] as GeminiBackend;
-  const offering = namedModels(backend).filter((id) => {
-    const other = liveModelKey(id.replace('*', 'latest'), backend);
-    if (other === undefined) return false;
-    const value = LIVE_FEATURES[feature][other].value;
-    return typeof value === 'string' ? value !== 'no' : value.kind !== 'none';
-  });
+  const backend = key.slice(0, key.indexOf('/'));
+  const offering = LIVE_MODEL_KEYS.filter((other) => other.startsWith(`${backend}/`) && offers(LIVE_FEATURES[feature][other].value)).map((other) => other.slice(backend.length + 1));
   return offering.length === 0 ? '' : `, or use a model that offers it (${offering.join(', ')}; docs/models.md)`;
+}
+
+function offers(value: Offer | ThinkingControl): boolean {
+  return typeof value === 'string' ? value !== 'no' : value.kind !== 'none';
 }
 
 /** A model the table does not name: the features set per model cannot be checked, so they are refused. */
