@@ -53,7 +53,10 @@ export interface GeminiSettings {
   vertexAI?: { project: string; location: string };
   /** GEMINI_MODEL: the Live model for agents that name none. Default `gemini-3.8-live`. */
   model?: string;
-  /** GEMINI_API_VERSION: e.g. `v1beta` for preview features. Default: the SDK's. */
+  /**
+   * GEMINI_API_VERSION: one API version for every agent. Default: per agent, the version its model features need
+   * (docs/models.md), else the SDK's; a feature that needs another version than this one is refused at start-up.
+   */
   apiVersion?: string;
   /** GEMINI_SETUP_TIMEOUT_MS: a session not set up by then ends the call. Default 10000. */
   setupTimeoutMs?: number;
