@@ -4,8 +4,9 @@ import { loadAgents } from '../index.js';
 import type { CreateGenAIOptions, GeminiAuth } from '../model/gemini/gemini-auth.js';
 import { createModel } from '../service/model.js';
 import { publicHttpsUrl, type Config } from '../settings/config.js';
-import { ConfigError, loadConfig } from '../settings/resolve-config.js';
 import type { ModelLog } from '../model/realtime-model.js';
+import { ConfigError, loadConfig } from '../settings/resolve-config.js';
+import { settingName } from '../settings/setting-table.js';
 import { VOICE_WEBHOOK_PATH } from '../telephony/routes.js';
 import { DefinitionError } from '../tools/tool.js';
 import { fail, pass, skip, type CheckResult } from './check.js';
@@ -61,7 +62,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     report(...(await checkTwilio(config.twilio, agentNumbers(config, agents), publicHttpsUrl(config, VOICE_WEBHOOK_PATH))));
     report(...(await checkPublicUrl({ publicUrl: config.publicUrl, port: config.port, host: config.host, authToken: config.twilio.authToken, ...fromHere(options) })));
   } else {
-    report(skip('Twilio and PUBLIC_URL', `phone calls are off: set ${config.telephony.missing.join(', ')}`));
+    report(skip('Twilio and PUBLIC_URL', `phone calls are off: set ${config.telephony.missing.map((path) => settingName(path)).join(', ')}`));
   }
   const tunnel = checkTunnel(options.env, config.telephony.enabled ? config.publicUrl : undefined);
   if (tunnel !== undefined) report(tunnel);

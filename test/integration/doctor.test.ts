@@ -202,7 +202,7 @@ describe('npm run doctor', () => {
     const bad = await setUp({ env: { PORT: 'eighty', PUBLIC_URL: 'http://example.test' } });
     const report = await runDoctor(bad.doctorOptions);
     expect(report.checks.map((check) => [check.name, check.status])).toEqual([['configuration', 'fail'], ['everything else', 'skip']]);
-    expect(report.checks[0]!.detail).toMatch(/PORT.*; PUBLIC_URL must start with https:\/\//);
+    expect(report.checks[0]!.detail).toMatch(/PORT \(port\) .*; PUBLIC_URL \(publicUrl\) must start with https:\/\//);
     expect(report.ok).toBe(false);
 
     const wrongToken = await setUp({ env: { TWILIO_AUTH_TOKEN: 'e'.repeat(32) } });
@@ -269,7 +269,7 @@ describe('gemini-phone-agent doctor, the command', () => {
       '✓ configuration: every setting valid',
       `✓ agents: solo (local) from ${file}`,
       '– Gemini: no GEMINI_API_KEY (nor Vertex AI): calls talk to the local stand-in, not Gemini',
-      '– Twilio and PUBLIC_URL: phone calls are off: set PUBLIC_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN',
+      '– Twilio and PUBLIC_URL: phone calls are off: set PUBLIC_URL (publicUrl), TWILIO_ACCOUNT_SID (twilio.accountSid), TWILIO_AUTH_TOKEN (twilio.authToken)',
     ]);
     const bad = await runMain(['doctor', file], { PORT: 'eighty' });
     expect(bad.code).toBe(1);
