@@ -28,6 +28,14 @@ const FIELD_SETTINGS: Readonly<Record<string, string>> = {
   thinkingConfig: 'thinking',
   thinking_config: 'thinking',
   temperature: 'temperature',
+  realtimeInputConfig: 'turnTaking',
+  realtime_input_config: 'turnTaking',
+  turnCoverage: 'turnTaking.turnCoverage',
+  turn_coverage: 'turnTaking.turnCoverage',
+  languageCodes: 'inputTranscription.languages',
+  language_codes: 'inputTranscription.languages',
+  customVocabulary: 'inputTranscription.vocabulary',
+  custom_vocabulary: 'inputTranscription.vocabulary',
 };
 
 type Rule = (code: number, reason: string, c: LiveFailureContext) => string | undefined;
@@ -52,7 +60,7 @@ const RULES: readonly Rule[] = [
   },
   (code, _reason, c) =>
     code === 1007
-      ? `Gemini refused the setup as invalid for ${where(c)}: an agent feature or tool behaviour this model does not take, or an unknown voice (docs/models.md); npm run doctor opens a session per agent and names the one`
+      ? `Gemini refused the setup as invalid for ${where(c)}: an agent feature, turn setting, transcription hint or tool behaviour this model does not take, or an unknown voice (docs/models.md); npm run doctor opens a session per agent and names the one`
       : undefined,
   // 1008 "models/X is not found for API version vN, or is not supported for bidiGenerateContent" (google/adk-samples#145).
   (code, reason, c) =>

@@ -17,7 +17,10 @@ describe('what to change, for each refusal of the Live service users see', () =>
     );
     expect(liveFailureAdvice(1007, 'API key not valid. Please pass a valid API key.', api)).toMatch(/^GEMINI_API_KEY is not a valid key/);
     expect(liveFailureAdvice(1007, "Invalid value at 'setup.generation_config.temperature'", api)).toMatch(/refused the value of setup\.generation_config\.temperature/);
-    expect(liveFailureAdvice(1007, 'Request contains an invalid argument.', api)).toMatch(/an agent feature or tool behaviour this model does not take, or an unknown voice/);
+    expect(liveFailureAdvice(1007, 'Invalid JSON payload received. Unknown name "language_codes" at \'setup.input_audio_transcription\': Cannot find field.', api)).toMatch(
+      /"language_codes" .*: remove the agent's inputTranscription\.languages, or use the model/,
+    );
+    expect(liveFailureAdvice(1007, 'Request contains an invalid argument.', api)).toMatch(/an agent feature, turn setting, transcription hint or tool behaviour this model does not take, or an unknown voice/);
   });
 
   it('1008: a model not found for this API version or region, a policy refusal, a missing key, quota', () => {
