@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as packageApi from '../../../src/index.js';
-import { AgentLoadError, loadAgents } from '../../../src/index.js';
+import { AgentLoadError, loadAgents, type ToolContext } from '../../../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'agent-files-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -127,5 +127,20 @@ describe('an agent file that cannot load says why, and what to do', () => {
     expect(await problem('agents')).toMatch(/^an agent file must end in/);
     mkdirSync(join(dir, 'folder.ts'));
     expect(await problem('folder.ts')).toMatch(/^is a directory, not an agent file/);
+  });
+});
+
+describe('the complete agent in docs/agents.md', () => {
+  it('loads as written, in a project made with npm init -y, and its tool answers', async () => {
+    const doc = readFileSync(new URL('../../../docs/agents.md', import.meta.url), 'utf8');
+    const example = /```ts\n(\/\/ agents\/dental\.ts\n[\s\S]*?)```/.exec(doc)?.[1];
+    expect(example, 'the page has its dental.ts example').toBeDefined();
+    const dir = project('commonjs', { 'agents/dental.ts': example ?? '' });
+    const [agent] = await loadAgents('agents/dental.ts', dir);
+    expect(agent?.name).toBe('dental');
+    const tool = agent?.tools.find((candidate) => candidate.name === 'next_free_slot');
+    const context = { call: { callerNumber: '+14155550100' }, signal: new AbortController().signal } as unknown as ToolContext;
+    expect(await tool?.run({ day: '2026-12-08' }, context)).toEqual({ slot: '2026-12-08 09:30', caller: 'known' });
+    await expect(Promise.resolve(tool?.run({ day: '2026-12-12' }, context))).rejects.toThrow('Nothing is free on 2026-12-12.');
   });
 });
