@@ -13,30 +13,22 @@
  *   npx tsx scripts/make-turn-corpus.ts           write fixtures/turn-taking/
  *   npx tsx scripts/make-turn-corpus.ts --check   rebuild in a temporary directory and compare with the committed files
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundKind, CallerSegment, Interval, SceneGroup, SceneLabels, TurnCorpus } from '../test/support/turn-corpus.js';
+import { backgroundBeds, backgroundClip, durationMs, FLOAT_WAV, lineHiss, mixToMulaw, MULAW_RAW, PHONE_BAND, placed, silenceClip, sox, speak, tempFile, toolVersions } from './corpus/sound.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'fixtures', 'turn-taking');
-const EXPECTED_ESPEAK = '1.51';
-const EXPECTED_SOX = 'v14.4.2';
 
 /**
  * Levels (dBFS RMS over the clip, phone band). ITU-T P.56 puts nominal active speech on a line around −26 dBov;
  * the agent's audio, from a TTS model, is louder. The echo is the agent's level minus the return loss.
  */
 const LEVELS = { callerNormalDbfs: -24, callerQuietDbfs: -34, agentDbfs: -20, lineNoiseDbfs: -66 } as const;
-const RATE = 8000;
-const FLOAT_WAV = ['-r', String(RATE), '-c', '1', '-e', 'floating-point', '-b', '32'];
-const MULAW_RAW = ['-t', 'raw', '-r', String(RATE), '-e', 'mu-law', '-b', '8', '-c', '1'];
-const PHONE_BAND = ['sinc', '300-3400'];
-/** espeak-ng's trailing and leading pauses trimmed: the label's start and end are where the voice is. */
-const TRIM = ['reverse', 'silence', '1', '0.01', '-50d', 'reverse', 'silence', '1', '0.01', '-50d'];
 const AGENT_VOICE = { voice: 'en-us+f3', wordsPerMinute: 170 };
 const AGENT_START_MS = 300;
 
@@ -49,20 +41,6 @@ const AGENT_TEXTS = {
     'and bring your insurance card. If you need to cancel, just call us back at least a day before.',
 } as const;
 type AgentClip = keyof typeof AGENT_TEXTS;
-
-/** Other people talking in the room (babble) and a television across it. */
-const BABBLE_TEXTS: Array<[voice: string, text: string]> = [
-  ['en-us+m3', 'So I told him the whole thing was off, and he just laughed and ordered another round for the table.'],
-  ['en-gb+f2', 'Did you see the match last night? The second half was completely different, they looked like a new team.'],
-  ['en-029+m1', 'We could take the train on Saturday morning and be there before lunch if nothing is delayed again.'],
-  ['en-gb-x-rp+f5', 'The kids want pizza again, but I think we should try that new place by the river for once.'],
-  ['en-us+m6', 'Honestly the report is fine, it just needs a summary at the top and fewer charts in the middle.'],
-];
-const TV_TEXT: [voice: string, text: string] = [
-  'en-gb+m2',
-  'And now the weather. A band of rain will move in from the west overnight, clearing by mid morning, with highs of ' +
-    'fourteen degrees and a fresh breeze along the coast. Tomorrow brings sunshine and the odd shower inland.',
-];
 
 interface Speech {
   kind: CallerSegment['kind'];
@@ -174,97 +152,20 @@ const SCENES: SceneSpec[] = [
   { name: 'turn-08', group: 'turn', background: { kind: 'pink', snrDb: 10 }, caller: [sentence('en-us+f2', 170, 'Can I pay by card when I arrive?', 800)] },
 ];
 
-// ----- tools ------------------------------------------------------------------------------------------------
-
-function sox(args: string[]): string {
-  // sox prints stats and warnings on stderr.
-  return execFileSync('sox', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-}
-
-function soxStderr(args: string[]): string {
-  const result = execFileSync('sh', ['-c', `sox "$@" 2>&1`, 'sox', ...args], { encoding: 'utf8' });
-  return result.toString();
-}
-
-function rmsDbfs(file: string): number {
-  const match = /RMS lev dB\s+(-?[\d.]+|-inf)/.exec(soxStderr([file, '-n', 'stats']));
-  if (match === null || match[1] === '-inf') throw new Error(`no RMS level for ${file}`);
-  return Number(match[1]);
-}
-
-function samples(file: string): number {
-  return Number(execFileSync('soxi', ['-s', file], { encoding: 'utf8' }).trim());
-}
-
-/** Scales a clip so its RMS is `dbfs` (the clip is rewritten). */
-function setLevel(file: string, dbfs: number, tmp: string): void {
-  const scaled = join(tmp, 'level.wav');
-  sox(['-D', file, ...FLOAT_WAV, scaled, 'gain', (dbfs - rmsDbfs(file)).toFixed(3)]);
-  execFileSync('mv', [scaled, file]);
-}
-
-let clipCounter = 0;
-function tempFile(tmp: string, stem: string): string {
-  return join(tmp, `${stem}-${++clipCounter}.wav`);
-}
-
-/** One utterance, trimmed to its voice, phone band, at `dbfs` RMS. */
-function speak(tmp: string, voice: string, wordsPerMinute: number, text: string, dbfs: number): string {
-  const raw = tempFile(tmp, 'espeak');
-  execFileSync('espeak-ng', ['-v', voice, '-s', String(wordsPerMinute), '-a', '100', '-g', '0', '-w', raw, text]);
-  const out = tempFile(tmp, 'speech');
-  sox(['-D', raw, ...FLOAT_WAV, out, ...TRIM, 'rate', '-h', String(RATE), ...PHONE_BAND]);
-  setLevel(out, dbfs, tmp);
-  return out;
-}
+// ----- scenes -----------------------------------------------------------------------------------------------
 
 /** A caller segment as audio (one clip, pauses included), and its labels relative to its start. */
 function callerSpeech(tmp: string, speech: Speech): { file: string; durationMs: number; pauses: Interval[] } {
   const dbfs = speech.level === 'normal' ? LEVELS.callerNormalDbfs : LEVELS.callerQuietDbfs;
   const first = speak(tmp, speech.voice, speech.wordsPerMinute, speech.text, dbfs);
-  if (speech.pause === undefined) return { file: first, durationMs: samples(first) / (RATE / 1000), pauses: [] };
+  if (speech.pause === undefined) return { file: first, durationMs: durationMs(first), pauses: [] };
   const second = speak(tmp, speech.voice, speech.wordsPerMinute, speech.pause.continuation, dbfs);
   const joined = tempFile(tmp, 'paused');
-  const gap = tempFile(tmp, 'gap');
-  sox(['-n', ...FLOAT_WAV, gap, 'trim', '0', (speech.pause.ms / 1000).toFixed(3)]);
+  const gap = silenceClip(tmp, speech.pause.ms);
   sox(['-D', first, gap, second, ...FLOAT_WAV, joined]);
-  const pauseStartMs = samples(first) / (RATE / 1000);
-  return { file: joined, durationMs: samples(joined) / (RATE / 1000), pauses: [{ startMs: pauseStartMs, endMs: pauseStartMs + speech.pause.ms }] };
+  const pauseStartMs = durationMs(first);
+  return { file: joined, durationMs: durationMs(joined), pauses: [{ startMs: pauseStartMs, endMs: pauseStartMs + speech.pause.ms }] };
 }
-
-/** Loops of several voices talking at once (babble) or one distant, reverberant voice (tv), `seconds` long. */
-function voicesBed(tmp: string, kind: 'babble' | 'tv', seconds: number): string {
-  const voices = kind === 'babble' ? BABBLE_TEXTS : [TV_TEXT];
-  const beds = voices.map(([voice, text], i) => {
-    const clip = speak(tmp, voice, 165, text, -30);
-    const bed = tempFile(tmp, 'bed');
-    // Each voice starts at a different point of its loop so the voices never line up.
-    const loops = Math.ceil(seconds / (samples(clip) / RATE)) + 1;
-    sox(['-D', ...Array.from({ length: loops }, () => clip), ...FLOAT_WAV, bed, 'trim', (0.7 * i).toFixed(2), String(seconds)]);
-    return bed;
-  });
-  const mixed = tempFile(tmp, kind);
-  if (beds.length === 1) sox(['-D', beds[0]!, ...FLOAT_WAV, mixed, 'reverb', '60', '50', '80', ...PHONE_BAND]);
-  else sox(['-D', '-m', ...beds.flatMap((bed) => ['-v', '1', bed]), ...FLOAT_WAV, mixed, ...PHONE_BAND]);
-  return mixed;
-}
-
-/** A long stretch of each background; scenes cut different parts of it so no two scenes share the same noise. */
-function backgroundBeds(tmp: string, seconds: number): Record<BackgroundKind, string> {
-  const synth = (noise: string): string => {
-    const file = tempFile(tmp, noise);
-    sox(['-R', '-n', ...FLOAT_WAV, file, 'synth', String(seconds), noise, ...PHONE_BAND]);
-    return file;
-  };
-  const brown = synth('brownnoise');
-  const pink = synth('pinknoise');
-  // Street: traffic rumble (brown) and hiss (pink) swelling slowly as cars pass.
-  const street = tempFile(tmp, 'street');
-  sox(['-D', '-m', '-v', '1', brown, '-v', '0.5', pink, ...FLOAT_WAV, street, 'tremolo', '0.15', '60', ...PHONE_BAND]);
-  return { pink, white: synth('whitenoise'), street, babble: voicesBed(tmp, 'babble', seconds), tv: voicesBed(tmp, 'tv', seconds) };
-}
-
-// ----- scenes -----------------------------------------------------------------------------------------------
 
 interface Built {
   labels: SceneLabels;
@@ -280,7 +181,7 @@ function buildAgentClips(tmp: string): Record<AgentClip, { wav: string; ulaw: Bu
     // The echo is made from what the phone played: the mu-law the bridge sent, decoded.
     const played = tempFile(tmp, `${name}-played`);
     sox(['-D', ...MULAW_RAW, ulawFile, ...FLOAT_WAV, played]);
-    clips[name] = { wav: played, ulaw: readFileSync(ulawFile), durationMs: samples(played) / (RATE / 1000) };
+    clips[name] = { wav: played, ulaw: readFileSync(ulawFile), durationMs: durationMs(played) };
   }
   return clips;
 }
@@ -295,9 +196,7 @@ function buildScene(
   const parts: string[] = [];
   const caller: CallerSegment[] = spec.caller.map((speech) => {
     const audio = callerSpeech(tmp, speech);
-    const placed = tempFile(tmp, 'placed');
-    sox(['-D', audio.file, ...FLOAT_WAV, placed, 'pad', (speech.startMs / 1000).toFixed(3)]);
-    parts.push(placed);
+    parts.push(placed(tmp, audio.file, speech.startMs));
     const text = speech.pause === undefined ? speech.text : `${speech.text} … ${speech.pause.continuation}`;
     return {
       kind: speech.kind,
@@ -328,20 +227,12 @@ function buildScene(
     }
   }
   if (spec.background !== undefined) {
-    const bed = tempFile(tmp, 'background');
-    sox(['-D', beds[spec.background.kind], ...FLOAT_WAV, bed, 'trim', bedOffsetSeconds.toFixed(3), seconds]);
-    setLevel(bed, LEVELS.callerNormalDbfs - spec.background.snrDb, tmp);
-    parts.push(bed);
+    parts.push(backgroundClip(tmp, beds[spec.background.kind], bedOffsetSeconds, seconds, LEVELS.callerNormalDbfs - spec.background.snrDb));
   }
-  // A faint hiss everywhere: a phone line is never digital silence.
-  const hiss = tempFile(tmp, 'hiss');
-  sox(['-R', '-n', ...FLOAT_WAV, hiss, 'synth', seconds, 'whitenoise', ...PHONE_BAND]);
-  setLevel(hiss, LEVELS.lineNoiseDbfs, tmp);
-  parts.push(hiss);
-
-  mix(parts, join(tmp, `${spec.name}.ulaw`), seconds);
+  parts.push(lineHiss(tmp, seconds, LEVELS.lineNoiseDbfs));
+  mixToMulaw(parts, join(tmp, `${spec.name}.ulaw`), seconds);
   // The same line without the echo: for a test phone that echoes what the agent really played (the agent pauses).
-  if (echoPart !== undefined) mix(parts.filter((part) => part !== echoPart), join(tmp, `${spec.name}.dry.ulaw`), seconds);
+  if (echoPart !== undefined) mixToMulaw(parts.filter((part) => part !== echoPart), join(tmp, `${spec.name}.dry.ulaw`), seconds);
   return {
     name: spec.name,
     group: spec.group,
@@ -355,20 +246,7 @@ function buildScene(
   };
 }
 
-function mix(parts: string[], out: string, seconds: string): void {
-  const mixArgs = parts.length === 1 ? parts : ['-m', ...parts.flatMap((part) => ['-v', '1', part])];
-  sox(['-D', ...mixArgs, ...MULAW_RAW, out, 'trim', '0', seconds]);
-}
-
 const round = (ms: number): number => Math.round(ms);
-
-function toolVersions(): TurnCorpus['tools'] {
-  const espeak = /text-to-speech: (\S+)/.exec(execFileSync('espeak-ng', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
-  const soxVersion = /SoX (v\S+)/.exec(execFileSync('sox', ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
-  if (espeak !== EXPECTED_ESPEAK) process.stderr.write(`warning: espeak-ng ${espeak}, the corpus was made with ${EXPECTED_ESPEAK}\n`);
-  if (soxVersion !== EXPECTED_SOX) process.stderr.write(`warning: sox ${soxVersion}, the corpus was made with ${EXPECTED_SOX}\n`);
-  return { espeakNg: espeak, sox: soxVersion };
-}
 
 function build(outDir: string): Built['files'] {
   const tmp = mkdtempSync(join(tmpdir(), 'turn-corpus-'));
