@@ -10,6 +10,8 @@ import { markdownTable as table } from './markdown.js';
 import type { TurnDetectionResult } from './turn-detection.js';
 import { turnDetectionSection, turnDetectionTargets, turnTakingEndToEndSection, turnTakingEndToEndTargets } from './turn-detection-report.js';
 import type { TurnTakingE2eResult } from './turn-taking-e2e.js';
+import type { AnsweringMachineResult } from './answering-machine.js';
+import { answeringMachineSection } from './answering-machine-report.js';
 
 export interface TargetCheck {
   name: string;
@@ -34,6 +36,8 @@ export interface BenchResults {
   turnDetection?: TurnDetectionResult;
   /** The same corpus as calls through the real server (bench/turn-taking-e2e.ts); absent in older results. */
   turnTakingEndToEnd?: TurnTakingE2eResult;
+  /** Who answered an outbound call, on the answering-machine corpus (bench/answering-machine.ts); absent in older results. */
+  answeringMachine?: AnsweringMachineResult;
   /** One hostile client at a time against the service (bench/abuse.ts); absent in older results. */
   abuse?: AbuseResult;
   targets: TargetCheck[];
@@ -264,6 +268,7 @@ export function renderReport(results: BenchResults): string {
     ...(results.fleetCapacity === undefined ? [] : ['', ...fleetCapacitySection(results.fleetCapacity)]),
     ...(results.turnDetection === undefined ? [] : ['', ...turnDetectionSection(results.turnDetection)]),
     ...(results.turnTakingEndToEnd === undefined ? [] : ['', ...turnTakingEndToEndSection(results.turnTakingEndToEnd)]),
+    ...(results.answeringMachine === undefined ? [] : ['', ...answeringMachineSection(results.answeringMachine)]),
     ...(results.abuse === undefined ? [] : ['', ...abuseSection(results.abuse)]),
     '',
     'Targets:',

@@ -11,7 +11,8 @@
  *
  * The fleet capacity alone: npx tsx bench/fleet-capacity-run.ts [--smoke]; turn detection alone:
  * npx tsx bench/turn-detection-run.ts [--smoke] (offline over the corpus, then as calls through the real server); the
- * abuse cases alone: npx tsx bench/abuse-run.ts [--smoke].
+ * abuse cases alone: npx tsx bench/abuse-run.ts [--smoke]; who answered an outbound call alone:
+ * npx tsx bench/answering-machine-run.ts [--smoke].
  * BENCH_SMOKE=1 is the same as --smoke. Nothing here asserts on timings.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FULL_ABUSE_OPTIONS, measureAbuse, SMOKE_ABUSE_OPTIONS } from './abuse.js';
+import { measureAnsweringMachine } from './answering-machine.js';
 import { FULL_COST_OPTIONS, SMOKE_COST_OPTIONS, measureAudioCost } from './audio-cost.js';
 import { FULL_QUALITY_OPTIONS, SMOKE_QUALITY_OPTIONS, measureAudioQuality } from './audio-quality.js';
 import { FULL_SCRIPT, SMOKE_SCRIPT } from './end-to-end/common.js';
@@ -106,6 +108,8 @@ const turnDetection = await measureTurnDetection(smoke ? SMOKE_TURN_DETECTION_OP
 progress('turn taking end to end…');
 if (!smoke) await waitForQuietMachine(patience, 0.3, onWait);
 const turnTakingEndToEnd = await measureTurnTakingEndToEnd(smoke ? SMOKE_TURN_TAKING_E2E_OPTIONS : FULL_TURN_TAKING_E2E_OPTIONS, smoke ? 'smoke' : 'full', progress);
+progress('who answered…');
+const answeringMachine = measureAnsweringMachine({ smoke });
 progress('abuse…');
 const abuse = await measureAbuse({ ...(smoke ? SMOKE_ABUSE_OPTIONS : FULL_ABUSE_OPTIONS), onProgress: progress });
 
@@ -120,6 +124,7 @@ const results: BenchResults = {
   fleetCapacity,
   turnDetection,
   turnTakingEndToEnd,
+  answeringMachine,
   abuse,
   targets: checkTargets(audioCost, audioQuality, endToEnd, turnDetection, turnTakingEndToEnd),
 };

@@ -11,11 +11,13 @@
  * - A **machine** greeting asks for a message or says the person cannot answer ("leave a message after the tone",
  *   "you've reached", "the person you are calling", "is not available"). The last kind is only a hint: a person can
  *   say it too ("she's not available, can I help?"), so it counts only in a greeting longer than a person's hello.
+ * - A **person** asks who is calling or how they can help, or says who is speaking ("Mark speaking"): checked last,
+ *   so a greeting's own words win. "Hello" says nothing: greetings start with it too.
  *
  * Transcripts of phone audio are rough; the patterns look for a few words in order, not whole sentences.
  */
 
-export type PhraseVerdict = 'screener' | 'machine' | 'machine-hint';
+export type PhraseVerdict = 'screener' | 'machine' | 'machine-hint' | 'human';
 
 const SCREENER: readonly RegExp[] = [
   /\bscreening (service|call)/,
@@ -42,12 +44,21 @@ const MACHINE: readonly RegExp[] = [
 
 const MACHINE_HINT: readonly RegExp[] = [/\b(is|are|am) (not|currently not|unable to be) available\b/, /\bunavailable\b/, /\bnot (here|in) right now\b/];
 
+const HUMAN: readonly RegExp[] = [
+  /\bwho('s| is) (this|calling|speaking)\b/,
+  /\bhow (can|may) (i|we) help\b/,
+  /\bwhat can i do for you\b/,
+  /\b\w+ speaking\b/,
+  /\bgo ahead\b/,
+];
+
 /** What `transcript` (everything the callee has said so far) suggests, or undefined when it suggests nothing. */
 export function classifyCalleeWords(transcript: string): PhraseVerdict | undefined {
   const text = normalize(transcript);
   if (SCREENER.some((pattern) => pattern.test(text))) return 'screener';
   if (MACHINE.some((pattern) => pattern.test(text))) return 'machine';
   if (MACHINE_HINT.some((pattern) => pattern.test(text))) return 'machine-hint';
+  if (HUMAN.some((pattern) => pattern.test(text))) return 'human';
   return undefined;
 }
 

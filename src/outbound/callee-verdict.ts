@@ -1,6 +1,6 @@
 import { FRAME_MS } from '../audio/format.js';
 import type { ToneEvent } from '../audio/tone-detector.js';
-import { classifyCalleeWords } from './callee-phrases.js';
+import { classifyCalleeWords, type PhraseVerdict } from './callee-phrases.js';
 
 /**
  * Who answered an outbound call, and what the agent does about it: a pure state machine that combines every signal
@@ -23,10 +23,12 @@ import { classifyCalleeWords } from './callee-phrases.js';
  *   (livekit/agents-js agents/src/voice/amd.ts: 2500 ms of speech, 500 ms of silence); nothing heard for
  *   SILENT_CALLEE_MS and the agent speaks first (people often wait for the caller to speak).
  *
- * Strength, when signals disagree: a tone or Twilio's end-of-greeting verdict (the machine is recording now) beats a
- * transcript, which beats Twilio's `human`, which beats how the callee spoke. Time alone never makes a machine: a
- * long hello followed by silence is `unknown` and the agent introduces itself, because a message left to a person
- * is worse than an introduction recorded by a machine (Twilio's own detector is likewise tuned toward humans).
+ * Strength, when signals disagree: a beep (ours, or Twilio's `machine_end_beep`) says the machine is recording now
+ * and beats everything; the callee's words beat Twilio's other verdicts, which judge by length alone (to them a
+ * receptionist's long hello or a screener's prompt is a machine); Twilio's verdict beats how the callee spoke. Time
+ * alone never makes a machine: a long hello followed by silence is `unknown` and the agent introduces itself,
+ * because a message left to a person is worse than an introduction recorded by a machine (Twilio's own detector is
+ * likewise tuned toward people).
  *
  * Phases: `listening` (the agent is held) → `introducing` / `identifying` (the agent's first turn plays) →
  * `conversation`; or → `machine-greeting` (held until the greeting ends) → `voicemail`; or `ended` (hung up). A
@@ -72,6 +74,11 @@ export const LONG_GREETING_PAUSE_MS = 1_500;
 export const SILENT_CALLEE_MS = 2_000;
 /** A machine's greeting without a beep has ended after this much quiet (a beep after a pause comes well within). */
 export const GREETING_END_SILENCE_MS = 2_500;
+/**
+ * A callee who has not paused by then hears the agent anyway (`unknown`): a person among loud voices never seems
+ * to pause, and a greeting longer than this is rare; a machine signal later still stops the agent.
+ */
+export const LISTEN_TIMEOUT_MS = 12_000;
 /** A greeting still talking after this long gets the voicemail anyway (Twilio's default detection timeout). */
 export const MAX_GREETING_MS = 30_000;
 /** Voice this long starts the callee's speech (shorter clicks do not). */
@@ -96,6 +103,8 @@ export class CalleeVerdicts {
   private speechStartedAtMs: number | undefined;
   private lastVoiceAtMs: number | undefined;
   private machineSinceMs = 0;
+  /** What the callee's words said last. */
+  private words: PhraseVerdict | undefined;
 
   /** `onMachine`: leave a voicemail, or hang up on machines. */
   constructor(private readonly onMachine: 'voicemail' | 'hang-up' = 'voicemail') {}
@@ -118,15 +127,14 @@ export class CalleeVerdicts {
       case 'fax':
         return this.fax(nowMs, 'twilio', answeredBy);
       case 'machine_end_beep':
+        return this.greetingOver(nowMs, 'twilio', answeredBy);
       case 'machine_end_silence':
       case 'machine_end_other':
-        return this.greetingOver(nowMs, 'twilio', answeredBy);
       case 'machine_start':
-        return this.machineGreeting(nowMs, 'twilio', answeredBy);
+        if (this.words === 'human' || this.words === 'screener') return this.record(nowMs, 'twilio', answeredBy, true);
+        return answeredBy === 'machine_start' ? this.machineGreeting(nowMs, 'twilio', answeredBy) : this.greetingOver(nowMs, 'twilio', answeredBy);
       case 'human':
-        if (this.phase !== 'listening') return this.record(nowMs, 'twilio', answeredBy, !this.upgradesUnknown('human', nowMs));
-        this.decide('human', 'twilio', answeredBy, nowMs);
-        return this.open('introducing', 'introduce');
+        return this.human(nowMs, 'twilio', answeredBy);
       case 'unknown':
         return this.record(nowMs, 'twilio', answeredBy, false);
     }
@@ -135,7 +143,9 @@ export class CalleeVerdicts {
   /** Everything the callee has said so far, as the model transcribed it. */
   transcript(nowMs: number, text: string): readonly OpeningAction[] {
     const words = classifyCalleeWords(text);
-    if (words === undefined) return NO_ACTIONS;
+    if (words === undefined || words === this.words) return NO_ACTIONS;
+    this.words = words;
+    if (words === 'human') return this.human(nowMs, 'transcript', words);
     if (words === 'screener') {
       if (this.phase !== 'listening') return this.record(nowMs, 'transcript', words, true);
       this.decide('screener', 'transcript', words, nowMs);
@@ -190,7 +200,7 @@ export class CalleeVerdicts {
       this.decide('unknown', 'long-greeting', `${spokeMs} ms of speech`, nowMs);
       return this.open('introducing', 'introduce');
     }
-    if (nowMs >= MAX_GREETING_MS) {
+    if (nowMs >= LISTEN_TIMEOUT_MS) {
       this.decide('unknown', 'timeout', 'still talking', nowMs);
       return this.open('introducing', 'introduce');
     }
@@ -205,6 +215,12 @@ export class CalleeVerdicts {
   }
 
   // ── verdicts ────────────────────────────────────────────────────────────────────────────────────
+
+  private human(nowMs: number, signal: VerdictSignal, value: string): readonly OpeningAction[] {
+    if (this.phase !== 'listening') return this.record(nowMs, signal, value, !this.upgradesUnknown('human', signal, nowMs));
+    this.decide('human', signal, value, nowMs);
+    return this.open('introducing', 'introduce');
+  }
 
   private fax(nowMs: number, signal: VerdictSignal, value: string): readonly OpeningAction[] {
     if (!this.beforeConversation) return this.record(nowMs, signal, value, true);
@@ -249,9 +265,9 @@ export class CalleeVerdicts {
   }
 
   /** An `unknown` verdict (the agent spoke on silence or a long hello) is replaced by the first real one after it. */
-  private upgradesUnknown(answeredBy: CalleeKind, nowMs: number): boolean {
+  private upgradesUnknown(answeredBy: CalleeKind, decidedBy: VerdictSignal, nowMs: number): boolean {
     if (this.verdict?.answeredBy !== 'unknown' || !this.beforeConversation) return false;
-    this.verdict = { answeredBy, decidedBy: 'twilio', atMs: nowMs };
+    this.verdict = { answeredBy, decidedBy, atMs: nowMs };
     return true;
   }
 

@@ -152,6 +152,14 @@ describe('npm run bench -- --smoke', () => {
     });
     for (const path of ['calls', 'callSeconds', 'modelDetectionCorePercentPerCall', 'backgroundCores']) expect(isNumber(at(results, `turnTakingEndToEnd.${path}`)), path).toBe(true);
     expect(stdout).toContain('Local turn detection end to end');
+    // Who answered: every detector's figures on one scene of each kind.
+    const answering = at(results, 'answeringMachine.detectors') as unknown[];
+    expect(answering.map((d) => at(d, 'detector'))).toEqual(['combined', 'ours', 'twilio', 'late-transcript']);
+    answering.forEach((detector, i) => {
+      for (const path of ['accuracyPercent', 'correct', 'scenes', 'byAnswer.human.scenes', 'byAnswer.fax.correct', 'verdictMs.p50', 'voicemailsCut']) expect(isNumber(at(detector, path)), `answeringMachine.${i}.${path}`).toBe(true);
+    });
+    expect(at(results, 'answeringMachine.scenes')).toBe(4);
+    expect(stdout).toContain('Who answered');
     for (const run of ['timestampSteps', 'burst', 'browserTimestampSteps']) {
       for (const path of STREAM_ABUSE_FIGURES) expect(isNumber(at(results, `abuse.${run}.${path}`)), `abuse.${run}.${path}`).toBe(true);
     }

@@ -162,6 +162,21 @@ describe('CalleeVerdicts: when the agent of an outbound call may speak', () => {
     expect(long.verdicts.phase).toBe('machine-greeting');
   });
 
+  it("introduces when the callee's words are a person's, and then ignores Twilio's verdict by length (a long hello, a screener)", () => {
+    const line = new Line().play(3_400, [[300, 3_300]]);
+    line.note(line.verdicts.transcript(3_900, 'Good morning, Bright Dental, how can I help you?'));
+    expect(line.names).toEqual(['introduce']);
+    expect(line.verdicts.verdict).toMatchObject({ answeredBy: 'human', decidedBy: 'transcript' });
+    line.note(line.verdicts.twilio(4_800, 'machine_end_silence'));
+    expect(line.names).toEqual(['introduce']);
+    expect(line.verdicts.signals.at(-1)).toMatchObject({ value: 'machine_end_silence', ignored: true });
+
+    const screener = new Line().play(1_000, [[300, 6_000]]);
+    screener.note(screener.verdicts.transcript(6_600, "Go ahead and say your name and why you're calling."));
+    screener.note(screener.verdicts.twilio(7_500, 'machine_end_silence'));
+    expect(screener.names).toEqual(['identify']);
+  });
+
   it('ignores Twilio unknown, records it, and waits for the other signals', () => {
     const line = new Line().play(600);
     line.note(line.verdicts.twilio(600, 'unknown'));
@@ -184,8 +199,11 @@ describe('classifyCalleeWords', () => {
     ['The number you have dialed is not in service', 'machine'],
     ['She is not available at the moment', 'machine-hint'],
     ['Hello?', undefined],
-    ["Hi, who's calling?", undefined],
-    ['Good morning, Bright Dental, how can I help you?', undefined],
+    ["Hi, who's calling?", 'human'],
+    ['Good morning, Bright Dental, how can I help you?', 'human'],
+    ['Mark speaking.', 'human'],
+    ["Hi, Mark speaking, I can't take your call right now", 'machine'],
+    ['Hello, this is Sarah.', undefined],
   ] as const)('%s → %s', (text, expected) => {
     expect(classifyCalleeWords(text)).toBe(expected);
   });
