@@ -10,6 +10,13 @@
  *   returns; without an action it goes on with the verbs after `</Connect>`
  *   (https://www.twilio.com/docs/voice/twiml/connect: "action ... Twilio will make a request to this URL when the
  *   `<Stream>` ends").
+ * - `<Stream statusCallback>` gets `stream-started`, `stream-stopped` and `stream-error` (a stream that could not
+ *   connect), signed (https://www.twilio.com/docs/voice/twiml/stream#statuscallback).
+ * - `<Dial>` rings the number, runs its `<Number url>` whisper and reports to its `action` (dial.ts), the person at
+ *   the number behaving as `dialTargets` says.
+ * - An outbound call (`answerOutbound`) is answered as Twilio answers a call placed through `POST Calls.json`: the
+ *   voice webhook is its `Url` with `Direction=outbound-api`, and a call that asked for asynchronous answering
+ *   machine detection gets its verdict (`amdVerdict`) at its own time from the answer.
  * - A call hung up by the caller (`hangUp()`: `stop`, then the socket closes) or through the REST API
  *   (`Status=completed`, seen through the fake REST API) is over: no action request. A REST redirect (`Twiml=`)
  *   ends the stream and runs the new TwiML instead, also without an action request.
@@ -17,13 +24,12 @@
  * Times (`...AtMs`) are milliseconds since `dial()` on one monotonic clock; `callMs(stream, atMs)` converts a
  * stream's own times (which count from that stream's connect) to it.
  */
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { FakeTwilioMediaStream, type FakeTwilioMediaStreamOptions } from './media-stream.js';
-import type { FakeTwilioRestApi } from './rest-api.js';
-import { computeTwilioSignature } from './signature.js';
+import { runDial, type DialRecord, type DialTarget } from './dial.js';
+import type { FakeCall, FakeTwilioRestApi } from './rest-api.js';
 import { parseConnectStreamTwiml, readTwimlVerbs, type ConnectStreamTwiml, type TwimlVerb } from './twiml.js';
-import { postVoiceWebhook, type VoiceWebhookParams, type VoiceWebhookResponse } from './webhook.js';
+import { postTwilioRequest, postVoiceWebhook, type VoiceWebhookParams, type VoiceWebhookResponse } from './webhook.js';
 
 export interface FakeTwilioCallOptions {
   /** Where Twilio's requests really go (the load balancer or an instance), e.g. `http://127.0.0.1:PORT`. */
@@ -49,6 +55,18 @@ export interface FakeTwilioCallOptions {
   streamConnectDelayMs?: number;
   /** A guard against a server that keeps answering with new streams: the call fails after this many. Default 10. */
   maxStreams?: number;
+  /** Who answers a `<Dial>`ed number, and how. Default: nobody answers (`no-answer` after the Dial's timeout). */
+  dialTargets?: (number: string) => DialTarget;
+  /** Twilio's AMD verdict for a call that asked for it, sent this long after the answer (needs `restApi`). */
+  amdVerdict?: { answeredBy: string; afterMs: number; machineDetectionDurationMs?: number };
+}
+
+/** A `<Stream statusCallback>` request the fake made. */
+export interface StreamStatusRequest {
+  atMs: number;
+  event: 'stream-started' | 'stream-stopped' | 'stream-error';
+  params: Record<string, string>;
+  status: number;
 }
 
 export interface StreamInfo {
@@ -103,6 +121,10 @@ export class FakeTwilioCall {
   readonly actionRequests: ActionRequest[] = [];
   /** What `<Say>` verbs said, in order. */
   readonly said: string[] = [];
+  /** Every `<Dial>` run, with what the dialled person heard. */
+  readonly dials: DialRecord[] = [];
+  /** Every `<Stream statusCallback>` request. */
+  readonly streamStatusRequests: StreamStatusRequest[] = [];
   /** What went wrong on Twilio's side (failed requests, unusable TwiML, refused streams). */
   readonly errors: string[] = [];
   readonly ended: Promise<CallEnd>;
@@ -123,6 +145,17 @@ export class FakeTwilioCall {
     const call = new FakeTwilioCall(options);
     await call.begin();
     return call;
+  }
+
+  /**
+   * Twilio answers a call created through the fake REST API: the voice webhook is the call's own `Url` (its query
+   * included: what Twilio signs), with the call's `CallSid`, `From`, `To` and `Direction=outbound-api`.
+   */
+  static async answerOutbound(created: FakeCall, options: Omit<FakeTwilioCallOptions, 'params' | 'voicePath'>): Promise<FakeTwilioCall> {
+    if (created.url === undefined) throw new Error('the created call has no Url to fetch');
+    const url = new URL(created.url);
+    const params = { CallSid: created.sid, From: created.from, To: created.to, Caller: created.from, Called: created.to, Direction: created.direction, CallStatus: 'in-progress' };
+    return FakeTwilioCall.dial({ ...options, params, voicePath: `${url.pathname}${url.search}` });
   }
 
   private constructor(private readonly options: FakeTwilioCallOptions) {
@@ -192,7 +225,10 @@ export class FakeTwilioCall {
     (this as { callSid: string }).callSid = response.params['CallSid'] ?? '';
     const rest = options.restApi;
     if (rest !== undefined) {
-      rest.addCall({ sid: this.callSid, from: this.params['From'] ?? '', to: this.params['To'] ?? '', status: 'in-progress' });
+      const created = rest.getCall(this.callSid);
+      if (created === undefined) rest.addCall({ sid: this.callSid, from: this.params['From'] ?? '', to: this.params['To'] ?? '', status: 'in-progress' });
+      else created.status = 'in-progress';
+      this.scheduleAmdVerdict(rest);
       rest.onCallUpdated((update) => {
         if (update.call.sid !== this.callSid || this.endInfo !== undefined) return;
         if (update.kind === 'completed') {
@@ -281,6 +317,9 @@ export class FakeTwilioCall {
           return { body: answer, source: 'action' };
         }
         // No action: Twilio goes on with the next verb.
+      } else if (verb.name === 'Dial') {
+        const next = await this.runDial(verb);
+        if (next !== 'continue') return next;
       } else {
         this.errors.push(`the fake does not run <${verb.name}>`);
         this.finish('failed');
@@ -316,6 +355,7 @@ export class FakeTwilioCall {
     } catch (error) {
       // The stream could not connect: the <Connect> ends as if it had closed.
       this.errors.push(`stream #${this.streams.length + 1} did not connect: ${(error as Error).message}`);
+      await this.streamStatus(twiml, 'stream-error', undefined, (error as Error).message);
       return;
     }
     const openedAtMs = this.now();
@@ -327,33 +367,64 @@ export class FakeTwilioCall {
       this.errors.push(`onStream: ${(error as Error).message}`);
     }
     this.notify();
+    await this.streamStatus(twiml, 'stream-started', stream.streamSid);
     await stream.closed;
+    await this.streamStatus(twiml, 'stream-stopped', stream.streamSid);
   }
 
-  private async requestAction(url: string): Promise<string | undefined> {
-    const params: Record<string, string> = { ...this.params, CallStatus: 'in-progress' };
+  /** `<Stream statusCallback>`: the stream's events, signed (https://www.twilio.com/docs/voice/twiml/stream#statuscallback). */
+  private async streamStatus(twiml: ConnectStreamTwiml, event: StreamStatusRequest['event'], streamSid: string | undefined, error?: string): Promise<void> {
+    if (twiml.statusCallback === undefined) return;
+    const params: Record<string, string> = {
+      AccountSid: this.params['AccountSid'] ?? '',
+      CallSid: this.callSid,
+      StreamSid: streamSid ?? '',
+      StreamName: twiml.streamName ?? streamSid ?? '',
+      StreamEvent: event,
+      Timestamp: new Date().toISOString(),
+      ...(error === undefined ? {} : { StreamError: error }),
+    };
     const atMs = this.now();
-    const target = new URL(url);
-    let status = 0;
-    let body = '';
-    try {
-      const response = await fetch(`${new URL(this.options.serverUrl).origin}${target.pathname}${target.search}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'user-agent': 'TwilioProxy/1.1',
-          'i-twilio-idempotency-token': randomUUID(),
-          'x-twilio-signature': computeTwilioSignature(this.options.authToken, url, params),
-          accept: '*/*',
-        },
-        body: new URLSearchParams(params).toString(),
-        redirect: 'manual',
-      });
-      status = response.status;
-      body = await response.text();
-    } catch (error) {
-      this.errors.push(`action request failed: ${(error as Error).message}`);
+    const answer = await postTwilioRequest({ serverUrl: this.options.serverUrl, url: twiml.statusCallback, authToken: this.options.authToken, params });
+    this.streamStatusRequests.push({ atMs, event, params, status: answer.status });
+  }
+
+  /** `<Dial>`: ring, whisper, connect (dial.ts); then its action's TwiML, or on with the next verb. */
+  private async runDial(verb: TwimlVerb): Promise<{ body: string; source: 'action' | 'redirect' } | undefined | 'continue'> {
+    const { record, actionParams } = await runDial(verb, {
+      serverUrl: this.options.serverUrl,
+      authToken: this.options.authToken,
+      params: this.params,
+      now: () => this.now(),
+      errors: this.errors,
+      target: this.options.dialTargets ?? (() => ({ answer: 'no-answer' })),
+    });
+    this.dials.push(record);
+    this.notify();
+    if (this.endRequested !== undefined) {
+      this.finish(this.endRequested);
+      return undefined;
     }
+    const action = verb.attributes['action'];
+    if (action === undefined) return 'continue';
+    const answer = await this.requestAction(action, actionParams);
+    return answer === undefined ? undefined : { body: answer, source: 'action' };
+  }
+
+  private scheduleAmdVerdict(rest: FakeTwilioRestApi): void {
+    const verdict = this.options.amdVerdict;
+    if (verdict === undefined) return;
+    setTimeout(() => {
+      if (this.endInfo !== undefined) return;
+      rest.sendAmdVerdict(this.callSid, verdict.answeredBy, verdict.machineDetectionDurationMs ?? verdict.afterMs).catch((error: unknown) => this.errors.push(`AMD verdict: ${(error as Error).message}`));
+    }, verdict.afterMs);
+  }
+
+  private async requestAction(url: string, extra: Readonly<Record<string, string>> = {}): Promise<string | undefined> {
+    const params: Record<string, string> = { ...this.params, CallStatus: 'in-progress', ...extra };
+    const atMs = this.now();
+    const { status, body, error } = await postTwilioRequest({ serverUrl: this.options.serverUrl, url, authToken: this.options.authToken, params });
+    if (error !== undefined) this.errors.push(`action request failed: ${error}`);
     this.actionRequests.push({ atMs, url, params, status, body, respondedAtMs: this.now() });
     this.notify();
     if (status !== 200) {
@@ -368,11 +439,7 @@ export class FakeTwilioCall {
   private finish(reason: CallEndReason): void {
     if (this.endInfo !== undefined) return;
     this.endInfo = { reason, atMs: this.now() };
-    const restCall = this.options.restApi?.getCall(this.callSid);
-    if (restCall !== undefined && restCall.status !== 'completed') {
-      restCall.status = 'completed';
-      restCall.endTime = new Date();
-    }
+    this.options.restApi?.completeCall(this.callSid);
     this.resolveEnded(this.endInfo);
     this.notify();
   }

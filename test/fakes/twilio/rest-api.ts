@@ -1,10 +1,14 @@
 /**
- * A local fake of Twilio's REST API, four resources:
+ * A local fake of Twilio's REST API, five resources:
  * - the Account (https://www.twilio.com/docs/iam/api/account): fetch this account (its status and type);
  * - Alerts of the Monitor API (https://www.twilio.com/docs/usage/monitor-alert): the error log, listed by date
  *   (`StartDate`, `EndDate`, `LogLevel`) with the v1 paging envelope (`alerts`, `meta`);
- * - Calls (https://www.twilio.com/docs/voice/api/call-resource): create an outbound call (`POST Calls.json`), fetch a
- *   call, and update it with `Status=completed` (hang up) or `Twiml=...` (redirect);
+ * - Calls (https://www.twilio.com/docs/voice/api/call-resource): create an outbound call (`POST Calls.json`, with
+ *   asynchronous answering machine detection: `MachineDetection`, `AsyncAmd`, `AsyncAmdStatusCallback`,
+ *   https://www.twilio.com/docs/voice/answering-machine-detection), fetch a call, and update it with
+ *   `Status=completed` (hang up) or `Twiml=...` (redirect);
+ * - a call's Recordings (https://www.twilio.com/docs/voice/api/recording#create-a-recording-resource): start one on a
+ *   call in progress; its status callback reports `in-progress` at once when asked, `completed` when the call ends;
  * - IncomingPhoneNumbers (https://www.twilio.com/docs/phone-numbers/api/incomingphonenumber-resource): list the
  *   account's numbers (with the `PhoneNumber` filter, which matches partial numbers), fetch one, and update its voice
  *   configuration.
@@ -12,11 +16,13 @@
  * Follows the public API: HTTP basic auth with the account SID and auth token (401, error 20003, otherwise);
  * form-encoded POST bodies with capitalised parameter names; JSON call resources with snake_case fields and
  * RFC 2822 dates; errors as `{code, message, more_info, status}`; 404 with error 20404 for a call that does not
- * exist, or has already ended. Every request is recorded, including refused ones.
+ * exist, or has already ended. Every request is recorded, including refused ones. Callbacks (AMD verdicts, recording
+ * status) are signed like every Twilio webhook and delivered to `deliverWebhooksTo`'s server.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { postTwilioRequest } from './webhook.js';
 
 export type FakeCallStatus = 'queued' | 'ringing' | 'in-progress' | 'completed' | 'canceled';
 
@@ -37,6 +43,32 @@ export interface FakeCall {
   statusCallback: string | undefined;
   statusCallbackMethod: string | undefined;
   statusCallbackEvents: string[];
+  /** `MachineDetection` asked for at creation, and where the asynchronous verdict goes (`AsyncAmd=true`). */
+  machineDetection: 'Enable' | 'DetectMessageEnd' | undefined;
+  asyncAmdStatusCallback: string | undefined;
+  /** The AMD verdict once sent (`answered_by` on the resource). */
+  answeredBy: string | undefined;
+}
+
+/** A recording started on a call through the Recordings resource. */
+export interface FakeRecording {
+  sid: string;
+  callSid: string;
+  channels: 1 | 2;
+  track: string;
+  status: 'in-progress' | 'completed';
+  startTime: Date;
+  endTime: Date | undefined;
+  statusCallback: string | undefined;
+  statusCallbackEvents: string[];
+}
+
+/** A callback the fake delivered (AMD verdict, recording status), with the server's answer. */
+export interface DeliveredCallback {
+  atMs: number;
+  url: string;
+  params: Record<string, string>;
+  status: number;
 }
 
 /** A phone number of the account, with the voice settings Twilio keeps for it. */
@@ -121,6 +153,21 @@ export interface FakeTwilioRestApi {
   onCallUpdated(listener: (update: CallUpdate) => void): void;
   /** Resolves with the first recorded request matching `predicate` (already recorded or still to come). */
   waitForRequest(predicate: (request: RecordedRestRequest) => boolean, timeoutMs?: number): Promise<RecordedRestRequest>;
+  /** Where callbacks go: the server's real address (Twilio signs the public URL it was given). */
+  deliverWebhooksTo(serverUrl: string): void;
+  /** Every callback delivered, in order. */
+  readonly callbacks: readonly DeliveredCallback[];
+  /** Twilio's warnings for requests it accepted (e.g. 21262: AMD without a status callback). */
+  readonly warnings: readonly string[];
+  /**
+   * Twilio's asynchronous AMD verdict for a call created with `AsyncAmd=true`: POSTs `AnsweredBy` and
+   * `MachineDetectionDuration` (ms) to its `AsyncAmdStatusCallback`. Throws for a call that did not ask for it.
+   */
+  sendAmdVerdict(callSid: string, answeredBy: string, machineDetectionDurationMs: number): Promise<DeliveredCallback>;
+  /** Recordings started on calls, oldest first. */
+  readonly recordings: readonly FakeRecording[];
+  /** The call ended (its caller hung up, its TwiML ran out): `completed`, and its recordings complete. */
+  completeCall(sid: string): void;
   close(): Promise<void>;
 }
 
@@ -134,6 +181,9 @@ const NUMBER_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/IncomingPhoneNum
 /** Twilio's demo TwiML, the voice URL of a number bought in the console until it is changed. */
 const DEMO_VOICE_URL = 'https://demo.twilio.com/welcome/voice/';
 const CALL_STATUS_EVENTS = new Set(['initiated', 'ringing', 'answered', 'completed']);
+const RECORDINGS_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\/Recordings\.json$/;
+const RECORDING_STATUS_EVENTS = new Set(['in-progress', 'completed', 'absent']);
+const API_ORIGIN = 'https://api.twilio.com';
 /**
  * The code the fake gives a parameter value Twilio rejects where Twilio's own code is not documented (a 400 all the
  * same). Documented codes are used where they exist: 21201, 21205, 21210, 21211, 21213, 21502.
@@ -152,6 +202,10 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
   const numbers = new Map<string, FakeIncomingNumber>();
   const alerts: FakeAlert[] = [];
   const requests: RecordedRestRequest[] = [];
+  const recordings: FakeRecording[] = [];
+  const callbacks: DeliveredCallback[] = [];
+  const warnings: string[] = [];
+  let webhookServerUrl: string | undefined;
   const listeners: Array<(update: CallUpdate) => void> = [];
   const waiters = new Set<() => void>();
   const expectedAuth = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
@@ -228,6 +282,15 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
       if (problem !== undefined) return answer(400, () => sendError(res, 400, problem.code, problem.error));
       return answer(200, () => sendJson(res, 200, numberResource(number, options.accountSid)));
     }
+    const recordingsMatch = ownAccount(RECORDINGS_PATH);
+    if (recordingsMatch !== undefined) {
+      if (req.method !== 'POST') return answer(405, () => sendError(res, 405, 20004, 'Method not allowed'));
+      const created = createRecording(calls.get(recordingsMatch[2] as string), record);
+      if ('error' in created) return answer(created.status, () => sendError(res, created.status, created.code, created.error));
+      answer(201, () => sendJson(res, 201, recordingResource(created.recording, options.accountSid)));
+      if (created.recording.statusCallbackEvents.includes('in-progress')) void sendRecordingStatus(created.recording);
+      return;
+    }
     const match = ownAccount(CALL_PATH);
     if (match === undefined) return notFound();
     const call = calls.get(match[2] as string);
@@ -259,6 +322,7 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
       call.twiml = twiml;
       update = 'redirected';
     }
+    if (update === 'completed') completeRecordings(call.sid);
     if (update !== undefined) for (const listener of listeners) listener({ call, kind: update, request: record });
     return answer(200, () => sendJson(res, 200, callResource(call, options.accountSid)));
   }
@@ -279,6 +343,8 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
     const events = values.StatusCallbackEvent ?? [];
     const unknownEvent = events.find((event) => !CALL_STATUS_EVENTS.has(event));
     if (unknownEvent !== undefined) return refuse(INVALID_PARAMETER, `Invalid StatusCallbackEvent: ${unknownEvent}`);
+    const amd = amdSettings(record.form);
+    if ('error' in amd) return refuse(INVALID_PARAMETER, amd.error);
     // Ring time: 1 to 600 seconds.
     if (timeout !== undefined && !(/^\d+$/.test(timeout) && Number(timeout) >= 1 && Number(timeout) <= 600)) return refuse(INVALID_PARAMETER, `Invalid Timeout: ${timeout}`);
     if (!/^\+[1-9]\d{1,14}$/.test(to) || to === from) return refuse(21211, `Invalid 'To' Phone Number: ${to}`);
@@ -303,10 +369,79 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
       statusCallbackMethod: statusCallback === undefined ? undefined : (record.form.StatusCallbackMethod ?? 'POST'),
       // Without StatusCallbackEvent, Twilio only reports `completed`.
       statusCallbackEvents: statusCallback === undefined ? [] : events.length > 0 ? events : ['completed'],
+      ...amd,
+      answeredBy: undefined,
     };
+    if (call.machineDetection !== undefined && record.form.AsyncAmd === 'true' && call.asyncAmdStatusCallback === undefined) {
+      warnings.push(`21262 No AMD status callback URL provided (call ${call.sid})`);
+    }
     calls.set(call.sid, call);
     createdCalls.push(call);
     return answer(201, () => sendJson(res, 201, callResource(call, options.accountSid)));
+  }
+
+  /** `POST Calls/{CallSid}/Recordings.json`: only a call in progress can be recorded. */
+  function createRecording(call: FakeCall | undefined, record: RecordedRestRequest): { recording: FakeRecording } | { status: number; code: number; error: string } {
+    if (call === undefined) return { status: 404, code: 20404, error: `The requested resource ${record.path} was not found` };
+    if (call.status !== 'in-progress') return { status: 400, code: 21220, error: 'Invalid call state: only a call in progress can be recorded' };
+    const { RecordingChannels: channels = 'mono', RecordingTrack: track = 'both', RecordingStatusCallback: callback } = record.form;
+    if (channels !== 'mono' && channels !== 'dual') return { status: 400, code: INVALID_PARAMETER, error: `Invalid RecordingChannels: ${channels}` };
+    if (!['inbound', 'outbound', 'both'].includes(track)) return { status: 400, code: INVALID_PARAMETER, error: `Invalid RecordingTrack: ${track}` };
+    if (callback !== undefined && !isHttpUrl(callback)) return { status: 400, code: INVALID_PARAMETER, error: `RecordingStatusCallback is not a valid URL: ${callback}` };
+    // One parameter per event, or several separated by spaces (the Calls resource documents both spellings).
+    const events = (record.formValues.RecordingStatusCallbackEvent ?? ['completed']).flatMap((value) => value.split(' ')).filter((e) => e !== '');
+    const unknown = events.find((event) => !RECORDING_STATUS_EVENTS.has(event));
+    if (unknown !== undefined) return { status: 400, code: INVALID_PARAMETER, error: `Invalid RecordingStatusCallbackEvent: ${unknown}` };
+    const recording: FakeRecording = {
+      sid: `RE${randomBytes(16).toString('hex')}`,
+      callSid: call.sid,
+      channels: channels === 'dual' ? 2 : 1,
+      track,
+      status: 'in-progress',
+      startTime: new Date(),
+      endTime: undefined,
+      statusCallback: callback,
+      statusCallbackEvents: events,
+    };
+    recordings.push(recording);
+    return { recording };
+  }
+
+  function completeRecordings(callSid: string): void {
+    for (const recording of recordings) {
+      if (recording.callSid !== callSid || recording.status !== 'in-progress') continue;
+      recording.status = 'completed';
+      recording.endTime = new Date();
+      if (recording.statusCallbackEvents.includes('completed')) void sendRecordingStatus(recording);
+    }
+  }
+
+  /** The recording status callback's parameters (https://www.twilio.com/docs/voice/api/recording#recordingstatuscallback). */
+  function sendRecordingStatus(recording: FakeRecording): Promise<DeliveredCallback | undefined> {
+    if (recording.statusCallback === undefined) return Promise.resolve(undefined);
+    const durationSeconds = recording.endTime === undefined ? undefined : Math.round((recording.endTime.getTime() - recording.startTime.getTime()) / 1000);
+    return deliver(recording.statusCallback, {
+      AccountSid: options.accountSid,
+      CallSid: recording.callSid,
+      RecordingSid: recording.sid,
+      RecordingUrl: `${API_ORIGIN}/${API_VERSION}/Accounts/${options.accountSid}/Recordings/${recording.sid}`,
+      RecordingStatus: recording.status,
+      RecordingChannels: String(recording.channels),
+      RecordingStartTime: rfc2822(recording.startTime),
+      RecordingSource: 'StartCallRecordingAPI',
+      RecordingTrack: recording.track,
+      ...(durationSeconds === undefined ? {} : { RecordingDuration: String(durationSeconds) }),
+    });
+  }
+
+  /** A signed callback to the server given to `deliverWebhooksTo`, recorded with its answer. */
+  async function deliver(url: string, params: Record<string, string>): Promise<DeliveredCallback> {
+    if (webhookServerUrl === undefined) throw new Error('fake Twilio REST API: deliverWebhooksTo(serverUrl) first');
+    const atMs = performance.now();
+    const result = await postTwilioRequest({ serverUrl: webhookServerUrl, url, authToken: options.authToken, params });
+    const delivered: DeliveredCallback = { atMs, url, params, status: result.status };
+    callbacks.push(delivered);
+    return delivered;
   }
 
   /** `GET IncomingPhoneNumbers.json`: `PhoneNumber` matches partial numbers, `*` standing for any digit. */
@@ -439,9 +574,31 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
         statusCallback: undefined,
         statusCallbackMethod: undefined,
         statusCallbackEvents: [],
+        machineDetection: undefined,
+        asyncAmdStatusCallback: undefined,
+        answeredBy: undefined,
       };
       calls.set(sid, call);
       return call;
+    },
+    deliverWebhooksTo(serverUrl) {
+      webhookServerUrl = serverUrl;
+    },
+    callbacks,
+    warnings,
+    recordings,
+    async sendAmdVerdict(callSid, answeredBy, machineDetectionDurationMs) {
+      const call = calls.get(callSid);
+      if (call?.machineDetection === undefined || call.asyncAmdStatusCallback === undefined) throw new Error(`call ${callSid} did not ask for asynchronous answering machine detection`);
+      call.answeredBy = answeredBy;
+      return deliver(call.asyncAmdStatusCallback, { AccountSid: options.accountSid, CallSid: callSid, AnsweredBy: answeredBy, MachineDetectionDuration: String(machineDetectionDurationMs) });
+    },
+    completeCall(sid) {
+      const call = calls.get(sid);
+      if (call === undefined || call.status === 'completed') return;
+      call.status = 'completed';
+      call.endTime = new Date();
+      completeRecordings(sid);
     },
     getCall: (sid) => calls.get(sid),
     createdCalls,
@@ -503,6 +660,39 @@ export async function startFakeTwilioRestApi(options: FakeTwilioRestApiOptions):
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** `MachineDetection`, `AsyncAmd`, `AsyncAmdStatusCallback(Method)` of a new call, or what is wrong with them. */
+function amdSettings(form: Record<string, string>): Pick<FakeCall, 'machineDetection' | 'asyncAmdStatusCallback'> | { error: string } {
+  const { MachineDetection: detection, AsyncAmd: asyncAmd, AsyncAmdStatusCallback: callback, AsyncAmdStatusCallbackMethod: method } = form;
+  if (detection !== undefined && detection !== 'Enable' && detection !== 'DetectMessageEnd') return { error: `Invalid MachineDetection: ${detection}` };
+  if (asyncAmd !== undefined && asyncAmd !== 'true' && asyncAmd !== 'false') return { error: `Invalid AsyncAmd: ${asyncAmd}` };
+  if (callback !== undefined && !isHttpUrl(callback)) return { error: `AsyncAmdStatusCallback is not a valid URL: ${callback}` };
+  if (method !== undefined && method !== 'GET' && method !== 'POST') return { error: `Invalid AsyncAmdStatusCallbackMethod: ${method}` };
+  return { machineDetection: detection, asyncAmdStatusCallback: asyncAmd === 'true' ? callback : undefined };
+}
+
+function recordingResource(recording: FakeRecording, accountSid: string): Record<string, unknown> {
+  return {
+    account_sid: accountSid,
+    api_version: API_VERSION,
+    call_sid: recording.callSid,
+    conference_sid: null,
+    date_created: rfc2822(recording.startTime),
+    date_updated: rfc2822(new Date()),
+    start_time: rfc2822(recording.startTime),
+    duration: '-1',
+    sid: recording.sid,
+    price: null,
+    price_unit: 'USD',
+    status: recording.status,
+    channels: recording.channels,
+    source: 'StartCallRecordingAPI',
+    error_code: null,
+    track: recording.track,
+    uri: `/${API_VERSION}/Accounts/${accountSid}/Calls/${recording.callSid}/Recordings/${recording.sid}.json`,
+    encryption_details: null,
   };
 }
 
@@ -568,7 +758,7 @@ function callResource(call: FakeCall, accountSid: string): Record<string, unknow
     price: null,
     price_unit: 'USD',
     direction: call.direction,
-    answered_by: null,
+    answered_by: call.answeredBy ?? null,
     api_version: API_VERSION,
     forwarded_from: call.to,
     group_sid: null,

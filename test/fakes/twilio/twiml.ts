@@ -99,12 +99,14 @@ export function parseConnectStreamTwiml(xml: string): ConnectStreamTwiml {
   return result;
 }
 
-/** One top-level TwiML verb: its name, attributes and text (e.g. what a `<Say>` says). */
+/** One TwiML verb: its name, attributes and text (e.g. what a `<Say>` says), and the nouns or verbs nested in it. */
 export interface TwimlVerb {
   name: string;
   attributes: Record<string, string>;
-  /** The verb's text content, trimmed (empty for verbs with none). */
+  /** The verb's text content, nested elements' included, trimmed (empty for verbs with none). */
   text: string;
+  /** Nested elements, e.g. `<Number>` in `<Dial>`, `<Say>` in `<Gather>`. */
+  children: TwimlVerb[];
 }
 
 /**
@@ -116,11 +118,11 @@ export function readTwimlVerbs(xml: string): TwimlVerb[] {
   const root = new XmlReader(xml).readDocument();
   if (root.name !== 'Response') throw new TwimlError(`root element is <${root.name}>, expected <Response>`);
   requireNoText(root);
-  return elementChildren(root).map((verb) => ({
-    name: verb.name,
-    attributes: Object.fromEntries(verb.attributes),
-    text: textOf(verb).trim(),
-  }));
+  return elementChildren(root).map(toVerb);
+}
+
+function toVerb(element: XmlElement): TwimlVerb {
+  return { name: element.name, attributes: Object.fromEntries(element.attributes), text: textOf(element).trim(), children: elementChildren(element).map(toVerb) };
 }
 
 function textOf(el: XmlElement): string {

@@ -110,6 +110,39 @@ export async function postVoiceWebhook(options: PostVoiceWebhookOptions): Promis
   };
 }
 
+export interface TwilioRequestResult {
+  status: number;
+  body: string;
+  /** Set when the request could not be made at all (connection refused, reset). */
+  error?: string;
+}
+
+/**
+ * One of Twilio's own requests to a URL it was given (an action, a status callback, a `<Number url>`): a signed,
+ * form-encoded POST to `url`, the absolute public URL Twilio signs, delivered to the same path and query on
+ * `serverUrl` (where the server really listens). Never throws: a failed request comes back with `error`.
+ */
+export async function postTwilioRequest(options: { serverUrl: string; url: string; authToken: string; params: Readonly<Record<string, string>> }): Promise<TwilioRequestResult> {
+  const target = new URL(options.url);
+  try {
+    const response = await fetch(`${new URL(options.serverUrl).origin}${target.pathname}${target.search}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'user-agent': 'TwilioProxy/1.1',
+        'i-twilio-idempotency-token': randomUUID(),
+        'x-twilio-signature': computeTwilioSignature(options.authToken, options.url, options.params),
+        accept: '*/*',
+      },
+      body: new URLSearchParams(options.params).toString(),
+      redirect: 'manual',
+    });
+    return { status: response.status, body: await response.text() };
+  } catch (error) {
+    return { status: 0, body: '', error: (error as Error).message };
+  }
+}
+
 function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + (path.startsWith('/') ? path : `/${path}`);
 }
