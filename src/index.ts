@@ -11,8 +11,8 @@ import type { Agent } from './agents/agent.js';
 // Agent files importing `gemini-phone-agent` get this very module: the running copy of the package.
 import * as packageApi from './index.js';
 
-export { defineAgent, DEFAULT_CUES } from './agents/agent.js';
-export type { Agent, AgentCues, AgentDefinition, Instructions } from './agents/agent.js';
+export { defineAgent, DEFAULT_CUES, DEFAULT_VOICEMAIL_INSTRUCTIONS } from './agents/agent.js';
+export type { Agent, AgentCues, AgentDefinition, Instructions, VoicemailSetting } from './agents/agent.js';
 export type { LocalDetector, TurnTakingSettings } from './agents/turn-taking.js';
 export { AgentLoadError } from './agents/load-agents.js';
 export { defineTool, ToolError, DefinitionError } from './tools/tool.js';

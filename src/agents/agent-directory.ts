@@ -22,6 +22,8 @@ export interface CallAgent {
 export interface AgentDirectoryOptions {
   /** TRANSFER_NUMBER: transfer_call for agents without a number of their own. */
   transferNumber: string | undefined;
+  /** TRANSFER_MODE: how agents that name none transfer (default cold). */
+  transferMode?: 'cold' | 'warm';
   /** TOOL_WEBHOOK_SECRET: signs HTTP tool requests; required when any agent has an HTTP tool. */
   toolWebhookSecret: string | undefined;
   /**
@@ -62,7 +64,7 @@ export class AgentDirectory {
       const transferNumber = agent.transferNumber ?? options.transferNumber;
       const modelName = agent.model ?? options.model.defaultModel;
       const capabilities = options.model.capabilities(modelName);
-      const builtIns = builtInTools(transferNumber, capabilities.blockingTools);
+      const builtIns = builtInTools(transferNumber, agent.transferMode ?? options.transferMode ?? 'cold', capabilities.blockingTools);
       let tools: ToolRegistry;
       try {
         tools = new ToolRegistry([...builtIns, ...agent.tools], [], http);
@@ -110,8 +112,8 @@ export class AgentDirectory {
  * runs tools that way; a model that runs tools only asynchronously gets them NON_BLOCKING, their answers taken
  * in when the model is idle (its default scheduling).
  */
-function builtInTools(transferNumber: string | undefined, blocking: boolean): Tool[] {
-  const tools = [endCallTool, ...(transferNumber === undefined ? [] : [transferCallTool(transferNumber)])];
+function builtInTools(transferNumber: string | undefined, transferMode: 'cold' | 'warm', blocking: boolean): Tool[] {
+  const tools = [endCallTool, ...(transferNumber === undefined ? [] : [transferCallTool(transferNumber, transferMode)])];
   return blocking ? tools : tools.map((tool) => Object.freeze({ ...tool, behavior: 'NON_BLOCKING' as const }));
 }
 

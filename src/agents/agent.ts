@@ -37,7 +37,25 @@ export interface AgentCues {
   apology: string;
   /** Spoken by Twilio when nobody answers a transfer, before it hangs up. */
   transferNotAnswered: string;
+  /** An outbound call reached a call-screening assistant that asks who is calling (docs/outbound.md). */
+  screening: string;
+  /** An outbound call reached an answering machine, now recording: `{message}` is the agent's `voicemail.message`. */
+  voicemailMessage: string;
+  /** The same, for a message the model composes: `{instructions}` is the agent's `voicemail.instructions`. */
+  voicemailCompose: string;
+  /** A warm transfer was not taken and the caller is back: `{outcome}` says why (nobody answered, busy, declined). */
+  transferNotTaken: string;
+  /** Spoken by Twilio to the person a warm transfer calls, before they take it: `{summary}` is the model's. */
+  transferWhisper: string;
+  /** Spoken by Twilio after the whisper: how the person takes the call (any key; otherwise the caller comes back). */
+  transferAccept: string;
 }
+
+/** What an outbound call does when a machine answers: leave a message the agent wrote, one the model composes, or hang up. */
+export type VoicemailSetting = { readonly message: string } | { readonly instructions: string } | 'hang-up';
+
+/** The voicemail the model composes when an agent says nothing about machines. */
+export const DEFAULT_VOICEMAIL_INSTRUCTIONS = 'Say who you are, why you called and how to reach you, in at most three short sentences.';
 
 export const DEFAULT_CUES: Readonly<AgentCues> = Object.freeze({
   inboundGreeting: 'The phone call has just been connected. Greet the caller now.',
@@ -55,7 +73,24 @@ export const DEFAULT_CUES: Readonly<AgentCues> = Object.freeze({
     'The transfer did not go through and the caller is still on the line with you. Apologise briefly and offer to help another way or to take a message.',
   apology: 'Sorry, our assistant is having technical difficulties and cannot continue this call. Please call again in a few minutes. Goodbye.',
   transferNotAnswered: 'Sorry, nobody could take your call right now. Please try again later. Goodbye.',
+  screening:
+    'An automated call-screening assistant answered and asks who is calling. Say only your name, whom you are calling for and why, in one short sentence, then stop and wait. Do not start your pitch; when the person comes on the line, greet them and carry on.',
+  voicemailMessage: 'You reached an answering machine and it is recording now. Leave this message, word for word, then stop talking: {message}',
+  voicemailCompose: 'You reached an answering machine and it is recording now. Leave a voicemail: {instructions} Then stop talking; the call ends when you finish.',
+  transferNotTaken:
+    'The transfer did not go through: {outcome}. The caller is back on the line with you. Apologise briefly and offer to take a message for your colleague.',
+  transferWhisper: 'A call transferred to you by the phone assistant. {summary}',
+  transferAccept: 'Press any key to take the call.',
 });
+
+/** Cues that must keep a placeholder, and which. */
+const CUE_PLACEHOLDERS: Partial<Record<keyof AgentCues, string>> = {
+  keypadDigits: '{digits}',
+  voicemailMessage: '{message}',
+  voicemailCompose: '{instructions}',
+  transferNotTaken: '{outcome}',
+  transferWhisper: '{summary}',
+};
 
 /** An agent's instructions: fixed text, or written for each call (who calls, which number, which way). */
 export type Instructions = string | ((call: CallDetails) => string | Promise<string>);
@@ -112,6 +147,18 @@ export interface AgentDefinition {
   phoneNumbers?: readonly string[];
   /** Where `transfer_call` sends the caller (E.164); default TRANSFER_NUMBER. */
   transferNumber?: string;
+  /**
+   * `cold` (default TRANSFER_MODE, else cold): the caller is put through at once. `warm`: the person called first hears
+   * the model's summary of the call and takes it with a key; if nobody answers, the line is busy or they decline, the
+   * caller comes back to the agent (docs/outbound.md).
+   */
+  transferMode?: 'cold' | 'warm';
+  /**
+   * When an outbound call reaches an answering machine: leave `{ message }` (the agent's words, spoken by the model)
+   * or a message the model composes from `{ instructions }`, once the greeting and its beep have ended, then hang
+   * up; or `'hang-up'` at once. Default: a message composed from DEFAULT_VOICEMAIL_INSTRUCTIONS.
+   */
+  voicemail?: VoicemailSetting;
   /** Overrides for the service's cues, e.g. in the agent's language. */
   cues?: Partial<AgentCues>;
   /**
@@ -143,6 +190,9 @@ export interface Agent {
   readonly tools: readonly Tool[];
   readonly phoneNumbers: readonly string[];
   readonly transferNumber: string | undefined;
+  /** Undefined: the service's TRANSFER_MODE. */
+  readonly transferMode: 'cold' | 'warm' | undefined;
+  readonly voicemail: VoicemailSetting;
   readonly cues: Readonly<AgentCues>;
   readonly onCallEvent: AgentDefinition['onCallEvent'];
   readonly onCallEnded: AgentDefinition['onCallEnded'];
@@ -152,7 +202,7 @@ const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const KNOWN_FIELDS = new Set([
   'name', 'instructions', 'voice', 'language', 'model', 'turnDetection', 'turnTaking', 'inputTranscription', 'affectiveDialog', 'proactiveAudio',
   'thinking', 'temperature', 'greeting', 'tools', 'phoneNumbers',
-  'transferNumber', 'cues', 'onCallEvent', 'onCallEnded',
+  'transferNumber', 'transferMode', 'voicemail', 'cues', 'onCallEvent', 'onCallEnded',
 ]);
 const THINKING_LEVELS = ['minimal', 'low', 'medium', 'high'] as const;
 /** Gemini takes temperatures from 0 to 2 (GenerationConfig.temperature). */
@@ -185,6 +235,8 @@ export function defineAgent(definition: AgentDefinition): Agent {
     tools: Object.freeze([...(definition.tools ?? [])]),
     phoneNumbers: Object.freeze([...(definition.phoneNumbers ?? [])]),
     transferNumber: definition.transferNumber,
+    transferMode: definition.transferMode,
+    voicemail: typeof definition.voicemail === 'object' ? Object.freeze({ ...definition.voicemail }) : (definition.voicemail ?? Object.freeze({ instructions: DEFAULT_VOICEMAIL_INSTRUCTIONS })),
     cues: Object.freeze(cues),
     onCallEvent: definition.onCallEvent,
     onCallEnded: definition.onCallEnded,
@@ -262,13 +314,19 @@ export function agentDefinitionProblems(definition: unknown): string[] {
     });
   }
   if (raw.transferNumber !== undefined && !isE164(raw.transferNumber)) add('transferNumber', `must be ${E164_HINT}`);
+  if (raw.transferMode !== undefined && raw.transferMode !== 'cold' && raw.transferMode !== 'warm') add('transferMode', 'must be "cold" or "warm"');
+  const voicemailProblem = voicemailSettingProblem(raw.voicemail);
+  if (voicemailProblem !== undefined) add('voicemail', voicemailProblem);
   if (raw.cues !== undefined) {
     if (typeof raw.cues !== 'object' || raw.cues === null) add('cues', 'must be an object');
     else {
       for (const [key, value] of Object.entries(raw.cues)) {
         if (!(key in DEFAULT_CUES)) add(`cues.${key}`, `is not a cue (known: ${Object.keys(DEFAULT_CUES).join(', ')})`);
         else if (typeof value !== 'string' || value.trim() === '') add(`cues.${key}`, 'must be a non-empty string');
-        else if (key === 'keypadDigits' && !value.includes('{digits}')) add('cues.keypadDigits', 'must contain {digits}');
+        else {
+          const placeholder = CUE_PLACEHOLDERS[key as keyof AgentCues];
+          if (placeholder !== undefined && !value.includes(placeholder)) add(`cues.${key}`, `must contain ${placeholder}`);
+        }
       }
     }
   }
@@ -293,6 +351,16 @@ function modelFeatureProblems(raw: Record<string, unknown>, add: (field: string,
   const validLevel = keys.length === 1 && (THINKING_LEVELS as readonly unknown[]).includes(level);
   const validBudget = keys.length === 1 && typeof budget === 'number' && Number.isInteger(budget) && budget >= 0;
   if (!validLevel && !validBudget) add('thinking', `must be { level: ${THINKING_LEVELS.map((l) => `'${l}'`).join(' | ')} } or { budget: <tokens, 0 for none> }`);
+}
+
+function voicemailSettingProblem(value: unknown): string | undefined {
+  if (value === undefined || value === 'hang-up') return undefined;
+  const hint = "must be { message: '…' }, { instructions: '…' } or 'hang-up'";
+  if (typeof value !== 'object' || value === null) return hint;
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || (keys[0] !== 'message' && keys[0] !== 'instructions')) return hint;
+  const text = (value as Record<string, unknown>)[keys[0]];
+  return typeof text === 'string' && text.trim() !== '' ? undefined : `${keys[0]} must be a non-empty string`;
 }
 
 /** The system instruction for one call: the agent's own, the language it speaks, and its tools' guidance. */

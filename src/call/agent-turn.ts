@@ -36,6 +36,9 @@
  * real-time playback before `turnComplete`; LiveKit agents#5821 measured `turnComplete` arriving at the
  * estimated playback end), else at `turnComplete`, else — for a cut turn nobody closed — when the next
  * generation begins. Each turn ends exactly once, whichever of those arrive.
+ *
+ * Every generation gets a number, counting up from 1 (an empty turn too), so the call can tell a generation that
+ * began while it held the agent back (an outbound call's opening, src/outbound/outbound-opening.ts) from a later one.
  */
 
 /** In-flight audio of a cut generation arrives right behind `interrupted`; anything later is a new generation. */
@@ -49,6 +52,8 @@ export const LATE_AUDIO_WINDOW_MS = 500;
 export const PLAYBACK_END_MARGIN_MS = 250;
 
 export interface TurnEnd {
+  /** Which generation ended. */
+  generation: number;
   /** The caller cut this turn (it was already counted at the barge-in). */
   interrupted: boolean;
   /** What ended it. `nextGeneration`: a cut turn that the model never closed, ended by its successor. */
@@ -67,6 +72,7 @@ export type InterruptDecision =
   | { bargeIn: true; newTurnCut: boolean };
 
 interface Generation {
+  id: number;
   hadContent: boolean;
   /** When its first audio arrived, and how much audio it has sent (ms at real-time playback). */
   firstAudioAtMs?: number;
@@ -83,6 +89,7 @@ interface Generation {
 export class AgentTurn {
   /** The latest generation whose `turnComplete` has not arrived (undefined: the model is idle). */
   private generation: Generation | undefined;
+  private generations = 0;
 
   constructor(private readonly lateAudioWindowMs = LATE_AUDIO_WINDOW_MS) {}
 
@@ -151,25 +158,26 @@ export class AgentTurn {
     const g = this.generation;
     if (g !== undefined && g.cutAtMs !== undefined) {
       // Not sent for a cut turn by the documentation; if it comes, it closes the cut generation.
-      const end = g.ended ? undefined : ({ interrupted: true, by: 'generationComplete', hadContent: g.hadContent } as const);
-      this.generation = { hadContent: g.hadContent, ended: true, audioMs: 0, callerDoneSinceCut: false };
+      const end = g.ended ? undefined : ({ generation: g.id, interrupted: true, by: 'generationComplete', hadContent: g.hadContent } as const);
+      this.generation = { id: g.id, hadContent: g.hadContent, ended: true, audioMs: 0, callerDoneSinceCut: false };
       return end;
     }
     if (g === undefined || g.ended) {
       // A generation with nothing in it (an empty turn); a turnComplete may still follow it.
-      this.generation = { hadContent: false, ended: true, audioMs: 0, callerDoneSinceCut: false };
-      return { interrupted: false, by: 'generationComplete', hadContent: false };
+      const id = ++this.generations;
+      this.generation = { id, hadContent: false, ended: true, audioMs: 0, callerDoneSinceCut: false };
+      return { generation: id, interrupted: false, by: 'generationComplete', hadContent: false };
     }
     g.ended = true;
-    return { interrupted: false, by: 'generationComplete', hadContent: g.hadContent };
+    return { generation: g.id, interrupted: false, by: 'generationComplete', hadContent: g.hadContent };
   }
 
   turnComplete(): TurnEnd | undefined {
     const g = this.generation;
     this.generation = undefined;
-    if (g === undefined) return { interrupted: false, by: 'turnComplete', hadContent: false }; // the empty turn
+    if (g === undefined) return { generation: ++this.generations, interrupted: false, by: 'turnComplete', hadContent: false }; // the empty turn
     if (g.ended) return undefined; // already ended at generationComplete (or by its successor)
-    return { interrupted: g.cutAtMs !== undefined, by: 'turnComplete', hadContent: g.hadContent };
+    return { generation: g.id, interrupted: g.cutAtMs !== undefined, by: 'turnComplete', hadContent: g.hadContent };
   }
 
   /** Our speech detector heard the caller stop talking. */
@@ -183,6 +191,11 @@ export class AgentTurn {
     this.generation = undefined;
   }
 
+  /** The latest generation's number (0 before the first). */
+  get latestGeneration(): number {
+    return this.generations;
+  }
+
   /** True while audio would be dropped as the late part of a cut generation. */
   get cutInProgress(): boolean {
     return this.generation?.cutAtMs !== undefined;
@@ -193,9 +206,9 @@ export class AgentTurn {
   }
 
   private beginGeneration(previous: Generation | undefined): { ended?: TurnEnd } {
-    this.generation = { hadContent: true, ended: false, audioMs: 0, callerDoneSinceCut: false };
+    this.generation = { id: ++this.generations, hadContent: true, ended: false, audioMs: 0, callerDoneSinceCut: false };
     if (previous === undefined || previous.ended) return {};
     // Only a cut generation can be left open here: an uncut one ends at generationComplete or turnComplete.
-    return { ended: { interrupted: previous.cutAtMs !== undefined, by: 'nextGeneration', hadContent: previous.hadContent } };
+    return { ended: { generation: previous.id, interrupted: previous.cutAtMs !== undefined, by: 'nextGeneration', hadContent: previous.hadContent } };
   }
 }

@@ -63,6 +63,15 @@ export interface CallStateOperations {
    * (Redis restarted without persistence) gets it back from the instances holding it, never a new one.
    */
   agreeOn(name: string, proposed: string): Promise<string>;
+  /**
+   * Twilio's answering-machine verdict for a call we placed: it may come before the call's stream starts, or reach
+   * another instance than the one holding the call (a no-op for an unknown call).
+   */
+  saveAnsweredBy(callSid: string, answeredBy: string): Promise<void>;
+  /** A warm transfer under way: what the person called hears first, asked for by whichever instance Twilio reaches. */
+  saveTransfer(callSid: string, transfer: WarmTransferRecord): Promise<void>;
+  /** The person called took the warm transfer. False for an unknown call or one with no transfer under way. */
+  acceptTransfer(callSid: string): Promise<boolean>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }
@@ -104,6 +113,12 @@ export interface ReissuedToken {
 
 export type CallPhase = 'answered' | 'streaming' | 'stream-lost' | 'ended';
 
+/** A warm transfer: the number called and the whisper the person there hears before taking the call. */
+export interface WarmTransferRecord {
+  to: string;
+  whisper: string;
+}
+
 export interface CallSnapshot {
   call: CallRecord;
   /** answered: token out, no stream yet; streaming: a stream redeemed it; stream-lost: ended not on purpose; ended: on purpose. */
@@ -113,6 +128,10 @@ export interface CallSnapshot {
   streams: number;
   /** Tokens issued by `reissue`. */
   reissues: number;
+  /** Twilio's `AnsweredBy`, once its verdict came. */
+  answeredBy: string | undefined;
+  /** The latest warm transfer, and whether the person called took it. */
+  transfer: (WarmTransferRecord & { accepted: boolean }) | undefined;
 }
 
 /** The store cannot be reached (Redis down, timed out): answer new calls busy, keep calls in progress going. */

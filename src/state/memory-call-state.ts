@@ -9,6 +9,7 @@ import {
   type CallStateTtls,
   type RedeemedCall,
   type ReissuedToken,
+  type WarmTransferRecord,
 } from './call-state.js';
 
 interface Entry {
@@ -20,6 +21,8 @@ interface Entry {
   streams: number;
   /** Tokens issued by `reissue` (failovers). */
   reissues: number;
+  answeredBy: string | undefined;
+  transfer: (WarmTransferRecord & { accepted: boolean }) | undefined;
   expiresAtMs: number;
 }
 
@@ -50,7 +53,7 @@ export class MemoryCallStateStore implements ProcessCallStateStore {
       return { outcome: 'refused' };
     }
     const token = newStreamToken();
-    this.put({ call: { ...call }, phase: 'answered', token, tokenExpiresAtMs: this.now() + this.ttls.tokenTtlMs, resumptionHandle: undefined, streams: 0, reissues: 0, expiresAtMs: 0 });
+    this.put({ call: { ...call }, phase: 'answered', token, tokenExpiresAtMs: this.now() + this.ttls.tokenTtlMs, resumptionHandle: undefined, streams: 0, reissues: 0, answeredBy: undefined, transfer: undefined, expiresAtMs: 0 });
     return { outcome: 'answered', token };
   }
 
@@ -90,14 +93,27 @@ export class MemoryCallStateStore implements ProcessCallStateStore {
   async get(callSid: string): Promise<CallSnapshot | undefined> {
     const entry = this.live(callSid);
     if (entry === undefined) return undefined;
-    return { call: { ...entry.call }, phase: entry.phase, resumptionHandle: entry.resumptionHandle, streams: entry.streams, reissues: entry.reissues };
+    const { phase, resumptionHandle, streams, reissues, answeredBy, transfer } = entry;
+    return { call: { ...entry.call }, phase, resumptionHandle, streams, reissues, answeredBy, transfer: transfer === undefined ? undefined : { ...transfer } };
   }
 
   async saveResumptionHandle(callSid: string, handle: string): Promise<void> {
-    const entry = this.live(callSid);
-    if (entry === undefined) return;
-    entry.resumptionHandle = handle;
-    this.put(entry);
+    this.update(callSid, (entry) => (entry.resumptionHandle = handle));
+  }
+
+  async saveAnsweredBy(callSid: string, answeredBy: string): Promise<void> {
+    this.update(callSid, (entry) => (entry.answeredBy = answeredBy));
+  }
+
+  async saveTransfer(callSid: string, transfer: WarmTransferRecord): Promise<void> {
+    this.update(callSid, (entry) => (entry.transfer = { ...transfer, accepted: false }));
+  }
+
+  async acceptTransfer(callSid: string): Promise<boolean> {
+    const transfer = this.live(callSid)?.transfer;
+    if (transfer === undefined) return false;
+    this.update(callSid, () => (transfer.accepted = true));
+    return true;
   }
 
   async agreeOn(name: string, proposed: string): Promise<string> {
@@ -115,6 +131,14 @@ export class MemoryCallStateStore implements ProcessCallStateStore {
     let count = 0;
     for (const entry of this.calls.values()) if (this.tokenLive(entry)) count++;
     return count;
+  }
+
+  /** Changes a known call (a no-op for an unknown one), with a fresh TTL. */
+  private update(callSid: string, change: (entry: Entry) => void): void {
+    const entry = this.live(callSid);
+    if (entry === undefined) return;
+    change(entry);
+    this.put(entry);
   }
 
   private tokenLive(entry: Entry): boolean {

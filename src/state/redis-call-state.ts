@@ -12,11 +12,13 @@ import {
   type CallStateTtls,
   type RedeemedCall,
   type ReissuedToken,
+  type WarmTransferRecord,
 } from './call-state.js';
 
 /*
  * Layout: per call, a hash `<prefix>{<CallSid>}:call` (fields record = JSON of the call without its instance,
- * instance, phase, streams, reissues, handle) with the call TTL, and a string `<prefix>{<CallSid>}:token` with the
+ * instance, phase, streams, reissues, handle, answeredBy, transfer = JSON of a warm transfer, transferAccepted) with
+ * the call TTL, and a string `<prefix>{<CallSid>}:token` with the
  * token TTL. The braces are a hash tag: both keys of a call land in one Redis Cluster slot, so each Lua script
  * below runs atomically on one node. Every transition is one script: no read-modify-write races between instances.
  */
@@ -68,10 +70,20 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
-const SAVE_HANDLE = `
+/** Sets (or, with an empty value, deletes) fields of a known call: ARGV = TTL, then field, value pairs. */
+const SAVE_FIELDS = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'handle', ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+for i = 2, #ARGV, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
+/** Marks a warm transfer taken, if there is one: 1, else 0. */
+const ACCEPT_TRANSFER = `
+if redis.call('HEXISTS', KEYS[1], 'transfer') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'transferAccepted', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1`;
 
 /** Stores the proposed value unless one is there; answers the value stored. */
@@ -201,11 +213,29 @@ export class RedisCallStateStore implements SharedCallStateStore {
       resumptionHandle: fields.handle,
       streams: Number(fields.streams ?? 0),
       reissues: Number(fields.reissues ?? 0),
+      answeredBy: fields.answeredBy,
+      transfer: fields.transfer === undefined ? undefined : { ...(JSON.parse(fields.transfer) as WarmTransferRecord), accepted: fields.transferAccepted === '1' },
     };
   }
 
   async saveResumptionHandle(callSid: string, handle: string): Promise<void> {
-    await this.eval('saveResumptionHandle', SAVE_HANDLE, callSid, [handle, this.ms(this.options.ttls.callTtlMs)]);
+    await this.saveFields('saveResumptionHandle', callSid, ['handle', handle]);
+  }
+
+  async saveAnsweredBy(callSid: string, answeredBy: string): Promise<void> {
+    await this.saveFields('saveAnsweredBy', callSid, ['answeredBy', answeredBy]);
+  }
+
+  async saveTransfer(callSid: string, transfer: WarmTransferRecord): Promise<void> {
+    await this.saveFields('saveTransfer', callSid, ['transfer', JSON.stringify({ to: transfer.to, whisper: transfer.whisper }), 'transferAccepted', '']);
+  }
+
+  async acceptTransfer(callSid: string): Promise<boolean> {
+    return (await this.eval('acceptTransfer', ACCEPT_TRANSFER, callSid, [this.ms(this.options.ttls.callTtlMs)])) === 1;
+  }
+
+  private async saveFields(operation: string, callSid: string, fields: string[]): Promise<void> {
+    await this.eval(operation, SAVE_FIELDS, callSid, [this.ms(this.options.ttls.callTtlMs), ...fields]);
   }
 
   async agreeOn(name: string, proposed: string): Promise<string> {

@@ -6,8 +6,12 @@ import { assertValidSchema, type InferObject, type ObjectParameter } from './sch
 export type { InferObject, ObjectParameter, ParameterSchema } from './schema.js';
 export type { ToolBehavior, ToolResultScheduling } from '../domain/tool-declaration.js';
 
-/** How a call ends once the agent's last words are heard: hung up (`agent-hung-up`) or handed to a number (`transferred`). */
-export type CallFinish = { kind: 'hang-up' } | { kind: 'transfer'; to: string };
+/**
+ * How a call ends once the agent's last words are heard: hung up (`agent-hung-up`) or handed to a number
+ * (`transferred`). A transfer with `warm` first tells the person called its `summary`, and brings the caller back if
+ * they do not take the call (`transferred-warm`).
+ */
+export type CallFinish = { kind: 'hang-up' } | { kind: 'transfer'; to: string; warm?: { summary: string } };
 
 /** The phone call a tool runs in. */
 export interface ToolCallInfo extends CallDetails {

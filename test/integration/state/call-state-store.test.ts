@@ -123,7 +123,35 @@ describe.each(implementations)('CallStateStore contract: %s', (_name, open) => {
     expect(await a.answer(call)).toEqual({ outcome: 'refused' });
     const resumed = await a.redeem(call.callSid, reissued!.token);
     expect(resumed).toEqual({ call: { ...call, instanceId: 'agent-b' }, resumptionHandle: 'handle-2', streamNumber: 2, failover: true });
-    expect(await a.get(call.callSid)).toEqual({ call: { ...call, instanceId: 'agent-b' }, phase: 'streaming', resumptionHandle: 'handle-2', streams: 2, reissues: 1 });
+    expect(await a.get(call.callSid)).toEqual({
+      call: { ...call, instanceId: 'agent-b' },
+      phase: 'streaming',
+      resumptionHandle: 'handle-2',
+      streams: 2,
+      reissues: 1,
+      answeredBy: undefined,
+      transfer: undefined,
+    });
+  });
+
+  it("shares Twilio's AMD verdict and a warm transfer's whisper and acceptance across the fleet; a new transfer starts unaccepted", async () => {
+    const { stores: [a, b] } = await open(LONG);
+    const call = newCall();
+    await a.answer(call);
+    await a.saveAnsweredBy(call.callSid, 'machine_end_beep');
+    expect(await b.acceptTransfer(call.callSid)).toBe(false); // no transfer under way
+    await a.saveTransfer(call.callSid, { to: '+14155550177', whisper: 'Ana wants to move her booking to Friday.' });
+    expect(await b.get(call.callSid)).toMatchObject({ answeredBy: 'machine_end_beep', transfer: { to: '+14155550177', whisper: 'Ana wants to move her booking to Friday.', accepted: false } });
+    expect(await b.acceptTransfer(call.callSid)).toBe(true);
+    expect((await a.get(call.callSid))?.transfer?.accepted).toBe(true);
+    await b.saveTransfer(call.callSid, { to: '+14155550188', whisper: 'Second try.' });
+    expect((await a.get(call.callSid))?.transfer).toEqual({ to: '+14155550188', whisper: 'Second try.', accepted: false });
+    // Unknown calls stay unknown.
+    const stranger = newCall().callSid;
+    await a.saveAnsweredBy(stranger, 'human');
+    await a.saveTransfer(stranger, { to: '+14155550177', whisper: 'x' });
+    expect(await b.acceptTransfer(stranger)).toBe(false);
+    expect(await b.get(stranger)).toBeUndefined();
   });
 
   it('refuses to reissue for a call ended on purpose (and that is final), but does after a lost stream', async () => {

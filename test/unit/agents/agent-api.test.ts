@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { defineAgent, DEFAULT_CUES, instructionsFor } from '../../../src/agents/agent.js';
+import { defineAgent, DEFAULT_CUES, DEFAULT_VOICEMAIL_INSTRUCTIONS, instructionsFor } from '../../../src/agents/agent.js';
 import { AgentDirectory } from '../../../src/agents/agent-directory.js';
 import { callDetails } from '../../../src/domain/call-details.js';
 import { createLocalModel } from '../../../src/local-agent/local-agent.js';
@@ -38,6 +38,24 @@ describe('defineAgent', () => {
       ]),
     );
     expect(problems).toHaveLength(5);
+  });
+
+  it("leaves a composed voicemail on machines by default, and checks the voicemail, transfer mode and cue placeholders", () => {
+    expect(defineAgent({ name: 'dental', instructions: 'x' })).toMatchObject({ voicemail: { instructions: DEFAULT_VOICEMAIL_INSTRUCTIONS }, transferMode: undefined });
+    expect(defineAgent({ name: 'dental', instructions: 'x', voicemail: 'hang-up', transferMode: 'warm' })).toMatchObject({ voicemail: 'hang-up', transferMode: 'warm' });
+    expect(defineAgent({ name: 'dental', instructions: 'x', voicemail: { message: 'Call us back at the practice.' } }).voicemail).toEqual({ message: 'Call us back at the practice.' });
+    const problems = problemsOf(() =>
+      defineAgent({ name: 'dental', instructions: 'x', voicemail: { message: ' ' }, transferMode: 'lukewarm', cues: { transferWhisper: 'No summary here', voicemailCompose: 'No instructions' } } as never),
+    );
+    expect(problems).toEqual([
+      'agent "dental": transferMode must be "cold" or "warm"',
+      'agent "dental": voicemail message must be a non-empty string',
+      'agent "dental": cues.transferWhisper must contain {summary}',
+      'agent "dental": cues.voicemailCompose must contain {instructions}',
+    ]);
+    expect(problemsOf(() => defineAgent({ name: 'dental', instructions: 'x', voicemail: { message: 'a', instructions: 'b' } } as never))).toEqual([
+      `agent "dental": voicemail must be { message: '…' }, { instructions: '…' } or 'hang-up'`,
+    ]);
   });
 
   it('refuses a tool with both a handler and a url, and an http url off this machine', () => {
@@ -89,9 +107,15 @@ describe('AgentDirectory', () => {
     expect(new AgentDirectory([dental], options).forNumber('+14155550999')).toBeUndefined();
   });
 
-  it('adds end_call always and transfer_call with a transfer number', () => {
+  it('adds end_call always and transfer_call with a transfer number; a warm transfer asks the model for a summary', () => {
     expect(new AgentDirectory([dental], options).byAgentName('dental')!.tools.names).toEqual(['end_call']);
-    expect(new AgentDirectory([dental], { ...options, transferNumber: '+14155550100' }).byAgentName('dental')!.tools.names).toEqual(['end_call', 'transfer_call']);
+    const cold = new AgentDirectory([dental], { ...options, transferNumber: '+14155550100' }).byAgentName('dental')!.tools;
+    expect(cold.names).toEqual(['end_call', 'transfer_call']);
+    expect(cold.get('transfer_call')!.parameters.properties).toEqual({});
+    const warm = new AgentDirectory([defineAgent({ name: 'dental', instructions: 'x', transferMode: 'warm' })], { ...options, transferNumber: '+14155550100' }).byAgentName('dental')!.tools;
+    expect(warm.get('transfer_call')!.parameters).toMatchObject({ required: ['summary'], properties: { summary: { type: 'string' } } });
+    const byService = new AgentDirectory([dental], { ...options, transferNumber: '+14155550100', transferMode: 'warm' }).byAgentName('dental')!.tools;
+    expect(byService.get('transfer_call')!.parameters.required).toEqual(['summary']);
   });
 
   it("refuses a voice the model does not have, naming the agent, at start-up: Gemini's, and the local stand-in's (the same)", () => {

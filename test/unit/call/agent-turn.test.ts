@@ -6,36 +6,37 @@ describe('AgentTurn: turn ends', () => {
     const t = new AgentTurn();
     expect(t.audio(0, 200)).toEqual({ play: true });
     expect(t.audio(10, 200)).toEqual({ play: true });
-    expect(t.generationComplete()).toEqual({ interrupted: false, by: 'generationComplete', hadContent: true });
+    expect(t.generationComplete()).toEqual({ generation: 1, interrupted: false, by: 'generationComplete', hadContent: true });
     expect(t.turnComplete()).toBeUndefined();
   });
 
   it('generationComplete only: every turn still ends, and the next audio starts a new turn', () => {
     const t = new AgentTurn();
     t.audio(0, 200);
-    expect(t.generationComplete()).toMatchObject({ by: 'generationComplete', hadContent: true });
+    expect(t.generationComplete()).toMatchObject({ generation: 1, by: 'generationComplete', hadContent: true });
     expect(t.audio(1000, 200)).toEqual({ play: true });
-    expect(t.generationComplete()).toMatchObject({ by: 'generationComplete', hadContent: true });
+    expect(t.generationComplete()).toMatchObject({ generation: 2, by: 'generationComplete', hadContent: true });
+    expect(t.latestGeneration).toBe(2);
   });
 
   it('turnComplete only: ends at turnComplete', () => {
     const t = new AgentTurn();
     t.audio(0, 200);
-    expect(t.turnComplete()).toEqual({ interrupted: false, by: 'turnComplete', hadContent: true });
+    expect(t.turnComplete()).toEqual({ generation: 1, interrupted: false, by: 'turnComplete', hadContent: true });
   });
 
   it('the empty turn: a turnComplete with nothing before it ends an empty turn', () => {
     const t = new AgentTurn();
-    expect(t.turnComplete()).toEqual({ interrupted: false, by: 'turnComplete', hadContent: false });
-    // generationComplete + turnComplete with nothing in them: one empty turn.
-    expect(t.generationComplete()).toEqual({ interrupted: false, by: 'generationComplete', hadContent: false });
+    expect(t.turnComplete()).toEqual({ generation: 1, interrupted: false, by: 'turnComplete', hadContent: false });
+    // generationComplete + turnComplete with nothing in them: one empty turn (a generation of its own).
+    expect(t.generationComplete()).toEqual({ generation: 2, interrupted: false, by: 'generationComplete', hadContent: false });
     expect(t.turnComplete()).toBeUndefined();
   });
 
   it('a tool call is content: a turnComplete right after it is not an empty turn', () => {
     const t = new AgentTurn();
     expect(t.toolCall()).toBeUndefined();
-    expect(t.turnComplete()).toEqual({ interrupted: false, by: 'turnComplete', hadContent: true });
+    expect(t.turnComplete()).toEqual({ generation: 1, interrupted: false, by: 'turnComplete', hadContent: true });
   });
 });
 
@@ -44,8 +45,9 @@ describe('AgentTurn: interruptions', () => {
     const t = new AgentTurn();
     t.audio(0, 200);
     expect(t.interrupted(100)).toEqual({ bargeIn: true, newTurnCut: true });
-    expect(t.turnComplete()).toEqual({ interrupted: true, by: 'turnComplete', hadContent: true });
+    expect(t.turnComplete()).toEqual({ generation: 1, interrupted: true, by: 'turnComplete', hadContent: true });
     expect(t.audio(150, 200)).toEqual({ play: true });
+    expect(t.latestGeneration).toBe(2);
   });
 
   it('drops audio of the cut generation that is still in flight right after interrupted', () => {
@@ -62,9 +64,9 @@ describe('AgentTurn: interruptions', () => {
     t.audio(0, 200);
     t.interrupted(1000);
     t.callerSpeechEnded(1600);
-    expect(t.audio(1650, 200)).toEqual({ play: true, ended: { interrupted: true, by: 'nextGeneration', hadContent: true } });
+    expect(t.audio(1650, 200)).toEqual({ play: true, ended: { generation: 1, interrupted: true, by: 'nextGeneration', hadContent: true } });
     expect(t.audio(1700, 200)).toEqual({ play: true });
-    expect(t.generationComplete()).toEqual({ interrupted: false, by: 'generationComplete', hadContent: true });
+    expect(t.generationComplete()).toEqual({ generation: 2, interrupted: false, by: 'generationComplete', hadContent: true });
   });
 
   it('a lone interrupted with no caller speech: audio well after the cut is a new generation', () => {
