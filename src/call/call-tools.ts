@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.js';
 import { redactPhoneNumber } from '../observability/redact.js';
 import type { CallDetails } from '../domain/call-details.js';
 import type { EndReason } from '../domain/end-reasons.js';
-import { dialTwiml, sayAndHangUpTwiml, type CallControl } from '../telephony/twilio-rest.js';
+import { dialTwiml, sayAndHangUpTwiml, type CallControl, type CallUpdateResult } from '../telephony/twilio-rest.js';
 import { ToolDispatcher } from '../tools/dispatcher.js';
 import type { CallFinish, ToolCallInfo, ToolRegistry } from '../tools/tool.js';
 
@@ -18,12 +18,25 @@ const MAX_KEYPAD_DIGITS = 32;
  * the goodbye never finished or Twilio stopped echoing marks. A goodbye is a few seconds of speech.
  */
 export const FINISH_WATCHDOG_MS = 12_000;
+/** A voicemail is longer than a goodbye: the call ends this long after it was cued at the latest. */
+export const VOICEMAIL_WATCHDOG_MS = 60_000;
 
+
+/** How a finish ends the call when nothing more precise was given: `end_call`, or how `transfer_call` transferred. */
+function defaultFinishReason(action: CallFinish): EndReason {
+  if (action.kind === 'hang-up') return 'agent-hung-up';
+  return action.warm === undefined ? 'transferred' : 'transferred-warm';
+}
 
 /** Where the tools' answers and cues go: the call's model conversation. */
 export interface ModelInput {
   sendToolAnswers(answers: readonly ToolAnswer[]): unknown;
   sendText(text: string): unknown;
+}
+
+/** Starts a warm transfer (src/telephony/warm-transfer.ts): the whisper kept for the person called, the call sent to `<Dial>`. */
+export interface WarmTransfers {
+  start(callSid: string, to: string, summary: string): Promise<CallUpdateResult>;
 }
 
 export interface CallToolsOptions {
@@ -34,6 +47,8 @@ export interface CallToolsOptions {
   language: string | undefined;
   registry: ToolRegistry;
   callControl: CallControl;
+  /** Warm transfers, on a Twilio call (a browser call has none: a warm transfer then fails, and the caller stays). */
+  warmTransfers?: WarmTransfers;
   log: Logger;
   toolTimeoutMs: number;
   model: ModelInput;
@@ -148,8 +163,20 @@ export class CallTools {
    * The call itself decided to end (silence, time limit): the agent says goodbye with `cue`, and the
    * call hangs up once that has been heard, exactly as after end_call.
    */
-  hangUpAfterGoodbye(cue: string, reason: 'caller-silent' | 'max-duration'): void {
-    if (this.requestFinish({ kind: 'hang-up' }, reason)) this.sendText(cue);
+  hangUpAfterGoodbye(cue: string, reason: 'caller-silent' | 'max-duration' | 'voicemail-left', watchdogMs?: number): void {
+    if (this.requestFinish({ kind: 'hang-up' }, reason, watchdogMs)) this.sendText(cue);
+  }
+
+  /** Hangs up at once, with no goodbye: a fax, a machine the agent leaves no message on. */
+  hangUpNow(reason: 'answered-by-fax' | 'answered-by-machine'): void {
+    if (!this.requestFinish({ kind: 'hang-up' }, reason)) return;
+    this.finish!.replyFinished = true;
+    this.tryFinish('no-goodbye');
+  }
+
+  /** Answers tool calls the model made while it was held back (an outbound call's opening): not run, it must wait. */
+  refuse(calls: readonly ToolCall[], reason: string): void {
+    for (const { id, name } of calls) this.options.model.sendToolAnswers([{ id, name, response: { error: reason } }]);
   }
 
   /**
@@ -223,9 +250,9 @@ export class CallTools {
 
   // ── ending and transferring the call ────────────────────────────────────────────────────────────
 
-  private requestFinish(action: CallFinish, reason: EndReason = action.kind === 'hang-up' ? 'agent-hung-up' : 'transferred'): boolean {
+  private requestFinish(action: CallFinish, reason: EndReason = defaultFinishReason(action), watchdogOverrideMs?: number): boolean {
     if (this.disposed || this.finish !== undefined) return false;
-    const watchdogMs = this.options.finishWatchdogMs ?? FINISH_WATCHDOG_MS;
+    const watchdogMs = watchdogOverrideMs ?? this.options.finishWatchdogMs ?? FINISH_WATCHDOG_MS;
     this.finish = {
       action,
       reason,
@@ -266,15 +293,22 @@ export class CallTools {
       this.options.endCall(finish.reason);
       return;
     }
-    const to = finish.action.to;
+    const { to, warm } = finish.action;
     try {
-      const result = await callControl.redirect(callSid, dialTwiml(to, this.options.cues.transferNotAnswered, this.options.language));
-      this.log.info({ to: redactPhoneNumber(to), result, trigger, waitedMs }, 'transferred the call through the Twilio REST API');
-      this.options.endCall(result === 'updated' ? 'transferred' : 'caller-hung-up');
+      const result = await this.transfer(callSid, to, warm);
+      this.log.info({ to: redactPhoneNumber(to), warm: warm !== undefined, result, trigger, waitedMs }, 'transferred the call through the Twilio REST API');
+      this.options.endCall(result === 'updated' ? finish.reason : 'caller-hung-up');
     } catch (error) {
       this.log.error({ err: error, to: redactPhoneNumber(to) }, 'transfer failed; the caller stays with the agent');
       this.finish = undefined;
       if (!this.disposed) this.sendText(this.options.cues.transferFailed);
     }
+  }
+
+  /** Cold: `<Dial>` at once. Warm: the whisper first, through the warm transfers (a call without them cannot). */
+  private transfer(callSid: string, to: string, warm: { summary: string } | undefined): Promise<CallUpdateResult> {
+    if (warm === undefined) return this.options.callControl.redirect(callSid, dialTwiml(to, this.options.cues.transferNotAnswered, this.options.language));
+    if (this.options.warmTransfers === undefined) return Promise.reject(new Error('this call cannot be transferred warm (no Twilio leg)'));
+    return this.options.warmTransfers.start(callSid, to, warm.summary);
   }
 }

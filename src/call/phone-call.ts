@@ -10,6 +10,8 @@ import type { Logger } from '../observability/logger.js';
 import { describeFailure } from '../observability/redact.js';
 import type { CallDetails } from '../domain/call-details.js';
 import type { EndReason } from '../domain/end-reasons.js';
+import type { TwilioAnsweredBy } from '../domain/answered-by.js';
+import { OutboundOpening } from '../outbound/outbound-opening.js';
 import type { PlayoutSink, StreamEndReason, TwilioMediaStream } from '../telephony/media-stream-connection.js';
 import type { TwilioInboundMessage } from '../telephony/media-stream-protocol.js';
 import type { CallControl } from '../telephony/twilio-rest.js';
@@ -18,7 +20,7 @@ import { AgentPlayout } from './agent-playout.js';
 import { AgentTurn, type TurnEnd } from './agent-turn.js';
 import { AnswerHealth, type AnswerRecovery } from './answer-health.js';
 import { CallerTimeline } from './caller-timeline.js';
-import { CallTools } from './call-tools.js';
+import { CallTools, VOICEMAIL_WATCHDOG_MS, type WarmTransfers } from './call-tools.js';
 import { ConversationWatchdog } from './conversation-watchdog.js';
 import type { EarlyConversation } from './early-conversations.js';
 import { LocalTurnTaking } from './local-turn-taking.js';
@@ -34,6 +36,10 @@ export interface CallDeps {
   log: Logger;
   /** Ends or transfers the call through Twilio's REST API (or the browser phone's stand-in). */
   callControl: CallControl;
+  /** Warm transfers, for a Twilio call. */
+  warmTransfers?: WarmTransfers;
+  /** This stream brings the caller back from a warm transfer nobody took: why (the agent offers to take a message). */
+  transferNotTaken?: string;
   toolTimeoutMs: number;
   limits: CallLimits;
   /** Subscribers to the call's events: recorder, browser phone page, logs, metrics, the agent's hooks. */
@@ -75,6 +81,10 @@ export class PhoneCall {
   private readonly callerSpeech = new SpeechDetector();
   /** When this service detects the caller's turns (the agent's turnDetection 'local'): it does, and tells the model. */
   private readonly localTurns: LocalTurnTaking | undefined;
+  /** A call we placed, from its answer to its conversation: who answered, and when the agent may speak. */
+  private readonly opening: OutboundOpening | undefined;
+  private watchdogStarted = false;
+  private twilioRecording: { sid: string; url: string } | undefined;
   private ended = false;
   /** Why, when the call ended on a failure: shown to the browser phone's page. */
   private endDetail: string | undefined;
@@ -147,6 +157,7 @@ export class PhoneCall {
       language: agent.language,
       registry: deps.agent.tools,
       callControl: deps.callControl,
+      ...(deps.warmTransfers === undefined ? {} : { warmTransfers: deps.warmTransfers }),
       toolTimeoutMs: deps.toolTimeoutMs,
       log: this.log,
       model: this.conversation,
@@ -169,6 +180,8 @@ export class PhoneCall {
       },
       agent.cues,
     );
+    // A call resumed (failover, back from a transfer) has had its opening already.
+    this.opening = details.direction === 'outbound' && deps.resumptionHandle === undefined ? this.openOutbound() : undefined;
   }
 
   // ── 1. Start: the stream is authenticated; open the model session and greet. ─────────────────────
@@ -201,14 +214,13 @@ export class PhoneCall {
         const setupMs = Date.now() - this.startedAtMs;
         this.log.info({ setupMs, resumed: this.deps.resumptionHandle !== undefined }, 'model session ready');
         this.publish({ type: 'modelReady', setupMs, early: false, resumed: this.deps.resumptionHandle !== undefined });
-        // A call resumed from another instance's session carries on the conversation: no second greeting.
-        if (this.deps.resumptionHandle === undefined) {
-          const { greeting } = this.deps.agent.agent;
-          this.sendText(this.details.direction === 'outbound' ? greeting.outbound : greeting.inbound);
-        }
+        // A call resumed from another instance's session carries on the conversation: no second greeting. A call we
+        // placed waits for its callee (the opening sends the introduction).
+        if (this.deps.transferNotTaken !== undefined) this.sendText(this.deps.agent.agent.cues.transferNotTaken.replace('{outcome}', this.deps.transferNotTaken));
+        else if (this.deps.resumptionHandle === undefined && this.opening === undefined) this.sendText(this.deps.agent.agent.greeting.inbound);
       }
       if (this.ended) return;
-      this.watchdog.start();
+      if (this.opening === undefined) this.startWatchdog();
     } catch (error) {
       this.log.error({ err: error }, 'could not open a model session');
       this.endDetail = `could not open a model session: ${describeFailure(error)}`;
@@ -251,18 +263,26 @@ export class PhoneCall {
     }
     if (!forward) return;
     this.callerAudioBytes += mulaw.length;
-    this.conversation.sendAudio(this.callerAudio.convert(mulaw));
+    // A call we placed: the opening listens too, and may have the model hear silence (the agent's first sentence).
+    const toModel = this.opening === undefined ? mulaw : this.opening.calleeFrame(mulaw);
+    if (this.ended) return;
+    this.conversation.sendAudio(this.callerAudio.convert(toModel));
     this.publish({ type: 'callerAudio', mulaw, timestampMs });
     // Local turn detection decides when the caller speaks (and reports it back); else the energy detector says.
-    if (this.localTurns !== undefined) return this.localTurns.callerAudio(mulaw);
+    if (this.localTurns !== undefined) return this.localTurns.callerAudio(toModel);
     const speech = this.callerSpeech.push(mulaw);
     if (speech === 'started') this.callerSpeechStarted();
     else if (speech === 'ended') this.callerSpeechEnded(this.callerSpeech.endDelayMs);
   }
 
+  /** While the opening of a call we placed holds the agent, nobody is owed a reply: the watchdog does not hear the callee. */
+  private get watchdogHearsCaller(): boolean {
+    return this.opening?.holding !== true;
+  }
+
   private callerSpeechStarted(): void {
     this.publish({ type: 'callerSpeechStarted' });
-    this.watchdog.callerSpeechStarted();
+    if (this.watchdogHearsCaller) this.watchdog.callerSpeechStarted();
   }
 
   /** The caller stopped talking `silenceMs` ago. */
@@ -270,7 +290,7 @@ export class PhoneCall {
     this.callerSpeechEndedAtMs = Date.now() - silenceMs;
     this.agentTurn.callerSpeechEnded(Date.now());
     this.publish({ type: 'callerSpeechEnded' });
-    this.watchdog.callerSpeechEnded();
+    if (this.watchdogHearsCaller) this.watchdog.callerSpeechEnded();
   }
 
   private sendCallerSilence(frames: number): void {
@@ -287,9 +307,12 @@ export class PhoneCall {
     if (this.ended) return;
     switch (event.type) {
       case 'audio': {
-        const decision = this.agentTurn.audio(Date.now(), event.audio.length / this.agentAudioBytesPerMs);
+        const durationMs = event.audio.length / this.agentAudioBytesPerMs;
+        const decision = this.agentTurn.audio(Date.now(), durationMs);
         if (decision.play && decision.ended !== undefined) this.onTurnEnded(decision.ended, undefined);
         if (!decision.play) return; // the rest of a generation the caller cut
+        if (!this.heard(this.agentTurn.latestGeneration)) return; // made while the opening held the agent
+        this.opening?.agentAudio(this.agentTurn.latestGeneration, durationMs);
         this.openAgentTurn();
         this.watchdog.agentActive();
         this.firstAgentAudioAtMs ??= Date.now();
@@ -304,8 +327,8 @@ export class PhoneCall {
       }
       case 'interrupted': {
         const decision = this.agentTurn.interrupted(Date.now());
-        if (decision.bargeIn) this.onBargeIn();
-        else this.log.info({ reason: decision.reason }, 'ignored an interrupted that cut nothing');
+        if (!decision.bargeIn) this.log.info({ reason: decision.reason }, 'ignored an interrupted that cut nothing');
+        else if (this.heard(this.agentTurn.latestGeneration)) this.onBargeIn();
         return;
       }
       case 'generationComplete': {
@@ -322,9 +345,11 @@ export class PhoneCall {
       case 'inputTranscript':
         this.callerTranscript += event.text;
         this.publish({ type: 'transcript', speaker: 'caller', text: event.text });
+        this.opening?.calleeSaid(event.text);
         return;
       case 'outputTranscript':
-        if (this.agentTurn.cutInProgress) return;
+        if (this.agentTurn.cutInProgress || !this.heard(this.agentTurn.latestGeneration)) return;
+        this.opening?.agentSaid(this.agentTurn.latestGeneration, event.text);
         this.openAgentTurn();
         this.agentTranscript += event.text;
         this.publish({ type: 'transcript', speaker: 'agent', text: event.text });
@@ -332,6 +357,10 @@ export class PhoneCall {
       case 'toolCall': {
         const ended = this.agentTurn.toolCall();
         if (ended !== undefined) this.onTurnEnded(ended, undefined);
+        if (!this.heard(this.agentTurn.latestGeneration)) {
+          this.tools.refuse(event.calls, 'The call has not started yet: wait for the instruction that tells you who answered.');
+          return;
+        }
         this.watchdog.agentActive();
         this.tools.onToolCall(event.calls);
         return;
@@ -365,6 +394,10 @@ export class PhoneCall {
    * watchdog, turn counting and the recording all hang on this one moment.
    */
   private onTurnEnded(end: TurnEnd, reason: string | undefined): void {
+    if (this.opening?.agentTurnEnded(end.generation) === true) {
+      this.log.debug({ generation: end.generation, by: end.by }, 'a model turn made while the agent was held ended, unheard');
+      return;
+    }
     this.watchdog.agentTurnComplete(end.interrupted, this.playout.unconfirmedMs);
     if (!end.interrupted) this.playout.finishTurn();
     if (this.agentTurnOpen && !end.interrupted) this.publish({ type: 'agentTurnEnded', turn: this.agentTurns, interrupted: false });
@@ -403,10 +436,15 @@ export class PhoneCall {
   }
 
   private onBargeIn(): void {
+    this.interruptions++;
+    this.cutAgentTurn(true);
+  }
+
+  /** Drops what the caller has not heard of the agent's turn (Twilio `clear`); `bargeIn`: the caller cut it. */
+  private cutAgentTurn(bargeIn = false): void {
     const heard = this.playout.interrupt(); // sends Twilio `clear` first thing
     this.agentAudio.reset();
-    this.interruptions++;
-    this.publish({ type: 'bargeIn', turn: this.agentTurns, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), heardText: this.agentTranscript.trim() });
+    if (bargeIn) this.publish({ type: 'bargeIn', turn: this.agentTurns, sentMs: Math.round(heard.sentMs), heardMs: Math.round(heard.heardMs), heardText: this.agentTranscript.trim() });
     if (this.agentTurnOpen) this.publish({ type: 'agentTurnEnded', turn: this.agentTurns, interrupted: true });
     this.agentTurnOpen = false;
   }
@@ -476,6 +514,48 @@ export class PhoneCall {
     };
   }
 
+  /** Twilio's answering-machine verdict for this call (its AMD status callback). */
+  onTwilioAnsweredBy(answeredBy: TwilioAnsweredBy): void {
+    if (this.ended) return;
+    if (this.opening === undefined) this.publish({ type: 'calleeSignal', signal: 'twilio', value: answeredBy, atMs: performance.now() - this.stream.startedAtMs, ignored: true });
+    else this.opening.twilioAnsweredBy(answeredBy);
+  }
+
+  /** Twilio records this call: where its recording will be, for the summary. */
+  onTwilioRecording(recording: { sid: string; url: string }): void {
+    if (this.ended) return;
+    this.twilioRecording = recording;
+    this.publish({ type: 'twilioRecording', ...recording });
+  }
+
+  /** Whether the model's output of `generation` reaches the caller (an outbound call's opening may hold it back). */
+  private heard(generation: number): boolean {
+    return this.opening === undefined || this.opening.plays(generation);
+  }
+
+  private startWatchdog(): void {
+    if (this.watchdogStarted) return;
+    this.watchdogStarted = true;
+    this.watchdog.start();
+  }
+
+  /** The opening of a call we placed: what it may do to the call (src/outbound/outbound-opening.ts). */
+  private openOutbound(): OutboundOpening {
+    const agent = this.deps.agent.agent;
+    return new OutboundOpening(
+      {
+        sendText: (text) => this.sendText(text),
+        released: () => this.startWatchdog(),
+        cutAgentTurn: () => this.cutAgentTurn(),
+        leaveVoicemail: (cue) => this.tools.hangUpAfterGoodbye(cue, 'voicemail-left', VOICEMAIL_WATCHDOG_MS),
+        hangUp: (reason) => this.tools.hangUpNow(reason),
+        publish: (event) => this.publish(event),
+        latestGeneration: () => this.agentTurn.latestGeneration,
+      },
+      { introduction: agent.greeting.outbound, cues: agent.cues, voicemail: agent.voicemail, startedAtMs: this.stream.startedAtMs },
+    );
+  }
+
   private summary(endReason: EndReason): CallSummary {
     const playback = this.playout.totals;
     return {
@@ -499,6 +579,8 @@ export class PhoneCall {
       repeatedToolCalls: this.tools.repeatedCalls,
       ...this.answerHealth.stats,
       greetingPrepared: this.deps.early !== undefined,
+      ...(this.opening?.verdict === undefined ? {} : { answeredBy: this.opening.verdict }),
+      ...(this.twilioRecording === undefined ? {} : { twilioRecording: this.twilioRecording }),
     };
   }
 }

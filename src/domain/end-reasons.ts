@@ -18,6 +18,11 @@ export type LostStreamReason = (typeof LOST_STREAM_REASONS)[number];
  * - `caller-hung-up`: Twilio's `stop` arrived while nothing of ours was ending the call;
  * - `agent-hung-up`: the agent's `end_call`, after its goodbye had played;
  * - `transferred`: `transfer_call` handed the caller to the transfer number;
+ * - `transferred-warm`: a warm transfer's `<Dial>` took the call over; its `<Dial action>` may bring the caller back
+ *   on a new stream that resumes the model session (telephony/warm-transfer.ts);
+ * - `voicemail-left`: a call we placed reached a machine, and the agent's voicemail had played;
+ * - `answered-by-machine`: a call we placed reached a machine, and the agent leaves none (`voicemail: 'hang-up'`);
+ * - `answered-by-fax`: a call we placed reached a fax machine;
  * - `caller-silent`: the caller stayed silent through the check-in, and the agent said goodbye;
  * - `max-duration`: the call reached its maximum length, and the agent said goodbye;
  * - `model-setup-failed`: the model session could not be opened;
@@ -32,6 +37,10 @@ export const END_REASONS = [
   'caller-hung-up',
   'agent-hung-up',
   'transferred',
+  'transferred-warm',
+  'voicemail-left',
+  'answered-by-machine',
+  'answered-by-fax',
   'caller-silent',
   'max-duration',
   'model-setup-failed',
@@ -45,6 +54,11 @@ export type EndReason = (typeof END_REASONS)[number];
 /** The ending was nobody's decision: the call may go on with a new stream (see LOST_STREAM_REASONS). */
 export function isLostStream(reason: EndReason): reason is LostStreamReason {
   return (LOST_STREAM_REASONS as readonly string[]).includes(reason);
+}
+
+/** The call may go on with a new stream: its stream was lost, or a warm transfer may bring the caller back. */
+export function mayContinue(reason: EndReason): boolean {
+  return isLostStream(reason) || reason === 'transferred-warm';
 }
 
 /** For values read from files (recordings, replay fixtures): the end reason, or undefined when it is none. */

@@ -1,3 +1,4 @@
+import type { CalleeKind, CalleeVerdict, VerdictSignal } from '../domain/answered-by.js';
 import type { CallDetails } from '../domain/call-details.js';
 import type { EndReason } from '../domain/end-reasons.js';
 import type { SessionSwitchReason } from '../model/realtime-model.js';
@@ -34,6 +35,10 @@ export interface CallSummary {
   rejectedTurns: number;
   /** The model session was opened at the webhook, so the greeting was ready when the stream started. */
   greetingPrepared: boolean;
+  /** A call we placed: who answered, the signal that decided it and when (docs/outbound.md); absent otherwise. */
+  answeredBy?: CalleeVerdict;
+  /** Twilio's own recording of the call (TWILIO_RECORDING): its SID and the URL of its media. */
+  twilioRecording?: { sid: string; url: string };
 }
 
 /**
@@ -79,6 +84,12 @@ export type CallEvent =
   | { type: 'toolCancelled'; ids: readonly string[] }
   | { type: 'sessionSwitched'; reason: SessionSwitchReason; switchMs: number; replayedMs: number; bufferedMs: number; resumed: boolean }
   | { type: 'modelLost'; reason: string }
+  /** A call we placed: a signal about who answered (Twilio's verdict, a beep, words, a pause), `ignored` when too late or outweighed. */
+  | { type: 'calleeSignal'; signal: VerdictSignal; value: string; atMs: number; ignored: boolean }
+  /** A call we placed: the verdict on who answered, or a changed one. `atMs` counts from the callee's first audio. */
+  | { type: 'answeredBy'; answeredBy: CalleeKind; decidedBy: VerdictSignal; atMs: number }
+  /** Twilio records the call (TWILIO_RECORDING): the recording and where its media will be. */
+  | { type: 'twilioRecording'; sid: string; url: string }
   /** `detail`: why, when the call ended on a failure (e.g. the model could not be reached); safe to show (describeFailure). */
   | { type: 'ended'; reason: EndReason; detail?: string; summary: CallSummary };
 

@@ -1,4 +1,5 @@
 import { FRAME_MS } from '../audio/format.js';
+import type { CalleeKind, CalleeVerdict, TwilioAnsweredBy, VerdictSignal } from '../domain/answered-by.js';
 import type { ToneEvent } from '../audio/tone-detector.js';
 import { classifyCalleeWords, type PhraseVerdict } from './callee-phrases.js';
 
@@ -36,19 +37,7 @@ import { classifyCalleeWords, type PhraseVerdict } from './callee-phrases.js';
  * `conversation` on, verdicts are recorded and ignored.
  */
 
-/** Twilio's `AnsweredBy` values for asynchronous detection. */
-export const TWILIO_ANSWERED_BY = ['human', 'machine_start', 'machine_end_beep', 'machine_end_silence', 'machine_end_other', 'fax', 'unknown'] as const;
-export type TwilioAnsweredBy = (typeof TWILIO_ANSWERED_BY)[number];
-
-export type CalleeKind = 'human' | 'machine' | 'fax' | 'screener' | 'unknown';
-export type VerdictSignal = 'twilio' | 'beep' | 'fax-tone' | 'transcript' | 'short-greeting' | 'long-greeting' | 'silence' | 'greeting-end' | 'timeout';
-
-export interface CalleeVerdict {
-  answeredBy: CalleeKind;
-  decidedBy: VerdictSignal;
-  /** Milliseconds since the callee's audio started (the media stream). */
-  atMs: number;
-}
+export type { CalleeKind, CalleeVerdict, TwilioAnsweredBy, VerdictSignal } from '../domain/answered-by.js';
 
 export type OpeningPhase = 'listening' | 'machine-greeting' | 'introducing' | 'identifying' | 'voicemail' | 'conversation' | 'ended';
 
