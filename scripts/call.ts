@@ -77,7 +77,7 @@ export async function callCommand(args: string[], env: Env, output: CommandOutpu
 
   output.out(`Calling ${to} from ${from} (agent ${agent}) …`);
   try {
-    const placer = createOutboundCallPlacer({ rest: config.twilio, from, publicUrl: config.publicUrl });
+    const placer = createOutboundCallPlacer({ rest: config.twilio, from, publicUrl: config.publicUrl, machineDetection: config.machineDetection });
     const call = await placer.place(to, agent);
     output.out(
       `✔ Twilio accepted the call: ${call.callSid} (${call.status}). When it is answered, Twilio fetches ` +

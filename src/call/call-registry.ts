@@ -6,6 +6,10 @@ export class CallRegistry<Call> {
     return this.calls.has(callSid);
   }
 
+  get(callSid: string): Call | undefined {
+    return this.calls.get(callSid);
+  }
+
   add(callSid: string, call: Call): void {
     if (this.calls.has(callSid)) throw new Error(`call ${callSid} is already registered`);
     this.calls.set(callSid, call);

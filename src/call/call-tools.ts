@@ -36,7 +36,8 @@ export interface ModelInput {
 
 /** Starts a warm transfer (src/telephony/warm-transfer.ts): the whisper kept for the person called, the call sent to `<Dial>`. */
 export interface WarmTransfers {
-  start(callSid: string, to: string, summary: string): Promise<CallUpdateResult>;
+  /** `whisper`: what Twilio says to the person called, in `language` (the agent's, for `<Say>`). */
+  start(callSid: string, to: string, whisper: string, language?: string): Promise<CallUpdateResult>;
 }
 
 export interface CallToolsOptions {
@@ -309,6 +310,8 @@ export class CallTools {
   private transfer(callSid: string, to: string, warm: { summary: string } | undefined): Promise<CallUpdateResult> {
     if (warm === undefined) return this.options.callControl.redirect(callSid, dialTwiml(to, this.options.cues.transferNotAnswered, this.options.language));
     if (this.options.warmTransfers === undefined) return Promise.reject(new Error('this call cannot be transferred warm (no Twilio leg)'));
-    return this.options.warmTransfers.start(callSid, to, warm.summary);
+    const { cues, language } = this.options;
+    const whisper = `${cues.transferWhisper.replace('{summary}', warm.summary)} ${cues.transferAccept}`;
+    return this.options.warmTransfers.start(callSid, to, whisper, language);
   }
 }

@@ -4,21 +4,25 @@ import type { AgentDirectory, CallAgent } from '../agents/agent-directory.js';
 import { browserCallControl, isBrowserPhoneCall, type BrowserPhone } from '../browser-phone/browser-phone.js';
 import { pageEventsListener } from '../browser-phone/call-events.js';
 import type { CallRegistry } from '../call/call-registry.js';
+import type { WarmTransfers } from '../call/call-tools.js';
 import type { EarlyConversations } from '../call/early-conversations.js';
 import { PhoneCall } from '../call/phone-call.js';
+import type { TwilioAnsweredBy } from '../domain/answered-by.js';
 import { callDetails, type CallDetails } from '../domain/call-details.js';
-import { isLostStream, type EndReason } from '../domain/end-reasons.js';
+import { mayContinue, type EndReason } from '../domain/end-reasons.js';
 import type { RealtimeModel } from '../model/realtime-model.js';
 import type { CallEventListener } from '../observability/call-events.js';
 import { callLogListener } from '../observability/call-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { metricsListener } from '../observability/metrics-listener.js';
+import { AnsweredByRelay } from '../outbound/answered-by-relay.js';
 import type { CallRecordings } from '../recording/call-recordings.js';
 import type { Config } from '../settings/config.js';
 import type { CallStateStore } from '../state/call-state.js';
 import type { AuthenticatedStream } from '../telephony/media-stream-server.js';
-import type { CallControl } from '../telephony/twilio-rest.js';
+import type { CallControl, TwilioRecordings } from '../telephony/twilio-rest.js';
+import { isTransferNotTaken, TRANSFER_NOT_TAKEN_PARAMETER, TRANSFER_NOT_TAKEN_WORDS } from '../telephony/warm-transfer.js';
 import type { VadService } from '../turn-detection/vad-service.js';
 
 export interface CallWiringDeps {
@@ -32,6 +36,10 @@ export interface CallWiringDeps {
   early: EarlyConversations;
   metrics: AppMetrics;
   callControl: CallControl;
+  /** Warm transfers of Twilio calls (telephony/warm-transfer.ts). */
+  warmTransfers: WarmTransfers;
+  /** Twilio's own recording of each phone call (TWILIO_RECORDING), when on. */
+  twilioRecordings: TwilioRecordings | undefined;
   recordings: CallRecordings | undefined;
   browserPhone: BrowserPhone | undefined;
   /** The process's neural VAD, for agents that detect turns locally with it. */
@@ -49,12 +57,20 @@ export class CallWiring {
   readonly ended = new EventEmitter();
   /** Writes to the shared state still in flight; stopping waits for them. */
   private readonly stateWrites = new Set<Promise<void>>();
+  /** Twilio's answering-machine verdicts, to the call wherever it lives. */
+  private readonly answeredBy: AnsweredByRelay;
 
   constructor(private readonly deps: CallWiringDeps) {
     this.calls = deps.calls;
+    this.answeredBy = new AnsweredByRelay({ state: deps.state, shared: deps.state.shared, liveCall: (callSid) => deps.calls.get(callSid), log: deps.log });
   }
 
-  start({ stream, call: info, resumptionHandle, failover }: AuthenticatedStream): void {
+  /** Twilio's AMD callback reached this instance. */
+  twilioAnsweredBy(callSid: string, answeredBy: TwilioAnsweredBy): void {
+    this.answeredBy.received(callSid, answeredBy);
+  }
+
+  start({ stream, start, call: info, resumptionHandle, failover }: AuthenticatedStream): void {
     const agent = this.deps.agents.byAgentName(info.agent);
     if (agent === undefined) {
       stream.close('agent-gone'); // cannot happen within one process; in a fleet, an agent removed mid-call
@@ -64,7 +80,12 @@ export class CallWiring {
     const details = callDetails(info, agent.agent.name);
     const callLog = this.deps.log.child({ callSid: info.callSid, agent: agent.agent.name });
     const early = failover ? undefined : this.deps.early.take(info.callSid);
-    if (failover) {
+    // A stream that brings the caller back from a warm transfer says why (its TwiML is ours, its token checked).
+    const backFromTransfer = start.start.customParameters[TRANSFER_NOT_TAKEN_PARAMETER];
+    const transferNotTaken = isTransferNotTaken(backFromTransfer) ? TRANSFER_NOT_TAKEN_WORDS[backFromTransfer] : undefined;
+    if (transferNotTaken !== undefined) {
+      callLog.info({ resumed: resumptionHandle !== undefined, notTaken: backFromTransfer }, 'the caller is back from a warm transfer nobody took');
+    } else if (failover) {
       this.deps.metrics.failovers.inc();
       callLog.warn({ resumed: resumptionHandle !== undefined }, 'continuing a call whose stream was lost');
     } else if (!browser && details.direction === 'inbound') {
@@ -78,6 +99,8 @@ export class CallWiring {
       log: this.deps.log,
       // A browser call has no Twilio leg to hang up or redirect; its page watches the call live.
       callControl: browser ? browserCallControl : this.deps.callControl,
+      ...(browser ? {} : { warmTransfers: this.deps.warmTransfers }),
+      ...(transferNotTaken === undefined ? {} : { transferNotTaken }),
       toolTimeoutMs: tools.timeoutMs,
       limits,
       listeners: this.listeners(details, agent, { streamSid: stream.streamSid, browser, log: callLog }),
@@ -90,11 +113,22 @@ export class CallWiring {
     });
     this.calls.add(call.callSid, call);
     call.start();
+    if (!browser && !failover) this.startTwilioSide(call, details.direction === 'outbound', callLog);
   }
 
   /** Ends every call now (a stop), as a lost stream: Twilio's `<Connect action>` may continue each elsewhere. */
   endAll(): void {
+    this.answeredBy.close();
     for (const call of [...this.calls.values()]) call.end('server-stopping');
+  }
+
+  /** A phone call's first stream here: Twilio's verdict for a call we placed, and Twilio's recording when asked for. */
+  private startTwilioSide(call: PhoneCall, placed: boolean, log: Logger): void {
+    if (placed) this.answeredBy.watch(call.callSid);
+    this.deps.twilioRecordings?.start(call.callSid).then(
+      (recording) => call.onTwilioRecording(recording),
+      (error: unknown) => log.warn({ err: error }, 'Twilio could not start recording the call; it goes on unrecorded'),
+    );
   }
 
   /** Waits for the shared state to hear of every call that ended. */
@@ -118,11 +152,13 @@ export class CallWiring {
 
   private onEnded(call: PhoneCall, reason: EndReason, browser: boolean, log: Logger): void {
     this.calls.remove(call.callSid, call);
+    this.answeredBy.forget(call.callSid);
     this.ended.emit('ended');
     if (browser) return;
-    // A lost stream may be continued by Twilio's <Connect action>; anything else ended the call for good.
+    // A lost stream may be continued by Twilio's <Connect action>, a warm transfer by its <Dial action>; anything
+    // else ended the call for good.
     const write = this.deps.state
-      .markEnded(call.callSid, { onPurpose: !isLostStream(reason) })
+      .markEnded(call.callSid, { onPurpose: !mayContinue(reason) })
       .catch((error: unknown) => log.warn({ err: error }, 'could not record the end of the call in the shared state'))
       .finally(() => this.stateWrites.delete(write));
     this.stateWrites.add(write);

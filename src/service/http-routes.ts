@@ -1,14 +1,32 @@
 import express, { type Express } from 'express';
 import type { AgentDirectory } from '../agents/agent-directory.js';
 import type { BrowserPhone } from '../browser-phone/browser-phone.js';
+import type { TwilioAnsweredBy } from '../domain/answered-by.js';
 import type { Logger } from '../observability/logger.js';
 import { metricsHandler, METRICS_PATH, type AppMetrics } from '../observability/metrics.js';
 import type { Config } from '../settings/config.js';
+import type { CallStateStore } from '../state/call-state.js';
 import { handleCallStatusWebhook } from '../telephony/call-status-webhook.js';
 import { createOutboundCallPlacer, isFinalCallStatus, RollingWindowLimit, type PendingOutboundCalls } from '../telephony/outbound-calls.js';
 import { outboundCallsRoute } from '../telephony/outbound-calls-endpoint.js';
-import { BROWSER_PHONE_PATH, CALL_STATUS_PATH, HEALTH_PATH, OUTBOUND_CALLS_PATH, READY_PATH, STREAM_ENDED_PATH, VOICE_WEBHOOK_PATH } from '../telephony/routes.js';
+import {
+  AMD_STATUS_PATH,
+  BROWSER_PHONE_PATH,
+  CALL_STATUS_PATH,
+  HEALTH_PATH,
+  OUTBOUND_CALLS_PATH,
+  READY_PATH,
+  RECORDING_STATUS_PATH,
+  STREAM_ENDED_PATH,
+  STREAM_STATUS_PATH,
+  TRANSFER_ACCEPTED_PATH,
+  TRANSFER_ENDED_PATH,
+  TRANSFER_WHISPER_PATH,
+  VOICE_WEBHOOK_PATH,
+} from '../telephony/routes.js';
+import { handleAmdStatus, handleRecordingStatus, handleStreamStatus } from '../telephony/twilio-callbacks.js';
 import { twilioSignedWebhook } from '../telephony/twilio-webhook-auth.js';
+import { handleTransferAccepted, handleTransferEnded, handleTransferWhisper } from '../telephony/warm-transfer.js';
 import { handleStreamEnded, handleVoiceWebhook, voiceTwiml } from '../telephony/voice-webhook.js';
 import { errorHandler } from '../http/error-handler.js';
 import type { Admission } from './admission.js';
@@ -25,7 +43,14 @@ export interface HttpRouteDeps {
   pendingOutbound: PendingOutboundCalls;
   browserPhone: BrowserPhone | undefined;
   activeCalls: () => number;
+  /** Warm transfers' whisper and acceptance. */
+  state: CallStateStore;
+  /** Twilio's answering-machine verdict for a call we placed, to the call wherever it lives. */
+  onAnsweredBy: (callSid: string, answeredBy: TwilioAnsweredBy) => void;
 }
+
+/** The paths where Twilio expects TwiML back: an error there is answered with a hang-up. */
+const TWIML_PATHS = [VOICE_WEBHOOK_PATH, STREAM_ENDED_PATH, TRANSFER_WHISPER_PATH, TRANSFER_ACCEPTED_PATH, TRANSFER_ENDED_PATH];
 
 /**
  * Every HTTP route of the service. Each one is authenticated its own way: Twilio's signature on its webhooks, a
@@ -51,36 +76,46 @@ export function httpRoutes(deps: HttpRouteDeps): Express {
     res.status(404).type('text/plain').send('Not found');
   });
   // Every route's errors (a body that cannot be parsed, a bug): a short answer, TwiML where Twilio expects it.
-  app.use(errorHandler({ log: deps.log, twiml: { paths: [VOICE_WEBHOOK_PATH, STREAM_ENDED_PATH], body: voiceTwiml({ kind: 'hang-up', reason: 'error' }) } }));
+  app.use(errorHandler({ log: deps.log, twiml: { paths: TWIML_PATHS, body: voiceTwiml({ kind: 'hang-up', reason: 'error' }) } }));
   return app;
 }
 
-/** Twilio's webhooks: a call comes in, its stream ended, the progress of a call we placed. */
-function twilioRoutes(app: Express, { config, log, answers, pendingOutbound }: HttpRouteDeps): void {
+/**
+ * Twilio's webhooks: a call comes in, its stream ended, the progress of a call we placed; and what Twilio reports
+ * (docs/twilio.md): streams, answering-machine verdicts, recordings, warm transfers.
+ */
+function twilioRoutes(app: Express, deps: HttpRouteDeps): void {
+  const { config, log, answers, pendingOutbound, state } = deps;
   if (!config.telephony.enabled) {
-    app.use([VOICE_WEBHOOK_PATH, CALL_STATUS_PATH, OUTBOUND_CALLS_PATH], (_req, res) => {
+    app.use([VOICE_WEBHOOK_PATH, CALL_STATUS_PATH, OUTBOUND_CALLS_PATH, AMD_STATUS_PATH, STREAM_STATUS_PATH, RECORDING_STATUS_PATH, '/transfer'], (_req, res) => {
       res.status(404).type('text/plain').send('Not found: Twilio is not configured on this server');
     });
     return;
   }
   const signed = (name: string) => twilioSignedWebhook({ publicUrl: config.publicUrl, authToken: config.twilio.authToken, accountSid: config.twilio.accountSid, name, log });
   app.post(VOICE_WEBHOOK_PATH, ...signed('voice webhook'), handleVoiceWebhook({ log, answer: answers.answerCall }));
-  app.post(STREAM_ENDED_PATH, ...signed('stream-ended action'), handleStreamEnded({ log, answer: answers.continueCall }));
+  app.post(STREAM_ENDED_PATH, ...signed('stream-ended action'), handleStreamEnded({ log, answer: (callSid) => answers.continueCall(callSid) }));
   const onStatus = ({ callSid, status }: { callSid: string; status: string }): void => {
     if (isFinalCallStatus(status)) pendingOutbound.release(callSid); // busy, no answer, failed: never answered
   };
   app.post(CALL_STATUS_PATH, ...signed('call status callback'), handleCallStatusWebhook({ log, onStatus }));
+  app.post(AMD_STATUS_PATH, ...signed('AMD status callback'), handleAmdStatus({ log, onAnsweredBy: deps.onAnsweredBy }));
+  app.post(STREAM_STATUS_PATH, ...signed('stream status callback'), handleStreamStatus({ log }));
+  app.post(RECORDING_STATUS_PATH, ...signed('recording status callback'), handleRecordingStatus({ log }));
+  app.post(TRANSFER_WHISPER_PATH, ...signed('transfer whisper'), handleTransferWhisper({ state, urls: { publicOrigin: config.publicUrl.origin }, log }));
+  app.post(TRANSFER_ACCEPTED_PATH, ...signed('transfer accepted'), handleTransferAccepted({ state, log }));
+  app.post(TRANSFER_ENDED_PATH, ...signed('transfer dial action'), handleTransferEnded({ state, reconnect: answers.continueCall, log }));
 }
 
 /** `POST /calls`: placing calls for API clients, only with OUTBOUND_API_KEY (and the number they come from). */
 function outboundRoute(app: Express, { config, log, agents, admission, pendingOutbound }: HttpRouteDeps): void {
-  const { apiKey, callsPerMinute } = config.outbound;
+  const { apiKey, callsPerMinute, machineDetection } = config.outbound;
   const from = config.twilio.phoneNumber;
   if (apiKey === undefined || from === undefined) return;
   const route = outboundCallsRoute({
     apiKey,
     ownNumber: from,
-    placer: createOutboundCallPlacer({ rest: config.twilio, from, publicUrl: config.publicUrl }),
+    placer: createOutboundCallPlacer({ rest: config.twilio, from, publicUrl: config.publicUrl, machineDetection }),
     pending: pendingOutbound,
     limit: new RollingWindowLimit(callsPerMinute, 60_000),
     refuseReason: () => admission.simpleRefusal(),

@@ -10,14 +10,15 @@ import type { ScriptedModel } from '../model/scripted/scripted-model.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { CallRecordings } from '../recording/call-recordings.js';
-import type { Config } from '../settings/config.js';
+import { publicHttpsUrl, type Config } from '../settings/config.js';
 import type { CallStateStore } from '../state/call-state.js';
 import { openCallStateStore } from '../state/open-call-state.js';
 import { MediaStreamServer, type MediaStreamServerDeps } from '../telephony/media-stream-server.js';
 import { PendingOutboundCalls } from '../telephony/outbound-calls.js';
-import { BROWSER_PHONE_PATH } from '../telephony/routes.js';
+import { BROWSER_PHONE_PATH, RECORDING_STATUS_PATH } from '../telephony/routes.js';
 import { StreamTokenStore } from '../telephony/stream-tokens.js';
-import { createTwilioCallControl } from '../telephony/twilio-rest.js';
+import { createTwilioCallControl, createTwilioRecordings } from '../telephony/twilio-rest.js';
+import { createWarmTransfers } from '../telephony/warm-transfer.js';
 import { DefinitionError } from '../tools/tool.js';
 import { LocalVadUnavailableError } from '../turn-detection/silero-vad.js';
 import { Admission } from './admission.js';
@@ -91,10 +92,38 @@ export async function startService({ config, log, agents: agentList, fetch, mode
     outboundPending: () => pendingOutbound.count,
   });
   const browserPhone = await openBrowserPhone(config, agents, { state, tokens: browserTokens, log, admission });
-  const wiring = new CallWiring({ config, log, calls, agents, model, state, early, metrics, callControl: createTwilioCallControl(config.twilio), recordings, browserPhone: browserPhone?.phone, vad: vad?.service });
+  const callControl = createTwilioCallControl(config.twilio);
+  const wiring = new CallWiring({
+    config,
+    log,
+    calls,
+    agents,
+    model,
+    state,
+    early,
+    metrics,
+    callControl,
+    warmTransfers: createWarmTransfers({ callControl, state, urls: { publicOrigin: config.publicUrl.origin } }),
+    twilioRecordings: config.recording.twilio ? createTwilioRecordings(config.twilio, publicHttpsUrl(config, RECORDING_STATUS_PATH)) : undefined,
+    recordings,
+    browserPhone: browserPhone?.phone,
+    vad: vad?.service,
+  });
 
   const answers = webhookAnswers({ config, agents, state, admission, early, pendingOutbound });
-  const routes = httpRoutes({ config, log, agents, answers, admission, metrics, pendingOutbound, browserPhone: browserPhone?.phone, activeCalls: () => calls.size });
+  const routes = httpRoutes({
+    config,
+    log,
+    agents,
+    answers,
+    admission,
+    metrics,
+    pendingOutbound,
+    browserPhone: browserPhone?.phone,
+    activeCalls: () => calls.size,
+    state,
+    onAnsweredBy: (callSid, answeredBy) => wiring.twilioAnsweredBy(callSid, answeredBy),
+  });
   const media = new MediaStreamServer({
     config,
     log,
@@ -128,6 +157,7 @@ async function agentsAndVad(agentList: readonly Agent[], config: Config, model: 
   try {
     agents = new AgentDirectory(agentList, {
       transferNumber: config.tools.transferNumber,
+      transferMode: config.tools.transferMode,
       toolWebhookSecret: config.tools.webhookSecret,
       model,
       turnDetection: config.turnDetection,

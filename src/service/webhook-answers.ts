@@ -4,7 +4,8 @@ import { callDetails, isOutboundCall, type TwilioCallParameters } from '../domai
 import { publicHttpsUrl, publicWssUrl, type Config } from '../settings/config.js';
 import type { CallStateStore } from '../state/call-state.js';
 import type { PendingOutboundCalls } from '../telephony/outbound-calls.js';
-import { MEDIA_STREAM_PATH, STREAM_ENDED_PATH } from '../telephony/routes.js';
+import { MEDIA_STREAM_PATH, STREAM_ENDED_PATH, STREAM_STATUS_PATH } from '../telephony/routes.js';
+import { TRANSFER_NOT_TAKEN_PARAMETER, type TransferNotTaken } from '../telephony/warm-transfer.js';
 import { BUSY_MESSAGE, NO_AGENT_MESSAGE, type VoiceAnswer } from '../telephony/voice-webhook.js';
 import type { Admission } from './admission.js';
 
@@ -21,7 +22,8 @@ export interface WebhookAnswerDeps {
 export interface WebhookAnswers {
   /** `agentName`: the `?agent=` of a call we placed. */
   answerCall(call: TwilioCallParameters, agentName: string | undefined): Promise<VoiceAnswer>;
-  continueCall(callSid: string): Promise<VoiceAnswer>;
+  /** After a warm transfer nobody took, `transferNotTaken` says why, on the new stream. */
+  continueCall(callSid: string, transferNotTaken?: TransferNotTaken): Promise<VoiceAnswer>;
 }
 
 /**
@@ -34,6 +36,8 @@ export function webhookAnswers({ config, agents, state, admission, early, pendin
   const { instanceId } = config.fleet;
   const streamUrlOf = (answeringInstance: string): string => publicWssUrl(config, `${MEDIA_STREAM_PATH}/${answeringInstance}`);
   const actionUrl = publicHttpsUrl(config, STREAM_ENDED_PATH);
+  // Twilio's own view of every stream (started, stopped, failed) reaches the log.
+  const statusCallbackUrl = publicHttpsUrl(config, STREAM_STATUS_PATH);
   return {
     async answerCall(call, agentName) {
       // An outbound call reaching the webhook has been answered: from here its stream token holds its place.
@@ -56,14 +60,15 @@ export function webhookAnswers({ config, agents, state, admission, early, pendin
       }
       // A repeat names the instance that answered first (and holds the session opened for the call), wherever it lands.
       const answeredBy = answer.outcome === 'repeat' ? answer.instanceId : instanceId;
-      return { kind: 'stream', streamUrl: streamUrlOf(answeredBy), token: answer.token, actionUrl };
+      return { kind: 'stream', streamUrl: streamUrlOf(answeredBy), token: answer.token, actionUrl, statusCallbackUrl };
     },
 
-    /** Hang up a call ended on purpose; give a lost stream a new one here. */
-    async continueCall(callSid) {
+    /** Hang up a call ended on purpose; give a lost stream, or a caller back from a transfer, a new one here. */
+    async continueCall(callSid, transferNotTaken) {
       const reissued = await state.reissue(callSid, instanceId);
       if (reissued === undefined) return { kind: 'hang-up', reason: 'the call was ended' };
-      return { kind: 'stream', streamUrl: streamUrlOf(instanceId), token: reissued.token, actionUrl };
+      const back = transferNotTaken === undefined ? {} : { parameters: { [TRANSFER_NOT_TAKEN_PARAMETER]: transferNotTaken } };
+      return { kind: 'stream', streamUrl: streamUrlOf(instanceId), token: reissued.token, actionUrl, statusCallbackUrl, ...back };
     },
   };
 }

@@ -36,13 +36,13 @@ export interface Config {
   stores: { redisUrl: string | undefined; dataDir: string };
   fleet: { instanceId: string };
   /** `dir` is DATA_DIR/recordings. */
-  recording: { enabled: boolean; dir: string; retentionDays: number | undefined };
+  recording: { enabled: boolean; dir: string; retentionDays: number | undefined; twilio: boolean };
   logging: { level: LogLevel; transcripts: boolean };
   /** `key` undefined: a random key per start, printed in the page's URL. */
   browserPhone: { enabled: boolean; key: string | undefined };
   metrics: { apiKey: string | undefined };
-  tools: { timeoutMs: number; webhookSecret: string | undefined; transferNumber: string | undefined };
-  outbound: { apiKey: string | undefined; callsPerMinute: number };
+  tools: { timeoutMs: number; webhookSecret: string | undefined; transferNumber: string | undefined; transferMode: 'cold' | 'warm' };
+  outbound: { apiKey: string | undefined; callsPerMinute: number; machineDetection: boolean };
 }
 
 /** Bounds on calls, every one set. */

@@ -123,6 +123,11 @@ export interface RecordingSettings {
   enabled?: boolean;
   /** RECORDINGS_RETENTION_DAYS: recordings older than this are deleted. Default: kept. */
   retentionDays?: number;
+  /**
+   * TWILIO_RECORDING: Twilio records every phone call too, in two channels (caller and agent apart); its URL goes into
+   * the call summary (docs/outbound.md). Default off.
+   */
+  twilio?: boolean;
 }
 
 export interface LoggingSettings {
@@ -154,6 +159,12 @@ export interface ToolSettings {
   webhookSecret?: string;
   /** TRANSFER_NUMBER: where `transfer_call` sends callers for agents without a number of their own (E.164). */
   transferNumber?: string;
+  /**
+   * TRANSFER_MODE: how agents that name none transfer. `cold`: put through at once. `warm`: the person called first
+   * hears the model's summary and takes the call with a key; if nobody does, the caller comes back to the agent.
+   * Default `cold`.
+   */
+  transferMode?: 'cold' | 'warm';
 }
 
 export interface OutboundSettings {
@@ -161,4 +172,9 @@ export interface OutboundSettings {
   apiKey?: string;
   /** OUTBOUND_CALLS_PER_MINUTE: placements allowed in any rolling minute. Default 10. */
   callsPerMinute?: number;
+  /**
+   * OUTBOUND_MACHINE_DETECTION: calls are placed with Twilio's asynchronous answering machine detection, one of the
+   * signals of who answered (docs/outbound.md); Twilio charges for it per call. Default on.
+   */
+  machineDetection?: boolean;
 }

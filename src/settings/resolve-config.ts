@@ -153,11 +153,11 @@ function buildConfig(checked: CheckedSettings, auth: GeminiAuth | undefined, tel
     },
     stores: { redisUrl: c['stores.redisUrl'], dataDir: c['stores.dataDir'] },
     fleet: { instanceId: c['fleet.instanceId'] },
-    recording: { enabled: c['recording.enabled'], dir: join(c['stores.dataDir'], 'recordings'), retentionDays: c['recording.retentionDays'] },
+    recording: { enabled: c['recording.enabled'], dir: join(c['stores.dataDir'], 'recordings'), retentionDays: c['recording.retentionDays'], twilio: c['recording.twilio'] },
     logging: { level: c['logging.level'], transcripts: c['logging.transcripts'] },
     browserPhone: { enabled: browserPhone, key: c['browserPhone.key'] },
     metrics: { apiKey: c['metrics.apiKey'] },
-    tools: { timeoutMs: c['tools.timeoutMs'], webhookSecret: c['tools.webhookSecret'], transferNumber: c['tools.transferNumber'] },
-    outbound: { apiKey: c['outbound.apiKey'], callsPerMinute: c['outbound.callsPerMinute'] },
+    tools: { timeoutMs: c['tools.timeoutMs'], webhookSecret: c['tools.webhookSecret'], transferNumber: c['tools.transferNumber'], transferMode: c['tools.transferMode'] },
+    outbound: { apiKey: c['outbound.apiKey'], callsPerMinute: c['outbound.callsPerMinute'], machineDetection: c['outbound.machineDetection'] },
   };
 }

@@ -25,6 +25,7 @@ export interface SettingSpec<T> {
 
 export const DEFAULT_MODEL = DEFAULT_LIVE_MODEL;
 export const DEFAULT_TOOL_TIMEOUT_MS = 5_000;
+const TRANSFER_MODES = ['cold', 'warm'] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const TURN_DETECTIONS: readonly TurnDetection[] = ['model', 'local'];
 /** INSTANCE_ID: one URL path segment, safe in HAProxy rules and Kubernetes names. */
@@ -74,6 +75,7 @@ export const SETTINGS = {
   },
   'recording.enabled': { env: 'RECORD_CALLS', rule: flag(), default: false },
   'recording.retentionDays': { env: 'RECORDINGS_RETENTION_DAYS', rule: integer(1, 36_500, 'a whole number of days') },
+  'recording.twilio': { env: 'TWILIO_RECORDING', rule: flag(), default: false },
   'logging.level': { env: 'LOG_LEVEL', rule: oneOf(LOG_LEVELS), default: 'info' },
   'logging.transcripts': { env: 'LOG_TRANSCRIPTS', rule: flag(), default: false },
   'browserPhone.enabled': { env: 'BROWSER_PHONE', rule: flag() },
@@ -82,8 +84,10 @@ export const SETTINGS = {
   'tools.timeoutMs': { env: 'TOOL_TIMEOUT_MS', rule: integer(100, 60_000), default: DEFAULT_TOOL_TIMEOUT_MS },
   'tools.webhookSecret': { env: 'TOOL_WEBHOOK_SECRET', rule: secret(MIN_API_KEY_LENGTH) },
   'tools.transferNumber': { env: 'TRANSFER_NUMBER', rule: e164() },
+  'tools.transferMode': { env: 'TRANSFER_MODE', rule: oneOf(TRANSFER_MODES), default: 'cold' },
   'outbound.apiKey': { env: 'OUTBOUND_API_KEY', rule: secret(MIN_API_KEY_LENGTH) },
   'outbound.callsPerMinute': { env: 'OUTBOUND_CALLS_PER_MINUTE', rule: integer(1, 600), default: 10 },
+  'outbound.machineDetection': { env: 'OUTBOUND_MACHINE_DETECTION', rule: flag(), default: true },
 } as const satisfies { [P in SettingPath]: SettingSpec<unknown> };
 
 /**

@@ -117,6 +117,8 @@ export type CallPhase = 'answered' | 'streaming' | 'stream-lost' | 'ended';
 export interface WarmTransferRecord {
   to: string;
   whisper: string;
+  /** The language of the whisper's `<Say>` (the agent's), when it has one. */
+  language?: string;
 }
 
 export interface CallSnapshot {

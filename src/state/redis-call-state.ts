@@ -227,7 +227,7 @@ export class RedisCallStateStore implements SharedCallStateStore {
   }
 
   async saveTransfer(callSid: string, transfer: WarmTransferRecord): Promise<void> {
-    await this.saveFields('saveTransfer', callSid, ['transfer', JSON.stringify({ to: transfer.to, whisper: transfer.whisper }), 'transferAccepted', '']);
+    await this.saveFields('saveTransfer', callSid, ['transfer', JSON.stringify(transfer), 'transferAccepted', '']);
   }
 
   async acceptTransfer(callSid: string): Promise<boolean> {

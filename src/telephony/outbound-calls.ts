@@ -1,7 +1,7 @@
 import { createTwilioClient, E164_PATTERN, toTwilioRestError, type TwilioRestError, type TwilioRestOptions } from './twilio-rest.js';
 import { AGENT_QUERY_PARAMETER, VOICE_WEBHOOK_PATH } from './routes.js';
 
-import { CALL_STATUS_PATH } from './routes.js';
+import { AMD_STATUS_PATH, CALL_STATUS_PATH } from './routes.js';
 
 export { CALL_STATUS_PATH, OUTBOUND_CALLS_PATH } from './routes.js';
 /** The progress Twilio reports to CALL_STATUS_PATH (without a list it reports only `completed`). */
@@ -54,8 +54,20 @@ export interface OutboundCallPlacerOptions {
   rest: TwilioRestOptions;
   /** TWILIO_PHONE_NUMBER: the caller ID, a number of the account. */
   from: string;
-  /** PUBLIC_URL: Twilio fetches `/voice` and reports to `/call-status` under it. */
+  /** PUBLIC_URL: Twilio fetches `/voice` and reports to `/call-status` (and `/amd-status`) under it. */
   publicUrl: URL;
+  /** OUTBOUND_MACHINE_DETECTION: ask Twilio for its answering-machine verdict (charged per call). */
+  machineDetection: boolean;
+}
+
+/**
+ * Twilio's answering machine detection, asynchronous: the call is connected at once (our stream starts, the callee
+ * hears nothing until the agent is released) and the verdict comes to AMD_STATUS_PATH; `DetectMessageEnd` reports a
+ * machine once its greeting has ended, when a voicemail can be left
+ * (https://www.twilio.com/docs/voice/answering-machine-detection).
+ */
+function machineDetectionParameters(publicUrl: URL) {
+  return { machineDetection: 'DetectMessageEnd', asyncAmd: 'true', asyncAmdStatusCallback: `${publicUrl.origin}${AMD_STATUS_PATH}`, asyncAmdStatusCallbackMethod: 'POST' };
 }
 
 /** What is wrong with `to` as a number to call from `from`, or undefined when nothing is. */
@@ -66,7 +78,7 @@ export function outboundNumberProblem(to: unknown, from: string): string | undef
   return undefined;
 }
 
-export function createOutboundCallPlacer({ rest, from, publicUrl }: OutboundCallPlacerOptions): OutboundCallPlacer {
+export function createOutboundCallPlacer({ rest, from, publicUrl, machineDetection }: OutboundCallPlacerOptions): OutboundCallPlacer {
   const client = createTwilioClient(rest);
   return {
     async place(to, agent) {
@@ -84,6 +96,7 @@ export function createOutboundCallPlacer({ rest, from, publicUrl }: OutboundCall
           statusCallbackMethod: 'POST',
           statusCallbackEvent: [...CALL_STATUS_EVENTS],
           timeout: OUTBOUND_RING_TIMEOUT_SECONDS,
+          ...(machineDetection ? machineDetectionParameters(publicUrl) : {}),
         });
         return { callSid: call.sid, status: call.status };
       } catch (error) {

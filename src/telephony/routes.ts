@@ -16,6 +16,18 @@ export const STREAM_ENDED_PATH = '/voice/stream-ended';
 export const OUTBOUND_CALLS_PATH = '/calls';
 /** Twilio's progress callbacks for the calls we place. */
 export const CALL_STATUS_PATH = '/call-status';
+/** Twilio's asynchronous answering-machine verdict for a call we placed (`AsyncAmdStatusCallback`). */
+export const AMD_STATUS_PATH = '/amd-status';
+/** `<Stream statusCallback>`: a media stream's start, stop and errors, as Twilio sees them. */
+export const STREAM_STATUS_PATH = '/stream-status';
+/** The status of Twilio's own recording of a call (TWILIO_RECORDING). */
+export const RECORDING_STATUS_PATH = '/recording-status';
+/** A warm transfer: what the person called hears first (`<Number url>`), their key press, and the `<Dial action>`. */
+export const TRANSFER_WHISPER_PATH = '/transfer/whisper';
+export const TRANSFER_ACCEPTED_PATH = '/transfer/accepted';
+export const TRANSFER_ENDED_PATH = '/transfer/ended';
+/** The query parameter of the whisper and accept URLs that names the transferred call (Twilio signs it). */
+export const TRANSFERRED_CALL_QUERY_PARAMETER = 'call';
 /** The browser phone's page and its API. */
 export const BROWSER_PHONE_PATH = '/phone';
 export const HEALTH_PATH = '/healthz';

@@ -152,3 +152,40 @@ function say(response: InstanceType<typeof twilio.twiml.VoiceResponse>, text: st
   if (language === undefined) response.say(text);
   else response.say({ language: language as never }, text);
 }
+
+/** Where Twilio serves a recording's media, whichever API base URL the requests go to. */
+const TWILIO_MEDIA_ORIGIN = 'https://api.twilio.com';
+
+/** Twilio's own recording of calls (TWILIO_RECORDING): dual channel, callee and agent apart. */
+export interface TwilioRecordings {
+  /** Starts recording a call in progress; its SID and the URL its media will have. */
+  start(callSid: string): Promise<{ sid: string; url: string }>;
+}
+
+/**
+ * Recordings through the Recordings resource of a call in progress
+ * (https://www.twilio.com/docs/voice/api/recording#create-a-recording-resource): the same for calls placed and calls
+ * taken, whatever TwiML runs (a transfer's `<Dial>` included). `dual` puts each leg in its own channel; the status
+ * callback reports it in progress, then completed (or absent, failed). The media URL is Twilio's, with `.wav` or
+ * `.mp3` appended to fetch it with the account's credentials.
+ */
+export function createTwilioRecordings(options: TwilioRestOptions, statusCallbackUrl: string): TwilioRecordings {
+  const client = createTwilioClient(options);
+  return {
+    async start(callSid) {
+      if (!CALL_SID_PATTERN.test(callSid)) throw new TwilioRestError('not a Twilio call SID', undefined, undefined);
+      try {
+        const recording = await client.calls(callSid).recordings.create({
+          recordingChannels: 'dual',
+          recordingTrack: 'both',
+          recordingStatusCallback: statusCallbackUrl,
+          recordingStatusCallbackMethod: 'POST',
+          recordingStatusCallbackEvent: ['in-progress', 'completed', 'absent'],
+        });
+        return { sid: recording.sid, url: `${TWILIO_MEDIA_ORIGIN}/2010-04-01/Accounts/${options.accountSid}/Recordings/${recording.sid}` };
+      } catch (error) {
+        throw toTwilioRestError(error);
+      }
+    },
+  };
+}

@@ -18,8 +18,12 @@ export const NO_AGENT_MESSAGE = 'Sorry, this number is not in service. Goodbye.'
 
 /** How the webhook answers one call: with a stream, or a spoken refusal and a hang-up. */
 export type VoiceAnswer =
-  /** `actionUrl`: where Twilio asks what next once the stream ends (`<Connect action>`), for a failover. */
-  | { kind: 'stream'; streamUrl: string; token: string; actionUrl?: string }
+  /**
+   * `actionUrl`: where Twilio asks what next once the stream ends (`<Connect action>`), for a failover;
+   * `statusCallbackUrl`: where Twilio reports the stream's start, stop and errors (`<Stream statusCallback>`);
+   * `parameters`: more `<Parameter>`s for the stream's `start` (it is authenticated by the token beside them).
+   */
+  | { kind: 'stream'; streamUrl: string; token: string; actionUrl?: string; statusCallbackUrl?: string; parameters?: Readonly<Record<string, string>> }
   | { kind: 'refuse'; message: string; reason: string }
   /** A repeat of a call already answered and streamed, or ended: hang up without a word. */
   | { kind: 'hang-up'; reason: string };
@@ -61,8 +65,10 @@ export function handleVoiceWebhook({ log, answer }: VoiceWebhookDeps) {
 export function voiceTwiml(decision: VoiceAnswer): string {
   const response = new twilio.twiml.VoiceResponse();
   if (decision.kind === 'stream') {
-    const stream = response.connect(decision.actionUrl === undefined ? {} : { action: decision.actionUrl, method: 'POST' }).stream({ url: decision.streamUrl });
+    const connect = response.connect(decision.actionUrl === undefined ? {} : { action: decision.actionUrl, method: 'POST' });
+    const stream = connect.stream({ url: decision.streamUrl, ...(decision.statusCallbackUrl === undefined ? {} : { statusCallback: decision.statusCallbackUrl, statusCallbackMethod: 'POST' }) });
     stream.parameter({ name: STREAM_TOKEN_PARAMETER, value: decision.token });
+    for (const [name, value] of Object.entries(decision.parameters ?? {})) stream.parameter({ name, value });
   } else {
     if (decision.kind === 'refuse') response.say(decision.message);
     response.hangup();

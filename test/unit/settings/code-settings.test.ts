@@ -26,12 +26,12 @@ describe('settings from code', () => {
         limits: { maxConcurrentCalls: 5, silenceTimeoutMs: 8_000 },
         stores: { dataDir: '/srv/agent' },
         fleet: { instanceId: 'agent-1' },
-        recording: { enabled: true, retentionDays: 7 },
+        recording: { enabled: true, retentionDays: 7, twilio: true },
         logging: { level: 'debug', transcripts: true },
         browserPhone: { enabled: true, key: 'b'.repeat(32) },
         metrics: { apiKey: 'm'.repeat(32) },
-        tools: { timeoutMs: 3_000, webhookSecret: 's'.repeat(24), transferNumber: '+14155550199' },
-        outbound: { apiKey: 'o'.repeat(24), callsPerMinute: 3 },
+        tools: { timeoutMs: 3_000, webhookSecret: 's'.repeat(24), transferNumber: '+14155550199', transferMode: 'warm' },
+        outbound: { apiKey: 'o'.repeat(24), callsPerMinute: 3, machineDetection: false },
         twilio: { accountSid: ACCOUNT_SID, authToken: 'token', phoneNumber: '+14155550100', apiBaseUrl: 'http://127.0.0.1:4010' },
       },
     });
@@ -45,12 +45,12 @@ describe('settings from code', () => {
       limits: { maxConcurrentCalls: 5, silenceTimeoutMs: 8_000, stallTimeoutMs: 6_000 },
       stores: { dataDir: '/srv/agent' },
       fleet: { instanceId: 'agent-1' },
-      recording: { enabled: true, dir: '/srv/agent/recordings', retentionDays: 7 },
+      recording: { enabled: true, dir: '/srv/agent/recordings', retentionDays: 7, twilio: true },
       logging: { level: 'debug', transcripts: true },
       browserPhone: { enabled: true, key: 'b'.repeat(32) },
       metrics: { apiKey: 'm'.repeat(32) },
-      tools: { timeoutMs: 3_000, webhookSecret: 's'.repeat(24), transferNumber: '+14155550199' },
-      outbound: { apiKey: 'o'.repeat(24), callsPerMinute: 3 },
+      tools: { timeoutMs: 3_000, webhookSecret: 's'.repeat(24), transferNumber: '+14155550199', transferMode: 'warm' },
+      outbound: { apiKey: 'o'.repeat(24), callsPerMinute: 3, machineDetection: false },
       twilio: { phoneNumber: '+14155550100', apiBaseUrl: 'http://127.0.0.1:4010' },
     });
     expect(config.publicUrl.origin).toBe('https://abc123.ngrok.app');
@@ -64,6 +64,7 @@ describe('settings from code', () => {
       [{ logging: { level: untyped('chatty') } }, { LOG_LEVEL: 'chatty' }],
       [{ tools: { transferNumber: '(415) 555-0199' } }, { TRANSFER_NUMBER: '(415) 555-0199' }],
       [{ outbound: { apiKey: 'short' } }, { OUTBOUND_API_KEY: 'short' }],
+      [{ tools: { transferMode: untyped('hot') } }, { TRANSFER_MODE: 'hot' }],
       [{ fleet: { instanceId: 'no spaces allowed' } }, { INSTANCE_ID: 'no spaces allowed' }],
     ];
     for (const [settings, env] of cases) {

@@ -28,10 +28,10 @@ describe('settings from the environment', () => {
     expect(DEFAULT_MODEL).toBe('gemini-3.8-live');
     expect(config.limits).toEqual({ maxConcurrentCalls: 100, drainTimeoutMs: 600_000, stallTimeoutMs: 6_000, silenceTimeoutMs: 20_000, maxCallDurationMs: 3_600_000 });
     expect(config.logging).toEqual({ level: 'info', transcripts: false });
-    expect(config.tools).toEqual({ timeoutMs: 5_000, transferNumber: undefined, webhookSecret: undefined });
+    expect(config.tools).toEqual({ timeoutMs: 5_000, transferNumber: undefined, transferMode: 'cold', webhookSecret: undefined });
     expect(config.stores).toEqual({ redisUrl: undefined, dataDir: './data' });
-    expect(config.recording).toEqual({ enabled: false, dir: join('./data', 'recordings'), retentionDays: undefined });
-    expect(config.outbound).toEqual({ apiKey: undefined, callsPerMinute: 10 });
+    expect(config.recording).toEqual({ enabled: false, dir: join('./data', 'recordings'), retentionDays: undefined, twilio: false });
+    expect(config.outbound).toEqual({ apiKey: undefined, callsPerMinute: 10, machineDetection: true });
     expect(config.twilio).toEqual({ accountSid: VALID.TWILIO_ACCOUNT_SID, authToken: 'token', phoneNumber: undefined, apiBaseUrl: undefined });
     expect(publicHttpsUrl(config, '/voice')).toBe('https://abc123.ngrok.app/voice');
     expect(publicWssUrl(config, '/media')).toBe('wss://abc123.ngrok.app/media');
@@ -149,15 +149,17 @@ describe('settings from the environment', () => {
       LOG_TRANSCRIPTS: '1',
       RECORD_CALLS: '1',
       RECORDINGS_RETENTION_DAYS: '30',
+      TWILIO_RECORDING: '1',
+      TRANSFER_MODE: 'warm',
       TWILIO_API_BASE_URL: 'http://127.0.0.1:4010',
       GEMINI_MODEL: 'gemini-3.1-flash-live-preview',
       GEMINI_API_VERSION: 'v1beta',
       PORT: '0',
     });
-    expect(config.tools).toEqual({ timeoutMs: 8_000, transferNumber: '+14155550199', webhookSecret: 's'.repeat(24) });
+    expect(config.tools).toEqual({ timeoutMs: 8_000, transferNumber: '+14155550199', transferMode: 'warm', webhookSecret: 's'.repeat(24) });
     expect(config.stores.dataDir).toBe('/var/lib/agent');
     expect(config.logging.transcripts).toBe(true);
-    expect(config.recording).toEqual({ enabled: true, dir: join('/var/lib/agent', 'recordings'), retentionDays: 30 });
+    expect(config.recording).toEqual({ enabled: true, dir: join('/var/lib/agent', 'recordings'), retentionDays: 30, twilio: true });
     expect(config.twilio.apiBaseUrl).toBe('http://127.0.0.1:4010');
     expect(config.gemini).toMatchObject({ model: 'gemini-3.1-flash-live-preview', apiVersion: 'v1beta' });
     expect(config.port).toBe(0);
@@ -173,8 +175,10 @@ describe('settings from the environment', () => {
       RECORD_CALLS: 'true',
       RECORDINGS_RETENTION_DAYS: '1.5',
       TWILIO_API_BASE_URL: 'api.twilio.com',
+      TRANSFER_MODE: 'hot',
+      TWILIO_RECORDING: 'on',
     });
-    expect(problems).toHaveLength(7);
+    expect(problems).toHaveLength(9);
     for (const expected of [
       'TOOL_TIMEOUT_MS (tools.timeoutMs) must be an integer from 100 to 60000 (got "5s")',
       'TRANSFER_NUMBER (tools.transferNumber) must be an E.164 phone number',
@@ -183,18 +187,21 @@ describe('settings from the environment', () => {
       'RECORD_CALLS (recording.enabled) must be 1 or 0, or true or false in code (got "true")',
       'RECORDINGS_RETENTION_DAYS (recording.retentionDays) must be a whole number of days from 1 to 36500 (got "1.5")',
       'TWILIO_API_BASE_URL (twilio.apiBaseUrl) must be an http(s) URL',
+      'TRANSFER_MODE (tools.transferMode) must be one of cold, warm (got "hot")',
+      'TWILIO_RECORDING (recording.twilio) must be 1 or 0, or true or false in code (got "on")',
     ]) {
       expect(problems.join('\n')).toContain(expected);
     }
   });
 
   it('read the outbound-call settings, and name every problem with them at once', () => {
-    expect(loadConfig({ ...VALID, TWILIO_PHONE_NUMBER: '+14155550100', OUTBOUND_API_KEY: KEY, OUTBOUND_CALLS_PER_MINUTE: '30' }).outbound).toEqual({ apiKey: KEY, callsPerMinute: 30 });
-    const problems = problemsOf({ ...VALID, TWILIO_PHONE_NUMBER: '(415) 555-0100', OUTBOUND_API_KEY: 'short', OUTBOUND_CALLS_PER_MINUTE: '0' });
-    expect(problems).toHaveLength(3);
+    expect(loadConfig({ ...VALID, TWILIO_PHONE_NUMBER: '+14155550100', OUTBOUND_API_KEY: KEY, OUTBOUND_CALLS_PER_MINUTE: '30', OUTBOUND_MACHINE_DETECTION: '0' }).outbound).toEqual({ apiKey: KEY, callsPerMinute: 30, machineDetection: false });
+    const problems = problemsOf({ ...VALID, TWILIO_PHONE_NUMBER: '(415) 555-0100', OUTBOUND_API_KEY: 'short', OUTBOUND_CALLS_PER_MINUTE: '0', OUTBOUND_MACHINE_DETECTION: 'yes' });
+    expect(problems).toHaveLength(4);
     expect(problems.join('\n')).toMatch(/TWILIO_PHONE_NUMBER \(twilio\.phoneNumber\) must be .*E\.164/);
     expect(problems.join('\n')).toMatch(/OUTBOUND_API_KEY \(outbound\.apiKey\) must be at least 24 characters/);
     expect(problems.join('\n')).toMatch(/OUTBOUND_CALLS_PER_MINUTE \(outbound\.callsPerMinute\) must be an integer from 1 to 600/);
+    expect(problems.join('\n')).toContain('OUTBOUND_MACHINE_DETECTION (outbound.machineDetection) must be 1 or 0, or true or false in code (got "yes")');
     expect(problemsOf({ ...VALID, OUTBOUND_API_KEY: KEY })).toEqual([expect.stringMatching(/^OUTBOUND_API_KEY \(outbound\.apiKey\) needs TWILIO_PHONE_NUMBER/)]);
     expect(problemsOf({ ...VALID, TWILIO_PHONE_NUMBER: '+14155550100', OUTBOUND_API_KEY: `${'k'.repeat(20)} with space` })).toHaveLength(1);
   });
