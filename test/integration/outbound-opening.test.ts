@@ -14,6 +14,7 @@ import type { FakeReply, FakeSession } from '../fakes/gemini-live/server.js';
 import {
   FakeTwilioCall,
   loadSpeechFixture,
+  postVoiceWebhook,
   startFakeTwilioRestApi,
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
@@ -267,6 +268,21 @@ describe('outbound calls on real phones: who answered, voicemail, screening', ()
     expect(summary.answeredBy).toMatchObject({ answeredBy: 'screener', decidedBy: 'transcript' });
     const ignored = bridge.logs.find((l) => l.callSid === call.callSid && l.msg === "Twilio's answering machine verdict");
     expect(ignored).toMatchObject({ answeredBy: 'machine_end_silence' });
+  });
+
+  it("refuses Twilio's reports unsigned or malformed, and a whisper for a call with no transfer hangs up the dialled leg", async () => {
+    const post = (path: string, params: Record<string, string>, signature?: string | null) =>
+      postVoiceWebhook({ serverUrl: bridge.app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, path, params, ...(signature === undefined ? {} : { signature }) });
+    const callSid = `CA${'5'.repeat(32)}`;
+    for (const path of ['/amd-status', '/stream-status', '/recording-status', '/transfer/whisper', '/transfer/accepted', '/transfer/ended']) {
+      expect((await post(path, { CallSid: callSid }, null)).status, path).toBe(403);
+    }
+    expect((await post('/amd-status', { CallSid: callSid, AnsweredBy: 'robot' })).status).toBe(400);
+    expect((await post('/stream-status', { CallSid: callSid, StreamEvent: 'stream-exploded' })).status).toBe(400);
+    expect((await post('/amd-status', { CallSid: callSid, AnsweredBy: 'human' })).status).toBe(204);
+    const whisper = await post(`/transfer/whisper?call=${callSid}`, { CallSid: `CA${'6'.repeat(32)}`, ParentCallSid: callSid });
+    expect(whisper.body).toContain('<Hangup/>');
+    expect(whisper.body).not.toContain('<Say');
   });
 
   describe('warm transfer', () => {
