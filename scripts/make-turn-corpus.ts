@@ -14,12 +14,12 @@
  *   npx tsx scripts/make-turn-corpus.ts --check   rebuild in a temporary directory and compare with the committed files
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundKind, CallerSegment, Interval, SceneGroup, SceneLabels, TurnCorpus } from '../test/support/turn-corpus.js';
-import { backgroundBeds, backgroundClip, durationMs, FLOAT_WAV, lineHiss, mixToMulaw, MULAW_RAW, PHONE_BAND, placed, silenceClip, sox, speak, tempFile, toolVersions } from './corpus/sound.js';
+import { backgroundBeds, backgroundClip, buildOrCheck, durationMs, FLOAT_WAV, lineHiss, mixToMulaw, MULAW_RAW, PHONE_BAND, placed, silenceClip, sox, speak, tempFile, toolVersions } from './corpus/sound.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'fixtures', 'turn-taking');
@@ -307,22 +307,4 @@ Listen to one with \`play -t raw -r 8000 -e mu-law -c 1 fixtures/turn-taking/bar
 `;
 }
 
-const check = process.argv.includes('--check');
-if (check) {
-  const dir = mkdtempSync(join(tmpdir(), 'turn-corpus-check-'));
-  try {
-    const files = build(dir);
-    const committed = new Set(readdirSync(OUT));
-    const differing = Object.entries(files).filter(([name, bytes]) => !committed.has(name) || !readFileSync(join(OUT, name)).equals(bytes));
-    if (differing.length > 0) {
-      process.stderr.write(`differs from the committed corpus: ${differing.map(([name]) => name).join(', ')}\n`);
-      process.exitCode = 1;
-    } else process.stdout.write(`fixtures/turn-taking matches (${Object.keys(files).length} files)\n`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-} else {
-  const files = build(OUT);
-  const total = Object.values(files).reduce((sum, f) => sum + f.length, 0);
-  process.stdout.write(`fixtures/turn-taking: ${Object.keys(files).length} files, ${(total / 1e6).toFixed(2)} MB\n`);
-}
+buildOrCheck(OUT, build);

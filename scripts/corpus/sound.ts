@@ -6,6 +6,8 @@
  * Needs espeak-ng and sox (Debian: apt-get install -y espeak-ng sox).
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const RATE = 8000;
@@ -155,4 +157,30 @@ export function toolVersions(): { espeakNg: string; sox: string } {
   if (espeak !== EXPECTED_ESPEAK) process.stderr.write(`warning: espeak-ng ${espeak}, the corpus was made with ${EXPECTED_ESPEAK}\n`);
   if (soxVersion !== EXPECTED_SOX) process.stderr.write(`warning: sox ${soxVersion}, the corpus was made with ${EXPECTED_SOX}\n`);
   return { espeakNg: espeak, sox: soxVersion };
+}
+
+/**
+ * A corpus script's command line: without arguments, builds into `outDir`; with `--check`, builds into a temporary
+ * directory and compares with the committed files (exit code 1 when any differs).
+ */
+export function buildOrCheck(outDir: string, build: (dir: string) => Record<string, Buffer>): void {
+  const label = outDir.slice(outDir.lastIndexOf('fixtures'));
+  if (process.argv.includes('--check')) {
+    const dir = mkdtempSync(join(tmpdir(), 'corpus-check-'));
+    try {
+      const files = build(dir);
+      const committed = new Set(readdirSync(outDir));
+      const differing = Object.entries(files).filter(([name, bytes]) => !committed.has(name) || !readFileSync(join(outDir, name)).equals(bytes));
+      if (differing.length > 0) {
+        process.stderr.write(`differs from the committed corpus: ${differing.map(([name]) => name).join(', ')}\n`);
+        process.exitCode = 1;
+      } else process.stdout.write(`${label} matches (${Object.keys(files).length} files)\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const files = build(outDir);
+  const total = Object.values(files).reduce((sum, f) => sum + f.length, 0);
+  process.stdout.write(`${label}: ${Object.keys(files).length} files, ${(total / 1e6).toFixed(2)} MB\n`);
 }
