@@ -17,12 +17,12 @@
  *   npx tsx scripts/make-answering-machine-corpus.ts --check   rebuild in a temporary directory and compare
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnsweredByLabel, AnsweringMachineCorpus, AnsweringMachineScene, LabelledSpeech } from '../test/support/answering-machine-corpus.js';
-import { backgroundBeds, backgroundClip, buildOrCheck, durationMs, FLOAT_WAV, lineHiss, mixToMulaw, type NoiseKind, PHONE_BAND, placed, silenceClip, sox, speak, setLevel, tempFile, toolVersions } from './corpus/sound.js';
+import { backgroundBeds, backgroundClip, buildOrCheck, durationMs, FLOAT_WAV, lineHiss, mixToMulaw, type NoiseKind, PHONE_BAND, placed, silenceClip, sox, speak, setLevel, tempFile, toolVersions, writeCorpus } from './corpus/sound.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'fixtures', 'answering-machine');
@@ -196,12 +196,7 @@ function build(outDir: string): Record<string, Buffer> {
     const beds = backgroundBeds(tmp, SCENES.length * 1.3 + 20);
     const scenes = SCENES.map((spec, i) => buildScene(tmp, spec, beds, i * 1.3));
     const corpus: AnsweringMachineCorpus = { levels: { ...LEVELS }, tools, scenes };
-    const files: Record<string, Buffer> = { 'labels.json': Buffer.from(`${JSON.stringify(corpus, null, 2)}\n`) };
-    for (const scene of scenes) files[scene.file] = readFileSync(join(tmp, scene.file));
-    files['README.md'] = Buffer.from(readme(corpus, files));
-    mkdirSync(outDir, { recursive: true });
-    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outDir, name), bytes);
-    return files;
+    return writeCorpus(tmp, outDir, corpus, {}, readme);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -14,12 +14,12 @@
  *   npx tsx scripts/make-turn-corpus.ts --check   rebuild in a temporary directory and compare with the committed files
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackgroundKind, CallerSegment, Interval, SceneGroup, SceneLabels, TurnCorpus } from '../test/support/turn-corpus.js';
-import { backgroundBeds, backgroundClip, buildOrCheck, durationMs, FLOAT_WAV, lineHiss, mixToMulaw, MULAW_RAW, PHONE_BAND, placed, silenceClip, sox, speak, tempFile, toolVersions } from './corpus/sound.js';
+import { backgroundBeds, backgroundClip, buildOrCheck, durationMs, FLOAT_WAV, lineHiss, mixToMulaw, MULAW_RAW, PHONE_BAND, placed, silenceClip, sox, speak, tempFile, toolVersions, writeCorpus } from './corpus/sound.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(ROOT, 'fixtures', 'turn-taking');
@@ -258,13 +258,9 @@ function build(outDir: string): Built['files'] {
     const beds = backgroundBeds(tmp, bedSeconds);
     const scenes = SCENES.map((spec, i) => buildScene(tmp, spec, agents, beds, i * 1.3));
     const corpus: TurnCorpus = { levels: { ...LEVELS }, tools, scenes };
-    const files: Record<string, Buffer> = { 'labels.json': Buffer.from(`${JSON.stringify(corpus, null, 2)}\n`) };
-    for (const name of Object.keys(agents) as AgentClip[]) files[`${name}.ulaw`] = agents[name].ulaw;
-    for (const scene of scenes) for (const file of [scene.file, scene.dryFile ?? []].flat()) files[file] = readFileSync(join(tmp, file));
-    files['README.md'] = Buffer.from(readme(corpus, files));
-    mkdirSync(outDir, { recursive: true });
-    for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outDir, name), bytes);
-    return files;
+    const clips: Record<string, Buffer> = {};
+    for (const name of Object.keys(agents) as AgentClip[]) clips[`${name}.ulaw`] = agents[name].ulaw;
+    return writeCorpus(tmp, outDir, corpus, clips, readme);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
  * Needs espeak-ng and sox (Debian: apt-get install -y espeak-ng sox).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -157,6 +157,26 @@ export function toolVersions(): { espeakNg: string; sox: string } {
   if (espeak !== EXPECTED_ESPEAK) process.stderr.write(`warning: espeak-ng ${espeak}, the corpus was made with ${EXPECTED_ESPEAK}\n`);
   if (soxVersion !== EXPECTED_SOX) process.stderr.write(`warning: sox ${soxVersion}, the corpus was made with ${EXPECTED_SOX}\n`);
   return { espeakNg: espeak, sox: soxVersion };
+}
+
+/**
+ * Writes a corpus to `outDir`: `labels.json` (the corpus as JSON), the `extra` files, each scene's audio (made in
+ * `tmp`: its `file`, and its `dryFile` when it has one) and `README.md`, which `readme` writes from the corpus and the
+ * files before it. Returns every file.
+ */
+export function writeCorpus<C extends { scenes: ReadonlyArray<{ file: string; dryFile?: string }> }>(
+  tmp: string,
+  outDir: string,
+  corpus: C,
+  extra: Record<string, Buffer>,
+  readme: (corpus: C, files: Record<string, Buffer>) => string,
+): Record<string, Buffer> {
+  const files: Record<string, Buffer> = { 'labels.json': Buffer.from(`${JSON.stringify(corpus, null, 2)}\n`), ...extra };
+  for (const scene of corpus.scenes) for (const file of [scene.file, scene.dryFile ?? []].flat()) files[file] = readFileSync(join(tmp, file));
+  files['README.md'] = Buffer.from(readme(corpus, files));
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(outDir, name), bytes);
+  return files;
 }
 
 /**
