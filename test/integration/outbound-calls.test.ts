@@ -12,7 +12,7 @@ import { CALL_STATUS_EVENTS, OUTBOUND_RING_TIMEOUT_SECONDS } from '../../src/tel
 import { computeTwilioSignature, postVoiceWebhook, startFakeTwilioRestApi, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, type FakeTwilioRestApi } from '../fakes/twilio/index.js';
 import { NO_AGENT_MESSAGE } from '../../src/telephony/voice-webhook.js';
 import { captureOutput, freePort, runScript } from '../support/run-script.js';
-import { PUBLIC_URL, restaurantGreetingCue, startBridge, type Bridge } from '../support/bridge-harness.js';
+import { PUBLIC_URL, restaurantGreetingCue, startBridge, startPlacingBridge, type Bridge } from '../support/bridge-harness.js';
 
 const OUR_NUMBER = '+14155550100';
 const CALLEE = '+14155550142';
@@ -64,12 +64,7 @@ describe('outbound calls', () => {
   let bridge: Bridge;
 
   beforeAll(async () => {
-    rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
-    rest.addIncomingNumber({ phoneNumber: OUR_NUMBER });
-    bridge = await startBridge({
-      gemini: { replies: script },
-      env: { TWILIO_API_BASE_URL: rest.baseUrl, TWILIO_PHONE_NUMBER: OUR_NUMBER, OUTBOUND_API_KEY: API_KEY, OUTBOUND_CALLS_PER_MINUTE: '100' },
-    });
+    ({ rest, bridge } = await startPlacingBridge(OUR_NUMBER, API_KEY, { gemini: { replies: script } }));
   });
   afterAll(async () => {
     await bridge.stop();

@@ -15,7 +15,6 @@ import {
   FakeTwilioCall,
   loadSpeechFixture,
   postVoiceWebhook,
-  startFakeTwilioRestApi,
   TEST_ACCOUNT_SID,
   TEST_AUTH_TOKEN,
   type DialTarget,
@@ -23,7 +22,7 @@ import {
   type FakeTwilioRestApi,
 } from '../fakes/twilio/index.js';
 import { loadAnsweringMachineAudio, loadAnsweringMachineCorpus } from '../support/answering-machine-corpus.js';
-import { PUBLIC_URL, restaurantGreetingCue, startBridge, type Bridge } from '../support/bridge-harness.js';
+import { PUBLIC_URL, restaurantGreetingCue, startPlacingBridge, type Bridge } from '../support/bridge-harness.js';
 
 const OUR_NUMBER = '+14155550100';
 const CALLEE = '+14155550142';
@@ -79,20 +78,10 @@ describe('outbound calls on real phones: who answered, voicemail, screening', ()
   let bridge: Bridge;
 
   beforeAll(async () => {
-    rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
-    rest.addIncomingNumber({ phoneNumber: OUR_NUMBER });
-    bridge = await startBridge({
+    ({ rest, bridge } = await startPlacingBridge(OUR_NUMBER, API_KEY, {
       gemini: { replies: script, transcribe: () => calleeWords, msPerChar: MS_PER_CHAR },
-      env: {
-        TWILIO_API_BASE_URL: rest.baseUrl,
-        TWILIO_PHONE_NUMBER: OUR_NUMBER,
-        OUTBOUND_API_KEY: API_KEY,
-        OUTBOUND_CALLS_PER_MINUTE: '100',
-        TWILIO_RECORDING: '1',
-        TRANSFER_NUMBER: COLLEAGUE,
-        TRANSFER_MODE: 'warm',
-      },
-    });
+      env: { TWILIO_RECORDING: '1', TRANSFER_NUMBER: COLLEAGUE, TRANSFER_MODE: 'warm' },
+    }));
     rest.deliverWebhooksTo(bridge.app.localUrl);
   });
   afterAll(async () => {

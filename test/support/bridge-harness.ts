@@ -166,6 +166,18 @@ let restaurantGreeting: string | undefined;
  * The text the restaurant example cues the model with when an inbound call connects (its greeting names the
  * restaurant, read from its seeded database): what the fake model answers with a greeting.
  */
+/**
+ * A bridge that places calls: the fake Twilio REST API owning `phoneNumber`, and the service set to place calls from
+ * it with `POST /calls` (bearer `apiKey`, 100 a minute) plus whatever `options.env` adds.
+ */
+export async function startPlacingBridge(phoneNumber: string, apiKey: string, options: BridgeOptions = {}): Promise<{ rest: FakeTwilioRestApi; bridge: Bridge }> {
+  const rest = await startFakeTwilioRestApi({ accountSid: TEST_ACCOUNT_SID, authToken: TEST_AUTH_TOKEN });
+  rest.addIncomingNumber({ phoneNumber });
+  const env = { TWILIO_API_BASE_URL: rest.baseUrl, TWILIO_PHONE_NUMBER: phoneNumber, OUTBOUND_API_KEY: apiKey, OUTBOUND_CALLS_PER_MINUTE: '100', ...options.env };
+  const bridge = await startBridge({ ...options, env });
+  return { rest, bridge };
+}
+
 export function restaurantGreetingCue(): string {
   if (restaurantGreeting === undefined) {
     const dataDir = mkdtempSync(join(tmpdir(), 'restaurant-greeting-'));
