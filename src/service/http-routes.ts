@@ -18,7 +18,7 @@ import {
   READY_PATH,
   RECORDING_STATUS_PATH,
   STREAM_ENDED_PATH,
-  STREAM_STATUS_PATH,
+  STREAM_STATUS_ROUTE,
   TRANSFER_ACCEPTED_PATH,
   TRANSFER_ENDED_PATH,
   TRANSFER_WHISPER_PATH,
@@ -87,7 +87,7 @@ export function httpRoutes(deps: HttpRouteDeps): Express {
 function twilioRoutes(app: Express, deps: HttpRouteDeps): void {
   const { config, log, answers, pendingOutbound, state } = deps;
   if (!config.telephony.enabled) {
-    app.use([VOICE_WEBHOOK_PATH, CALL_STATUS_PATH, OUTBOUND_CALLS_PATH, AMD_STATUS_PATH, STREAM_STATUS_PATH, RECORDING_STATUS_PATH, '/transfer'], (_req, res) => {
+    app.use([VOICE_WEBHOOK_PATH, CALL_STATUS_PATH, OUTBOUND_CALLS_PATH, AMD_STATUS_PATH, RECORDING_STATUS_PATH, '/transfer'], (_req, res) => {
       res.status(404).type('text/plain').send('Not found: Twilio is not configured on this server');
     });
     return;
@@ -100,7 +100,7 @@ function twilioRoutes(app: Express, deps: HttpRouteDeps): void {
   };
   app.post(CALL_STATUS_PATH, ...signed('call status callback'), handleCallStatusWebhook({ log, onStatus }));
   app.post(AMD_STATUS_PATH, ...signed('AMD status callback'), handleAmdStatus({ log, onAnsweredBy: deps.onAnsweredBy }));
-  app.post(STREAM_STATUS_PATH, ...signed('stream status callback'), handleStreamStatus({ log }));
+  app.post(STREAM_STATUS_ROUTE, ...signed('stream status callback'), handleStreamStatus({ log }));
   app.post(RECORDING_STATUS_PATH, ...signed('recording status callback'), handleRecordingStatus({ log }));
   app.post(TRANSFER_WHISPER_PATH, ...signed('transfer whisper'), handleTransferWhisper({ state, urls: { publicOrigin: config.publicUrl.origin }, log }));
   app.post(TRANSFER_ACCEPTED_PATH, ...signed('transfer accepted'), handleTransferAccepted({ state, log }));

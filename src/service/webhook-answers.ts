@@ -4,7 +4,7 @@ import { callDetails, isOutboundCall, type TwilioCallParameters } from '../domai
 import { publicHttpsUrl, publicWssUrl, type Config } from '../settings/config.js';
 import type { CallStateStore } from '../state/call-state.js';
 import type { PendingOutboundCalls } from '../telephony/outbound-calls.js';
-import { MEDIA_STREAM_PATH, STREAM_ENDED_PATH, STREAM_STATUS_PATH } from '../telephony/routes.js';
+import { MEDIA_STREAM_PATH, STREAM_ENDED_PATH } from '../telephony/routes.js';
 import { TRANSFER_NOT_TAKEN_PARAMETER, type TransferNotTaken } from '../telephony/warm-transfer.js';
 import { BUSY_MESSAGE, NO_AGENT_MESSAGE, type VoiceAnswer } from '../telephony/voice-webhook.js';
 import type { Admission } from './admission.js';
@@ -35,9 +35,9 @@ export interface WebhookAnswers {
 export function webhookAnswers({ config, agents, state, admission, early, pendingOutbound }: WebhookAnswerDeps): WebhookAnswers {
   const { instanceId } = config.fleet;
   const streamUrlOf = (answeringInstance: string): string => publicWssUrl(config, `${MEDIA_STREAM_PATH}/${answeringInstance}`);
+  // Twilio's own view of every stream (started, stopped, failed) reaches the log of the instance holding it.
+  const statusUrlOf = (answeringInstance: string): string => publicHttpsUrl(config, `${MEDIA_STREAM_PATH}/${answeringInstance}`);
   const actionUrl = publicHttpsUrl(config, STREAM_ENDED_PATH);
-  // Twilio's own view of every stream (started, stopped, failed) reaches the log.
-  const statusCallbackUrl = publicHttpsUrl(config, STREAM_STATUS_PATH);
   return {
     async answerCall(call, agentName) {
       // An outbound call reaching the webhook has been answered: from here its stream token holds its place.
@@ -60,7 +60,7 @@ export function webhookAnswers({ config, agents, state, admission, early, pendin
       }
       // A repeat names the instance that answered first (and holds the session opened for the call), wherever it lands.
       const answeredBy = answer.outcome === 'repeat' ? answer.instanceId : instanceId;
-      return { kind: 'stream', streamUrl: streamUrlOf(answeredBy), token: answer.token, actionUrl, statusCallbackUrl };
+      return { kind: 'stream', streamUrl: streamUrlOf(answeredBy), token: answer.token, actionUrl, statusCallbackUrl: statusUrlOf(answeredBy) };
     },
 
     /** Hang up a call ended on purpose; give a lost stream, or a caller back from a transfer, a new one here. */
@@ -68,7 +68,7 @@ export function webhookAnswers({ config, agents, state, admission, early, pendin
       const reissued = await state.reissue(callSid, instanceId);
       if (reissued === undefined) return { kind: 'hang-up', reason: 'the call was ended' };
       const back = transferNotTaken === undefined ? {} : { parameters: { [TRANSFER_NOT_TAKEN_PARAMETER]: transferNotTaken } };
-      return { kind: 'stream', streamUrl: streamUrlOf(instanceId), token: reissued.token, actionUrl, statusCallbackUrl, ...back };
+      return { kind: 'stream', streamUrl: streamUrlOf(instanceId), token: reissued.token, actionUrl, statusCallbackUrl: statusUrlOf(instanceId), ...back };
     },
   };
 }

@@ -18,8 +18,13 @@ export const OUTBOUND_CALLS_PATH = '/calls';
 export const CALL_STATUS_PATH = '/call-status';
 /** Twilio's asynchronous answering-machine verdict for a call we placed (`AsyncAmdStatusCallback`). */
 export const AMD_STATUS_PATH = '/amd-status';
-/** `<Stream statusCallback>`: a media stream's start, stop and errors, as Twilio sees them. */
-export const STREAM_STATUS_PATH = '/stream-status';
+/**
+ * `<Stream statusCallback>`: Twilio POSTs a media stream's start, stop and errors (as Twilio sees them) to the stream's
+ * own path, `/media/<instance id>` over https. A load balancer already sends that path to the instance holding the
+ * stream, so the reports reach that instance and take no turn in the balancing of calls: as their own path, a
+ * round-robin balancer would give each report a turn, and calls coming in step would all be answered by one instance.
+ */
+export const STREAM_STATUS_ROUTE = `${MEDIA_STREAM_PATH}/:instanceId`;
 /** The status of Twilio's own recording of a call (TWILIO_RECORDING). */
 export const RECORDING_STATUS_PATH = '/recording-status';
 /** A warm transfer: what the person called hears first (`<Number url>`), their key press, and the `<Dial action>`. */

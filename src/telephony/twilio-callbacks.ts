@@ -32,7 +32,7 @@ export function handleAmdStatus({ log, onAnsweredBy }: { log: Logger; onAnswered
 const STREAM_EVENTS = new Set(['stream-started', 'stream-stopped', 'stream-error']);
 
 /**
- * `POST /stream-status`: `<Stream statusCallback>`, Twilio's own view of the media stream
+ * `POST /media/<instance id>`: `<Stream statusCallback>`, Twilio's own view of the media stream
  * (https://www.twilio.com/docs/voice/twiml/stream#statuscallback): started, stopped, or an error our socket may
  * never have seen (a handshake that failed before our code ran).
  */

@@ -154,7 +154,10 @@ describe('outbound calls on real phones: who answered, voicemail, screening', ()
     expect(recording).toMatchObject({ channels: 2, track: 'both', statusCallback: `${PUBLIC_URL}/recording-status` });
     expect(summary.twilioRecording).toEqual({ sid: recording.sid, url: `https://api.twilio.com/2010-04-01/Accounts/${TEST_ACCOUNT_SID}/Recordings/${recording.sid}` });
     await bridge.waitForLog((l) => l.msg === "Twilio's recording of the call is completed" && l.callSid === call.callSid);
-    // The stream's own events, as Twilio saw them, reached the log.
+    // The stream's own events, as Twilio saw them, reached the log: posted to the stream's own path, which a load
+    // balancer sends to the instance holding the stream.
+    const { streamUrl, statusCallback } = call.streams[0]!.twiml;
+    expect(statusCallback).toBe(streamUrl.replace(/^wss:/, 'https:'));
     await bridge.waitForLog((l) => l.msg === 'Twilio reports a media stream event' && l.callSid === call.callSid && l.event === 'stream-stopped');
     expect(call.streamStatusRequests.map((r) => [r.event, r.status])).toEqual([
       ['stream-started', 204],
@@ -263,11 +266,11 @@ describe('outbound calls on real phones: who answered, voicemail, screening', ()
     const post = (path: string, params: Record<string, string>, signature?: string | null) =>
       postVoiceWebhook({ serverUrl: bridge.app.localUrl, publicUrl: PUBLIC_URL, authToken: TEST_AUTH_TOKEN, path, params, ...(signature === undefined ? {} : { signature }) });
     const callSid = `CA${'5'.repeat(32)}`;
-    for (const path of ['/amd-status', '/stream-status', '/recording-status', '/transfer/whisper', '/transfer/accepted', '/transfer/ended']) {
+    for (const path of ['/amd-status', '/media/agent-1', '/recording-status', '/transfer/whisper', '/transfer/accepted', '/transfer/ended']) {
       expect((await post(path, { CallSid: callSid }, null)).status, path).toBe(403);
     }
     expect((await post('/amd-status', { CallSid: callSid, AnsweredBy: 'robot' })).status).toBe(400);
-    expect((await post('/stream-status', { CallSid: callSid, StreamEvent: 'stream-exploded' })).status).toBe(400);
+    expect((await post('/media/agent-1', { CallSid: callSid, StreamEvent: 'stream-exploded' })).status).toBe(400);
     expect((await post('/amd-status', { CallSid: callSid, AnsweredBy: 'human' })).status).toBe(204);
     const whisper = await post(`/transfer/whisper?call=${callSid}`, { CallSid: `CA${'6'.repeat(32)}`, ParentCallSid: callSid });
     expect(whisper.body).toContain('<Hangup/>');
