@@ -163,7 +163,7 @@ describe('AgentTurn: the call cuts the agent itself (local turn detection)', () 
     t.audio(0, 200);
     t.cut(500);
     t.interrupted(600);
-    expect(t.turnComplete()).toEqual({ interrupted: true, by: 'turnComplete', hadContent: true });
+    expect(t.turnComplete()).toEqual({ generation: 1, interrupted: true, by: 'turnComplete', hadContent: true });
     expect(t.audio(700, 200)).toEqual({ play: true });
   });
 
