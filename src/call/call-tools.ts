@@ -176,8 +176,9 @@ export class CallTools {
   }
 
   /** Answers tool calls the model made while it was held back (an outbound call's opening): not run, it must wait. */
-  refuse(calls: readonly ToolCall[], reason: string): void {
-    for (const { id, name } of calls) this.options.model.sendToolAnswers([{ id, name, response: { error: reason } }]);
+  refuse(calls: readonly ToolCall[], reason: string, hint: string): void {
+    const error = { status: 'error', retryable: true, message: reason, hint } as const;
+    for (const { id, name } of calls) this.options.model.sendToolAnswers([{ id, name, response: { error } }]);
   }
 
   /**

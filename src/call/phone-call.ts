@@ -358,7 +358,7 @@ export class PhoneCall {
         const ended = this.agentTurn.toolCall();
         if (ended !== undefined) this.onTurnEnded(ended, undefined);
         if (!this.heard(this.agentTurn.latestGeneration)) {
-          this.tools.refuse(event.calls, 'The call has not started yet: wait for the instruction that tells you who answered.');
+          this.tools.refuse(event.calls, 'The call has not started yet.', 'Wait for the instruction that tells you who answered, then call the tool again if it is still needed.');
           return;
         }
         this.watchdog.agentActive();
