@@ -137,16 +137,28 @@ async function transferEndedAnswer(
   { state, reconnect, log }: { state: Pick<CallStateStore, 'get' | 'markEnded'>; reconnect: (callSid: string, notTaken: TransferNotTaken) => Promise<VoiceAnswer>; log: Logger },
 ): Promise<VoiceAnswer> {
   const dialStatus = params.DialCallStatus ?? '';
-  const taken = (await state.get(callSid))?.transfer?.accepted === true && params.DialBridged !== 'false' && (dialStatus === 'completed' || dialStatus === 'answered');
-  if (taken || params.CallStatus === 'completed') {
-    // The transfer was done, or the caller hung up meanwhile: the call is over.
+  const outcome = transferOutcome(params, (await state.get(callSid))?.transfer?.accepted === true);
+  if (outcome === 'taken' || outcome === 'caller-left') {
     await state.markEnded(callSid, { onPurpose: true });
-    log.info({ callSid, dialStatus, bridged: params.DialBridged }, taken ? 'warm transfer done: the call ends with its dialled leg' : 'the caller left during the warm transfer');
-    return { kind: 'hang-up', reason: taken ? 'transferred' : 'caller-hung-up' };
+    log.info({ callSid, dialStatus, bridged: params.DialBridged }, outcome === 'taken' ? 'warm transfer done: the call ends with its dialled leg' : 'the caller left during the warm transfer');
+    return { kind: 'hang-up', reason: outcome === 'taken' ? 'transferred' : 'caller-hung-up' };
   }
-  const notTaken: TransferNotTaken = dialStatus === 'busy' ? 'busy' : dialStatus === 'no-answer' ? 'no-answer' : dialStatus === 'completed' || dialStatus === 'answered' ? 'declined' : 'failed';
-  log.info({ callSid, dialStatus, bridged: params.DialBridged, notTaken }, 'warm transfer not taken: the caller goes back to the agent');
-  return reconnect(callSid, notTaken);
+  log.info({ callSid, dialStatus, bridged: params.DialBridged, notTaken: outcome }, 'warm transfer not taken: the caller goes back to the agent');
+  return reconnect(callSid, outcome);
+}
+
+/**
+ * How a warm transfer ended, from the `<Dial action>`'s parameters and our record of the key press: `taken` (over),
+ * `caller-left` (the caller hung up meanwhile: over), or why the caller comes back. A key press alone is not enough:
+ * the legs must have been bridged (`DialBridged` is false when the dialled leg hung up during its `<Number url>`).
+ */
+export function transferOutcome(params: Readonly<Record<string, string | undefined>>, keyPressed: boolean): 'taken' | 'caller-left' | TransferNotTaken {
+  const dialStatus = params.DialCallStatus ?? '';
+  const answered = dialStatus === 'completed' || dialStatus === 'answered';
+  if (keyPressed && answered && params.DialBridged !== 'false') return 'taken';
+  if (params.CallStatus === 'completed') return 'caller-left';
+  if (dialStatus === 'busy' || dialStatus === 'no-answer') return dialStatus;
+  return answered ? 'declined' : 'failed';
 }
 
 function transferredCallUrl(publicOrigin: string, path: string, callSid: string): string {
