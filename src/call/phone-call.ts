@@ -4,6 +4,9 @@ import { agentAudioConverter, bytesPerMs, callerAudioConverter, type AgentAudioC
 import { MULAW_SILENCE_BYTE } from '../audio/mulaw.js';
 import { SpeechDetector } from '../audio/speech-detector.js';
 import type { CallLimits } from '../settings/config.js';
+import { callCost } from '../costs/call-cost.js';
+import type { CallRates } from '../costs/prices.js';
+import { UsageMeter } from '../costs/usage-meter.js';
 import type { ConversationEvent, ModelCapabilities, RealtimeConversation, RealtimeModel } from '../model/realtime-model.js';
 import { CallEventStream, type CallEvent, type CallEventListener, type CallSummary } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
@@ -42,6 +45,8 @@ export interface CallDeps {
   transferNotTaken?: string;
   toolTimeoutMs: number;
   limits: CallLimits;
+  /** What the call's tokens and minutes cost (src/costs/prices.ts). */
+  rates: CallRates;
   /** Subscribers to the call's events: recorder, browser phone page, logs, metrics, the agent's hooks. */
   listeners: readonly CallEventListener[];
   onEnded: (call: PhoneCall, reason: EndReason) => void;
@@ -85,6 +90,8 @@ export class PhoneCall {
   private readonly opening: OutboundOpening | undefined;
   private watchdogStarted = false;
   private twilioRecording: { sid: string; url: string } | undefined;
+  /** The model's usage reports, added up for the summary's tokens and cost. */
+  private readonly usage: UsageMeter;
   private ended = false;
   /** Why, when the call ended on a failure: shown to the browser phone's page. */
   private endDetail: string | undefined;
@@ -125,6 +132,7 @@ export class PhoneCall {
     this.agentAudio = agentAudioConverter(deps.model.audio.output);
     this.agentAudioBytesPerMs = bytesPerMs(deps.model.audio.output);
     this.modelCapabilities = deps.model.capabilities(deps.agent.modelName);
+    this.usage = new UsageMeter(this.modelCapabilities.usageReporting);
     const localTurnTaking = deps.agent.turnTaking.local;
     this.playout = new AgentPlayout(this.publishingSink(stream), () => this.tools.onAgentAudioPlayed(), { resumable: localTurnTaking !== undefined });
     // An early conversation's events reach onModelEvent once start() has wired the stream.
@@ -271,7 +279,7 @@ export class PhoneCall {
     // Local turn detection decides when the caller speaks (and reports it back); else the energy detector says.
     if (this.localTurns !== undefined) return this.localTurns.callerAudio(toModel);
     const speech = this.callerSpeech.push(mulaw);
-    if (speech === 'started') this.callerSpeechStarted();
+    if (speech === 'started') this.callerSpeechStarted(this.callerSpeech.startDelayMs);
     else if (speech === 'ended') this.callerSpeechEnded(this.callerSpeech.endDelayMs);
   }
 
@@ -280,8 +288,9 @@ export class PhoneCall {
     return this.opening?.holding !== true;
   }
 
-  private callerSpeechStarted(): void {
-    this.publish({ type: 'callerSpeechStarted' });
+  /** The caller started talking (`delayMs` ago, when the detector knows). */
+  private callerSpeechStarted(delayMs?: number): void {
+    this.publish({ type: 'callerSpeechStarted', ...(delayMs === undefined ? {} : { delayMs }) });
     if (this.watchdogHearsCaller) this.watchdog.callerSpeechStarted();
   }
 
@@ -289,7 +298,7 @@ export class PhoneCall {
   private callerSpeechEnded(silenceMs: number): void {
     this.callerSpeechEndedAtMs = Date.now() - silenceMs;
     this.agentTurn.callerSpeechEnded(Date.now());
-    this.publish({ type: 'callerSpeechEnded' });
+    this.publish({ type: 'callerSpeechEnded', delayMs: silenceMs });
     if (this.watchdogHearsCaller) this.watchdog.callerSpeechEnded();
   }
 
@@ -369,7 +378,9 @@ export class PhoneCall {
         this.tools.onToolCallCancellation(event.ids);
         return;
       case 'usage':
-        return; // token counts are not priced or summed yet
+        this.usage.add(event.usage);
+        this.publish(event);
+        return;
       case 'sessionSwitched':
         this.onSessionSwitched(event);
         return;
@@ -557,6 +568,13 @@ export class PhoneCall {
   }
 
   private summary(endReason: EndReason): CallSummary {
+    const base = this.summaryFigures(endReason);
+    const audio = { toModel: base.callerAudioSeconds + base.callerGapFilledSeconds, fromModel: base.agentAudioSentSeconds };
+    const tokens = this.usage.tokens(audio, this.deps.rates.audioTokensPerSecond);
+    return { ...base, tokens, cost: callCost(tokens, base.durationMs, this.deps.rates) };
+  }
+
+  private summaryFigures(endReason: EndReason): Omit<CallSummary, 'tokens' | 'cost'> {
     const playback = this.playout.totals;
     return {
       agent: this.details.agent,

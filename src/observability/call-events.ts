@@ -1,7 +1,9 @@
 import type { CalleeKind, CalleeVerdict, VerdictSignal } from '../domain/answered-by.js';
 import type { CallDetails } from '../domain/call-details.js';
+import type { CallCost } from '../costs/call-cost.js';
+import type { TokenUsage } from '../costs/usage-meter.js';
 import type { EndReason } from '../domain/end-reasons.js';
-import type { SessionSwitchReason } from '../model/realtime-model.js';
+import type { SessionSwitchReason, UsageReport } from '../model/realtime-model.js';
 
 /** The call summary: what happened on a call, in numbers; logged at the end and handed to `onCallEnded`. */
 export interface CallSummary {
@@ -39,6 +41,10 @@ export interface CallSummary {
   answeredBy?: CalleeVerdict;
   /** Twilio's own recording of the call (TWILIO_RECORDING): its SID and the URL of its media. */
   twilioRecording?: { sid: string; url: string };
+  /** The model's tokens over the call, by modality (src/costs/usage-meter.ts). */
+  tokens: TokenUsage;
+  /** What the call cost, model and phone leg, at the configured prices (src/costs/prices.ts). */
+  cost: CallCost;
 }
 
 /**
@@ -53,8 +59,9 @@ export type CallEvent =
   | { type: 'modelReady'; setupMs: number; early: boolean; resumed: boolean }
   /** One caller frame, `timestampMs` on Twilio's stream clock (`media.timestamp`). */
   | { type: 'callerAudio'; mulaw: Uint8Array; timestampMs: number }
-  | { type: 'callerSpeechStarted' }
-  | { type: 'callerSpeechEnded' }
+  /** The caller started or stopped talking; the detector says so `delayMs` after the fact (it waits to be sure). */
+  | { type: 'callerSpeechStarted'; delayMs?: number }
+  | { type: 'callerSpeechEnded'; delayMs?: number }
   /** One 20 ms frame of agent audio written to the caller's stream. */
   | { type: 'agentAudioSent'; mulaw: Uint8Array; turn: number }
   /** A mark after agent audio; `agentAudioHeard` with the same name when Twilio says it has played. */
@@ -90,6 +97,8 @@ export type CallEvent =
   | { type: 'answeredBy'; answeredBy: CalleeKind; decidedBy: VerdictSignal; atMs: number }
   /** Twilio records the call (TWILIO_RECORDING): the recording and where its media will be. */
   | { type: 'twilioRecording'; sid: string; url: string }
+  /** The model's usage report, as it sent it (the summary's `tokens` adds them up without counting twice). */
+  | { type: 'usage'; usage: UsageReport }
   /** `detail`: why, when the call ended on a failure (e.g. the model could not be reached); safe to show (describeFailure). */
   | { type: 'ended'; reason: EndReason; detail?: string; summary: CallSummary };
 

@@ -8,6 +8,7 @@ import type { WarmTransfers } from '../call/call-tools.js';
 import type { EarlyConversations } from '../call/early-conversations.js';
 import { PhoneCall } from '../call/phone-call.js';
 import type { TwilioAnsweredBy } from '../domain/answered-by.js';
+import { callRates, DEFAULT_PRICES } from '../costs/prices.js';
 import { callDetails, type CallDetails } from '../domain/call-details.js';
 import { mayContinue, type EndReason } from '../domain/end-reasons.js';
 import type { RealtimeModel } from '../model/realtime-model.js';
@@ -103,6 +104,7 @@ export class CallWiring {
       ...(transferNotTaken === undefined ? {} : { transferNotTaken }),
       toolTimeoutMs: tools.timeoutMs,
       limits,
+      rates: callRates(DEFAULT_PRICES, agent.modelName, browser ? 'browser' : details.direction),
       listeners: this.listeners(details, agent, { streamSid: stream.streamSid, browser, log: callLog }),
       ...(this.deps.vad === undefined ? {} : { vad: this.deps.vad }),
       ...(early === undefined ? {} : { early }),

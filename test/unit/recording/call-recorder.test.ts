@@ -4,6 +4,7 @@ import type { CallEvent, CallSummary } from '../../../src/observability/call-eve
 import { mulawDecodeSample } from '../../../src/audio/mulaw.js';
 import { CallRecorder, type FinishedRecording } from '../../../src/recording/call-recorder.js';
 import { parseRecordingLog, type RecordingEvent } from '../../../src/recording/recording-format.js';
+import { quietCallSummary } from '../../support/call-summary.js';
 import { capturingLogger } from '../../support/log-capture.js';
 
 const CALL_SID = `CA${'1'.repeat(32)}`;
@@ -13,31 +14,7 @@ const FRAME_BYTES = 160;
 const frame = (value: number, bytes = FRAME_BYTES) => new Uint8Array(bytes).fill(value);
 
 function summary(endReason: EndReason): CallSummary {
-  return {
-    agent: 'test-agent',
-    direction: 'inbound',
-    endReason,
-    durationMs: 0,
-    callerAudioSeconds: 0,
-    agentAudioSentSeconds: 0,
-    agentAudioHeardSeconds: 0,
-    interruptions: 0,
-    agentTurns: 0,
-    callerTurns: 0,
-    streamStartToFirstAgentAudioMs: undefined,
-    callerGapFilledSeconds: 0,
-    callerAudioDroppedSeconds: 0,
-    callerGapRefusedSeconds: 0,
-    modelConnections: 1,
-    sessionSwitches: { handover: 0, connectionLost: 0, stall: 0, inaudibleAnswer: 0, rejectedTurns: 0 },
-    stalls: 0,
-    emptyTurns: 0,
-    silencePrompts: 0,
-    repeatedToolCalls: 0,
-    inaudibleAnswers: 0,
-    rejectedTurns: 0,
-    greetingPrepared: false,
-  };
+  return quietCallSummary({ endReason });
 }
 
 /**
