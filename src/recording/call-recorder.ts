@@ -91,7 +91,8 @@ export class CallRecorder {
    * takes a moment to set a call up after `start`; Twilio's clock was running meanwhile.
    */
   private streamClockOffsetMs: number | undefined;
-  private readonly startedAt = new Date();
+  /** When the recording (its WAV's first sample) began: names its day folder (recordingPaths). */
+  readonly startedAt = new Date();
   private readonly caller: MulawTimeline;
   private readonly agent: MulawTimeline;
   private readonly heard: HeardAgentAudio;

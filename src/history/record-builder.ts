@@ -1,0 +1,130 @@
+import type { CallDetails } from '../domain/call-details.js';
+import type { CallObserver, ObservedEvent } from '../observability/call-observation.js';
+import { percentile } from '../observability/heard-latency.js';
+import { redactPhoneNumber } from '../observability/redact.js';
+import type { CallRecord, LatencyFigures, ToolCallRecord, TranscriptLine, TurnRecord } from './call-record.js';
+
+export interface RecordBuilderOptions {
+  call: CallDetails;
+  channel: 'phone' | 'browser';
+  model: string;
+  /** HISTORY_PHONE_NUMBERS=full keeps the numbers; by default they are masked like the logs'. */
+  phoneNumbers: 'masked' | 'full';
+  /** Masks a tool call's arguments as its schema says (`sensitive`). */
+  maskToolArguments: (toolName: string, args: unknown) => unknown;
+  recording: CallRecord['recording'];
+  /** The finished record, once the call has ended. */
+  onRecord: (record: CallRecord) => void;
+  now?: () => Date;
+}
+
+/** Milliseconds rounded for the record: the clock's sub-millisecond digits say nothing. */
+const ms = (value: number): number => Math.round(value);
+
+/**
+ * Builds a call's history record from its observed events, as the call goes: transcript lines, tool calls with
+ * their outcome and duration, barge-ins with what the caller had heard, each turn's latency and session switches.
+ * The record is handed over once, when the call ends; nothing here waits for anything.
+ */
+export function callRecordBuilder(options: RecordBuilderOptions): CallObserver {
+  const startedAt = (options.now ?? (() => new Date()))();
+  const transcript: TranscriptLine[] = [];
+  const tools = new Map<string, ToolCallRecord>();
+  const record: Omit<CallRecord, 'endedAt' | 'durationMs' | 'endReason' | 'latency' | 'summary'> = {
+    callSid: options.call.callSid,
+    agent: options.call.agent,
+    direction: options.call.direction,
+    channel: options.channel,
+    model: options.model,
+    from: shownNumber(options.call.from, options.phoneNumbers),
+    to: shownNumber(options.call.to, options.phoneNumbers),
+    startedAt: startedAt.toISOString(),
+    transcript,
+    tools: [],
+    bargeIns: [],
+    turns: [],
+    sessionSwitches: [],
+    recording: options.recording,
+  };
+  let lastSpeaker: 'caller' | 'agent' | undefined;
+  let lineOpen = false;
+  const closeLine = (): void => {
+    lineOpen = false;
+  };
+  const onTranscript = (speaker: 'caller' | 'agent', text: string, atMs: number): void => {
+    const last = transcript.at(-1);
+    if (lineOpen && lastSpeaker === speaker && last !== undefined) last.text += text;
+    else transcript.push({ atMs: ms(atMs), speaker, text: text.trimStart() });
+    lastSpeaker = speaker;
+    lineOpen = true;
+  };
+  return (event: ObservedEvent, atMs: number) => {
+    switch (event.type) {
+      case 'transcript':
+        onTranscript(event.speaker, event.text, atMs);
+        return;
+      case 'agentTurnEnded':
+      case 'callerSpeechEnded':
+        closeLine();
+        return;
+      case 'toolCall': {
+        const call: ToolCallRecord = { id: event.id, name: event.name, atMs: ms(atMs), args: options.maskToolArguments(event.name, event.args), outcome: 'pending', durationMs: undefined, result: undefined };
+        tools.set(event.id, call);
+        record.tools.push(call);
+        return;
+      }
+      case 'toolResult': {
+        const call = tools.get(event.id);
+        if (call === undefined) return;
+        call.outcome = event.ok ? 'ok' : 'error';
+        call.durationMs = ms(event.durationMs);
+        call.result = event.response;
+        return;
+      }
+      case 'toolCancelled':
+        for (const id of event.ids) {
+          const call = tools.get(id);
+          if (call !== undefined && call.outcome === 'pending') call.outcome = 'cancelled';
+        }
+        return;
+      case 'bargeIn':
+        closeLine();
+        record.bargeIns.push({ atMs: ms(atMs), turn: event.turn, sentMs: event.sentMs, heardMs: event.heardMs, heardText: event.heardText, clearMs: undefined });
+        return;
+      case 'bargeInTiming': {
+        const bargeIn = record.bargeIns.findLast((b) => b.turn === event.timing.turn);
+        if (bargeIn !== undefined) bargeIn.clearMs = event.timing.clearMs;
+        return;
+      }
+      case 'turnLatency':
+        record.turns.push({ turn: event.latency.turn, atMs: ms(event.latency.callerStoppedAtMs), modelMs: event.latency.modelMs, heardMs: event.latency.heardMs });
+        return;
+      case 'sessionSwitched':
+        record.sessionSwitches.push({ atMs: ms(atMs), reason: event.reason, switchMs: ms(event.switchMs), resumed: event.resumed });
+        return;
+      case 'ended':
+        options.onRecord({
+          ...record,
+          endedAt: new Date(startedAt.getTime() + event.summary.durationMs).toISOString(),
+          durationMs: event.summary.durationMs,
+          endReason: event.reason,
+          ...(event.detail === undefined ? {} : { endDetail: event.detail }),
+          latency: latencyFigures(record.turns),
+          summary: event.summary,
+        });
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+export function latencyFigures(turns: readonly TurnRecord[]): LatencyFigures {
+  const heard = turns.flatMap((turn) => (turn.heardMs === undefined ? [] : [turn.heardMs]));
+  const model = turns.map((turn) => turn.modelMs);
+  return { heardP50Ms: percentile(heard, 0.5), heardP95Ms: percentile(heard, 0.95), modelP50Ms: percentile(model, 0.5), modelP95Ms: percentile(model, 0.95) };
+}
+
+function shownNumber(value: string | undefined, phoneNumbers: 'masked' | 'full'): string | undefined {
+  return value === undefined || phoneNumbers === 'full' ? value : redactPhoneNumber(value);
+}
