@@ -64,7 +64,10 @@ export interface BargeInRecord {
   /** Agent audio of the cut turn sent, and confirmed played, before the clear. */
   sentMs: number;
   heardMs: number;
-  /** The agent's words of that turn so far: what the caller may have heard. */
+  /**
+   * What the caller may have heard of that turn: the agent's words so far, or, once the turn's words had all
+   * arrived, the share of them its played audio stands for (to the last whole word).
+   */
   heardText: string;
   /** How long the agent kept talking after the caller started (to the clear); undefined when not measured. */
   clearMs: number | undefined;

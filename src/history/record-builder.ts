@@ -47,6 +47,8 @@ export function callRecordBuilder(options: RecordBuilderOptions): CallObserver {
     recording: options.recording,
   };
   let lastSpeaker: 'caller' | 'agent' | undefined;
+  /** The agent's words of its current turn. */
+  let turnText = '';
   let lineOpen = false;
   const closeLine = (): void => {
     lineOpen = false;
@@ -61,10 +63,13 @@ export function callRecordBuilder(options: RecordBuilderOptions): CallObserver {
   return (event: ObservedEvent, atMs: number) => {
     switch (event.type) {
       case 'transcript':
+        if (event.speaker === 'agent') turnText += event.text;
         onTranscript(event.speaker, event.text, atMs);
         return;
+      case 'agentTurnStarted':
+        turnText = '';
+        return;
       case 'agentTurnEnded':
-      case 'callerSpeechEnded':
         closeLine();
         return;
       case 'toolCall': {
@@ -89,7 +94,7 @@ export function callRecordBuilder(options: RecordBuilderOptions): CallObserver {
         return;
       case 'bargeIn':
         closeLine();
-        record.bargeIns.push({ atMs: ms(atMs), turn: event.turn, sentMs: event.sentMs, heardMs: event.heardMs, heardText: event.heardText, clearMs: undefined });
+        record.bargeIns.push({ atMs: ms(atMs), turn: event.turn, sentMs: event.sentMs, heardMs: event.heardMs, heardText: event.heardText || heardShare(turnText, event.heardMs, event.sentMs), clearMs: undefined });
         return;
       case 'bargeInTiming': {
         const bargeIn = record.bargeIns.findLast((b) => b.turn === event.timing.turn);
@@ -123,6 +128,17 @@ export function latencyFigures(turns: readonly TurnRecord[]): LatencyFigures {
   const heard = turns.flatMap((turn) => (turn.heardMs === undefined ? [] : [turn.heardMs]));
   const model = turns.map((turn) => turn.modelMs);
   return { heardP50Ms: percentile(heard, 0.5), heardP95Ms: percentile(heard, 0.95), modelP50Ms: percentile(model, 0.5), modelP95Ms: percentile(model, 0.95) };
+}
+
+/**
+ * The words of a cut turn the caller heard, when the call no longer had them (its generation had completed): the
+ * share of the turn's text that its played audio stands for, to the last whole word.
+ */
+function heardShare(text: string, heardMs: number, sentMs: number): string {
+  const words = text.trim();
+  if (words === '' || sentMs <= 0) return '';
+  const cut = words.slice(0, Math.round((words.length * Math.min(heardMs, sentMs)) / sentMs));
+  return cut.length === words.length ? words : cut.slice(0, Math.max(0, cut.lastIndexOf(' '))).trim();
 }
 
 function shownNumber(value: string | undefined, phoneNumbers: 'masked' | 'full'): string | undefined {

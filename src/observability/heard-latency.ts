@@ -27,19 +27,28 @@ export interface BargeInTiming {
 /** The model's own voice detection may hear the caller before ours: a start this soon after the clear still counts. */
 const LATE_SPEECH_START_MS = 1_000;
 
-interface PendingReply {
+/** The agent audio of one turn (or of its part after the caller stopped), up to its first confirmed playback. */
+interface ReplyAudio {
   turn: number;
-  callerStoppedAtMs: number;
-  modelMs: number;
-  /** Agent audio of the reply sent before its first mark. */
+  /** When its first frame went to Twilio. */
+  firstAudioAtMs: number | undefined;
+  /** Audio sent before its first mark. */
   audioBeforeMarkMs: number;
   mark: string | undefined;
+  /** When its first audio began playing (its first mark's echo, less the audio before it). */
+  heardAtMs: number | undefined;
+}
+
+interface PendingReply {
+  audio: ReplyAudio;
+  callerStoppedAtMs: number;
 }
 
 /**
- * The latency the caller hears, turn by turn, from a call's events: the end of the caller's speech (the
- * `latency` event, published with the reply's first audio, says how long before that the caller stopped), then
- * the first mark after the reply's first audio; when Twilio echoes that mark the audio before it has played
+ * The latency the caller hears, turn by turn, from a call's events: the end of the caller's speech (the `latency`
+ * event says how long before it the caller stopped), and the reply's first audio: the turn's first frame, which may
+ * have gone out before the call's own detector was sure the caller had stopped (the model's detection can be
+ * quicker). Its first mark's echo says when it played: Twilio echoes a mark once the audio before it has played
  * (https://www.twilio.com/docs/voice/media-streams/websocket-messages#mark-message), so playback began that much
  * audio earlier. And each barge-in's clear latency, from the caller's first voiced audio to the `clear`.
  *
@@ -47,7 +56,7 @@ interface PendingReply {
  * for every user of these figures (history, metrics, traces, turn detection's measurements).
  */
 export class HeardLatencyTracker {
-  private turn = 0;
+  private audio: ReplyAudio | undefined;
   private reply: PendingReply | undefined;
   private callerSpeaking = false;
   private speechStartedAtMs: number | undefined;
@@ -61,22 +70,26 @@ export class HeardLatencyTracker {
   observe(event: CallEvent): void {
     switch (event.type) {
       case 'agentTurnStarted':
-        this.turn = event.turn;
+        this.audio = newReplyAudio(event.turn);
         return;
       case 'latency':
-        this.finishReply();
-        this.reply = { turn: this.turn, callerStoppedAtMs: this.now() - event.responseMs, modelMs: event.responseMs, audioBeforeMarkMs: 0, mark: undefined };
+        this.onCallerStopped(this.now() - event.responseMs);
         return;
       case 'agentAudioSent':
-        if (this.reply !== undefined && this.reply.mark === undefined) this.reply.audioBeforeMarkMs += event.mulaw.length / MULAW_BYTES_PER_MS;
+        if (this.audio === undefined) return;
+        this.audio.firstAudioAtMs ??= this.now();
+        if (this.audio.mark === undefined) this.audio.audioBeforeMarkMs += event.mulaw.length / MULAW_BYTES_PER_MS;
         return;
       case 'markSent':
-        if (this.reply !== undefined) this.reply.mark ??= event.name;
+        if (this.audio !== undefined) this.audio.mark ??= event.name;
         return;
       case 'agentAudioHeard':
-        if (this.reply !== undefined && event.mark === this.reply.mark) this.finishReply(this.now() - this.reply.audioBeforeMarkMs);
+        if (this.audio === undefined || event.mark !== this.audio.mark || this.audio.heardAtMs !== undefined) return;
+        this.audio.heardAtMs = this.now() - this.audio.audioBeforeMarkMs;
+        if (this.reply?.audio === this.audio) this.finishReply();
         return;
       case 'cleared':
+        this.audio = undefined;
         this.finishReply();
         return;
       case 'ended':
@@ -98,12 +111,28 @@ export class HeardLatencyTracker {
     }
   }
 
-  private finishReply(heardAtMs?: number): void {
+  /**
+   * The caller stopped at `stoppedAtMs`, and the model has started to answer (the `latency` event comes with its
+   * first audio after the call's detector was sure). A turn whose audio began before the caller stopped is not
+   * the answer: the answer starts with the audio about to be sent.
+   */
+  private onCallerStopped(stoppedAtMs: number): void {
+    this.finishReply();
+    const current = this.audio;
+    const answer = current !== undefined && (current.firstAudioAtMs === undefined || current.firstAudioAtMs >= stoppedAtMs) ? current : newReplyAudio(current?.turn ?? 0);
+    this.audio = answer;
+    this.reply = { audio: answer, callerStoppedAtMs: stoppedAtMs };
+    if (answer.heardAtMs !== undefined) this.finishReply();
+  }
+
+  private finishReply(): void {
     const reply = this.reply;
     if (reply === undefined) return;
     this.reply = undefined;
-    const heardMs = heardAtMs === undefined ? undefined : Math.max(0, Math.round(heardAtMs - reply.callerStoppedAtMs));
-    this.sinks.onTurn({ turn: reply.turn, callerStoppedAtMs: reply.callerStoppedAtMs, modelMs: Math.round(reply.modelMs), heardMs });
+    const { audio, callerStoppedAtMs } = reply;
+    const modelMs = Math.round((audio.firstAudioAtMs ?? this.now()) - callerStoppedAtMs);
+    const heardMs = audio.heardAtMs === undefined ? undefined : Math.max(0, Math.round(audio.heardAtMs - callerStoppedAtMs));
+    this.sinks.onTurn({ turn: audio.turn, callerStoppedAtMs, modelMs, heardMs });
   }
 
   private onSpeechStarted(startedAtMs: number): void {
@@ -125,6 +154,10 @@ export class HeardLatencyTracker {
       this.unmatchedBargeIn = { turn, atMs: this.now() };
     }
   }
+}
+
+function newReplyAudio(turn: number): ReplyAudio {
+  return { turn, firstAudioAtMs: undefined, audioBeforeMarkMs: 0, mark: undefined, heardAtMs: undefined };
 }
 
 /** The nearest-rank percentile of a list of figures (undefined for none). */

@@ -30,6 +30,24 @@ export interface AppMetrics {
   redisErrors: Counter;
   /** Sessions opened at the webhook that no stream took before their timeout (paid for, unused). */
   preOpenedSessionsExpired: Counter;
+  /** Model tokens by agent and kind (input_text, input_audio, input_other, output_text, output_audio, thinking, tool_use_prompt). */
+  modelTokens: Counter<'agent' | 'kind'>;
+  /** What calls cost in US dollars, by agent and part (model, telephony), at the configured prices. */
+  callCostUsd: Counter<'agent' | 'part'>;
+  /** Calls whose model cost rests on estimated tokens (the model reported no usage). */
+  estimatedCosts: Counter<'agent'>;
+  /** From the end of the caller's speech to the reply's first audio played on the phone. */
+  heardLatencySeconds: Histogram<'agent'>;
+  /** The model's share of it: to the reply's first audio from the model. */
+  modelLatencySeconds: Histogram<'agent'>;
+  /** How long the agent kept talking after the caller started (to Twilio's clear). */
+  bargeInClearSeconds: Histogram<'agent'>;
+  /** Tool calls' durations by tool and outcome (ok, error). */
+  toolDurationSeconds: Histogram<'tool' | 'outcome'>;
+  /** Call records the history lost (its store down or too slow); the calls themselves were not affected. */
+  historyRecordsLost: Counter;
+  /** Post-call webhook deliveries given up. */
+  callEndedWebhookFailures: Counter;
   /** Text exposition for a scrape. */
   render(): Promise<string>;
 }
@@ -78,7 +96,25 @@ export function createMetrics(options: MetricsOptions = {}): AppMetrics {
       help: 'Gemini sessions opened at the webhook and closed unused because no stream came',
       registers,
     }),
+    ...callFigureMetrics(registers),
     render: () => registry.metrics(),
+  };
+}
+
+const LATENCY_BUCKETS_SECONDS = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10];
+
+/** What calls cost, how long callers waited, how fast barge-ins cleared, how long tools took. */
+function callFigureMetrics(registers: Registry[]): Pick<AppMetrics, 'modelTokens' | 'callCostUsd' | 'estimatedCosts' | 'heardLatencySeconds' | 'modelLatencySeconds' | 'bargeInClearSeconds' | 'toolDurationSeconds' | 'historyRecordsLost' | 'callEndedWebhookFailures'> {
+  return {
+    modelTokens: new Counter({ name: `${PREFIX}model_tokens_total`, help: 'Model tokens used by calls, by agent and kind', labelNames: ['agent', 'kind'], registers }),
+    callCostUsd: new Counter({ name: `${PREFIX}call_cost_usd_total`, help: 'What calls cost in US dollars at the configured prices, by agent and part', labelNames: ['agent', 'part'], registers }),
+    estimatedCosts: new Counter({ name: `${PREFIX}calls_cost_estimated_total`, help: 'Calls whose model cost was estimated from audio seconds (no usage reported)', labelNames: ['agent'], registers }),
+    heardLatencySeconds: new Histogram({ name: `${PREFIX}heard_latency_seconds`, help: "From the end of the caller's speech to the reply's first audio played on the phone", labelNames: ['agent'], buckets: LATENCY_BUCKETS_SECONDS, registers }),
+    modelLatencySeconds: new Histogram({ name: `${PREFIX}model_latency_seconds`, help: "From the end of the caller's speech to the reply's first audio from the model", labelNames: ['agent'], buckets: LATENCY_BUCKETS_SECONDS, registers }),
+    bargeInClearSeconds: new Histogram({ name: `${PREFIX}barge_in_clear_seconds`, help: 'How long the agent kept talking after the caller started talking over it', labelNames: ['agent'], buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3], registers }),
+    toolDurationSeconds: new Histogram({ name: `${PREFIX}tool_duration_seconds`, help: 'How long tool calls took, by tool and outcome', labelNames: ['tool', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30], registers }),
+    historyRecordsLost: new Counter({ name: `${PREFIX}history_records_lost_total`, help: 'Call records the history could not write (the calls were not affected)', registers }),
+    callEndedWebhookFailures: new Counter({ name: `${PREFIX}call_ended_webhook_failures_total`, help: 'Post-call webhook deliveries given up', registers }),
   };
 }
 

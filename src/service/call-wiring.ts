@@ -8,7 +8,7 @@ import type { WarmTransfers } from '../call/call-tools.js';
 import type { EarlyConversations } from '../call/early-conversations.js';
 import { PhoneCall } from '../call/phone-call.js';
 import type { TwilioAnsweredBy } from '../domain/answered-by.js';
-import { callRates, DEFAULT_PRICES } from '../costs/prices.js';
+import { callRates } from '../costs/prices.js';
 import { callDetails, type CallDetails } from '../domain/call-details.js';
 import { mayContinue, type EndReason } from '../domain/end-reasons.js';
 import type { RealtimeModel } from '../model/realtime-model.js';
@@ -18,7 +18,10 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { metricsListener } from '../observability/metrics-listener.js';
 import { AnsweredByRelay } from '../outbound/answered-by-relay.js';
-import type { CallRecordings } from '../recording/call-recordings.js';
+import { maskToolArguments, type CallRecordings } from '../recording/call-recordings.js';
+import { callFiguresMetrics } from '../observability/call-figures-metrics.js';
+import { observeCall, type CallObserver } from '../observability/call-observation.js';
+import { recordingFiles, type CallKeeping } from './observability.js';
 import type { Config } from '../settings/config.js';
 import type { CallStateStore } from '../state/call-state.js';
 import type { AuthenticatedStream } from '../telephony/media-stream-server.js';
@@ -27,7 +30,7 @@ import { isTransferNotTaken, TRANSFER_NOT_TAKEN_PARAMETER, TRANSFER_NOT_TAKEN_WO
 import type { VadService } from '../turn-detection/vad-service.js';
 
 export interface CallWiringDeps {
-  config: Pick<Config, 'limits' | 'tools' | 'logging'>;
+  config: Pick<Config, 'limits' | 'tools' | 'logging' | 'prices' | 'recording'>;
   log: Logger;
   /** This instance's calls: each one is added when its stream starts, removed when it ends. */
   calls: CallRegistry<PhoneCall>;
@@ -45,6 +48,8 @@ export interface CallWiringDeps {
   browserPhone: BrowserPhone | undefined;
   /** The process's neural VAD, for agents that detect turns locally with it. */
   vad: VadService | undefined;
+  /** The call history and traces: each call's observers. */
+  keeping: CallKeeping;
 }
 
 /**
@@ -104,7 +109,7 @@ export class CallWiring {
       ...(transferNotTaken === undefined ? {} : { transferNotTaken }),
       toolTimeoutMs: tools.timeoutMs,
       limits,
-      rates: callRates(DEFAULT_PRICES, agent.modelName, browser ? 'browser' : details.direction),
+      rates: callRates(this.deps.config.prices, agent.modelName, browser ? 'browser' : details.direction),
       listeners: this.listeners(details, agent, { streamSid: stream.streamSid, browser, log: callLog }),
       ...(this.deps.vad === undefined ? {} : { vad: this.deps.vad }),
       ...(early === undefined ? {} : { early }),
@@ -143,12 +148,23 @@ export class CallWiring {
     const pageObserver = call.browser ? browserPhone?.events.observerFor(details.callSid) : undefined;
     const recorder = recordings?.start({ callSid: details.callSid, streamSid: call.streamSid, call: details, callLimitMs: config.limits.maxCallDurationMs, log: call.log, tools: agent.tools });
     const hooks = agentHooksListener(agent.agent, details, call.log);
+    const recording = recorder === undefined ? undefined : recordingFiles(config.recording.dir, details.callSid, recorder.startedAt);
     return [
       callLogListener(call.log, details, { logTranscripts: config.logging.transcripts }),
       ...(recorder === undefined ? [] : [recorder.listener]),
       ...(pageObserver === undefined ? [] : [pageEventsListener(details.callSid, pageObserver)]),
       metricsListener(metrics, details, call.browser ? 'browser' : 'phone'),
+      observeCall(this.observers(details, agent, call.browser ? 'browser' : 'phone', recording), (error, event) => call.log.warn({ err: error, event: event.type }, 'a call observer failed')),
       ...(hooks === undefined ? [] : [hooks]),
+    ];
+  }
+
+  /** What keeps the call after it: its history record, its place among the live calls, the metrics' figures. */
+  private observers(details: CallDetails, agent: CallAgent, channel: 'phone' | 'browser', recording: { wav: string; events: string } | undefined): CallObserver[] {
+    const { history } = this.deps.keeping;
+    return [
+      ...history.observers({ call: details, channel, model: agent.modelName, maskToolArguments: (name, args) => maskToolArguments(agent.tools.get(name)?.parameters, args), recording }),
+      callFiguresMetrics(this.deps.metrics, agent.agent.name),
     ];
   }
 

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { AgentDirectory } from '../agents/agent-directory.js';
 import type { BrowserPhone } from '../browser-phone/browser-phone.js';
 import type { TwilioAnsweredBy } from '../domain/answered-by.js';
+import type { CallHistory } from '../history/call-history.js';
 import type { Logger } from '../observability/logger.js';
 import { metricsHandler, METRICS_PATH, type AppMetrics } from '../observability/metrics.js';
 import type { Config } from '../settings/config.js';
@@ -42,6 +43,8 @@ export interface HttpRouteDeps {
   metrics: AppMetrics;
   pendingOutbound: PendingOutboundCalls;
   browserPhone: BrowserPhone | undefined;
+  /** The call history: its API and the call inspector, only with ADMIN_API_KEY. */
+  history: CallHistory;
   activeCalls: () => number;
   /** Warm transfers' whisper and acceptance. */
   state: CallStateStore;
@@ -54,12 +57,15 @@ const TWIML_PATHS = [VOICE_WEBHOOK_PATH, STREAM_ENDED_PATH, TRANSFER_WHISPER_PAT
 
 /**
  * Every HTTP route of the service. Each one is authenticated its own way: Twilio's signature on its webhooks, a
- * bearer key on `/metrics` and `POST /calls`, the page's key on the browser phone; a route whose credential is not
+ * bearer key on `/metrics`, `POST /calls` and the call history's API, the page's key on the browser phone; a route whose credential is not
  * configured does not exist (404), rather than checking against an empty secret.
  */
 export function httpRoutes(deps: HttpRouteDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Before Twilio's: GET /calls is the inspector's page, POST /calls places a call.
+  const historyRoutes = deps.config.history.apiKey === undefined ? undefined : deps.history.routes(deps.config.history.apiKey);
+  if (historyRoutes !== undefined) app.use(historyRoutes);
   twilioRoutes(app, deps);
   if (deps.config.metrics.apiKey !== undefined) app.get(METRICS_PATH, metricsHandler(deps.metrics, deps.config.metrics.apiKey));
   outboundRoute(app, deps);

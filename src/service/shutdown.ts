@@ -7,6 +7,7 @@ import type { CallStateStore } from '../state/call-state.js';
 import type { MediaStreamServer } from '../telephony/media-stream-server.js';
 import type { Admission } from './admission.js';
 import type { CallWiring } from './call-wiring.js';
+import type { CallKeeping } from './observability.js';
 import { closeServer } from './http-server.js';
 import type { LocalVad } from './local-vad.js';
 
@@ -22,6 +23,7 @@ export interface ServiceParts {
   state: CallStateStore;
   recordings: CallRecordings | undefined;
   vad: LocalVad | undefined;
+  keeping: CallKeeping;
 }
 
 /** How long a drain sleeps at most between looks at the calls still in progress. */
@@ -42,6 +44,7 @@ export async function stopService(parts: ServiceParts): Promise<void> {
   await parts.state.close();
   await parts.vad?.close();
   await parts.recordings?.idle(); // the calls just ended are still being written
+  await parts.keeping.history.close(); // and their records
 }
 
 /**

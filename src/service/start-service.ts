@@ -27,6 +27,7 @@ import { httpRoutes } from './http-routes.js';
 import { listen, pageOrigin } from './http-server.js';
 import { createModel } from './model.js';
 import { loadLocalVad, type LocalVad } from './local-vad.js';
+import { openCallKeeping } from './observability.js';
 import { drainService, stopService, type ServiceParts } from './shutdown.js';
 import { webhookAnswers } from './webhook-answers.js';
 
@@ -78,6 +79,7 @@ export async function startService({ config, log, agents: agentList, fetch, mode
   /** Everything another instance may need about a call: Redis with REDIS_URL, else this process. */
   const state = openCallStateStore({ redisUrl: config.stores.redisUrl, maxCallDurationMs: config.limits.maxCallDurationMs, log, onRedisError: () => metrics.redisErrors.inc() });
   const recordings = config.recording.enabled ? new CallRecordings({ dir: config.recording.dir, log, retentionDays: config.recording.retentionDays }) : undefined;
+  const keeping = await openCallKeeping(config, log, metrics);
 
   // Instant greeting: an inbound call's model session opens at the webhook, its greeting ready for the stream.
   const early = new EarlyConversations(model, log, PRE_OPENED_SESSION_TIMEOUT_MS, config.limits.maxConcurrentCalls, () => metrics.preOpenedSessionsExpired.inc());
@@ -108,6 +110,7 @@ export async function startService({ config, log, agents: agentList, fetch, mode
     recordings,
     browserPhone: browserPhone?.phone,
     vad: vad?.service,
+    keeping,
   });
 
   const answers = webhookAnswers({ config, agents, state, admission, early, pendingOutbound });
@@ -120,6 +123,7 @@ export async function startService({ config, log, agents: agentList, fetch, mode
     metrics,
     pendingOutbound,
     browserPhone: browserPhone?.phone,
+    history: keeping.history,
     activeCalls: () => calls.size,
     state,
     onAnsweredBy: (callSid, answeredBy) => wiring.twilioAnsweredBy(callSid, answeredBy),
@@ -134,7 +138,7 @@ export async function startService({ config, log, agents: agentList, fetch, mode
   });
   const { server, port, localUrl, boundAddress } = await listen(routes, media, { ...config, log });
 
-  const parts: ServiceParts = { log, admission, media, early, wiring, server, browserPhone: browserPhone?.phone, state, recordings, vad };
+  const parts: ServiceParts = { log, admission, media, early, wiring, server, browserPhone: browserPhone?.phone, state, recordings, vad, keeping };
   return {
     calls,
     localUrl,

@@ -1,4 +1,5 @@
 import type { ConnectionLimits } from '../http/connection-limits.js';
+import type { PriceTable } from '../costs/prices.js';
 import type { GeminiAuth } from '../model/gemini/gemini-auth.js';
 import type { TurnDetection } from '../model/realtime-model.js';
 import type { CallLimitSettings, LogLevel } from './phone-agent-settings.js';
@@ -33,7 +34,13 @@ export interface Config {
   limits: CallLimits;
   /** What the HTTP server accepts from clients: timeouts and connection caps. */
   connections: ConnectionLimits;
-  stores: { redisUrl: string | undefined; dataDir: string };
+  stores: { redisUrl: string | undefined; dataDir: string; databaseUrl: string | undefined };
+  /** `sqliteFile` is DATA_DIR/history.sqlite (without DATABASE_URL); `retentionDays` undefined keeps every call. */
+  history: { enabled: boolean; sqliteFile: string; retentionDays: number | undefined; phoneNumbers: 'masked' | 'full'; apiKey: string | undefined; webhookUrl: URL | undefined };
+  /** The default prices (src/costs/prices.ts) with PRICE_TABLE_FILE's over them. */
+  prices: PriceTable;
+  /** On with an OTLP endpoint: `tracesUrl` is where spans go. */
+  tracing: { enabled: false } | { enabled: true; tracesUrl: string };
   fleet: { instanceId: string };
   /** `dir` is DATA_DIR/recordings. */
   recording: { enabled: boolean; dir: string; retentionDays: number | undefined; twilio: boolean };

@@ -18,7 +18,7 @@ export interface EnvironmentReading {
 }
 
 /** Read differently from the rest: two variables for one setting, or a variable that selects a group. */
-const READ_APART = new Set<SettingPath>(['production', 'gemini.apiKey', 'gemini.vertexAI.project', 'gemini.vertexAI.location', 'gemini.baseUrl']);
+const READ_APART = new Set<SettingPath>(['production', 'gemini.apiKey', 'gemini.vertexAI.project', 'gemini.vertexAI.location', 'gemini.baseUrl', 'tracing.otlpEndpoint', 'tracing.otlpTracesEndpoint']);
 
 /** Variables that configured what agents now define (defineAgent, or a JSON agent named by AGENT). */
 const RETIRED = ['GEMINI_VOICE', 'AGENT_INSTRUCTIONS', 'AGENT_INSTRUCTIONS_FILE'];
@@ -43,6 +43,7 @@ export function readEnvironment(env: Env): EnvironmentReading {
   }
   if (get('NODE_ENV') !== undefined) values.production = get('NODE_ENV') === 'production';
   readGemini(get, { values, readFrom, problems });
+  readTracing(get, values);
   for (const name of RETIRED) {
     if (get(name) !== undefined) problems.push(`${name} is no longer read: the agent sets its voice and instructions (defineAgent, or a JSON agent file named by AGENT; see docs/agents.md)`);
   }
@@ -79,6 +80,18 @@ function readGemini(get: (name: string) => string | undefined, { values, readFro
   if (!vertex) return;
   values['gemini.vertexAI'] = true;
   for (const path of ['gemini.vertexAI.project', 'gemini.vertexAI.location'] as const) {
+    const text = get(SETTINGS[path].env);
+    if (text !== undefined) values[path] = text;
+  }
+}
+
+/**
+ * The OTLP endpoints, unless the standard switches turn tracing off: OTEL_SDK_DISABLED=true or
+ * OTEL_TRACES_EXPORTER=none (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
+ */
+function readTracing(get: (name: string) => string | undefined, values: SettingValues): void {
+  if (get('OTEL_SDK_DISABLED')?.toLowerCase() === 'true' || get('OTEL_TRACES_EXPORTER') === 'none') return;
+  for (const path of ['tracing.otlpEndpoint', 'tracing.otlpTracesEndpoint'] as const) {
     const text = get(SETTINGS[path].env);
     if (text !== undefined) values[path] = text;
   }

@@ -33,6 +33,9 @@ export interface PhoneAgentSettings {
   limits?: CallLimitSettings;
   connections?: ConnectionSettings;
   stores?: StoreSettings;
+  history?: HistorySettings;
+  costs?: CostSettings;
+  tracing?: TracingSettings;
   fleet?: FleetSettings;
   recording?: RecordingSettings;
   logging?: LoggingSettings;
@@ -109,8 +112,37 @@ export interface ConnectionSettings {
 export interface StoreSettings {
   /** REDIS_URL: the fleet's shared call state; without it this process keeps it (exactly one instance). */
   redisUrl?: string;
-  /** DATA_DIR: where the service keeps its files (recordings). Default `./data`. */
+  /** DATA_DIR: where the service keeps its files (recordings, the call history's SQLite). Default `./data`. */
   dataDir?: string;
+  /** DATABASE_URL: Postgres (`postgres://…`) for the call history, shared by a fleet. Default: SQLite in DATA_DIR. */
+  databaseUrl?: string;
+}
+
+/** Every call's record: the history, its API and page, and the post-call webhook (docs/observability.md). */
+export interface HistorySettings {
+  /** HISTORY: keep every call's record. Default on. */
+  enabled?: boolean;
+  /** HISTORY_RETENTION_DAYS: calls (and their recordings) older than this are deleted; 0 keeps them. Default 90. */
+  retentionDays?: number;
+  /** HISTORY_PHONE_NUMBERS: `masked` like the logs (default), or `full`. */
+  phoneNumbers?: 'masked' | 'full';
+  /** ADMIN_API_KEY: the bearer key of `/api/calls` and the page `/calls`; without it they do not exist. */
+  apiKey?: string;
+  /** CALL_ENDED_WEBHOOK_URL: each call's record is POSTed there after the call, signed with TOOL_WEBHOOK_SECRET. */
+  webhookUrl?: string;
+}
+
+export interface CostSettings {
+  /** PRICE_TABLE_FILE: a JSON file of the model and Twilio prices that differ from the dated defaults. */
+  priceTableFile?: string;
+}
+
+/** OpenTelemetry traces; the SDK reads the other OTEL_* variables itself. Off without an endpoint. */
+export interface TracingSettings {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: the OTLP/HTTP receiver; traces go to its `/v1/traces`. */
+  otlpEndpoint?: string;
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: the traces URL itself, over `otlpEndpoint`. */
+  otlpTracesEndpoint?: string;
 }
 
 export interface FleetSettings {

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { apiVersionProblem, type GeminiAuth } from '../model/gemini/gemini-auth.js';
+import { readPriceTableFile } from '../costs/price-table-file.js';
+import { DEFAULT_PRICES, type PriceTable } from '../costs/prices.js';
 import { valuesFromSettings } from './code-settings.js';
 import type { Config } from './config.js';
 import { readEnvironment, type Env, type SettingValues } from './environment.js';
@@ -45,9 +47,10 @@ export function resolveConfig({ settings = {}, env = {} }: SettingSources): Conf
   const auth = geminiAuth(checked, values, problems);
   const telephonyMissing = TELEPHONY.filter((path) => values[path] === undefined);
   const browserPhone = checked['browserPhone.enabled'] ?? !checked.production;
-  problems.push(...serviceProblems(checked, values, { auth, telephonyMissing, browserPhone }));
+  problems.push(...serviceProblems(checked, values, { auth, telephonyMissing, browserPhone }), ...historyProblems(checked));
+  const prices = priceTable(checked, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return buildConfig(checked, auth, telephonyMissing, browserPhone);
+  return { ...buildConfig(checked, auth, telephonyMissing, browserPhone), ...observability(checked, prices) };
 }
 
 /** The environment alone: the command line, containers, tests. */
@@ -120,7 +123,45 @@ function serviceProblems(checked: CheckedSettings, values: SettingValues, { auth
   return problems;
 }
 
-function buildConfig(checked: CheckedSettings, auth: GeminiAuth | undefined, telephonyMissing: SettingPath[], browserPhone: boolean): Config {
+/** The history's API serves the history; the post-call webhook is signed with the HTTP tools' secret. */
+function historyProblems(checked: CheckedSettings): string[] {
+  const problems: string[] = [];
+  if (checked['history.apiKey'] !== undefined && !checked['history.enabled']) problems.push(`${settingName('history.apiKey')} serves the call history, which ${settingName('history.enabled')} turns off: unset one of them`);
+  if (checked['history.webhookUrl'] !== undefined && checked['tools.webhookSecret'] === undefined) {
+    problems.push(`${settingName('history.webhookUrl')} needs ${settingName('tools.webhookSecret')}: the post-call webhook is signed with it, as HTTP tool requests are`);
+  }
+  return problems;
+}
+
+function priceTable(checked: CheckedSettings, problems: string[]): PriceTable {
+  const file = checked['costs.priceTableFile'];
+  if (file === undefined) return DEFAULT_PRICES;
+  const read = readPriceTableFile(file);
+  if ('table' in read) return read.table;
+  problems.push(...read.problems.map((problem) => problem.replace(/^PRICE_TABLE_FILE/, settingName('costs.priceTableFile'))));
+  return DEFAULT_PRICES;
+}
+
+/** The history, prices and tracing, as the service's parts read them. */
+function observability(c: CheckedSettings, prices: PriceTable): Pick<Config, 'history' | 'prices' | 'tracing'> {
+  const webhookUrl = c['history.webhookUrl'];
+  const endpoint = c['tracing.otlpEndpoint'];
+  const tracesUrl = c['tracing.otlpTracesEndpoint'] ?? (endpoint === undefined ? undefined : `${endpoint.replace(/\/+$/, '')}/v1/traces`);
+  return {
+    history: {
+      enabled: c['history.enabled'],
+      sqliteFile: join(c['stores.dataDir'], 'history.sqlite'),
+      retentionDays: c['history.retentionDays'] === 0 ? undefined : c['history.retentionDays'],
+      phoneNumbers: c['history.phoneNumbers'],
+      apiKey: c['history.apiKey'],
+      webhookUrl: webhookUrl === undefined ? undefined : new URL(webhookUrl),
+    },
+    prices,
+    tracing: tracesUrl === undefined ? { enabled: false } : { enabled: true, tracesUrl },
+  };
+}
+
+function buildConfig(checked: CheckedSettings, auth: GeminiAuth | undefined, telephonyMissing: SettingPath[], browserPhone: boolean): Omit<Config, 'history' | 'prices' | 'tracing'> {
   const telephony = telephonyMissing.length === 0;
   const c = checked;
   return {
@@ -151,7 +192,7 @@ function buildConfig(checked: CheckedSettings, auth: GeminiAuth | undefined, tel
       maxConnections: c['connections.maxConnections'] ?? 2 * c['limits.maxConcurrentCalls'] + 100,
       maxConnectionsPerSource: c['connections.maxConnectionsPerSource'] ?? c['limits.maxConcurrentCalls'] + 20,
     },
-    stores: { redisUrl: c['stores.redisUrl'], dataDir: c['stores.dataDir'] },
+    stores: { redisUrl: c['stores.redisUrl'], dataDir: c['stores.dataDir'], databaseUrl: c['stores.databaseUrl'] },
     fleet: { instanceId: c['fleet.instanceId'] },
     recording: { enabled: c['recording.enabled'], dir: join(c['stores.dataDir'], 'recordings'), retentionDays: c['recording.retentionDays'], twilio: c['recording.twilio'] },
     logging: { level: c['logging.level'], transcripts: c['logging.transcripts'] },

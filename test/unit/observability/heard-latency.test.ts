@@ -35,6 +35,22 @@ describe('HeardLatencyTracker', () => {
     expect(turns).toEqual([{ turn: 2, callerStoppedAtMs: 300, modelMs: 900, heardMs: 930 }]);
   });
 
+  it('takes the turn\'s first audio as the answer when it went out before the call\'s detector was sure the caller stopped', () => {
+    const { at, turns } = setUp();
+    // The model answered first: its audio (and first mark) went out at 8 830 ms; our detector, waiting out 700 ms
+    // of quiet, said the caller stopped (at 8 170 ms) only at 8 870, and the latency came with the next chunk.
+    at(8_830, { type: 'agentTurnStarted', turn: 2 }, ...Array.from({ length: 10 }, () => ({ type: 'agentAudioSent', mulaw: FRAME, turn: 2 }) as CallEvent), { type: 'markSent', name: 't2:m1' });
+    at(8_880, { type: 'latency', responseMs: 710 }, { type: 'agentAudioSent', mulaw: FRAME, turn: 2 }, { type: 'markSent', name: 't2:m2' });
+    at(9_040, { type: 'agentAudioHeard', mark: 't2:m1' });
+    expect(turns).toEqual([{ turn: 2, callerStoppedAtMs: 8_170, modelMs: 660, heardMs: 670 }]);
+
+    // A turn that was already playing before the caller stopped is not their answer: its next audio is.
+    at(9_500, { type: 'callerSpeechEnded', delayMs: 700 });
+    at(9_600, { type: 'latency', responseMs: 700 }, { type: 'agentAudioSent', mulaw: FRAME, turn: 2 }, { type: 'markSent', name: 't2:m3' });
+    at(9_700, { type: 'agentAudioHeard', mark: 't2:m3' });
+    expect(turns[1]).toEqual({ turn: 2, callerStoppedAtMs: 8_900, modelMs: 700, heardMs: 780 });
+  });
+
   it('gives no heard figure for a reply cut before any of it was confirmed played, nor one still pending at the end', () => {
     const { at, replyStarts, turns } = setUp();
     replyStarts(2_000, 3, 600, 5);
