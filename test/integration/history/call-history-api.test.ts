@@ -3,15 +3,10 @@ import { SpeechDetector } from '../../../src/audio/speech-detector.js';
 import type { CallRecord } from '../../../src/history/call-record.js';
 import type { CallPage } from '../../../src/history/history-store.js';
 import type { Waveform } from '../../../src/history/waveform.js';
-import { loadSpeechFixture } from '../../fakes/twilio/index.js';
-import { sleep, startBridge, type Bridge } from '../../support/bridge-harness.js';
+import { startBridge, type Bridge } from '../../support/bridge-harness.js';
+import { BOOKED, INSPECTED_CALL_MODEL, INSPECTED_CALLER, LONG_GREETING, placeInspectedCall, SHORT_ANSWER } from '../../support/inspected-call.js';
 
 const ADMIN_KEY = 'admin-key-for-the-call-history-0123456789';
-const CALLER = '+14155550123';
-// ~7 s of synthesized speech at the fake's 60 ms per character: long enough to talk over.
-const LONG_GREETING = 'Thanks for calling the Blue Door restaurant on Market Street, this is the reservations line. How may I help?';
-const SHORT_ANSWER = 'Sure, what time works better?';
-const BOOKED = 'Your table is booked for Saturday.';
 const FRAME_MS = 20;
 
 async function api<T>(bridge: Bridge, path: string, key: string | null = ADMIN_KEY): Promise<{ status: number; body: T }> {
@@ -33,30 +28,13 @@ describe('the call history API', () => {
   beforeAll(async () => {
     bridge = await startBridge({
       env: { ADMIN_API_KEY: ADMIN_KEY, RECORD_CALLS: '1' },
-      gemini: { replies: ({ source }) => ({ text: source === 'text' ? LONG_GREETING : SHORT_ANSWER }) },
+      gemini: INSPECTED_CALL_MODEL,
     });
   });
   afterAll(async () => bridge?.stop());
 
   it('keeps a call with a barge-in and a tool: transcript, tool, barge-in, latencies, cost and recording', async () => {
-    const { callSid, twiml } = await bridge.ringWebhook({ From: CALLER, Caller: CALLER });
-    const twilio = await bridge.openStream(callSid, twiml);
-    const session = await bridge.gemini.waitForSession(0);
-    await twilio.waitForAgentAudio({ timeoutMs: 5_000 });
-    await sleep(1_500);
-
-    // The caller talks over the greeting; the answer to what they said plays in full.
-    const speech = loadSpeechFixture('barge-in');
-    const playback = await twilio.playCallerAudio(speech);
-    await twilio.waitForClear({ timeoutMs: 3_000 });
-    await session.waitUntil((s) => s.modelTurns[1]?.outcome === 'completed', 10_000);
-    await twilio.waitForPlayoutIdle(10_000);
-
-    // The model looks a booking up, then speaks.
-    session.sendToolCall([{ name: 'find_booking', args: { code: 'K7Q2M9' } }], { text: BOOKED });
-    await session.waitUntil((s) => s.modelTurns.at(-1)?.outcome === 'completed' && s.toolResponses.length === 1, 10_000);
-    await twilio.waitForPlayoutIdle(10_000);
-    await twilio.hangUp();
+    const { callSid, twilio, speech, playback } = await placeInspectedCall(bridge);
 
     let listed: CallPage | undefined;
     await expect.poll(async () => (listed = (await api<CallPage>(bridge, '/api/calls')).body).calls.length, { timeout: 5_000 }).toBe(1);
@@ -91,7 +69,7 @@ describe('the call history API', () => {
     expect(record.summary.cost).toMatchObject({ currency: 'USD', estimated: false, priceModel: 'gemini-3.8-live', telephony: 0.0129 });
     expect(record.summary.cost.model).toBeGreaterThan(0);
     expect(record.from).toBe('+1********23');
-    expect(JSON.stringify(record)).not.toContain(CALLER);
+    expect(JSON.stringify(record)).not.toContain(INSPECTED_CALLER);
     expect(record.tools[0]!.args).not.toHaveProperty('code', 'K7Q2M9');
 
     // The latency the caller heard for the answer, against the fake Twilio's own clock: from the end of their
