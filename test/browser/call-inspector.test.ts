@@ -59,19 +59,20 @@ describe('the call inspector', () => {
 
     // The call's page: opened from the list, the key kept by the tab.
     await page.locator(`#calls tr[data-call-sid="${callSid}"] a`).click();
-    await page.waitForFunction(() => (window as unknown as { inspectorState: { callLoaded?: boolean; waveformDrawn?: boolean } }).inspectorState.waveformDrawn === true, undefined, { timeout: 5_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { inspectorState: { callLoaded?: boolean; waveformDrawn?: boolean } }).inspectorState.waveformDrawn === true, undefined, { timeout: 5_000 });
     expect(page.url()).toBe(`${bridge.app.localUrl}/calls/${callSid}`);
     // Both waveforms drawn: caller above the middle line, agent below.
-    const inked = await page.evaluate(() => {
-      const canvas = document.getElementById('waveform') as HTMLCanvasElement;
-      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-      const inkedRows = (from: number, to: number): number => {
+    // Read in the page (a script, since the test's own types know no DOM): inked pixels above and below the middle.
+    const inked = (await page.evaluate(`(() => {
+      const canvas = document.getElementById('waveform');
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+      const inkedRows = (from, to) => {
         let count = 0;
-        for (let y = from; y < to; y++) for (let x = 0; x < canvas.width; x++) if (data[(y * canvas.width + x) * 4 + 3]! > 0 && data[(y * canvas.width + x) * 4 + 1]! < 200) count++;
+        for (let y = from; y < to; y++) for (let x = 0; x < canvas.width; x++) if (data[(y * canvas.width + x) * 4 + 3] > 0 && data[(y * canvas.width + x) * 4 + 1] < 200) count++;
         return count;
       };
       return { caller: inkedRows(0, canvas.height / 2 - 2), agent: inkedRows(canvas.height / 2 + 2, canvas.height) };
-    });
+    })()`)) as { caller: number; agent: number };
     expect(inked.caller).toBeGreaterThan(500);
     expect(inked.agent).toBeGreaterThan(500);
     // The transcript in time, the barge-in with what the caller had heard, the tool with its duration, the waits, the cost.
@@ -87,12 +88,12 @@ describe('the call inspector', () => {
 
     // Playable, with a cursor that moves as it plays: a click on the timeline seeks there.
     await page.locator('#play').click();
-    await page.waitForFunction(() => ((window as unknown as { inspectorState: { cursorMs?: number } }).inspectorState.cursorMs ?? 0) > 300, undefined, { timeout: 5_000 });
+    await page.waitForFunction(() => ((globalThis as unknown as { inspectorState: { cursorMs?: number } }).inspectorState.cursorMs ?? 0) > 300, undefined, { timeout: 5_000 });
     await page.locator('#play').click(); // pause
     const box = (await page.locator('#timeline').boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + 20);
     await sleep(200);
-    const { cursorMs, axisMs } = await page.evaluate(() => (window as unknown as { inspectorState: { cursorMs: number; axisMs: number } }).inspectorState);
+    const { cursorMs, axisMs } = await page.evaluate(() => (globalThis as unknown as { inspectorState: { cursorMs: number; axisMs: number } }).inspectorState);
     expect(Math.abs(cursorMs - axisMs / 2)).toBeLessThan(axisMs * 0.03);
     expect(await page.locator('#transcript li.playing').count()).toBe(1);
     await page.screenshot({ path: join(IMAGES, 'call-page.png'), fullPage: true });
