@@ -159,12 +159,13 @@ export class CallWiring {
     ];
   }
 
-  /** What keeps the call after it: its history record, its place among the live calls, the metrics' figures. */
+  /** What keeps the call after it: its history record, its place among the live calls, the metrics' figures, traces. */
   private observers(details: CallDetails, agent: CallAgent, channel: 'phone' | 'browser', recording: { wav: string; events: string } | undefined): CallObserver[] {
-    const { history } = this.deps.keeping;
+    const { history, tracing } = this.deps.keeping;
     return [
       ...history.observers({ call: details, channel, model: agent.modelName, maskToolArguments: (name, args) => maskToolArguments(agent.tools.get(name)?.parameters, args), recording }),
       callFiguresMetrics(this.deps.metrics, agent.agent.name),
+      ...(tracing === undefined ? [] : [tracing.observer(details, { channel, model: agent.modelName })]),
     ];
   }
 

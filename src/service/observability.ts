@@ -2,12 +2,14 @@ import { relative } from 'node:path';
 import { CallHistory } from '../history/call-history.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
+import { startTracing, type CallTracing } from '../observability/tracing.js';
 import { recordingPaths } from '../recording/call-recordings.js';
 import type { Config } from '../settings/config.js';
 
-/** What keeps each call after it: the call history (with its webhook and live calls). */
+/** What keeps each call after it: the call history (with its webhook and live calls), and traces when configured. */
 export interface CallKeeping {
   history: CallHistory;
+  tracing: CallTracing | undefined;
 }
 
 export async function openCallKeeping(config: Config, log: Logger, metrics: AppMetrics): Promise<CallKeeping> {
@@ -23,6 +25,8 @@ export async function openCallKeeping(config: Config, log: Logger, metrics: AppM
       onRecordLost: () => metrics.historyRecordsLost.inc(),
       onWebhookFailed: () => metrics.callEndedWebhookFailures.inc(),
     }),
+    // OpenTelemetry's packages are loaded only when traces are configured.
+    tracing: config.tracing.enabled ? await startTracing({ instanceId: config.fleet.instanceId, tracesUrl: config.tracing.tracesUrl }) : undefined,
   };
 }
 

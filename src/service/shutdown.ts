@@ -45,6 +45,7 @@ export async function stopService(parts: ServiceParts): Promise<void> {
   await parts.vad?.close();
   await parts.recordings?.idle(); // the calls just ended are still being written
   await parts.keeping.history.close(); // and their records
+  await parts.keeping.tracing?.shutdown();
 }
 
 /**
