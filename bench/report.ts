@@ -2,6 +2,7 @@
 import type { AbuseResult, SlowHeadersResult, StreamAbuseResult } from './abuse.js';
 import type { AudioCostResult, CandidateCost } from './audio-cost.js';
 import type { AudioQualityResult, CandidateQuality } from './audio-quality.js';
+import type { CallInspectorResult } from './call-inspector.js';
 import type { EndToEndResult, LevelResult } from './end-to-end/run-end-to-end.js';
 import type { FailoverResult } from './failover.js';
 import type { FleetCapacityResult } from './fleet-capacity.js';
@@ -40,6 +41,8 @@ export interface BenchResults {
   answeringMachine?: AnsweringMachineResult;
   /** One hostile client at a time against the service (bench/abuse.ts); absent in older results. */
   abuse?: AbuseResult;
+  /** The inspector's waveform and the history's record of a long call (bench/call-inspector.ts); absent in older results. */
+  callInspector?: CallInspectorResult;
   targets: TargetCheck[];
 }
 
@@ -270,6 +273,7 @@ export function renderReport(results: BenchResults): string {
     ...(results.turnTakingEndToEnd === undefined ? [] : ['', ...turnTakingEndToEndSection(results.turnTakingEndToEnd)]),
     ...(results.answeringMachine === undefined ? [] : ['', ...answeringMachineSection(results.answeringMachine)]),
     ...(results.abuse === undefined ? [] : ['', ...abuseSection(results.abuse)]),
+    ...(results.callInspector === undefined ? [] : ['', ...callInspectorSection(results.callInspector)]),
     '',
     'Targets:',
     '',
@@ -279,6 +283,24 @@ export function renderReport(results: BenchResults): string {
     ),
   ];
   return lines.join('\n');
+}
+
+/** The call inspector with a long call: the waveform from server-side peaks, the history's record. */
+export function callInspectorSection(inspector: CallInspectorResult): string[] {
+  return [
+    `Call inspector, a ${inspector.callMinutes}-minute call (bench/call-inspector.ts):`,
+    '',
+    table(
+      ['', 'figure'],
+      [
+        [`waveform of the ${fmt(inspector.wavMegabytes)} MB recording, ${inspector.points} points (median)`, `${fmt(inspector.waveformMs)} ms`],
+        ['heap growth while reading it', `${fmt(inspector.waveformHeapGrowthMiB)} MiB`],
+        ['waveform sent to the page', `${fmt(inspector.waveformJsonKiB)} KiB`],
+        ['the call record (JSON)', `${fmt(inspector.recordKiB)} KiB`],
+        ['written to SQLite / read back', `${fmt(inspector.historyInsertMs, 2)} ms / ${fmt(inspector.historyGetMs, 2)} ms`],
+      ],
+    ),
+  ];
 }
 
 /** The abuse runs: what one hostile client cost the model, the memory and `/healthz`. */

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FULL_ABUSE_OPTIONS, measureAbuse, SMOKE_ABUSE_OPTIONS } from './abuse.js';
 import { measureAnsweringMachine } from './answering-machine.js';
+import { FULL_CALL_INSPECTOR_OPTIONS, measureCallInspector, SMOKE_CALL_INSPECTOR_OPTIONS } from './call-inspector.js';
 import { FULL_COST_OPTIONS, SMOKE_COST_OPTIONS, measureAudioCost } from './audio-cost.js';
 import { FULL_QUALITY_OPTIONS, SMOKE_QUALITY_OPTIONS, measureAudioQuality } from './audio-quality.js';
 import { FULL_SCRIPT, SMOKE_SCRIPT } from './end-to-end/common.js';
@@ -112,6 +113,8 @@ progress('who answered…');
 const answeringMachine = measureAnsweringMachine({ smoke });
 progress('abuse…');
 const abuse = await measureAbuse({ ...(smoke ? SMOKE_ABUSE_OPTIONS : FULL_ABUSE_OPTIONS), onProgress: progress });
+progress('call inspector…');
+const callInspector = await measureCallInspector(smoke ? SMOKE_CALL_INSPECTOR_OPTIONS : FULL_CALL_INSPECTOR_OPTIONS);
 
 const results: BenchResults = {
   mode: smoke ? 'smoke' : 'full',
@@ -126,6 +129,7 @@ const results: BenchResults = {
   turnTakingEndToEnd,
   answeringMachine,
   abuse,
+  callInspector,
   targets: checkTargets(audioCost, audioQuality, endToEnd, turnDetection, turnTakingEndToEnd),
 };
 mkdirSync(dirname(out), { recursive: true });

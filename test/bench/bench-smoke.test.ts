@@ -165,6 +165,9 @@ describe('npm run bench -- --smoke', () => {
     }
     for (const path of ['connections', 'refusedAtOnce', 'stillOpen', 'health.maxMs', ...MEMORY_FIGURES]) expect(isNumber(at(results, `abuse.slowHeaders.${path}`)), `abuse.slowHeaders.${path}`).toBe(true);
 
+    for (const path of ['waveformMs', 'waveformHeapGrowthMiB', 'waveformJsonKiB', 'recordKiB', 'historyInsertMs', 'historyGetMs']) expect(isNumber(at(results, `callInspector.${path}`)), path).toBe(true);
+    expect(stdout).toContain('Call inspector');
+
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
     expect(targets.length).toBe(24);
     for (const target of targets) {
