@@ -95,6 +95,10 @@ describe('the call core on the real service\'s quirks', () => {
     expect(hungUp.trigger).toBe('goodbye-played');
     const summary = await summaryOf(b, callSid);
     expect(summary).toMatchObject({ endReason: 'agent-hung-up', agentTurns: 2, emptyTurns: 0 });
+    // Usage counted once however it came (a response reported with every chunk is one response), or estimated.
+    const billedAudioOut = session.modelTurns.reduce((sum, turn) => sum + Math.ceil((turn.audioSamples / 24_000) * 25), 0);
+    if (quirks.usage === 'none') expect(summary.tokens).toMatchObject({ source: 'estimated', reports: 0 });
+    else expect(summary.tokens).toMatchObject({ source: 'reported', output: { text: 0, audio: billedAudioOut } });
   });
 
   it('the empty turn (a bare turnComplete, no content) is counted and the model is cued', async () => {
