@@ -11,8 +11,6 @@ import { MAX_WAVEFORM_POINTS, waveformOfFile } from './waveform.js';
 
 export const CALLS_API_PATH = '/api/calls';
 export const INSPECTOR_PATH = '/calls';
-/** ADMIN_API_KEY guards personal data (transcripts): at least this long, like the other keys. */
-export const MIN_ADMIN_API_KEY_LENGTH = 24;
 const INSPECTOR_STATIC_DIR = fileURLToPath(new URL('../../public/calls', import.meta.url));
 const CALL_SID_PATTERN = /^CA[0-9a-f]{32}$/;
 const DEFAULT_PAGE_SIZE = 50;
