@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type RequestHandler, type Response } from 'express';
+import { bearerKeyCheck } from '../http/bearer-key.js';
 import type { Logger } from '../observability/logger.js';
 import { RefusalLog } from '../observability/refusal-log.js';
 import type { CallRecord } from './call-record.js';
@@ -64,10 +64,9 @@ export function adminRoutes(options: AdminApiOptions): express.Router {
 }
 
 function adminKeyCheck(apiKey: string, log: Logger): RequestHandler {
-  const expected = sha256(apiKey);
+  const matches = bearerKeyCheck(apiKey);
   return (req, res, next) => {
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
-    if (match === null || !timingSafeEqual(sha256(match[1] as string), expected)) {
+    if (!matches(req.header('authorization'))) {
       RefusalLog.for(log).warn(req.socket.remoteAddress, { what: 'calls api', hasAuthorization: req.header('authorization') !== undefined }, 'call history refused: missing or wrong ADMIN_API_KEY');
       res.status(401).set('WWW-Authenticate', 'Bearer realm="calls"').json({ error: 'A valid key is required: Authorization: Bearer <ADMIN_API_KEY>' });
       return;
@@ -198,8 +197,4 @@ function setPageHeaders(res: Response): void {
     'Referrer-Policy': 'no-referrer',
     'X-Content-Type-Options': 'nosniff',
   });
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
 }
