@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -396,6 +396,12 @@ describe('the installed package', () => {
       await service.stop();
     }
     expect(service.output()).not.toContain(SECRET);
+    // The call history needs nothing installed beyond the package where Node has SQLite built in (22.13 and newer).
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if (major > 22 || (major === 22 && minor >= 13)) {
+      expect(existsSync(join(projectDir, 'data', 'history.sqlite'))).toBe(true);
+      expect(service.output()).not.toMatch(/could not (write the call to|delete old calls from) the history|ExperimentalWarning/);
+    }
   }, 120_000);
 
   it('runs a service configured from code with typed settings, the environment left out', async () => {
