@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { bearerKeyCheck } from '../http/bearer-key.js';
+import { END_REASONS } from '../domain/end-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { RefusalLog } from '../observability/refusal-log.js';
 import type { CallRecord } from './call-record.js';
@@ -120,7 +121,7 @@ export function parseListQuery(query: Record<string, unknown>): { filter: CallFi
   set('from', time('from'));
   set('to', time('to'));
   set('agent', text('agent'));
-  set('endReason', text('endReason'));
+  set('endReason', oneOf('endReason', END_REASONS));
   set('direction', oneOf('direction', ['inbound', 'outbound'] as const));
   set('channel', oneOf('channel', ['phone', 'browser'] as const));
   const cursor = text('cursor');

@@ -1,3 +1,4 @@
+import type { EndReason } from '../domain/end-reasons.js';
 import type { SessionSwitchReason } from '../model/realtime-model.js';
 import type { CallSummary } from '../observability/call-events.js';
 
@@ -22,7 +23,7 @@ export interface CallRecord {
   startedAt: string;
   endedAt: string;
   durationMs: number;
-  endReason: string;
+  endReason: EndReason;
   /** Why, when the call ended on a failure (safe to show). */
   endDetail?: string;
   /** Both sides' words, one line per stretch of speech. */

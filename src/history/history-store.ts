@@ -15,7 +15,7 @@ export interface CallListItem {
   channel: CallRecord['channel'];
   from: string | undefined;
   to: string | undefined;
-  endReason: string;
+  endReason: CallRecord['endReason'];
   durationMs: number;
   costUsd: number;
   costEstimated: boolean;
@@ -56,7 +56,7 @@ export interface CallFilter {
   from?: string;
   to?: string;
   agent?: string;
-  endReason?: string;
+  endReason?: CallRecord['endReason'];
   direction?: CallRecord['direction'];
   channel?: CallRecord['channel'];
 }

@@ -36,25 +36,25 @@ describe.each(['sqlite', 'postgres'] as const)('the call history on %s', (dialec
     try {
       const minute = (n: number): string => new Date(Date.UTC(2026, 11, 1, 10, n)).toISOString();
       const records = Array.from({ length: 7 }, (_, n) =>
-        sampleCallRecord({ startedAt: minute(n), agent: n % 2 === 0 ? 'dental' : 'restaurant', endReason: n === 3 ? 'agent-ended' : 'caller-hung-up', direction: n === 5 ? 'outbound' : 'inbound' }),
+        sampleCallRecord({ startedAt: minute(n), agent: n % 2 === 0 ? 'dental' : 'restaurant', endReason: n === 3 ? 'agent-hung-up' : 'caller-hung-up', direction: n === 5 ? 'outbound' : 'inbound' }),
       );
       for (const record of records) await store.insert(record);
       // A call continued on another stream ends twice: the later record replaces the first.
-      await store.insert({ ...records[6]!, endReason: 'agent-ended' });
+      await store.insert({ ...records[6]!, endReason: 'agent-hung-up' });
 
       expect(await store.get(records[2]!.callSid)).toEqual(records[2]);
       expect(await store.get('CA-none')).toBeUndefined();
 
       const first = await store.list({}, 3);
       expect(first.calls.map((c) => c.startedAt)).toEqual([minute(6), minute(5), minute(4)]);
-      expect(first.calls[0]).toMatchObject({ callSid: records[6]!.callSid, endReason: 'agent-ended', costUsd: 0, tokens: 0, recorded: false, from: '+1********23' });
+      expect(first.calls[0]).toMatchObject({ callSid: records[6]!.callSid, endReason: 'agent-hung-up', costUsd: 0, tokens: 0, recorded: false, from: '+1********23' });
       const second = await store.list({}, 3, first.nextCursor);
       const third = await store.list({}, 3, second.nextCursor);
       expect([...second.calls, ...third.calls].map((c) => c.startedAt)).toEqual([minute(3), minute(2), minute(1), minute(0)]);
       expect(third.nextCursor).toBeUndefined();
 
       expect((await store.list({ agent: 'restaurant' }, 10)).calls.map((c) => c.startedAt)).toEqual([minute(5), minute(3), minute(1)]);
-      expect((await store.list({ endReason: 'agent-ended' }, 10)).calls).toHaveLength(2);
+      expect((await store.list({ endReason: 'agent-hung-up' }, 10)).calls).toHaveLength(2);
       expect((await store.list({ direction: 'outbound' }, 10)).calls.map((c) => c.callSid)).toEqual([records[5]!.callSid]);
       expect((await store.list({ from: minute(2), to: minute(4) }, 10)).calls.map((c) => c.startedAt)).toEqual([minute(3), minute(2)]);
       await expect(store.list({}, 10, 'bm90IGEgY3Vyc29y')).rejects.toBeInstanceOf(InvalidCursorError);

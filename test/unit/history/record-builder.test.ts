@@ -58,7 +58,7 @@ describe('callRecordBuilder', () => {
 
   it('keeps the numbers in full when configured to', () => {
     const { observe, records } = build('full');
-    observe({ type: 'ended', reason: 'agent-ended', summary: quietCallSummary() }, 10);
+    observe({ type: 'ended', reason: 'agent-hung-up', summary: quietCallSummary() }, 10);
     expect(records[0]).toMatchObject({ from: '+14155550123', to: '+14155550100' });
   });
 });
