@@ -1,4 +1,5 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,11 +11,12 @@ import { INSPECTED_CALL_MODEL, placeInspectedCall } from '../support/inspected-c
  * The call inspector in a real browser (Debian's chromium, headless) against the real server after real calls
  * through the fake Twilio and the fake Live server: the list with a call in progress at the top, and a finished
  * call's page with its waveforms, transcript, barge-in, tool call, waits and cost. The screenshots it takes are
- * the README's (docs/images/).
+ * the README's (docs/images/, with UPDATE_SCREENSHOTS=1).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN_KEY = 'admin-key-for-the-call-inspector-0123456789';
-const IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
+/** UPDATE_SCREENSHOTS=1 writes the screenshots where the README shows them; otherwise they go to a temp folder. */
+const IMAGES = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/images/', import.meta.url)) : mkdtempSync(join(tmpdir(), 'call-inspector-'));
 
 describe('the call inspector', () => {
   let bridge: Bridge;
