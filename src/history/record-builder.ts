@@ -2,7 +2,7 @@ import type { CallDetails } from '../domain/call-details.js';
 import type { CallObserver, ObservedEvent } from '../observability/call-observation.js';
 import { percentile } from '../observability/heard-latency.js';
 import { redactPhoneNumber } from '../observability/redact.js';
-import type { CallRecord, LatencyFigures, ToolCallRecord, TranscriptLine, TurnRecord } from './call-record.js';
+import type { CallRecord, LatencyFigures, ToolCallRecord, TurnRecord } from './call-record.js';
 
 export interface RecordBuilderOptions {
   call: CallDetails;
@@ -27,74 +27,62 @@ const ms = (value: number): number => Math.round(value);
  * The record is handed over once, when the call ends; nothing here waits for anything.
  */
 export function callRecordBuilder(options: RecordBuilderOptions): CallObserver {
-  const startedAt = (options.now ?? (() => new Date()))();
-  const transcript: TranscriptLine[] = [];
-  const tools = new Map<string, ToolCallRecord>();
-  const record: Omit<CallRecord, 'endedAt' | 'durationMs' | 'endReason' | 'latency' | 'summary'> = {
-    callSid: options.call.callSid,
-    agent: options.call.agent,
-    direction: options.call.direction,
-    channel: options.channel,
-    model: options.model,
-    from: shownNumber(options.call.from, options.phoneNumbers),
-    to: shownNumber(options.call.to, options.phoneNumbers),
-    startedAt: startedAt.toISOString(),
-    transcript,
-    tools: [],
-    bargeIns: [],
-    turns: [],
-    sessionSwitches: [],
-    recording: options.recording,
-  };
-  let lastSpeaker: 'caller' | 'agent' | undefined;
+  const builder = new RecordBuilder(options);
+  return (event, atMs) => builder.observe(event, atMs);
+}
+
+type OpenRecord = Omit<CallRecord, 'endedAt' | 'durationMs' | 'endReason' | 'latency' | 'summary'>;
+
+class RecordBuilder {
+  private readonly startedAt: Date;
+  private readonly record: OpenRecord;
+  private readonly tools = new Map<string, ToolCallRecord>();
+  private lastSpeaker: 'caller' | 'agent' | undefined;
+  private lineOpen = false;
   /** The agent's words of its current turn. */
-  let turnText = '';
-  let lineOpen = false;
-  const closeLine = (): void => {
-    lineOpen = false;
-  };
-  const onTranscript = (speaker: 'caller' | 'agent', text: string, atMs: number): void => {
-    const last = transcript.at(-1);
-    if (lineOpen && lastSpeaker === speaker && last !== undefined) last.text += text;
-    else transcript.push({ atMs: ms(atMs), speaker, text: text.trimStart() });
-    lastSpeaker = speaker;
-    lineOpen = true;
-  };
-  return (event: ObservedEvent, atMs: number) => {
+  private turnText = '';
+
+  constructor(private readonly options: RecordBuilderOptions) {
+    const { call, phoneNumbers } = options;
+    this.startedAt = (options.now ?? (() => new Date()))();
+    this.record = {
+      callSid: call.callSid,
+      agent: call.agent,
+      direction: call.direction,
+      channel: options.channel,
+      model: options.model,
+      from: shownNumber(call.from, phoneNumbers),
+      to: shownNumber(call.to, phoneNumbers),
+      startedAt: this.startedAt.toISOString(),
+      transcript: [],
+      tools: [],
+      bargeIns: [],
+      turns: [],
+      sessionSwitches: [],
+      recording: options.recording,
+    };
+  }
+
+  observe(event: ObservedEvent, atMs: number): void {
+    const { record } = this;
     switch (event.type) {
-      case 'transcript':
-        if (event.speaker === 'agent') turnText += event.text;
-        onTranscript(event.speaker, event.text, atMs);
-        return;
       case 'agentTurnStarted':
-        turnText = '';
+        this.turnText = '';
+        return;
+      case 'transcript':
+        this.onTranscript(event.speaker, event.text, atMs);
         return;
       case 'agentTurnEnded':
-        closeLine();
+        this.lineOpen = false;
         return;
-      case 'toolCall': {
-        const call: ToolCallRecord = { id: event.id, name: event.name, atMs: ms(atMs), args: options.maskToolArguments(event.name, event.args), outcome: 'pending', durationMs: undefined, result: undefined };
-        tools.set(event.id, call);
-        record.tools.push(call);
-        return;
-      }
-      case 'toolResult': {
-        const call = tools.get(event.id);
-        if (call === undefined) return;
-        call.outcome = event.ok ? 'ok' : 'error';
-        call.durationMs = ms(event.durationMs);
-        call.result = event.response;
-        return;
-      }
+      case 'toolCall':
+      case 'toolResult':
       case 'toolCancelled':
-        for (const id of event.ids) {
-          const call = tools.get(id);
-          if (call !== undefined && call.outcome === 'pending') call.outcome = 'cancelled';
-        }
+        this.onTool(event, atMs);
         return;
       case 'bargeIn':
-        closeLine();
-        record.bargeIns.push({ atMs: ms(atMs), turn: event.turn, sentMs: event.sentMs, heardMs: event.heardMs, heardText: event.heardText || heardShare(turnText, event.heardMs, event.sentMs), clearMs: undefined });
+        this.lineOpen = false;
+        record.bargeIns.push({ atMs: ms(atMs), turn: event.turn, sentMs: event.sentMs, heardMs: event.heardMs, heardText: event.heardText || heardShare(this.turnText, event.heardMs, event.sentMs), clearMs: undefined });
         return;
       case 'bargeInTiming': {
         const bargeIn = record.bargeIns.findLast((b) => b.turn === event.timing.turn);
@@ -108,9 +96,9 @@ export function callRecordBuilder(options: RecordBuilderOptions): CallObserver {
         record.sessionSwitches.push({ atMs: ms(atMs), reason: event.reason, switchMs: ms(event.switchMs), resumed: event.resumed });
         return;
       case 'ended':
-        options.onRecord({
+        this.options.onRecord({
           ...record,
-          endedAt: new Date(startedAt.getTime() + event.summary.durationMs).toISOString(),
+          endedAt: new Date(this.startedAt.getTime() + event.summary.durationMs).toISOString(),
           durationMs: event.summary.durationMs,
           endReason: event.reason,
           ...(event.detail === undefined ? {} : { endDetail: event.detail }),
@@ -121,7 +109,36 @@ export function callRecordBuilder(options: RecordBuilderOptions): CallObserver {
       default:
         return;
     }
-  };
+  }
+
+  /** Fragments of one speaker's stretch of speech join into one line; the other speaker, or a turn's end, starts a new one. */
+  private onTranscript(speaker: 'caller' | 'agent', text: string, atMs: number): void {
+    if (speaker === 'agent') this.turnText += text;
+    const last = this.record.transcript.at(-1);
+    if (this.lineOpen && this.lastSpeaker === speaker && last !== undefined) last.text += text;
+    else this.record.transcript.push({ atMs: ms(atMs), speaker, text: text.trimStart() });
+    this.lastSpeaker = speaker;
+    this.lineOpen = true;
+  }
+
+  private onTool(event: Extract<ObservedEvent, { type: 'toolCall' | 'toolResult' | 'toolCancelled' }>, atMs: number): void {
+    if (event.type === 'toolCall') {
+      const call: ToolCallRecord = { id: event.id, name: event.name, atMs: ms(atMs), args: this.options.maskToolArguments(event.name, event.args), outcome: 'pending', durationMs: undefined, result: undefined };
+      this.tools.set(event.id, call);
+      this.record.tools.push(call);
+    } else if (event.type === 'toolResult') {
+      const call = this.tools.get(event.id);
+      if (call === undefined) return;
+      call.outcome = event.ok ? 'ok' : 'error';
+      call.durationMs = ms(event.durationMs);
+      call.result = event.response;
+    } else {
+      for (const id of event.ids) {
+        const call = this.tools.get(id);
+        if (call !== undefined && call.outcome === 'pending') call.outcome = 'cancelled';
+      }
+    }
+  }
 }
 
 export function latencyFigures(turns: readonly TurnRecord[]): LatencyFigures {
