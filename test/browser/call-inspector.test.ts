@@ -61,7 +61,7 @@ describe('the call inspector', () => {
 
     // The call's page: opened from the list, the key kept by the tab.
     await page.locator(`#calls tr[data-call-sid="${callSid}"] a`).click();
-    await page.waitForFunction(() => (globalThis as unknown as { inspectorState: { callLoaded?: boolean; waveformDrawn?: boolean } }).inspectorState.waveformDrawn === true, undefined, { timeout: 5_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { inspectorState?: { waveformDrawn?: boolean } }).inspectorState?.waveformDrawn === true, undefined, { timeout: 5_000 });
     expect(page.url()).toBe(`${bridge.app.localUrl}/calls/${callSid}`);
     // Both waveforms drawn: caller above the middle line, agent below.
     // Read in the page (a script, since the test's own types know no DOM): inked pixels above and below the middle.
@@ -90,7 +90,7 @@ describe('the call inspector', () => {
 
     // Playable, with a cursor that moves as it plays: a click on the timeline seeks there.
     await page.locator('#play').click();
-    await page.waitForFunction(() => ((globalThis as unknown as { inspectorState: { cursorMs?: number } }).inspectorState.cursorMs ?? 0) > 300, undefined, { timeout: 5_000 });
+    await page.waitForFunction(() => ((globalThis as unknown as { inspectorState?: { cursorMs?: number } }).inspectorState?.cursorMs ?? 0) > 300, undefined, { timeout: 5_000 });
     await page.locator('#play').click(); // pause
     const box = (await page.locator('#timeline').boundingBox())!;
     await page.mouse.click(box.x + box.width / 2, box.y + 20);
