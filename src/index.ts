@@ -28,6 +28,9 @@ export type {
   CallLimitSettings,
   ConnectionSettings,
   StoreSettings,
+  HistorySettings,
+  CostSettings,
+  TracingSettings,
   FleetSettings,
   RecordingSettings,
   LoggingSettings,
@@ -40,6 +43,11 @@ export type {
 export type { CallDetails } from './domain/call-details.js';
 export type { EndReason } from './domain/end-reasons.js';
 export type { CallEvent, CallSummary } from './observability/call-events.js';
+export type { TokenUsage } from './costs/usage-meter.js';
+export type { CallCost } from './costs/call-cost.js';
+export type { CallRecord, TranscriptLine, ToolCallRecord, BargeInRecord, TurnRecord, LatencyFigures, SessionSwitchRecord } from './history/call-record.js';
+export type { CallEndedPayload } from './history/call-ended-webhook.js';
+export { DELIVERY_HEADER } from './history/call-ended-webhook.js';
 export { GEMINI_VOICES } from './model/gemini/voices.js';
 export type { GeminiVoice } from './model/gemini/voices.js';
 export { BASIC_CAPABILITIES } from './model/realtime-model.js';
