@@ -177,12 +177,16 @@ export class HistoryStore {
     };
   }
 
-  /** Deletes the calls that started before `cutoff`; returns their records (their recordings are the caller's to delete). */
-  async deleteStartedBefore(cutoff: Date): Promise<CallRecord[]> {
+  /**
+   * Deletes up to `limit` of the calls that started before `cutoff`, oldest first; returns what they left on disk
+   * (their recordings are the caller's to delete). A batch at a time: a first prune of a long history does not hold
+   * the process (SQLite answers on the event loop) while it reads thousands of records.
+   */
+  async deleteStartedBefore(cutoff: Date, limit: number): Promise<Array<Pick<CallRecord, 'callSid' | 'recording'>>> {
     const db = await this.connect();
-    const rows = await db.selectFrom('calls').select('record').where('started_at', '<', cutoff.toISOString()).execute();
-    if (rows.length > 0) await db.deleteFrom('calls').where('started_at', '<', cutoff.toISOString()).execute();
-    return rows.map((row) => JSON.parse(row.record) as CallRecord);
+    const rows = await db.selectFrom('calls').select(['call_sid', 'record']).where('started_at', '<', cutoff.toISOString()).orderBy('started_at').limit(limit).execute();
+    if (rows.length > 0) await db.deleteFrom('calls').where('call_sid', 'in', rows.map((row) => row.call_sid)).execute();
+    return rows.map((row) => ({ callSid: row.call_sid, recording: (JSON.parse(row.record) as CallRecord).recording }));
   }
 
   async close(): Promise<void> {

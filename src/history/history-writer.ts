@@ -7,6 +7,8 @@ import type { HistoryStore } from './history-store.js';
 /** Records waiting to be written; past this (a store slow for long) the newest are lost, and counted. */
 const MAX_QUEUED_RECORDS = 1_000;
 const RETENTION_CHECK_INTERVAL_MS = 60 * 60 * 1_000;
+/** Old calls deleted per query: each batch lets the calls in progress run before the next. */
+const RETENTION_BATCH = 100;
 const DAY_MS = 24 * 60 * 60 * 1_000;
 
 export interface HistoryWriterOptions {
@@ -19,6 +21,8 @@ export interface HistoryWriterOptions {
   /** DATA_DIR/recordings, where a deleted call's recording files are. */
   recordingsDir: string;
   now?: () => Date;
+  /** Old calls deleted per query (tests make it small). */
+  retentionBatch?: number;
 }
 
 /**
@@ -82,13 +86,21 @@ export class HistoryWriter {
 
   private async prune(retentionDays: number): Promise<void> {
     const cutoff = new Date((this.options.now?.() ?? new Date()).getTime() - retentionDays * DAY_MS);
+    const batch = this.options.retentionBatch ?? RETENTION_BATCH;
+    let deletedCalls = 0;
+    let deletedFiles = 0;
     try {
-      const deleted = await this.options.store.deleteStartedBefore(cutoff);
-      const files = deleted.flatMap((record) => (record.recording === undefined ? [] : [record.recording.wav, record.recording.events]));
-      await Promise.all(files.map((file) => rm(join(this.options.recordingsDir, file), { force: true })));
-      if (deleted.length > 0) this.options.log.info({ deletedCalls: deleted.length, deletedFiles: files.length, retentionDays }, 'deleted calls past HISTORY_RETENTION_DAYS');
+      for (;;) {
+        const calls = await this.options.store.deleteStartedBefore(cutoff, batch);
+        const files = calls.flatMap((call) => (call.recording === undefined ? [] : [call.recording.wav, call.recording.events]));
+        await Promise.all(files.map((file) => rm(join(this.options.recordingsDir, file), { force: true })));
+        deletedCalls += calls.length;
+        deletedFiles += files.length;
+        if (calls.length < batch) break;
+      }
     } catch (error) {
       this.options.log.warn({ err: error }, 'could not delete old calls from the history');
     }
+    if (deletedCalls > 0) this.options.log.info({ deletedCalls, deletedFiles, retentionDays }, 'deleted calls past HISTORY_RETENTION_DAYS');
   }
 }

@@ -59,9 +59,10 @@ describe.each(['sqlite', 'postgres'] as const)('the call history on %s', (dialec
       expect((await store.list({ from: minute(2), to: minute(4) }, 10)).calls.map((c) => c.startedAt)).toEqual([minute(3), minute(2)]);
       await expect(store.list({}, 10, 'bm90IGEgY3Vyc29y')).rejects.toBeInstanceOf(InvalidCursorError);
 
-      const deleted = await store.deleteStartedBefore(new Date(minute(2)));
-      expect(deleted.map((r) => r.callSid).sort()).toEqual([records[0]!.callSid, records[1]!.callSid].sort());
-      expect((await store.list({}, 10)).calls).toHaveLength(5);
+      // Old calls go a batch at a time, oldest first.
+      expect(await store.deleteStartedBefore(new Date(minute(3)), 2)).toEqual([records[0], records[1]].map((r) => ({ callSid: r!.callSid, recording: undefined })));
+      expect((await store.deleteStartedBefore(new Date(minute(3)), 2)).map((r) => r.callSid)).toEqual([records[2]!.callSid]);
+      expect((await store.list({}, 10)).calls).toHaveLength(4);
     } finally {
       await store.close();
     }
@@ -69,23 +70,26 @@ describe.each(['sqlite', 'postgres'] as const)('the call history on %s', (dialec
 });
 
 describe('HistoryWriter', () => {
-  it('deletes calls past the retention and their recordings, keeping the rest', async () => {
+  it('deletes calls past the retention and their recordings, a batch at a time, keeping the rest', async () => {
     const dir = tempDir();
     const store = new HistoryStore({ sqliteFile: join(dir, 'history.sqlite') });
     const recordings = join(dir, 'recordings');
     mkdirSync(join(recordings, '2026-11-01'), { recursive: true });
     mkdirSync(join(recordings, '2026-12-06'), { recursive: true });
-    const old = sampleCallRecord({ startedAt: '2026-11-01T09:00:00.000Z', recording: { wav: '2026-11-01/old.wav', events: '2026-11-01/old.json' } });
+    // Five calls past the retention (three recorded), deleted two by two; one recent call kept.
+    const old = Array.from({ length: 5 }, (_, n) =>
+      sampleCallRecord({ startedAt: `2026-11-01T09:0${n}:00.000Z`, recording: n < 3 ? { wav: `2026-11-01/old${n}.wav`, events: `2026-11-01/old${n}.json` } : undefined }),
+    );
     const recent = sampleCallRecord({ startedAt: '2026-12-06T09:00:00.000Z', recording: { wav: '2026-12-06/new.wav', events: '2026-12-06/new.json' } });
-    for (const file of ['2026-11-01/old.wav', '2026-11-01/old.json', '2026-12-06/new.wav', '2026-12-06/new.json']) writeFileSync(join(recordings, file), 'x');
-    await store.insert(old);
-    await store.insert(recent);
+    const files = [...old, recent].flatMap((record) => (record.recording === undefined ? [] : [record.recording.wav, record.recording.events]));
+    for (const file of files) writeFileSync(join(recordings, file), 'x');
+    for (const record of [...old, recent]) await store.insert(record);
     const { log, lines } = capturingLogger();
-    const writer = new HistoryWriter({ store, log, onLost: () => undefined, retentionDays: 30, recordingsDir: recordings, now: () => new Date('2026-12-07T12:00:00Z') });
-    await expect.poll(() => lines.find((line) => line.msg === 'deleted calls past HISTORY_RETENTION_DAYS')).toMatchObject({ deletedCalls: 1, deletedFiles: 2 });
-    expect(await store.get(old.callSid)).toBeUndefined();
+    const writer = new HistoryWriter({ store, log, onLost: () => undefined, retentionDays: 30, recordingsDir: recordings, now: () => new Date('2026-12-07T12:00:00Z'), retentionBatch: 2 });
+    await expect.poll(() => lines.find((line) => line.msg === 'deleted calls past HISTORY_RETENTION_DAYS')).toMatchObject({ deletedCalls: 5, deletedFiles: 6 });
+    for (const record of old) expect(await store.get(record.callSid)).toBeUndefined();
     expect(await store.get(recent.callSid)).toEqual(recent);
-    expect([existsSync(join(recordings, '2026-11-01/old.wav')), existsSync(join(recordings, '2026-11-01/old.json')), existsSync(join(recordings, '2026-12-06/new.wav'))]).toEqual([false, false, true]);
+    expect(files.map((file) => existsSync(join(recordings, file)))).toEqual([false, false, false, false, false, false, true, true]);
     await writer.close();
     await store.close();
   });
