@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRestaurantAgent } from '../../../examples/restaurant/agent.js';
 import { SpeechDetector } from '../../../src/audio/speech-detector.js';
 import type { CallRecord } from '../../../src/history/call-record.js';
+import type { CallSummary } from '../../../src/observability/call-events.js';
 import type { CallPage } from '../../../src/history/history-store.js';
 import type { Waveform } from '../../../src/history/waveform.js';
 import { startBridge, type Bridge } from '../../support/bridge-harness.js';
@@ -24,16 +26,26 @@ function speechEndOffsetMs(mulaw: Uint8Array): number {
 
 describe('the call history API', () => {
   let bridge: Bridge;
+  /** What the agent's onCallEnded hook was given. */
+  const endedSummaries: CallSummary[] = [];
 
   beforeAll(async () => {
     bridge = await startBridge({
       env: { ADMIN_API_KEY: ADMIN_KEY, RECORD_CALLS: '1' },
       gemini: INSPECTED_CALL_MODEL,
+      agents: (dataDir) => {
+        const restaurant = createRestaurantAgent({ dataDir });
+        const onCallEnded: typeof restaurant.onCallEnded = (summary, call) => {
+          endedSummaries.push(summary);
+          return restaurant.onCallEnded?.(summary, call);
+        };
+        return [{ ...restaurant, onCallEnded }];
+      },
     });
   });
   afterAll(async () => bridge?.stop());
 
-  it('keeps a call with a barge-in and a tool: transcript, tool, barge-in, latencies, cost and recording', async () => {
+  it('keeps a call with a barge-in and a tool: transcript, tool, barge-in, latencies, cost (the same in onCallEnded and the log) and recording', async () => {
     const { callSid, twilio, speech, playback } = await placeInspectedCall(bridge);
 
     let listed: CallPage | undefined;
@@ -68,6 +80,11 @@ describe('the call history API', () => {
     expect(record.summary.tokens.output.audio).toBeGreaterThan(0);
     expect(record.summary.cost).toMatchObject({ currency: 'USD', estimated: false, priceModel: 'gemini-3.8-live', telephony: 0.0129 });
     expect(record.summary.cost.model).toBeGreaterThan(0);
+    // The same tokens and cost in the agent's onCallEnded and the log's summary line.
+    await expect.poll(() => endedSummaries.length).toBe(1);
+    expect(endedSummaries[0]).toEqual(record.summary);
+    const logged = await bridge.waitForLog((line) => line.msg === 'call ended' && line.callSid === callSid);
+    expect(logged).toMatchObject({ tokens: record.summary.tokens, cost: record.summary.cost });
     expect(record.from).toBe('+1********23');
     expect(JSON.stringify(record)).not.toContain(INSPECTED_CALLER);
     expect(record.tools[0]!.args).not.toHaveProperty('code', 'K7Q2M9');
