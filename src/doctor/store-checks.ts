@@ -1,4 +1,5 @@
 import { createClient } from '@redis/client';
+import pg from 'pg';
 import { fail, pass, within, type CheckResult } from './check.js';
 
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -18,25 +19,16 @@ export async function checkRedis(url: string): Promise<CheckResult> {
   }
 }
 
-/**
- * DATABASE_URL: where the example agent's bookings live (its tools answer "unavailable" while Postgres is down).
- * The `pg` client comes with the project that uses Postgres; the service itself does not depend on it.
- */
+/** DATABASE_URL: the call history's store (and the example agent's bookings) when it is Postgres. */
 export async function checkPostgres(url: string): Promise<CheckResult> {
-  let pg: typeof import('pg');
-  try {
-    pg = await import('pg');
-  } catch {
-    return fail('Postgres', 'DATABASE_URL is set but the pg package is not installed here: npm install pg');
-  }
-  const client = new pg.default.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => undefined);
   try {
     await client.connect();
     await within(client.query('SELECT 1'), CONNECT_TIMEOUT_MS, 'Postgres');
     return pass('Postgres', `${hostOf(url, 'Postgres')} answered`);
   } catch (error) {
-    return fail('Postgres', `${hostOf(url, 'Postgres')} cannot be used (${(error as Error).message}): tools that need it will answer "unavailable"; check DATABASE_URL and that Postgres runs`);
+    return fail('Postgres', `${hostOf(url, 'Postgres')} cannot be used (${(error as Error).message}): the call history cannot be written and tools that need it answer "unavailable"; check DATABASE_URL and that Postgres runs`);
   } finally {
     await client.end().catch(() => undefined);
   }
