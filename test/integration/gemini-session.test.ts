@@ -54,7 +54,7 @@ describe('GeminiLiveSession guards', () => {
       const session = await open(baseUrl, events);
       await expect.poll(() => events.some((event) => event.type === 'closed'), { timeout: 3_000 }).toBe(true);
       expect(session.isOpen).toBe(false);
-      expect(session.sendAudio('AAAA')).toBe(false); // no send on a closed session
+      expect(session.sendAudio(new Uint8Array(640))).toBe(false); // no send on a closed session
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(rejections).toEqual([]);
     } finally {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodePcm16Base64, startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
+import { startFakeGeminiLive, type FakeGeminiLive } from '../fakes/gemini-live/server.js';
 import { INVALID_CREDENTIAL } from '../fakes/gemini-live/vertex.js';
 import type { GeminiAuth } from '../../src/model/gemini/gemini-auth.js';
 import { GeminiLiveSession, ModelSetupError, type GeminiSessionOptions, type SessionEvent } from '../../src/model/gemini/live-session.js';
@@ -104,7 +104,7 @@ describe('Gemini Live on Vertex AI (Application Default Credentials)', () => {
     // Caller speech in (16 kHz), model speech out (24 kHz), through the session's own API.
     const speech = [...tone(600), ...new Array<number>(700 * 16).fill(0)];
     for (let i = 0; i < speech.length; i += 320) {
-      expect(session.sendAudio(encodePcm16Base64(Int16Array.from(speech.slice(i, i + 320))))).toBe(true);
+      expect(session.sendAudio(new Uint8Array(Int16Array.from(speech.slice(i, i + 320)).buffer))).toBe(true);
     }
     await expect.poll(() => events.some((event) => event.type === 'turnComplete'), { timeout: 5_000 }).toBe(true);
     expect(fake.turns[0]?.source).toBe('audio');

@@ -1,4 +1,4 @@
-import { ACTIVITY_END, ACTIVITY_START, HeldAudio, type HeldInput } from '../../audio/held-audio.js';
+import { HeldAudio } from '../../audio/held-audio.js';
 import { noSwitches, type ConversationEvent, type ConversationStats, type ModelLog, type ReconnectReason, type RealtimeConversation, type SessionSwitchReason, type ToolAnswer } from '../realtime-model.js';
 import type { GeminiLiveSession, SessionEvent } from './live-session.js';
 
@@ -46,9 +46,11 @@ const FRESH_HANDLE_WAIT_MS = 1_000;
 export class LiveConversation implements RealtimeConversation {
   private current: GeminiLiveSession | undefined;
   private handle: string | undefined;
-  /** Each capped in bytes (held-audio.ts); activity marks ride in order with the audio. */
-  private sentSinceHandle = new HeldAudio();
-  private heldDuringSwitch = new HeldAudio();
+  /**
+   * Caller input sent since the latest handle, then what no session has had yet: audio with the activity marks in
+   * their places (capped: held-audio.ts).
+   */
+  private readonly callerInput = new HeldAudio();
   /** The call has said the caller is talking (activityStart without its activityEnd yet), and was when the handle came. */
   private activityOpen = false;
   private activityOpenAtHandle = false;
@@ -77,40 +79,40 @@ export class LiveConversation implements RealtimeConversation {
       return;
     }
     this.current = session;
-    this.flushHeldTo(session); // caller audio that arrived during setup
+    this.sendHeldTo(session); // caller input and texts that arrived during setup
   }
 
   get stats(): ConversationStats {
     return { connections: this.connections, switches: { ...this.switches } };
   }
 
-  /** Caller audio (16 kHz PCM16 LE): to the live session, or held while a new one takes over. */
+  /**
+   * Caller audio (16 kHz PCM16 LE): kept until a resumption handle covers it, and sent to the live session now, or
+   * held unsent while a new one takes over (or the current one is closing under us: the close handler recovers).
+   */
   sendAudio(pcm16k: Uint8Array): void {
     if (this.ended) return;
-    // The SDK's wire format: base64 inside JSON. Encoded once, here, and kept so for replay after a switch.
-    this.sendInput(Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64'));
+    this.callerInput.append(pcm16k);
+    this.sendUnsent();
   }
 
   /** The call heard the caller start talking (local turn detection); kept in order with the audio, like it. */
   activityStart(): void {
     if (this.ended) return;
     this.activityOpen = true;
-    this.sendInput(ACTIVITY_START);
+    this.callerInput.appendActivity('start');
+    this.sendUnsent();
   }
 
   activityEnd(): void {
     if (this.ended) return;
     this.activityOpen = false;
-    this.sendInput(ACTIVITY_END);
+    this.callerInput.appendActivity('end');
+    this.sendUnsent();
   }
 
-  private sendInput(input: HeldInput): void {
-    if (this.switching || this.current === undefined) {
-      this.heldDuringSwitch.push(input);
-      return;
-    }
-    if (sendTo(this.current, input)) this.sentSinceHandle.push(input);
-    else this.heldDuringSwitch.push(input); // closing under us: the close handler recovers
+  private sendUnsent(): void {
+    if (!this.switching && this.current !== undefined) this.callerInput.sendUnsent(this.current);
   }
 
   /** Realtime text (cues, keypad digits); held like audio while sessions switch. */
@@ -163,7 +165,7 @@ export class LiveConversation implements RealtimeConversation {
       case 'resumptionUpdate':
         if (event.resumable && event.handle !== undefined) {
           this.handle = event.handle;
-          this.sentSinceHandle.takeAll();
+          this.callerInput.forgetSent();
           this.activityOpenAtHandle = this.activityOpen;
           this.reportHandle(event.handle);
           if (this.handoverWanted && this.atTurnBoundary()) this.handoverNow();
@@ -283,20 +285,20 @@ export class LiveConversation implements RealtimeConversation {
     }
 
     const resumed = handle !== undefined;
-    const replayedMs = resumed ? this.sentSinceHandle.durationMs : 0;
-    const bufferedMs = this.heldDuringSwitch.durationMs;
-    const sinceHandle = this.sentSinceHandle.takeAll();
-    // The caller was talking when the handle came: the resumed session hears the activity open again first.
-    const replay = resumed ? [...(this.activityOpenAtHandle ? [ACTIVITY_START] : []), ...sinceHandle] : [];
+    const replayedMs = resumed ? this.callerInput.sentMs : 0;
+    const bufferedMs = this.callerInput.unsentMs;
+    // A resumed session has heard nothing since its handle (and if the caller was talking then, it hears the
+    // activity open again first); a fresh one needs only what no session has had.
+    if (resumed) {
+      this.callerInput.markAllUnsent();
+      if (this.activityOpenAtHandle) next.sendActivity('start');
+    } else {
+      this.callerInput.forgetSent();
+    }
     this.current = next;
     this.modelTurnActive = false;
     this.pendingToolCalls.clear();
-    const held = this.heldDuringSwitch.takeAll();
-    for (const input of [...replay, ...held]) {
-      sendTo(next, input);
-      this.sentSinceHandle.push(input);
-    }
-    for (const text of this.heldTexts.splice(0)) next.sendText(text);
+    this.sendHeldTo(next);
     this.switching = false;
 
     this.options.onEvent({
@@ -309,8 +311,8 @@ export class LiveConversation implements RealtimeConversation {
     });
   }
 
-  private flushHeldTo(session: GeminiLiveSession): void {
-    for (const input of this.heldDuringSwitch.takeAll()) if (sendTo(session, input)) this.sentSinceHandle.push(input);
+  private sendHeldTo(session: GeminiLiveSession): void {
+    this.callerInput.sendUnsent(session);
     for (const text of this.heldTexts.splice(0)) session.sendText(text);
   }
 
@@ -326,10 +328,6 @@ export class LiveConversation implements RealtimeConversation {
     for (const event of early) this.onSessionEvent(session, event);
     return session;
   }
-}
-
-function sendTo(session: GeminiLiveSession, input: HeldInput): boolean {
-  return typeof input === 'string' ? session.sendAudio(input) : session.sendActivity(input.activity);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

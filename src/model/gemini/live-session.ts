@@ -158,10 +158,12 @@ export class GeminiLiveSession {
     return !this.closedReported && this.socket.isOpen;
   }
 
-  /** Streams one chunk of caller audio (16 kHz PCM16 LE, base64). Returns false if the session is gone. */
-  sendAudio(pcm16kBase64: string): boolean {
+  /** Streams one chunk of caller audio (16 kHz PCM16 LE). Returns false if the session is gone. */
+  sendAudio(pcm16k: Uint8Array): boolean {
     if (!this.isOpen) return this.dropAfterClose();
-    this.session.sendRealtimeInput({ audio: { data: pcm16kBase64, mimeType: MODEL_INPUT_MIME_TYPE } });
+    // The wire format: base64 inside JSON, encoded here at the edge.
+    const data = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64');
+    this.session.sendRealtimeInput({ audio: { data, mimeType: MODEL_INPUT_MIME_TYPE } });
     return true;
   }
 
