@@ -1,4 +1,4 @@
-import type { CallEventListener } from '../observability/call-events.js';
+import { listenerFor, type CallEventListener } from '../observability/call-events.js';
 import type { Logger } from '../observability/logger.js';
 import type { CallDetails } from '../domain/call-details.js';
 import type { Agent } from './agent.js';
@@ -10,7 +10,7 @@ import type { Agent } from './agent.js';
 export function agentHooksListener(agent: Agent, call: CallDetails, log: Logger): CallEventListener | undefined {
   const { onCallEvent, onCallEnded } = agent;
   if (onCallEvent === undefined && onCallEnded === undefined) return undefined;
-  return (event) => {
+  const listener: CallEventListener = (event) => {
     if (onCallEvent !== undefined) {
       try {
         const result: unknown = onCallEvent(event, call);
@@ -28,4 +28,6 @@ export function agentHooksListener(agent: Agent, call: CallDetails, log: Logger)
       });
     }
   };
+  // Without onCallEvent, only the end is read: the call need not build its audio events for this agent.
+  return onCallEvent === undefined ? listenerFor(['ended'], listener) : listener;
 }

@@ -1,5 +1,5 @@
 import type { EndReason } from '../domain/end-reasons.js';
-import type { CallEvent as CallStreamEvent, CallEventListener } from '../observability/call-events.js';
+import { listenerFor, type CallEvent as CallStreamEvent, type CallEventListener } from '../observability/call-events.js';
 
 /**
  * What the page is told of a call, as it happens: the call's event stream without the audio, in the shapes
@@ -30,13 +30,13 @@ const SHOWN_RESULT_CHARS = 600;
 
 /** Subscribes a page observer to a call's event stream: what the page shows, nothing else. */
 export function pageEventsListener(callSid: string, observer: CallObserver): CallEventListener {
-  return (event: CallStreamEvent) => {
-    const shown = toPageEvent(callSid, event);
-    if (shown !== undefined) observer.onCallEvent(shown);
-  };
+  return listenerFor(SHOWN_EVENTS, (event) => observer.onCallEvent(toPageEvent(callSid, event)));
 }
 
-function toPageEvent(callSid: string, event: CallStreamEvent): CallEvent | undefined {
+/** The call events the page is told of. */
+const SHOWN_EVENTS = ['started', 'transcript', 'latency', 'toolCall', 'bargeIn', 'agentTurnEnded', 'toolResult', 'ended'] as const;
+
+function toPageEvent(callSid: string, event: Extract<CallStreamEvent, { type: (typeof SHOWN_EVENTS)[number] }>): CallEvent {
   switch (event.type) {
     case 'started':
       return { type: 'started', callSid };
@@ -61,8 +61,6 @@ function toPageEvent(callSid: string, event: CallStreamEvent): CallEvent | undef
     }
     case 'ended':
       return { type: 'ended', reason: event.reason, ...(event.detail === undefined ? {} : { detail: event.detail }), summary: { ...event.summary } };
-    default:
-      return undefined;
   }
 }
 

@@ -245,7 +245,7 @@ export class PhoneCall {
         return;
       case 'mark':
         this.playout.onMarkEcho(message.mark.name);
-        this.publish({ type: 'agentAudioHeard', mark: message.mark.name });
+        if (this.events.wants('agentAudioHeard')) this.publish({ type: 'agentAudioHeard', mark: message.mark.name });
         return;
       case 'dtmf':
         this.publish({ type: 'keypad', digit: message.dtmf.digit });
@@ -275,7 +275,8 @@ export class PhoneCall {
     const toModel = this.opening === undefined ? mulaw : this.opening.calleeFrame(mulaw);
     if (this.ended) return;
     this.conversation.sendAudio(this.callerAudio.convert(toModel));
-    this.publish({ type: 'callerAudio', mulaw, timestampMs });
+    // Per-frame events are built only for a listener that reads them (the recorder, an agent's onCallEvent).
+    if (this.events.wants('callerAudio')) this.publish({ type: 'callerAudio', mulaw, timestampMs });
     // Local turn detection decides when the caller speaks (and reports it back); else the energy detector says.
     if (this.localTurns !== undefined) return this.localTurns.callerAudio(toModel);
     const speech = this.callerSpeech.push(mulaw);
@@ -511,11 +512,11 @@ export class PhoneCall {
       sendMedia: (mulaw) => {
         stream.sendMedia(mulaw);
         this.localTurns?.agentAudioSent(mulaw);
-        this.publish({ type: 'agentAudioSent', mulaw, turn: this.agentTurns });
+        if (this.events.wants('agentAudioSent')) this.publish({ type: 'agentAudioSent', mulaw, turn: this.agentTurns });
       },
       sendMark: (name) => {
         stream.sendMark(name);
-        this.publish({ type: 'markSent', name });
+        if (this.events.wants('markSent')) this.publish({ type: 'markSent', name });
       },
       sendClear: () => {
         stream.sendClear();

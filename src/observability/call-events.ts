@@ -102,11 +102,26 @@ export type CallEvent =
   /** `detail`: why, when the call ended on a failure (e.g. the model could not be reached); safe to show (describeFailure). */
   | { type: 'ended'; reason: EndReason; detail?: string; summary: CallSummary };
 
-export type CallEventListener = (event: CallEvent) => void;
+export type CallEventType = CallEvent['type'];
+
+export interface CallEventListener {
+  (event: CallEvent): void;
+  /**
+   * The events this listener reads; without it, every event. A call builds the per-frame audio events (50 a second
+   * each way) only while some listener reads them, so a listener that needs no audio names what it reads
+   * (`listenerFor`).
+   */
+  readonly eventTypes?: ReadonlySet<CallEventType>;
+}
+
+/** A listener for these events only: `handle` sees just them, typed accordingly. */
+export function listenerFor<T extends CallEventType>(types: readonly T[], handle: (event: Extract<CallEvent, { type: T }>) => void): CallEventListener {
+  return Object.assign((event: CallEvent) => handle(event as Extract<CallEvent, { type: T }>), { eventTypes: new Set<CallEventType>(types) });
+}
 
 /**
- * One call's event stream. Listeners run in order, synchronously; one that throws is reported through
- * `onListenerError` and the others, and the call, carry on.
+ * One call's event stream. Listeners run in order, synchronously, each on the events it reads; one that throws is
+ * reported through `onListenerError` and the others, and the call, carry on.
  */
 export class CallEventStream {
   private readonly listeners: CallEventListener[] = [];
@@ -121,8 +136,14 @@ export class CallEventStream {
     };
   }
 
+  /** Whether any listener reads events of this type: the call builds per-frame events only then. */
+  wants(type: CallEventType): boolean {
+    return this.listeners.some((listener) => reads(listener, type));
+  }
+
   publish(event: CallEvent): void {
     for (const listener of this.listeners) {
+      if (!reads(listener, event.type)) continue;
       try {
         listener(event);
       } catch (error) {
@@ -131,3 +152,5 @@ export class CallEventStream {
     }
   }
 }
+
+const reads = (listener: CallEventListener, type: CallEventType): boolean => listener.eventTypes === undefined || listener.eventTypes.has(type);

@@ -1,5 +1,5 @@
 import type { CallDetails } from '../domain/call-details.js';
-import type { CallEvent, CallEventListener } from './call-events.js';
+import { listenerFor, type CallEventListener } from './call-events.js';
 import type { Logger } from './logger.js';
 import { redactPhoneNumber } from './redact.js';
 
@@ -17,7 +17,7 @@ export function callLogListener(log: Logger, call: CallDetails, options: { logTr
     callerSaid = '';
     agentSaid = '';
   };
-  return (event: CallEvent) => {
+  return listenerFor(['started', 'bargeIn', 'transcript', 'agentTurnEnded', 'sessionSwitched', 'ended'], (event) => {
     switch (event.type) {
       case 'started':
         log.info({ from: redact(call.from), to: redact(call.to), direction: call.direction }, 'call started');
@@ -43,10 +43,8 @@ export function callLogListener(log: Logger, call: CallDetails, options: { logTr
         // line with a duplicate key breaks pipelines that keep the first).
         log.info(withoutBound(log, event.summary), 'call ended');
         return;
-      default:
-        return;
     }
-  };
+  });
 }
 
 function redact(value: string | undefined): string | undefined {

@@ -1,10 +1,10 @@
 import type { CallDetails } from '../domain/call-details.js';
-import type { CallEventListener } from './call-events.js';
+import { listenerFor, type CallEventListener } from './call-events.js';
 import type { AppMetrics } from './metrics.js';
 
 /** A call's events, counted: active calls, starts and ends, model setup and first-audio times. */
 export function metricsListener(metrics: AppMetrics, call: CallDetails, kind: 'phone' | 'browser'): CallEventListener {
-  return (event) => {
+  return listenerFor(['started', 'modelReady', 'ended'], (event) => {
     switch (event.type) {
       case 'started':
         metrics.activeCalls.inc();
@@ -18,8 +18,6 @@ export function metricsListener(metrics: AppMetrics, call: CallDetails, kind: 'p
         metrics.callsEnded.inc({ reason: event.reason });
         if (event.summary.streamStartToFirstAgentAudioMs !== undefined) metrics.streamStartToFirstAudioSeconds.observe(event.summary.streamStartToFirstAgentAudioMs / 1000);
         return;
-      default:
-        return;
     }
-  };
+  });
 }
