@@ -56,9 +56,10 @@ const progress = (line: string): void => {
 const fixedLevels = values.levels?.split(',').map(Number) ?? (smoke ? [2] : [1, 50, 100, 200]);
 const profileCalls = values.profile === undefined ? undefined : Number(values.profile);
 const e2eOptions: EndToEndOptions = smoke
-  ? { levels: fixedLevels, searchStep: 0, ceiling: Math.max(...fixedLevels), latencyLimitMs: 20, warmupMs: 800, measureMs: 1600, script: SMOKE_SCRIPT }
+  ? { levels: fixedLevels, baselineLevels: fixedLevels, searchStep: 0, ceiling: Math.max(...fixedLevels), latencyLimitMs: 20, warmupMs: 800, measureMs: 1600, script: SMOKE_SCRIPT }
   : {
       levels: profileCalls === undefined ? fixedLevels : [profileCalls],
+      baselineLevels: profileCalls === undefined ? [1, 50, 100, 200] : [],
       searchStep: values.levels !== undefined || profileCalls !== undefined ? 0 : 100,
       ceiling: 2000,
       latencyLimitMs: 20,

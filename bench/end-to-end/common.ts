@@ -26,13 +26,20 @@ export const FULL_SCRIPT: CallScript = { chunkMs: 200, chunksPerTurn: 10, chunkI
 /** Shorter turns so a two-second smoke window still sees every kind of event. */
 export const SMOKE_SCRIPT: CallScript = { chunkMs: 200, chunksPerTurn: 3, chunkIntervalMs: 50, cycleMs: 800, interruptAfterMs: 400 };
 
-/** Media frames per agent chunk: a 200 ms chunk becomes ten 20 ms Twilio frames (no remainder). */
-export const framesPerChunk = (script: CallScript): number => script.chunkMs / 20;
+/** Mu-law bytes (8 kHz) of one agent chunk as the caller hears it. */
+export const chunkMulawBytes = (script: CallScript): number => script.chunkMs * 8;
 
 export interface EventLoopDelay {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+}
+
+/** Garbage-collection pauses of a process over a window (every kind: scavenges, mark-compacts, incremental steps). */
+export interface GcPauses {
+  count: number;
+  maxMs: number;
+  totalMs: number;
 }
 
 export interface CpuWindow {
@@ -62,7 +69,7 @@ export interface ServerMemory {
 
 export type ServerReply =
   | { type: 'ready'; url: string }
-  | { type: 'window'; cpu: CpuWindow; eventLoopDelay: EventLoopDelay; activeCalls: number }
+  | { type: 'window'; cpu: CpuWindow; eventLoopDelay: EventLoopDelay; gcPauses: GcPauses; activeCalls: number }
   | { type: 'memory'; memory: ServerMemory }
   | { type: 'profile-started' }
   | { type: 'profile-stopped'; file: string }
@@ -103,7 +110,7 @@ export interface WindowResult {
 }
 
 export interface HangupResult {
-  /** Calls whose agent media count was not exactly framesPerChunk per chunk sent (should be 0). */
+  /** Calls whose agent audio was not exactly the mu-law bytes of the chunks sent (should be 0). */
   frameCountMismatches: number;
   sessionsStillOpen: number;
 }
@@ -115,3 +122,20 @@ export type LoadReply =
   | { type: 'window'; result: WindowResult }
   | { type: 'hung-up'; result: HangupResult }
   | { type: 'error'; message: string };
+
+const EQUALS = 0x3d;
+
+/** Bytes that the `chars` base64 characters of `data` from `start` decode to. */
+export function base64Length(data: Buffer, start: number, chars: number): number {
+  if (chars <= 0) return 0;
+  const padding = data[start + chars - 1] === EQUALS ? (data[start + chars - 2] === EQUALS ? 2 : 1) : 0;
+  return (chars / 4) * 3 - padding;
+}
+
+/** The bytes of the base64 string value that follows `key` (e.g. `"payload":"`) in a JSON message, read without parsing it. */
+export function base64ValueLength(data: Buffer, key: Buffer): number {
+  const start = data.indexOf(key);
+  if (start === -1) return 0;
+  const valueStart = start + key.length;
+  return base64Length(data, valueStart, data.indexOf(0x22, valueStart) - valueStart);
+}

@@ -13,14 +13,14 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { synthesizeSpeech } from '../../test/fakes/gemini-live/voice.js';
-import { BENCH_GEMINI_KEY, type CallScript } from './common.js';
+import { BENCH_GEMINI_KEY, base64ValueLength, type CallScript } from './common.js';
 import type { Recorder } from './recorder.js';
 import type { Scheduler } from './scheduler.js';
 import type { BenchCall } from './twilio-calls.js';
 
 const PATH = /GenerativeService\.BidiGenerateContent$/;
 const AUDIO_PREFIX = Buffer.from('{"realtimeInput":{"audio":');
-const EXPECTED_PCM_BYTES = 640; // 20 ms at 16 kHz
+const DATA_KEY = Buffer.from('"data":"');
 /** Messages of each kind fully parsed and checked per session; the rest are matched by prefix only. */
 const CHECKED_PER_SESSION = 3;
 const OUTPUT_RATE_HZ = 24000;
@@ -143,7 +143,8 @@ export class BenchLiveServer {
 export class LiveBenchSession {
   open = true;
   call: BenchCall | undefined;
-  audioReceived = 0;
+  /** Caller audio received, bytes of 16 kHz PCM16. */
+  audioBytesReceived = 0;
   private setupDone = false;
   private talking = false;
   private turn = 0;
@@ -171,13 +172,14 @@ export class LiveBenchSession {
     }
     if (startsWith(data, AUDIO_PREFIX)) {
       const call = this.call;
-      const index = this.audioReceived++;
-      if (call !== undefined) call.onAudioAtModel(index, now);
+      const before = this.audioBytesReceived;
+      this.audioBytesReceived += base64ValueLength(data, DATA_KEY);
+      if (call !== undefined) call.onAudioAtModel(before, this.audioBytesReceived, now);
       if (this.checked < CHECKED_PER_SESSION) {
         this.checked++;
         const audio = (JSON.parse(data.toString()) as { realtimeInput?: { audio?: { data?: string; mimeType?: string } } }).realtimeInput?.audio;
         if (audio?.mimeType !== 'audio/pcm;rate=16000') recorder.violation(`realtimeInput audio with mimeType ${audio?.mimeType}`);
-        else if (Buffer.from(audio.data ?? '', 'base64').length !== EXPECTED_PCM_BYTES) recorder.violation('realtimeInput audio is not 20 ms of 16 kHz PCM16');
+        else if (Buffer.from(audio.data ?? '', 'base64').length % 2 !== 0) recorder.violation('realtimeInput audio is not whole 16-bit samples');
       }
       return;
     }

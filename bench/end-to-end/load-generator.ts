@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { round, summarize, type Percentiles } from '../stats.js';
-import { type HangupResult, type LoadCommand, type LoadReply, type RampResult, type WindowResult, framesPerChunk, type CallScript } from './common.js';
+import { type HangupResult, type LoadCommand, type LoadReply, type RampResult, type WindowResult, chunkMulawBytes, type CallScript } from './common.js';
 import { BenchLiveServer } from './live-server.js';
 import { ProcessWindow } from './process-metrics.js';
 import { Recorder } from './recorder.js';
@@ -89,7 +89,7 @@ async function endWindow(graceMs: number): Promise<WindowResult> {
   const usage = metrics.end();
   await sleep(graceMs);
   let missing = 0;
-  for (const call of calls) missing += call.framesMissingBefore(endedAt, call.session?.audioReceived ?? 0);
+  for (const call of calls) missing += call.framesMissingBefore(endedAt, call.session?.audioBytesReceived ?? 0);
   return {
     callerToModelMs: rounded(summarize(recorder.callerToModel.values())),
     modelToCallerMs: rounded(summarize(recorder.modelToCaller.values())),
@@ -108,8 +108,8 @@ async function hangUp(): Promise<HangupResult> {
   live.draining = true;
   await sleep(500);
   let mismatches = 0;
-  const perChunk = script === undefined ? 10 : framesPerChunk(script);
-  for (const call of calls) if (call.mediaReceived !== call.chunksSent * perChunk) mismatches++;
+  const perChunk = script === undefined ? 1600 : chunkMulawBytes(script);
+  for (const call of calls) if (call.mediaBytesReceived !== call.chunksSent * perChunk) mismatches++;
   for (const call of calls) call.hangUp();
   const deadline = performance.now() + SESSION_TIMEOUT_MS;
   while (live.sessions.size > 0 && performance.now() < deadline) await sleep(50);

@@ -4,7 +4,8 @@
  *   the server child (src/service/start-service.ts `startService`, real SDK, restarted for every level),
  *   the load generator (Twilio side of every call + the Live server).
  * For each N: start the server, place N calls one by one, let them run (warm-up), measure a window,
- * then hang up. Fixed levels first, then upward until p99 caller-to-model latency exceeds the limit.
+ * then hang up. Fixed levels first, then upward until p99 latency either way exceeds the limit; then the baseline
+ * bridge (baseline-bridge.ts) under the same load, for the side-by-side ratios.
  */
 import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -18,6 +19,7 @@ import type {
   CallScript,
   CpuWindow,
   EventLoopDelay,
+  GcPauses,
   HangupResult,
   LoadCommand,
   LoadReply,
@@ -45,6 +47,8 @@ export interface EndToEndOptions {
   warmupMs: number;
   measureMs: number;
   script: CallScript;
+  /** The same load on the baseline bridge (baseline-bridge.ts) at these levels, in order, until it fails a level. */
+  baselineLevels?: number[];
   /** Record a CPU profile of the server during the window of this level. */
   profileCalls?: number;
   profileFile?: string;
@@ -62,7 +66,11 @@ export interface EndToEndOptions {
   onProgress?: (line: string) => void;
 }
 
+/** Which bridge takes the calls: this service, or the popular samples' way (baseline-bridge.ts). */
+export type BridgeKind = 'service' | 'baseline';
+
 export interface LevelResult {
+  bridge: BridgeKind;
   calls: number;
   callsUp: number;
   rampMs: number;
@@ -75,9 +83,12 @@ export interface LevelResult {
     /** Server CPU per call as a percentage of one core. */
     cpuPerCallPercentOfCore: number;
     eventLoopDelay: EventLoopDelay;
+    gcPauses: GcPauses;
     rssMiB: number;
     rssPerCallMiB: number;
     heapPerCallMiB: number;
+    /** Memory outside the JavaScript heap (ArrayBuffers, Buffers) per call, MiB. */
+    externalPerCallMiB: number;
     /** Once every call has ended (garbage collected), over the idle server before the calls: RSS and heap, MiB. */
     rssAfterCallsGrowthMiB: number;
     heapAfterCallsGrowthMiB: number;
@@ -101,8 +112,10 @@ export interface EndToEndResult {
   measureMs: number;
   latencyLimitMs: number;
   levels: LevelResult[];
+  /** The baseline bridge under the same load (empty when not run). */
+  baseline: LevelResult[];
   capacity: {
-    /** Largest N measured with p99 caller-to-model latency within the limit. */
+    /** Largest N measured with p99 latency both ways within the limit. */
     maxCallsWithinLimit: number;
     /** Smallest N measured over the limit, or null when the ceiling was reached first. */
     firstCallsOverLimit: number | null;
@@ -205,12 +218,21 @@ function spawnNode(script: string, execArgv: string[], cpu: number | undefined, 
 export type ServerChild = Child<ServerCommand, ServerReply>;
 type LoadChild = Child<LoadCommand, LoadReply>;
 
-/** The service in its own process (server-child.ts), its Live API at `liveUrl`; `settings` are added to its environment. */
-export async function startServer(liveUrl: string, logFile: string, pinned: boolean, settings: Record<string, string> = {}): Promise<{ child: ServerChild; url: string }> {
+/**
+ * The service in its own process (server-child.ts), or the baseline bridge (baseline-bridge.ts), its Live API at
+ * `liveUrl`; `settings` are added to the service's environment.
+ */
+export async function startServer(
+  liveUrl: string,
+  logFile: string,
+  pinned: boolean,
+  settings: Record<string, string> = {},
+  bridge: BridgeKind = 'service',
+): Promise<{ child: ServerChild; url: string }> {
   const log = openSync(logFile, 'w');
   const child = new Child<ServerCommand, ServerReply>(
-    'server',
-    spawnNode('server-child.ts', ['--expose-gc', ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])], pinned ? SERVER_CPU : undefined, ['ignore', log, 'inherit', 'ipc'], {
+    bridge,
+    spawnNode(bridge === 'service' ? 'server-child.ts' : 'baseline-bridge.ts', ['--expose-gc', ...(process.env.BENCH_SERVER_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])], pinned ? SERVER_CPU : undefined, ['ignore', log, 'inherit', 'ipc'], {
       ...process.env,
       GOOGLE_GEMINI_BASE_URL: liveUrl,
       BENCH_SERVER_ENV: JSON.stringify(settings),
@@ -222,16 +244,16 @@ export async function startServer(liveUrl: string, logFile: string, pinned: bool
 }
 
 
-async function measureLevel(load: LoadChild, liveUrl: string, calls: number, options: EndToEndOptions, pinned: boolean): Promise<LevelResult> {
+async function measureLevel(load: LoadChild, liveUrl: string, calls: number, options: EndToEndOptions, pinned: boolean, bridge: BridgeKind): Promise<LevelResult> {
   const progress = options.onProgress ?? (() => {});
-  const logFile = join(options.logDir ?? tmpdir(), `bench-server-${calls}.log`);
-  const { child: server, url } = await startServer(liveUrl, logFile, pinned);
+  const logFile = join(options.logDir ?? tmpdir(), `bench-${bridge}-${calls}.log`);
+  const { child: server, url } = await startServer(liveUrl, logFile, pinned, {}, bridge);
   try {
     const idle = (await server.request({ type: 'memory' }, 'memory', 30_000)).memory;
     const ramp: RampResult = (await load.request({ type: 'ramp', serverUrl: url, calls, script: options.script }, 'ramped', 60_000 + calls * 200)).result;
-    progress(`  ${calls} calls: ${ramp.callsUp} up in ${ramp.rampMs} ms${ramp.failures > 0 ? `, ${ramp.failures} failed (${ramp.firstError})` : ''}; measuring`);
+    progress(`  ${bridge}, ${calls} calls: ${ramp.callsUp} up in ${ramp.rampMs} ms${ramp.failures > 0 ? `, ${ramp.failures} failed (${ramp.firstError})` : ''}; measuring`);
     await sleep(options.warmupMs);
-    const profiling = options.profileCalls === calls && options.profileFile !== undefined;
+    const profiling = bridge === 'service' && options.profileCalls === calls && options.profileFile !== undefined;
     if (profiling) await server.request({ type: 'profile-start' }, 'profile-started', 10_000);
 
     const machineBefore = machineTimes();
@@ -252,6 +274,7 @@ async function measureLevel(load: LoadChild, liveUrl: string, calls: number, opt
     const upCalls = Math.max(1, ramp.callsUp);
     const machineBusyCores = ((machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total)) * cpus().length;
     return {
+      bridge,
       calls,
       callsUp: ramp.callsUp,
       rampMs: ramp.rampMs,
@@ -263,9 +286,11 @@ async function measureLevel(load: LoadChild, liveUrl: string, calls: number, opt
         cpu: serverStats.cpu,
         cpuPerCallPercentOfCore: round((serverStats.cpu.cores / upCalls) * 100, 4),
         eventLoopDelay: serverStats.eventLoopDelay,
+        gcPauses: serverStats.gcPauses,
         rssMiB: round(busy.rssBytes / MIB, 1),
         rssPerCallMiB: round((busy.rssBytes - idle.rssBytes) / upCalls / MIB, 3),
         heapPerCallMiB: round((busy.heapUsedBytes - idle.heapUsedBytes) / upCalls / MIB, 3),
+        externalPerCallMiB: round((busy.externalBytes - idle.externalBytes) / upCalls / MIB, 3),
         rssAfterCallsGrowthMiB: round((after.rssBytes - idle.rssBytes) / MIB, 1),
         heapAfterCallsGrowthMiB: round((after.heapUsedBytes - idle.heapUsedBytes) / MIB, 1),
       },
@@ -295,36 +320,49 @@ async function memoryOnceCallsEnded(server: ServerChild): Promise<ServerMemory> 
   return (await server.request({ type: 'memory' }, 'memory', 30_000)).memory;
 }
 
+/** Both directions' p99 within the limit, every call set up. */
+const withinLimit = (level: LevelResult, limitMs: number): boolean =>
+  level.checks.rampFailures === 0 && level.callerToModelMs.p99 <= limitMs && level.modelToCallerMs.p99 <= limitMs;
+
+/** The baseline is measured up to the first level where it fails calls or lags this much (it is a comparison only). */
+const BASELINE_GIVE_UP_MS = 1_000;
+
 export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEndResult> {
   const progress = options.onProgress ?? (() => {});
   const pinned = options.pin !== false && canPin();
   const load = new Child<LoadCommand, LoadReply>('load generator', spawnNode('load-generator.ts', [], pinned ? LOAD_CPU : undefined, ['ignore', 'inherit', 'inherit', 'ipc']));
   const levels: LevelResult[] = [];
+  const baseline: LevelResult[] = [];
   let stoppedBecause = `reached the ceiling of ${options.ceiling} calls`;
   try {
     const { liveUrl } = await load.wait('ready', 30_000);
+    // A level disturbed by other processes is measured again once the machine is quiet; the least disturbed counts.
+    const measure = async (calls: number, bridge: BridgeKind): Promise<LevelResult> => {
+      let level = await measureLevel(load, liveUrl, calls, options, pinned, bridge);
+      const patience = options.patience ?? new Patience(0);
+      for (let attempt = 2; attempt <= (options.retries ?? 0) + 1 && level.backgroundCores > (options.backgroundLimitCores ?? Infinity) && patience.left > 0; attempt++) {
+        progress(`  ${bridge}, ${calls} calls: other processes used ${level.backgroundCores} cores meanwhile; measuring again`);
+        await waitForQuietMachine(patience, options.backgroundLimitCores ?? Infinity);
+        const again = await measureLevel(load, liveUrl, calls, options, pinned, bridge);
+        level = { ...(again.backgroundCores < level.backgroundCores ? again : level), attempts: attempt };
+      }
+      progress(
+        `  ${bridge}, ${calls} calls: caller->model p99 ${level.callerToModelMs.p99} ms, model->caller p99 ${level.modelToCallerMs.p99} ms, ` +
+          `server ${level.server.cpu.cores} cores, load generator ${level.loadGenerator.cpu.cores} cores`,
+      );
+      return level;
+    };
     const plan = [...options.levels];
     for (let i = 0; i < plan.length; i++) {
       const calls = plan[i]!;
-      let level = await measureLevel(load, liveUrl, calls, options, pinned);
-      const patience = options.patience ?? new Patience(0);
-      for (let attempt = 2; attempt <= (options.retries ?? 0) + 1 && level.backgroundCores > (options.backgroundLimitCores ?? Infinity) && patience.left > 0; attempt++) {
-        progress(`  ${calls} calls: other processes used ${level.backgroundCores} cores meanwhile; measuring again`);
-        await waitForQuietMachine(patience, options.backgroundLimitCores ?? Infinity);
-        const again = await measureLevel(load, liveUrl, calls, options, pinned);
-        level = { ...(again.backgroundCores < level.backgroundCores ? again : level), attempts: attempt };
-      }
+      const level = await measure(calls, 'service');
       levels.push(level);
-      const p99 = level.callerToModelMs.p99;
-      progress(
-        `  ${calls} calls: caller->model p99 ${p99} ms, model->caller p99 ${level.modelToCallerMs.p99} ms, server ${level.server.cpu.cores} cores, load generator ${level.loadGenerator.cpu.cores} cores`,
-      );
       if (level.checks.rampFailures > 0) {
         stoppedBecause = `${level.checks.rampFailures} of ${calls} calls could not be set up`;
         break;
       }
-      if (!(p99 <= options.latencyLimitMs)) {
-        stoppedBecause = `p99 caller-to-model latency ${p99} ms exceeded ${options.latencyLimitMs} ms at ${calls} calls`;
+      if (!withinLimit(level, options.latencyLimitMs)) {
+        stoppedBecause = `p99 latency ${level.callerToModelMs.p99} ms caller → model, ${level.modelToCallerMs.p99} ms model → caller exceeded ${options.latencyLimitMs} ms at ${calls} calls`;
         break;
       }
       if (i === plan.length - 1) {
@@ -332,14 +370,18 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
         if (options.searchStep > 0 && next <= options.ceiling) plan.push(next);
       }
     }
+    for (const calls of options.baselineLevels ?? []) {
+      const level = await measure(calls, 'baseline');
+      baseline.push(level);
+      if (!withinLimit(level, BASELINE_GIVE_UP_MS)) break;
+    }
   } finally {
     load.send({ type: 'exit' });
     await load.exit(10_000);
   }
 
-  const within = levels.filter((level) => level.callerToModelMs.p99 <= options.latencyLimitMs && level.checks.rampFailures === 0);
-  const best = within.reduce<LevelResult | undefined>((top, level) => (top === undefined || level.calls > top.calls ? level : top), undefined);
-  const over = levels.find((level) => !(level.callerToModelMs.p99 <= options.latencyLimitMs));
+  const best = levels.filter((level) => withinLimit(level, options.latencyLimitMs)).reduce<LevelResult | undefined>((top, level) => (top === undefined || level.calls > top.calls ? level : top), undefined);
+  const over = levels.find((level) => !withinLimit(level, options.latencyLimitMs));
   const largest = levels.reduce<LevelResult | undefined>((top, level) => (top === undefined || level.calls > top.calls ? level : top), undefined);
   return {
     method:
@@ -351,6 +393,7 @@ export async function measureEndToEnd(options: EndToEndOptions): Promise<EndToEn
     measureMs: options.measureMs,
     latencyLimitMs: options.latencyLimitMs,
     levels,
+    baseline,
     capacity: {
       maxCallsWithinLimit: best?.calls ?? 0,
       firstCallsOverLimit: over?.calls ?? null,

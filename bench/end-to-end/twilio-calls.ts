@@ -14,7 +14,7 @@ import { computeTwilioSignature } from '../../test/fakes/twilio/signature.js';
 import { parseConnectStreamTwiml } from '../../test/fakes/twilio/twiml.js';
 import { defaultVoiceWebhookParams, postVoiceWebhook } from '../../test/fakes/twilio/webhook.js';
 import { generateTones, seededRandom } from '../../test/support/tone-analysis.js';
-import { BENCH_ACCOUNT_SID, BENCH_AUTH_TOKEN, BENCH_PUBLIC_URL, framesPerChunk, type CallScript } from './common.js';
+import { BENCH_ACCOUNT_SID, BENCH_AUTH_TOKEN, BENCH_PUBLIC_URL, base64ValueLength, chunkMulawBytes, type CallScript } from './common.js';
 import type { LiveBenchSession } from './live-server.js';
 import type { Recorder } from './recorder.js';
 import type { Scheduler } from './scheduler.js';
@@ -48,6 +48,10 @@ const CALLER_PAYLOADS: string[] = (() => {
 
 const EVENT_OFFSET = '{"event":"'.length;
 const NAME_KEY = Buffer.from('"name":"');
+const PAYLOAD_KEY = Buffer.from('"payload":"');
+const MULAW_BYTES_PER_MS = 8;
+/** 20 ms of 16 kHz PCM16: what one caller frame becomes at the model. */
+const MODEL_FRAME_BYTES = 640;
 const QUOTE = 0x22;
 
 export interface CallContext {
@@ -69,7 +73,8 @@ export class BenchCall {
   chunksSent = 0;
   readonly interruptsSentAt: number[] = [];
   session: LiveBenchSession | undefined;
-  mediaReceived = 0;
+  /** Agent audio received, mu-law bytes. */
+  mediaBytesReceived = 0;
   startedAtMs = 0;
   framesSent = 0;
   ended = false;
@@ -160,20 +165,25 @@ export class BenchCall {
     this.context.scheduler.at(this.startedAtMs + (k + 1) * FRAME_MS, this.sendFrame);
   };
 
-  /** The Live server received realtimeInput audio number `index` of this call. */
-  onAudioAtModel(index: number, atMs: number): void {
-    if (index >= this.framesSent) {
-      this.context.recorder.violation('the model received more audio messages than the caller sent frames');
+  /**
+   * The Live server received caller audio up to byte `receivedBytes` of this call (16 kHz PCM16, in messages of any
+   * size): frame k has arrived once (k + 1) frames of bytes have.
+   */
+  onAudioAtModel(previousBytes: number, receivedBytes: number, atMs: number): void {
+    if (receivedBytes > this.framesSent * MODEL_FRAME_BYTES) {
+      this.context.recorder.violation('the model received more audio than the caller sent');
       return;
     }
-    const sentAt = this.sentAt[index & (CALLER_RING - 1)]!;
-    if (this.context.recorder.inWindow(sentAt)) this.context.recorder.callerToModel.push(atMs - sentAt);
+    for (let k = Math.floor(previousBytes / MODEL_FRAME_BYTES); (k + 1) * MODEL_FRAME_BYTES <= receivedBytes; k++) {
+      const sentAt = this.sentAt[k & (CALLER_RING - 1)]!;
+      if (this.context.recorder.inWindow(sentAt)) this.context.recorder.callerToModel.push(atMs - sentAt);
+    }
   }
 
-  /** Frames sent in the window before `cutoffMs` that the model has not received. */
-  framesMissingBefore(cutoffMs: number, received: number): number {
+  /** Frames sent in the window before `cutoffMs` that the model has not received (`receivedBytes` of audio so far). */
+  framesMissingBefore(cutoffMs: number, receivedBytes: number): number {
     let missing = 0;
-    for (let k = Math.max(received, this.framesSent - CALLER_RING); k < this.framesSent; k++) {
+    for (let k = Math.max(Math.floor(receivedBytes / MODEL_FRAME_BYTES), this.framesSent - CALLER_RING); k < this.framesSent; k++) {
       const sentAt = this.sentAt[k & (CALLER_RING - 1)]!;
       if (sentAt < cutoffMs && this.context.recorder.inWindow(sentAt)) missing++;
     }
@@ -198,22 +208,27 @@ export class BenchCall {
     else recorder.violation(`unexpected message ${data.toString('utf8', 0, 40)}`);
   }
 
+  /**
+   * Agent audio, counted in bytes (a bridge may send 20 ms frames or whole chunks): the message that brings the first
+   * byte of chunk k times chunk k, and the audio plays out at real time after what is still playing.
+   */
   private onMedia(data: Buffer, now: number): void {
+    const bytes = base64ValueLength(data, PAYLOAD_KEY);
     if (this.checkedMedia < CHECKED_PER_CALL) {
       this.checkedMedia++;
       const message = this.parse(data) as { event?: string; media?: { payload?: string } } | undefined;
-      if (message?.event !== 'media' || Buffer.from(message.media?.payload ?? '', 'base64').length !== FRAME_BYTES) {
-        this.context.recorder.violation('a media message is not one 20 ms mu-law frame');
+      if (message?.event !== 'media' || Buffer.from(message.media?.payload ?? '', 'base64').length !== bytes || bytes === 0) {
+        this.context.recorder.violation('a media message carries no mu-law audio');
       }
     }
     if (!this.firstAudioSeen) {
       this.firstAudioSeen = true;
       this.context.recorder.streamStartToFirstAudio.push(now - this.startedAtMs);
     }
-    const index = this.mediaReceived++;
-    const perChunk = framesPerChunk(this.context.script);
-    if (index % perChunk === 0) {
-      const chunk = index / perChunk;
+    const chunkBytes = chunkMulawBytes(this.context.script);
+    const before = this.mediaBytesReceived;
+    this.mediaBytesReceived += bytes;
+    for (let chunk = Math.ceil(before / chunkBytes); chunk * chunkBytes < this.mediaBytesReceived; chunk++) {
       if (chunk < this.chunksSent) {
         const sentAt = this.chunkSentAt[chunk & this.chunkRingMask]!;
         if (this.context.recorder.inWindow(sentAt)) this.context.recorder.modelToCaller.push(now - sentAt);
@@ -221,7 +236,7 @@ export class BenchCall {
         this.context.recorder.violation('agent audio arrived for a chunk the model never sent');
       }
     }
-    this.playEndMs = Math.max(now, this.playEndMs) + FRAME_MS;
+    this.playEndMs = Math.max(now, this.playEndMs) + bytes / MULAW_BYTES_PER_MS;
   }
 
   private onMark(data: Buffer, now: number): void {

@@ -60,6 +60,10 @@ const LEVEL_NUMBERS = [
   'server.rssMiB',
   'server.rssPerCallMiB',
   'server.heapPerCallMiB',
+  'server.externalPerCallMiB',
+  'server.gcPauses.count',
+  'server.gcPauses.maxMs',
+  'server.gcPauses.totalMs',
   'server.rssAfterCallsGrowthMiB',
   'server.heapAfterCallsGrowthMiB',
   'loadGenerator.cpu.cores',
@@ -102,8 +106,13 @@ describe('npm run bench -- --smoke', () => {
     expect(isNumber(at(results, 'audioCost.backgroundCores'))).toBe(true);
 
     const levels = at(results, 'endToEnd.levels') as unknown[];
+    const baseline = at(results, 'endToEnd.baseline') as unknown[];
     expect(levels.length).toBeGreaterThan(0);
-    levels.forEach((level, i) => {
+    expect(baseline.length).toBeGreaterThan(0);
+    expect(levels.map((level) => at(level, 'bridge'))).toEqual(levels.map(() => 'service'));
+    expect(baseline.map((level) => at(level, 'bridge'))).toEqual(baseline.map(() => 'baseline'));
+    expect(stdout).toContain('Side by side');
+    [...levels, ...baseline].forEach((level, i) => {
       for (const path of LEVEL_NUMBERS) expect(isNumber(at(level, path)), `levels.${i}.${path}`).toBe(true);
       for (const latency of LATENCIES) {
         expect(isNumber(at(level, `${latency}.count`)), `${latency}.count`).toBe(true);
@@ -169,7 +178,7 @@ describe('npm run bench -- --smoke', () => {
     expect(stdout).toContain('Call inspector');
 
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
-    expect(targets.length).toBe(24);
+    expect(targets.length).toBe(25);
     for (const target of targets) {
       expect(typeof target.name).toBe('string');
       expect(typeof target.value).toBe('string');
