@@ -6,8 +6,19 @@ const MODEL_INPUT_BYTES_PER_MS = (MODEL_INPUT_SAMPLE_RATE_HZ / 1000) * PCM16_BYT
 export const MAX_HELD_AUDIO_MS = 30_000;
 /** The cap in memory: MAX_HELD_AUDIO_MS of 16 kHz PCM16. */
 export const MAX_HELD_AUDIO_BYTES = MAX_HELD_AUDIO_MS * MODEL_INPUT_BYTES_PER_MS;
-/** The ring starts this large and doubles as needed, up to the cap: most calls never hold more than a turn's audio. */
-const INITIAL_CAPACITY_BYTES = 64 * 1024;
+/** Held audio lives in blocks of this many bytes (32 frames of 20 ms), shared by every call through one pool. */
+const BLOCK_BYTES = 32 * 20 * MODEL_INPUT_BYTES_PER_MS;
+/** Free blocks kept for reuse (about 20 MiB); beyond it a freed block is left to the garbage collector. */
+const MAX_POOLED_BLOCKS = 1_024;
+const freeBlocks: Buffer[] = [];
+
+function takeBlock(): Buffer {
+  return freeBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
+}
+
+function releaseBlock(block: Buffer): void {
+  if (freeBlocks.length < MAX_POOLED_BLOCKS) freeBlocks.push(block);
+}
 /** Held audio goes to a session in pieces of at most this much (a replay after a switch may be seconds long). */
 export const MAX_SEND_CHUNK_BYTES = 100 * MODEL_INPUT_BYTES_PER_MS;
 
@@ -29,15 +40,16 @@ interface ActivityMark {
 /**
  * The caller input a model session may still need, oldest first: what was sent since the latest resumption handle
  * (a session resumed from that handle has not heard it), then what was not sent at all (no session yet, or
- * sessions switching). The audio is one ring of bytes per call, outside the JavaScript heap, so holding seconds of
- * it costs the garbage collector nothing and a frame costs one copy in; activity marks keep their place in it.
- * Whatever a stream sends, at most MAX_HELD_AUDIO_MS is held, the oldest dropped first (sent before unsent).
- * Positions count bytes of audio since the call started; lengths are whole samples.
+ * sessions switching). The audio is held in fixed blocks of bytes outside the JavaScript heap, taken from and given
+ * back to one pool for the process, so holding seconds of it costs the garbage collector nothing, a frame costs one
+ * copy in, and a call holds memory for what it holds now, not for the most it ever held. Activity marks keep their
+ * place in the audio. Whatever a stream sends, at most MAX_HELD_AUDIO_MS is held, the oldest dropped first (sent
+ * before unsent). Positions count bytes of audio since the call started; lengths are whole samples.
  */
 export class HeldAudio {
-  private ring: Buffer;
-  /** Where the oldest held byte is in the ring. */
-  private head = 0;
+  /** The blocks in order; the first starts at stream position `blocksStart`. */
+  private readonly blocks: Buffer[] = [];
+  private blocksStart = 0;
   /** Stream positions: the oldest held byte, the end of what a session has had, the end of what is held. */
   private start = 0;
   private sentTo = 0;
@@ -46,19 +58,21 @@ export class HeldAudio {
   private marks: ActivityMark[] = [];
   private marksSent = 0;
 
-  constructor(private readonly maxBytes = MAX_HELD_AUDIO_BYTES) {
-    this.ring = Buffer.allocUnsafeSlow(Math.min(INITIAL_CAPACITY_BYTES, maxBytes));
-  }
+  constructor(private readonly maxBytes = MAX_HELD_AUDIO_BYTES) {}
 
   /** New caller audio, after everything held; not sent yet. */
   append(audio: Uint8Array): void {
     const kept = audio.length > this.maxBytes ? audio.subarray(audio.length - this.maxBytes) : audio;
-    this.makeRoom(kept.length);
-    const at = this.ringIndex(this.end);
-    const first = Math.min(kept.length, this.ring.length - at);
-    this.ring.set(kept.subarray(0, first), at);
-    if (first < kept.length) this.ring.set(kept.subarray(first), 0);
-    this.end += kept.length;
+    if (this.byteLength + kept.length > this.maxBytes) this.dropBefore(this.end + kept.length - this.maxBytes);
+    for (let copied = 0; copied < kept.length; ) {
+      const offset = (this.end - this.blocksStart) % BLOCK_BYTES;
+      if (offset === 0 && this.end - this.blocksStart === this.blocks.length * BLOCK_BYTES) this.blocks.push(takeBlock());
+      const block = this.blocks[Math.floor((this.end - this.blocksStart) / BLOCK_BYTES)]!;
+      const size = Math.min(kept.length - copied, BLOCK_BYTES - offset);
+      block.set(kept.subarray(copied, copied + size), offset);
+      copied += size;
+      this.end += size;
+    }
   }
 
   /** The caller started or stopped talking, after the audio held so far; not sent yet. */
@@ -68,7 +82,7 @@ export class HeldAudio {
 
   /**
    * Offers what has not been sent to `sink`, in order: audio in pieces of at most MAX_SEND_CHUNK_BYTES (views into
-   * the ring, valid during the call), marks in their places. Stops at the first refusal; returns whether all went.
+   * the blocks, valid during the call), marks in their places. Stops at the first refusal; returns whether all went.
    */
   sendUnsent(sink: HeldInputSink): boolean {
     for (;;) {
@@ -79,9 +93,10 @@ export class HeldAudio {
         continue;
       }
       if (this.sentTo === this.end) return true;
-      const at = this.ringIndex(this.sentTo);
-      const size = Math.min((mark?.at ?? this.end) - this.sentTo, MAX_SEND_CHUNK_BYTES, this.ring.length - at);
-      if (!sink.sendAudio(this.ring.subarray(at, at + size))) return false;
+      const block = this.blocks[Math.floor((this.sentTo - this.blocksStart) / BLOCK_BYTES)]!;
+      const offset = (this.sentTo - this.blocksStart) % BLOCK_BYTES;
+      const size = Math.min((mark?.at ?? this.end) - this.sentTo, MAX_SEND_CHUNK_BYTES, BLOCK_BYTES - offset);
+      if (!sink.sendAudio(block.subarray(offset, offset + size))) return false;
       this.sentTo += size;
     }
   }
@@ -114,40 +129,26 @@ export class HeldAudio {
     return this.end - this.start;
   }
 
-  private ringIndex(position: number): number {
-    return (this.head + position - this.start) % this.ring.length;
-  }
-
-  private makeRoom(bytes: number): void {
-    const needed = this.byteLength + bytes;
-    if (needed <= this.ring.length) return;
-    if (this.ring.length < this.maxBytes) this.grow(needed);
-    if (needed > this.ring.length) this.dropBefore(this.start + needed - this.ring.length);
-  }
-
-  /** A larger ring (doubling, up to the cap), the held bytes moved to its start. */
-  private grow(needed: number): void {
-    let capacity = this.ring.length;
-    while (capacity < needed && capacity < this.maxBytes) capacity = Math.min(2 * capacity, this.maxBytes);
-    const grown = Buffer.allocUnsafeSlow(capacity);
-    const first = Math.min(this.byteLength, this.ring.length - this.head);
-    grown.set(this.ring.subarray(this.head, this.head + first), 0);
-    grown.set(this.ring.subarray(0, this.byteLength - first), first);
-    this.ring = grown;
-    this.head = 0;
-  }
-
-  /** Drops the audio before `position`, and the marks before it (those at it stay: they precede its audio). */
+  /** Audio no session will need again or past the cap: whole blocks before `position` go back to the pool. */
   private dropBefore(position: number): void {
-    this.head = this.ringIndex(position);
     this.start = position;
     if (this.sentTo < position) this.sentTo = position;
+    while (this.blocks.length > 0 && this.blocksStart + BLOCK_BYTES <= position) {
+      releaseBlock(this.blocks.shift()!);
+      this.blocksStart += BLOCK_BYTES;
+    }
+    // Nothing held: the block still kept (if any) is reused from its start.
+    if (this.start === this.end) this.blocksStart = this.end;
+    this.dropMarksBefore(position);
+  }
+
+  /** Drops the marks before `position` (those at it stay: they precede its audio). */
+  private dropMarksBefore(position: number): void {
     let dropped = 0;
     while (dropped < this.marks.length && this.marks[dropped]!.at < position) dropped++;
     if (dropped > 0) {
       this.marks.splice(0, dropped);
       this.marksSent = Math.max(0, this.marksSent - dropped);
     }
-    if (this.start === this.end) this.head = 0; // an empty ring starts over at its first (already touched) bytes
   }
 }

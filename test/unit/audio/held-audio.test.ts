@@ -76,7 +76,7 @@ describe('HeldAudio', () => {
     expect(all[0]).toBe(99);
   });
 
-  it('keeps the order across the ring wrapping around and growing', () => {
+  it('keeps the order across blocks while the oldest go back to the pool and come round again', () => {
     const held = new HeldAudio(64 * 1024 + 640 * 3);
     let unsent: number[] = [];
     let sinceHandle: number[] = [];
@@ -90,7 +90,7 @@ describe('HeldAudio', () => {
         unsent = [];
       }
       if (i % 7 === 3) {
-        held.forgetSent(); // a handle while some audio is unsent: the ring's start moves on, and it wraps
+        held.forgetSent(); // a handle while some audio is unsent: whole blocks before it are freed
         sinceHandle = [];
       }
     }
