@@ -30,6 +30,9 @@ export interface GeminiSessionOptions extends LiveSetup {
 }
 
 export const MODEL_INPUT_MIME_TYPE = 'audio/pcm;rate=16000';
+
+/** A Live server message's fields (the SDK's LiveServerMessage without its convenience getters). */
+export type ServerMessage = Omit<LiveServerMessage, 'text' | 'data'>;
 const MODEL_OUTPUT_MIME_PREFIX = 'audio/pcm';
 
 export class ModelSetupError extends Error {
@@ -87,7 +90,7 @@ export class GeminiLiveSession {
     // caller does not hold the session yet; those wait and are delivered right after open() returns.
     let wrapper: GeminiLiveSession | undefined;
     let setupFinished = false;
-    const early: LiveServerMessage[] = [];
+    const early: ServerMessage[] = [];
     const deliver = (event: SessionEvent): void => {
       try {
         onEvent(event);
@@ -95,7 +98,7 @@ export class GeminiLiveSession {
         log.error({ err: error, event: event.type }, 'call failed to handle a model event');
       }
     };
-    const receive = (message: LiveServerMessage): void => {
+    const receive = (message: ServerMessage): void => {
       try {
         for (const event of toSessionEvents(message)) deliver(event);
       } catch (error) {
@@ -111,14 +114,15 @@ export class GeminiLiveSession {
       }, options.setupTimeoutMs);
     });
 
+    const onServerMessage = (message: ServerMessage): void => {
+      if (wrapper === undefined || early.length > 0) early.push(message);
+      else receive(message);
+    };
     const connecting = ai.live.connect({
       model: options.model,
       config: buildLiveConnectConfig(options),
       callbacks: {
-        onmessage: (message: LiveServerMessage) => {
-          if (wrapper === undefined || early.length > 0) early.push(message);
-          else receive(message);
-        },
+        onmessage: onServerMessage,
         onerror: (event: { message?: string }) => log.warn({ error: event.message }, 'Gemini Live socket error'),
         onclose: (event: { code?: number; reason?: string }) => {
           if (!setupFinished || wrapper === undefined) return; // connect() rejects for us during setup
@@ -136,8 +140,17 @@ export class GeminiLiveSession {
       const opened = new GeminiLiveSession(session, socket, log);
       wrapper = opened;
       setupFinished = true;
+      // From here the socket hands over the message it has parsed (and checked) itself, so each frame is parsed
+      // once. What the SDK would do to it on the Gemini Developer API is JSON.parse alone; on Vertex AI it renames
+      // fields of usageMetadata and voiceActivity, so those few messages still take the SDK's way.
+      const vertex = options.auth.kind === 'vertex';
+      socket.deliverParsed((message) => {
+        if (vertex && ('usageMetadata' in message || 'voiceActivity' in message)) return false;
+        onServerMessage(message as ServerMessage);
+        return true;
+      });
       setImmediate(() => {
-        while (early.length > 0) receive(early.shift() as LiveServerMessage);
+        while (early.length > 0) receive(early.shift() as ServerMessage);
         if (!socket.isOpen) opened.reportClosed(1006, 'closed during setup', deliver);
       });
       return opened;
@@ -158,12 +171,14 @@ export class GeminiLiveSession {
     return !this.closedReported && this.socket.isOpen;
   }
 
-  /** Streams one chunk of caller audio (16 kHz PCM16 LE). Returns false if the session is gone. */
+  /**
+   * Streams one chunk of caller audio (16 kHz PCM16 LE). Returns false if the session is gone. Written to the socket
+   * as the SDK's sendRealtimeInput writes it (realtimeAudioMessage), without its per-message converters: caller audio
+   * is 50 messages a second per call.
+   */
   sendAudio(pcm16k: Uint8Array): boolean {
     if (!this.isOpen) return this.dropAfterClose();
-    // The wire format: base64 inside JSON, encoded here at the edge.
-    const data = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64');
-    this.session.sendRealtimeInput({ audio: { data, mimeType: MODEL_INPUT_MIME_TYPE } });
+    this.socket.send(realtimeAudioMessage(pcm16k));
     return true;
   }
 
@@ -207,8 +222,18 @@ export class GeminiLiveSession {
   }
 }
 
+/**
+ * `realtimeInput.audio` exactly as the SDK's `sendRealtimeInput({ audio: { data, mimeType } })` serialises it, for
+ * the Gemini Developer API and Vertex AI alike (both pass the blob through unchanged); the base64 is made here, at
+ * the wire edge. test/unit/model/gemini-messages.test.ts holds it to the SDK's own output.
+ */
+export function realtimeAudioMessage(pcm16k: Uint8Array): string {
+  const data = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64');
+  return `{"realtimeInput":{"audio":{"data":"${data}","mimeType":"${MODEL_INPUT_MIME_TYPE}"}}}`;
+}
+
 /** Splits one server message into events. A single `serverContent` may carry several fields at once. */
-export function toSessionEvents(message: LiveServerMessage): SessionEvent[] {
+export function toSessionEvents(message: ServerMessage): SessionEvent[] {
   const events: SessionEvent[] = [];
   const content = message.serverContent;
   if (content !== undefined) {

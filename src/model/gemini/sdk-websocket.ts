@@ -5,7 +5,8 @@ import WebSocket from 'ws';
  * The socket the @google/genai SDK drives for a Live session, replaced by our own so that three of its
  * sharp edges cannot hurt a call (gemini-live.md §9-12):
  * - a frame that is not JSON makes the SDK's async parser reject with nobody listening, an unhandled
- *   rejection that kills the process: we check frames first and close the session instead;
+ *   rejection that kills the process: we parse frames first and close the session instead (and, once the session
+ *   is set up, hand the parsed message on, so no frame is parsed twice: `deliverParsed`);
  * - `connect()` has no setup timeout and exposes no socket until setup completes: holding the socket
  *   here lets the caller terminate a setup that never finishes, so nothing leaks;
  * - sends on a closed socket vanish silently: `isOpen` lets the session refuse them visibly.
@@ -37,6 +38,7 @@ const CLOSE_GRACE_MS = 2_000;
 export class GuardedSdkSocket implements SdkSocket {
   private ws: WebSocket | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+  private parsedHandler: ((message: Record<string, unknown>) => boolean) | undefined;
 
   constructor(
     private readonly url: string,
@@ -56,13 +58,22 @@ export class GuardedSdkSocket implements SdkSocket {
     });
     ws.on('message', (data) => {
       const text = rawDataToText(data);
-      if (!isJsonObject(text)) {
+      const message = parseJsonObject(text);
+      if (message === undefined) {
         this.onInvalidFrame(`server sent a frame that is not a JSON object (${text.length} chars)`);
         this.close(1007, 'invalid frame');
         return;
       }
-      this.callbacks.onmessage({ data: text });
+      if (this.parsedHandler?.(message) !== true) this.callbacks.onmessage({ data: text });
     });
+  }
+
+  /**
+   * Hands every later frame, parsed, to `handler` instead of the SDK's callback (which would parse it again); a frame
+   * the handler declines (returns false) still goes to the SDK.
+   */
+  deliverParsed(handler: (message: Record<string, unknown>) => boolean): void {
+    this.parsedHandler = handler;
   }
 
   get isOpen(): boolean {
@@ -97,12 +108,12 @@ function rawDataToText(data: WebSocket.RawData): string {
   return data instanceof ArrayBuffer ? Buffer.from(data).toString('utf8') : data.toString('utf8');
 }
 
-function isJsonObject(text: string): boolean {
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

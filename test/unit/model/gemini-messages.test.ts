@@ -1,6 +1,6 @@
-import { Behavior, FunctionResponseScheduling, Type, type LiveConnectConfig, type LiveServerMessage, type Tool } from '@google/genai';
+import { Behavior, FunctionResponseScheduling, Session, Type, type LiveConnectConfig, type LiveServerMessage, type Tool } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { parseDurationMs, toFunctionResponse, toSessionEvents } from '../../../src/model/gemini/live-session.js';
+import { MODEL_INPUT_MIME_TYPE, parseDurationMs, realtimeAudioMessage, toFunctionResponse, toSessionEvents } from '../../../src/model/gemini/live-session.js';
 import { createGeminiModel } from '../../../src/model/gemini/gemini-model.js';
 import { buildLiveConnectConfig, toFunctionDeclaration } from '../../../src/model/gemini/live-setup.js';
 import type { InputTranscriptionSettings, TurnSettings } from '../../../src/model/realtime-model.js';
@@ -8,6 +8,19 @@ import { defineTool, ToolRegistry } from '../../../src/tools/tool.js';
 import { lookupOrderTool as lookup } from '../../support/lookup-order-tool.js';
 
 const message = (raw: object) => raw as LiveServerMessage;
+
+describe('realtimeAudioMessage', () => {
+  it("is byte for byte what the SDK's sendRealtimeInput writes, on the Gemini Developer API and on Vertex AI", () => {
+    const pcm = Buffer.from(Int16Array.from({ length: 320 }, (_, i) => (i * 997) % 65536 - 32768).buffer);
+    for (const vertex of [false, true]) {
+      const written: string[] = [];
+      // The SDK's Session over a stand-in connection and API client: what it sends is all that is compared.
+      const session = new Session({ send: (message: string) => written.push(message) } as never, { isVertexAI: () => vertex } as never);
+      session.sendRealtimeInput({ audio: { data: pcm.toString('base64'), mimeType: MODEL_INPUT_MIME_TYPE } });
+      expect(realtimeAudioMessage(pcm.subarray(0, 640)), vertex ? 'Vertex AI' : 'Gemini API').toBe(written[0]);
+    }
+  });
+});
 
 describe('toSessionEvents', () => {
   it('reads every field of one serverContent, audio parts included', () => {
