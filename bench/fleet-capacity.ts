@@ -17,13 +17,16 @@
  *   answered within 5 s, a Twilio-side error, or no call summary from the server.
  *
  * "Calls per 2-instance fleet" is the largest step whose p99 server greeting delay stays under 150 ms with no
- * failed call; the run stops at the first step that misses. The load generator and the fake Gemini share the
- * machine's cores with the instances, so the figure is a lower bound for the fleet alone.
+ * failed call; the run stops at the first step that misses. Where taskset and 2 cores exist, the fleet (instances,
+ * HAProxy, Redis) runs on core 0 and the load generator with the fake Gemini on core 1, so the generator's own cost
+ * never takes the fleet's CPU: the figure is a 2-instance fleet on one core. Redis commands per call are counted too.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from '@redis/client';
 import { FakeTwilioCall } from '../test/fakes/twilio/call.js';
 import { loadSpeechFixture } from '../test/fakes/twilio/fixtures.js';
 import { TEST_AUTH_TOKEN } from '../test/fakes/twilio/ids.js';
@@ -95,6 +98,8 @@ export interface FleetCapacityStep {
   answerMs: MsPercentiles;
   /** Agent audio that arrived too late to play on time: playout underruns inside an utterance. */
   underruns: { count: number; callsAffected: number; dropoutMs: number; agentAudioSeconds: number };
+  /** Redis commands the fleet ran for the step's calls (set-up, the hold, hang-up), per call. */
+  redisCommandsPerCall: number;
   /** Cores over the hold window. */
   cpu: { instances: Record<string, number>; instancesTotal: number; loadGenerator: number; other: number; machineBusy: number; windowMs: number };
   durationMs: number;
@@ -112,6 +117,11 @@ export interface FleetCapacityResult {
   stoppedBecause: string;
   /** Cores other processes kept busy just before the fleet started (this benchmark idle). */
   backgroundCoresAtStart: number;
+  /**
+   * The fleet (both instances, HAProxy, Redis) pinned to core 0 and the load generator with the fake Gemini (this
+   * process) to core 1 (taskset), so the generator has its own core budget; false where taskset or 2 cores are missing.
+   */
+  pinned: boolean;
   durationSeconds: number;
 }
 
@@ -132,6 +142,7 @@ export async function measureFleetCapacity(options: FleetCapacityOptions): Promi
     // Closed sessions keep their audio: hundreds of calls per step would pile it up in this process.
     gemini: { ...fleetGeminiOptions(), keepClosedSessions: 0 },
   });
+  const pinned = pinFleetApart();
   const summaries = collectCallSummaries(fleet);
   const steps: FleetCapacityStep[] = [];
   let callsPerFleet = 0;
@@ -163,6 +174,7 @@ export async function measureFleetCapacity(options: FleetCapacityOptions): Promi
   } finally {
     summaries.stop();
     await fleet.close();
+    if (pinned) execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(process.pid)], { stdio: 'ignore' });
   }
   return {
     mode: options.smoke === true ? 'smoke' : 'full',
@@ -174,6 +186,7 @@ export async function measureFleetCapacity(options: FleetCapacityOptions): Promi
     callsPerFleet,
     stoppedBecause,
     backgroundCoresAtStart,
+    pinned,
     durationSeconds: round((performance.now() - started) / 1000, 0),
   };
 }
@@ -247,6 +260,7 @@ async function runStep(
   summaries: { get(callSid: string): Record<string, unknown> | undefined },
 ): Promise<FleetCapacityStep> {
   const stepStarted = performance.now();
+  const redisBefore = await redisCommandsProcessed(fleet);
   let stopping = false;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
@@ -377,6 +391,8 @@ async function runStep(
   };
   // Let the instances settle (calls closed, sessions gone) before the next step.
   await sleep(1_000);
+  // Two commands of the count are this benchmark's own INFO.
+  const redisCommands = (await redisCommandsProcessed(fleet)) - redisBefore - 2;
   return {
     calls,
     callsUp: runs.filter((r) => r.greetingTwilioMs !== undefined).length,
@@ -388,8 +404,46 @@ async function runStep(
     turnsAnswered: answers.length,
     answerMs: pct(answers),
     underruns: { count: underruns, callsAffected: affected, dropoutMs: round(dropoutMs, 0), agentAudioSeconds: round(heardBytes / 8000, 0) },
+    redisCommandsPerCall: round(redisCommands / Math.max(1, calls), 1),
     cpu: { instances: instanceCores, instancesTotal, loadGenerator, other: round(Math.max(0, machineBusy - instancesTotal - loadGenerator), 2), machineBusy: round(machineBusy, 2), windowMs: round(windowMs, 0) },
     durationMs: round(performance.now() - stepStarted, 0),
   };
 }
 
+/** Redis's count of commands it has run (INFO stats total_commands_processed). */
+async function redisCommandsProcessed(fleet: Fleet): Promise<number> {
+  const client = createClient({ url: fleet.redis.url });
+  await client.connect();
+  try {
+    const info = await client.info('stats');
+    return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Gives the load generator its own core budget: this process (fake Twilio calls, fake Gemini) to core 1, everything it
+ * started (the instances, HAProxy, Redis, and their children) to core 0. Returns false where that cannot be done.
+ */
+function pinFleetApart(): boolean {
+  if (cpus().length < 2) return false;
+  try {
+    const parents = new Map<number, number[]>();
+    for (const line of execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' }).trim().split('\n')) {
+      const [pid, ppid] = line.trim().split(/\s+/).map(Number) as [number, number];
+      parents.set(ppid, [...(parents.get(ppid) ?? []), pid]);
+    }
+    const descendants: number[] = [];
+    for (let queue = [...(parents.get(process.pid) ?? [])]; queue.length > 0; ) {
+      const pid = queue.shift()!;
+      descendants.push(pid);
+      queue = [...queue, ...(parents.get(pid) ?? [])];
+    }
+    for (const pid of descendants) execFileSync('taskset', ['-a', '-p', '-c', '0', String(pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -194,6 +194,7 @@ function fleetCapacityTable(f: FleetCapacityResult): string {
       'greeting delay, Twilio clock ms p50 / p99 / max',
       'caller speech end → answer ms p50 / p99 / max (turns)',
       'agent audio underruns (calls, dropout ms, of s heard)',
+      'Redis commands per call',
       'instance cores',
       'load gen + fake Gemini cores',
       'other cores (HAProxy, Redis, other processes)',
@@ -207,6 +208,7 @@ function fleetCapacityTable(f: FleetCapacityResult): string {
       ms(s.greetingTwilioMs),
       `${ms(s.answerMs)} (${s.turnsAnswered})`,
       `${s.underruns.count} (${s.underruns.callsAffected}, ${fmt(s.underruns.dropoutMs, 0)} ms, ${fmt(s.underruns.agentAudioSeconds, 0)} s)`,
+      fmt(s.redisCommandsPerCall, 1),
       `${Object.values(s.cpu.instances).map((c) => fmt(c, 2)).join(' + ')}`,
       fmt(s.cpu.loadGenerator, 2),
       fmt(s.cpu.other, 2),
@@ -220,8 +222,11 @@ export function fleetCapacitySection(f: FleetCapacityResult): string[] {
   return [
     `Fleet capacity (two instances behind HAProxy with the committed config, real Redis, fake Gemini Live; ${f.arrivalsPerSecond} new calls a second, ` +
       `streams open ${f.streamConnectDelayMs / 1000} s after the webhook, every call streams 20 ms caller frames in real time and says "Hello?" after each agent turn, ` +
-      `all of a step's calls up together for ${f.holdMs / 1000} s; the load generator and the fake Gemini run in one process on the same cores as the instances, ` +
-      `so this is a lower bound for the fleet alone; other processes kept ${fmt(f.backgroundCoresAtStart, 2)} cores busy before the fleet started${f.mode === 'smoke' ? '; SMOKE RUN: tiny sizes, figures meaningless' : ''}):`,
+      `all of a step's calls up together for ${f.holdMs / 1000} s; ` +
+      (f.pinned
+        ? 'the fleet (both instances, HAProxy, Redis) pinned to core 0, the load generator and the fake Gemini (one process) to core 1, so the figure is a 2-instance fleet on one core and the generator\'s share is its own core; '
+        : 'the load generator and the fake Gemini run in one process on the same cores as the instances, so this is a lower bound for the fleet alone; ') +
+      `other processes kept ${fmt(f.backgroundCoresAtStart, 2)} cores busy before the fleet started${f.mode === 'smoke' ? '; SMOKE RUN: tiny sizes, figures meaningless' : ''}):`,
     '',
     fleetCapacityTable(f),
     '',
