@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: audio path cost and quality side by side with the alternatives, then the real
- * server under N simultaneous calls. Prints markdown tables (docs/performance.md reproduces them) and writes
- * every figure to bench/results.json.
+ * server under N simultaneous calls, side by side with the popular samples' way. Prints markdown tables, writes
+ * every figure to bench/results.json and, for a full run with the default levels, writes docs/performance.md.
  *
- *   npm run bench                     full run, a few minutes
+ *   npm run bench                     full run, several minutes
  *   npm run bench -- --smoke          tiny sizes, seconds; checks the benchmark works (CI)
  *   npm run bench -- --out FILE       write the results elsewhere
  *   npm run bench -- --levels 1,100   only these end-to-end levels, no upward search
@@ -31,6 +31,7 @@ import { measureEndToEnd, type EndToEndOptions } from './end-to-end/run-end-to-e
 import { measureFailover } from './failover.js';
 import { FULL_FLEET_CAPACITY_OPTIONS, SMOKE_FLEET_CAPACITY_OPTIONS, measureFleetCapacity } from './fleet-capacity.js';
 import { machineInfo, Patience, waitForQuietMachine, withBackground } from './machine.js';
+import { renderPerformanceDoc } from './performance-doc.js';
 import { summarizeProfile } from './profile-summary.js';
 import { checkTargets, renderReport, type BenchResults } from './report.js';
 import { round } from './stats.js';
@@ -135,8 +136,11 @@ const results: BenchResults = {
 };
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+// A full run with the default levels is the page's source; a smoke run or a partial one writes no docs.
+const docs = !smoke && values.out === undefined && values.levels === undefined && profileCalls === undefined;
+if (docs) writeFileSync(join(HERE, '..', 'docs', 'performance.md'), renderPerformanceDoc(results));
 
-process.stdout.write(`${renderReport(results)}\n\nResults: ${out} (${results.durationSeconds} s)\n`);
+process.stdout.write(`${renderReport(results)}\n\nResults: ${out}${docs ? ' and docs/performance.md' : ''} (${results.durationSeconds} s)\n`);
 if (endToEnd.profile !== null) {
   const summary = summarizeProfile(endToEnd.profile, 30);
   process.stdout.write(`\nServer CPU profile ${endToEnd.profile} (idle ${summary.idlePercent} %), self time by module:\n`);

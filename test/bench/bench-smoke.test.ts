@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { renderPerformanceDoc } from '../../bench/performance-doc.js';
+import type { BenchResults } from '../../bench/report.js';
 
 /**
  * Keeps `npm run bench` working: runs it in smoke mode (tiny sizes, a few seconds) and checks that
@@ -176,6 +178,10 @@ describe('npm run bench -- --smoke', () => {
 
     for (const path of ['waveformMs', 'waveformHeapGrowthMiB', 'waveformJsonKiB', 'recordKiB', 'historyInsertMs', 'historyGetMs']) expect(isNumber(at(results, `callInspector.${path}`)), path).toBe(true);
     expect(stdout).toContain('Call inspector');
+
+    // docs/performance.md as a full run writes it: the run's tables and the scale on paper from its figures.
+    const page = renderPerformanceDoc(results as unknown as BenchResults);
+    for (const heading of ['# Audio quality and performance', '## Scale on paper', 'Side by side', '10,000 concurrent calls', 'Redis commands a second']) expect(page).toContain(heading);
 
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
     expect(targets.length).toBe(25);
