@@ -341,8 +341,7 @@ class ScriptedConversation {
     const frameMs = 20 / (this.options.audioSpeed ?? 1);
     const started = performance.now();
     for (let offset = 0, frame = 0; offset < audio.length; offset += 160, frame++) {
-      const pcm = converter.convert(audio.subarray(offset, Math.min(offset + 160, audio.length)));
-      this.session?.sendAudio(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength).toString('base64'));
+      this.session?.sendAudio(converter.convert(audio.subarray(offset, Math.min(offset + 160, audio.length))));
       const due = started + (frame + 1) * frameMs - performance.now();
       if (due > 0) await sleep(due);
     }
