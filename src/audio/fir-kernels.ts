@@ -68,6 +68,11 @@ function keepHistory(history: Int16Array, historyIndex: number, n: number): void
   for (let i = 0; i < history.length; i++) history[i] = int16[from + i]!;
 }
 
+/** Bytes between the ÷3 kernel's three phase arrays: each holds every third sample of a block and its history. */
+function phaseStride(historyLength: number): number {
+  return (Math.ceil((historyLength + MAX_BLOCK_SAMPLES) / 3) + LANE_SLACK) * FLOAT64_BYTES;
+}
+
 /** Copies int16 samples out of the module's memory; the view of the last length used is kept (no allocation per frame). */
 class OutputCopier {
   private view = new Int16Array(0);
@@ -80,26 +85,33 @@ class OutputCopier {
   }
 }
 
-/** The ×2 half-band interpolator's kernel for one filter design (its folded even-phase coefficients). */
-export class Upsample2xKernel {
+/** One filter design's place in the module's memory: its coefficients, a block's input (history first), output, scratch. */
+abstract class FirKernel {
   /** Input samples a call keeps between blocks: 2 · taps − 1. */
   readonly historyLength: number;
-  private readonly taps: number;
-  private readonly coefficientsAt: number;
-  private readonly inputAt: number;
-  private readonly scratchAt: number;
-  private readonly output: OutputCopier;
-  private readonly outputAt: number;
+  protected readonly taps: number;
+  protected readonly coefficientsAt: number;
+  protected readonly inputAt: number;
+  protected readonly outputAt: number;
+  protected readonly scratchAt: number;
+  protected readonly output: OutputCopier;
 
-  constructor(foldedCoefficients: Float64Array) {
+  constructor(foldedCoefficients: Float64Array, outputSamples: number, scratchBytes: (historyLength: number) => number) {
     this.taps = foldedCoefficients.length;
     this.historyLength = 2 * this.taps - 1;
     this.coefficientsAt = placeCoefficients(foldedCoefficients);
     this.inputAt = reserve((this.historyLength + MAX_BLOCK_SAMPLES + LANE_SLACK) * INT16_BYTES);
-    this.outputAt = reserve((2 * MAX_BLOCK_SAMPLES + 2 * LANE_SLACK) * INT16_BYTES);
-    // The input widened to float64, then the even outputs' sums.
-    this.scratchAt = reserve((this.historyLength + 2 * (MAX_BLOCK_SAMPLES + LANE_SLACK)) * FLOAT64_BYTES);
+    this.outputAt = reserve((outputSamples + 2 * LANE_SLACK) * INT16_BYTES);
+    this.scratchAt = reserve(scratchBytes(this.historyLength));
     this.output = new OutputCopier(this.outputAt);
+  }
+}
+
+/** The ×2 half-band interpolator's kernel for one filter design (its folded even-phase coefficients). */
+export class Upsample2xKernel extends FirKernel {
+  constructor(foldedCoefficients: Float64Array) {
+    // Scratch: the input widened to float64, then the even outputs' sums.
+    super(foldedCoefficients, 2 * MAX_BLOCK_SAMPLES, (history) => (history + 2 * (MAX_BLOCK_SAMPLES + LANE_SLACK)) * FLOAT64_BYTES);
   }
 
   /** `inputLength` samples of `input` after `history` (updated) -> `2 · inputLength` samples at `output[outputOffset]`. */
@@ -115,28 +127,10 @@ export class Upsample2xKernel {
 }
 
 /** The ÷3 decimator's kernel for one filter design (its folded coefficients). */
-export class Downsample3xKernel {
-  /** Input samples a call keeps between blocks: 2 · taps − 1. */
-  readonly historyLength: number;
-  private readonly taps: number;
-  private readonly coefficientsAt: number;
-  private readonly inputAt: number;
-  private readonly scratchAt: number;
-  /** Bytes between the three phase arrays in the scratch. */
-  private readonly phaseStride: number;
-  private readonly output: OutputCopier;
-  private readonly outputAt: number;
-
+export class Downsample3xKernel extends FirKernel {
   constructor(foldedCoefficients: Float64Array) {
-    this.taps = foldedCoefficients.length;
-    this.historyLength = 2 * this.taps - 1;
-    this.coefficientsAt = placeCoefficients(foldedCoefficients);
-    this.inputAt = reserve((this.historyLength + MAX_BLOCK_SAMPLES + LANE_SLACK) * INT16_BYTES);
-    this.outputAt = reserve((MAX_BLOCK_SAMPLES / 3 + 2 * LANE_SLACK) * INT16_BYTES);
-    this.phaseStride = (Math.ceil((this.historyLength + MAX_BLOCK_SAMPLES) / 3) + LANE_SLACK) * FLOAT64_BYTES;
-    // Three phase arrays of the input widened to float64, then the outputs' sums.
-    this.scratchAt = reserve(3 * this.phaseStride + (MAX_BLOCK_SAMPLES / 3 + 2 * LANE_SLACK) * FLOAT64_BYTES);
-    this.output = new OutputCopier(this.outputAt);
+    // Scratch: three phase arrays of the input widened to float64, then the outputs' sums.
+    super(foldedCoefficients, MAX_BLOCK_SAMPLES / 3, (history) => 3 * phaseStride(history) + (MAX_BLOCK_SAMPLES / 3 + 2 * LANE_SLACK) * FLOAT64_BYTES);
   }
 
   /**
@@ -150,7 +144,7 @@ export class Downsample3xKernel {
       const count = Math.floor((phase + n) / 3);
       const historyIndex = loadBlock(this.inputAt, history, input, start, n);
       if (count > 0) {
-        kernels.downsample3x(this.inputAt, n, 2 - phase, count, this.outputAt, this.scratchAt, this.phaseStride, this.coefficientsAt, this.taps);
+        kernels.downsample3x(this.inputAt, n, 2 - phase, count, this.outputAt, this.scratchAt, phaseStride(this.historyLength), this.coefficientsAt, this.taps);
         this.output.copy(count, output, outputOffset + written);
       }
       keepHistory(history, historyIndex, n);
