@@ -30,10 +30,10 @@ export interface GeminiSessionOptions extends LiveSetup {
 }
 
 export const MODEL_INPUT_MIME_TYPE = 'audio/pcm;rate=16000';
+const MODEL_OUTPUT_MIME_PREFIX = 'audio/pcm';
 
 /** A Live server message's fields (the SDK's LiveServerMessage without its convenience getters). */
 export type ServerMessage = Omit<LiveServerMessage, 'text' | 'data'>;
-const MODEL_OUTPUT_MIME_PREFIX = 'audio/pcm';
 
 export class ModelSetupError extends Error {
   constructor(
