@@ -178,7 +178,7 @@ export class GeminiLiveSession {
    */
   sendAudio(pcm16k: Uint8Array): boolean {
     if (!this.isOpen) return this.dropAfterClose();
-    this.socket.send(realtimeAudioMessage(pcm16k));
+    this.socket.sendText(realtimeAudioMessage(pcm16k));
     return true;
   }
 
@@ -222,14 +222,22 @@ export class GeminiLiveSession {
   }
 }
 
+const REALTIME_AUDIO_PREFIX = Buffer.from('{"realtimeInput":{"audio":{"data":"', 'latin1');
+const REALTIME_AUDIO_SUFFIX = Buffer.from(`","mimeType":"${MODEL_INPUT_MIME_TYPE}"}}}`, 'latin1');
+
 /**
  * `realtimeInput.audio` exactly as the SDK's `sendRealtimeInput({ audio: { data, mimeType } })` serialises it, for
- * the Gemini Developer API and Vertex AI alike (both pass the blob through unchanged); the base64 is made here, at
- * the wire edge. test/unit/model/gemini-messages.test.ts holds it to the SDK's own output.
+ * the Gemini Developer API and Vertex AI alike (both pass the blob through unchanged), as the UTF-8 bytes of the text
+ * frame: built as bytes, the socket masks and writes it in one piece rather than encoding a string first. The base64
+ * is made here, at the wire edge. test/unit/model/gemini-messages.test.ts holds it to the SDK's own output.
  */
-export function realtimeAudioMessage(pcm16k: Uint8Array): string {
+export function realtimeAudioMessage(pcm16k: Uint8Array): Buffer {
   const data = Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength).toString('base64');
-  return `{"realtimeInput":{"audio":{"data":"${data}","mimeType":"${MODEL_INPUT_MIME_TYPE}"}}}`;
+  const message = Buffer.allocUnsafe(REALTIME_AUDIO_PREFIX.length + data.length + REALTIME_AUDIO_SUFFIX.length);
+  REALTIME_AUDIO_PREFIX.copy(message, 0);
+  message.write(data, REALTIME_AUDIO_PREFIX.length, 'latin1');
+  REALTIME_AUDIO_SUFFIX.copy(message, REALTIME_AUDIO_PREFIX.length + data.length);
+  return message;
 }
 
 /** Splits one server message into events. A single `serverContent` may carry several fields at once. */

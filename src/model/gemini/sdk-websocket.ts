@@ -84,6 +84,11 @@ export class GuardedSdkSocket implements SdkSocket {
     if (this.isOpen) this.ws?.send(message);
   }
 
+  /** A text frame given as its UTF-8 bytes: `ws` masks it straight into the frame and writes it once. */
+  sendText(utf8: Buffer): void {
+    if (this.isOpen) this.ws?.send(utf8, { binary: false });
+  }
+
   close(code = 1000, reason = ''): void {
     const ws = this.ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) return;

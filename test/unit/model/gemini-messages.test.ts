@@ -17,7 +17,7 @@ describe('realtimeAudioMessage', () => {
       // The SDK's Session over a stand-in connection and API client: what it sends is all that is compared.
       const session = new Session({ send: (message: string) => written.push(message) } as never, { isVertexAI: () => vertex } as never);
       session.sendRealtimeInput({ audio: { data: pcm.toString('base64'), mimeType: MODEL_INPUT_MIME_TYPE } });
-      expect(realtimeAudioMessage(pcm.subarray(0, 640)), vertex ? 'Vertex AI' : 'Gemini API').toBe(written[0]);
+      expect(realtimeAudioMessage(pcm.subarray(0, 640)).toString('utf8'), vertex ? 'Vertex AI' : 'Gemini API').toBe(written[0]);
     }
   });
 });
