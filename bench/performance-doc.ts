@@ -113,6 +113,11 @@ const READING = `## Reading the numbers
   JavaScript unless \`bufferutil\` is installed (Node 20 has no built-in mask): 3.6 µs for one 1.8 KB \`realtimeInput\`
   against 0.14 µs. It is an optional dependency (prebuilt binaries; without one, \`ws\` falls back to its own loop).
   \`realtimeInput\` is built as the frame's bytes, so \`ws\` masks it straight into the frame and writes once.
+- Two earlier runs of the audio path on the same kind of machine gave 5.1 / 8.8 and 6.6 / 11.6 µs per frame: mostly
+  other processes' load (the benchmark now records it and measures again when the machine was busy), plus a small
+  real regression from a refactor of the resamplers' plumbing (pinned, min of runs: 2.22 → 2.32 µs in, 5.00 → 5.48 µs
+  out), since gone with the SIMD kernels. The call event stream is not on that path: the audio-cost benchmark runs
+  the DSP alone.
 - p99 latency beyond a certain load is set by stalls of the server's event loop (garbage collection and bursts of
   work), not by its average load: the GC and event-loop columns show them.
 - Runs on this shared machine vary: other processes' load is in each table (last column), and levels disturbed
