@@ -107,7 +107,7 @@ function endToEndTable(levels: readonly LevelResult[]): string {
       'after the calls: RSS / heap growth MiB',
       'server event-loop delay ms p99 / max',
       'GC pauses: count / longest / total ms',
-      'load gen cores',
+      'load gen cores / event-loop delay max ms',
       'other processes cores',
     ],
     levels.map((l: LevelResult) => [
@@ -122,7 +122,7 @@ function endToEndTable(levels: readonly LevelResult[]): string {
       `${fmt(l.server.rssAfterCallsGrowthMiB, 1)} / ${fmt(l.server.heapAfterCallsGrowthMiB, 1)}`,
       `${fmt(l.server.eventLoopDelay.p99Ms, 1)} / ${fmt(l.server.eventLoopDelay.maxMs, 1)}`,
       gcPauses(l),
-      fmt(l.loadGenerator.cpu.cores, 2),
+      `${fmt(l.loadGenerator.cpu.cores, 2)} / ${fmt(l.loadGenerator.eventLoopDelay.maxMs, 1)}`,
       `${fmt(l.backgroundCores, 2)}${l.attempts > 1 ? ` (${l.attempts} tries)` : ''}`,
     ]),
   );
