@@ -238,7 +238,7 @@ export function fleetCapacitySection(f: FleetCapacityResult): string[] {
 /** Audio path cost per 20 ms frame, each way (the targets). */
 const CALLER_TO_MODEL_TARGET_US = 4;
 const MODEL_TO_CALLER_TARGET_US = 6;
-const CALLS_PER_CORE_TARGET = 450;
+export const CALLS_PER_CORE_TARGET = 450;
 /** At 200 calls: p99 each way, interrupted → clear p99, the longest event-loop stall. */
 const AT_200_LATENCY_TARGET_MS = 10;
 const AT_200_CLEAR_TARGET_MS = 5;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderPerformanceDoc } from '../../bench/performance-doc.js';
+import type { EndToEndResult } from '../../bench/end-to-end/run-end-to-end.js';
+import { capacityNote, renderPerformanceDoc } from '../../bench/performance-doc.js';
 import type { BenchResults } from '../../bench/report.js';
 
 /**
@@ -182,6 +183,10 @@ describe('npm run bench -- --smoke', () => {
     // docs/performance.md as a full run writes it: the run's tables and the scale on paper from its figures.
     const page = renderPerformanceDoc(results as unknown as BenchResults);
     for (const heading of ['# Audio quality and performance', '## Scale on paper', 'Side by side', '10,000 concurrent calls', 'Redis commands a second']) expect(page).toContain(heading);
+    // A full run's 200-call level, ours and the baseline's, says how far calls per core is from the target.
+    const e2e = at(results, 'endToEnd') as EndToEndResult;
+    const as200 = <T extends { calls: number }>(level: T): T => ({ ...level, calls: 200 });
+    expect(capacityNote({ ...e2e, levels: e2e.levels.map(as200), baseline: e2e.baseline.map(as200) }).join('\n')).toMatch(/^- Calls per core: .* the popular samples' bridge/);
 
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
     expect(targets.length).toBe(25);
