@@ -16,7 +16,8 @@
  * - failed calls: no stream (refused), no greeting within 5 s, a stream closed by the server, a caller turn not
  *   answered within 5 s, a Twilio-side error, or no call summary from the server.
  *
- * "Calls per 2-instance fleet" is the largest step whose p99 server greeting delay stays under 150 ms with no
+ * "Calls per 2-instance fleet" is the largest step whose p99 server greeting delay stays within 20 ms (the end-to-end
+ * benchmark's latency limit: the greeting is ready at the webhook, so the delay is the instance's own) with no
  * failed call; the run stops at the first step that misses. Where taskset and 2 cores exist, the fleet (instances,
  * HAProxy, Redis) runs on core 0 and the load generator with the fake Gemini on core 1, so the generator's own cost
  * never takes the fleet's CPU: the figure is a 2-instance fleet on one core. Redis commands per call are counted too.
@@ -61,7 +62,7 @@ export const FULL_FLEET_CAPACITY_OPTIONS: FleetCapacityOptions = {
   streamConnectDelayMs: 1_000,
   holdMs: 8_000,
   turnPauseMs: 1_500,
-  greetingLimitMs: 150,
+  greetingLimitMs: 20,
   budgetMs: 225_000,
 };
 
@@ -71,7 +72,7 @@ export const SMOKE_FLEET_CAPACITY_OPTIONS: FleetCapacityOptions = {
   streamConnectDelayMs: 1_000,
   holdMs: 3_500,
   turnPauseMs: 300,
-  greetingLimitMs: 150,
+  greetingLimitMs: 20,
   budgetMs: 30_000,
   smoke: true,
 };
@@ -112,7 +113,7 @@ export interface FleetCapacityResult {
   holdMs: number;
   greetingLimitMs: number;
   steps: FleetCapacityStep[];
-  /** The largest step with p99 server greeting delay under the limit and no failed call (0: none). */
+  /** The largest step with p99 server greeting delay within the limit and no failed call (0: none). */
   callsPerFleet: number;
   stoppedBecause: string;
   /** Cores other processes kept busy just before the fleet started (this benchmark idle). */
@@ -165,7 +166,7 @@ export async function measureFleetCapacity(options: FleetCapacityOptions): Promi
         stoppedBecause = `${step.failedCalls} of ${calls} calls failed at ${calls} calls (${step.failures[0] ?? ''})`;
         break;
       }
-      if (!(step.greetingServerMs.p99 < options.greetingLimitMs)) {
+      if (!(step.greetingServerMs.p99 <= options.greetingLimitMs)) {
         stoppedBecause = `p99 greeting delay was ${step.greetingServerMs.p99} ms at ${calls} calls`;
         break;
       }

@@ -230,7 +230,7 @@ export function fleetCapacitySection(f: FleetCapacityResult): string[] {
     '',
     fleetCapacityTable(f),
     '',
-    `Calls per 2-instance fleet: ${f.callsPerFleet} (largest step with p99 greeting delay, server side, under ${f.greetingLimitMs} ms and no failed call); stopped because ${f.stoppedBecause}. ` +
+    `Calls per 2-instance fleet: ${f.callsPerFleet} (largest step with p99 greeting delay, server side, ≤ ${f.greetingLimitMs} ms and no failed call); stopped because ${f.stoppedBecause}. ` +
       'When the machine busy cores reach the core count, every process is short of CPU and the step measures the machine, not the instances.',
   ];
 }
