@@ -112,7 +112,8 @@ const READING = `## Reading the numbers
   events nobody listens to (built only for a listener that reads them), and half of the DSP time (SIMD kernels).
 - \`ws\` masks every frame a client sends (RFC 6455 §5.3), and unmasks every frame a server receives, byte by byte in
   JavaScript unless \`bufferutil\` is installed (Node 20 has no built-in mask): 3.6 µs for one 1.8 KB \`realtimeInput\`
-  against 0.14 µs. It is an optional dependency (prebuilt binaries; without one, \`ws\` falls back to its own loop).
+  against 0.14 µs. It is an optional peer dependency, installed here for the benchmark and the tests; a deployment
+  adds it ([deployment](deployment.md)); without it, or where no prebuilt binary fits, \`ws\` uses its own loop.
   \`realtimeInput\` is built as the frame's bytes, so \`ws\` masks it straight into the frame and writes once.
 - Two earlier runs of the audio path on the same kind of machine gave 5.1 / 8.8 and 6.6 / 11.6 µs per frame: mostly
   other processes' load (the benchmark now records it and measures again when the machine was busy), plus a small
