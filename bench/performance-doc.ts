@@ -147,6 +147,14 @@ Local turn detection over the caller-audio corpus (\`turnDetection\` in \`bench/
 calls through the real server (\`turnTakingEndToEnd\`; \`npx tsx bench/turn-detection-run.ts\` runs both alone). The
 neural VAD's extra cost per call is on its own line above; the tables and what they mean:
 [turn taking](turn-taking.md#what-it-measures).
+
+## Who answered
+
+\`npm run bench\` also runs the answering-machine corpus (\`answeringMachine\` in \`bench/results.json\`;
+\`npx tsx bench/answering-machine-run.ts\` alone, \`--scenes\` for each scene's outcome): how often the combined
+detector, our signals alone and Twilio's verdict alone (as its documented rule describes it) get a person, a
+machine, a screener and a fax right, and how long each takes. The table is above; its assumptions and what it does
+not show: [outbound](outbound.md#measured).
 `;
 
 /** How far this run's calls per core is from the target, measured against the baseline bridge's CPU in the same run. */
