@@ -125,20 +125,29 @@ export function listenerFor<T extends CallEventType>(types: readonly T[], handle
  */
 export class CallEventStream {
   private readonly listeners: CallEventListener[] = [];
+  /** `wants`'s answers since the listeners last changed: it is asked for every 20 ms frame each way. */
+  private readonly wanted = new Map<CallEventType, boolean>();
 
   constructor(private readonly onListenerError: (error: unknown, event: CallEvent) => void) {}
 
   subscribe(listener: CallEventListener): () => void {
     this.listeners.push(listener);
+    this.wanted.clear();
     return () => {
       const index = this.listeners.indexOf(listener);
       if (index >= 0) this.listeners.splice(index, 1);
+      this.wanted.clear();
     };
   }
 
   /** Whether any listener reads events of this type: the call builds per-frame events only then. */
   wants(type: CallEventType): boolean {
-    return this.listeners.some((listener) => reads(listener, type));
+    let answer = this.wanted.get(type);
+    if (answer === undefined) {
+      answer = this.listeners.some((listener) => reads(listener, type));
+      this.wanted.set(type, answer);
+    }
+    return answer;
   }
 
   publish(event: CallEvent): void {
