@@ -107,16 +107,23 @@ export type CallEventType = CallEvent['type'];
 export interface CallEventListener {
   (event: CallEvent): void;
   /**
-   * The events this listener reads; without it, every event. A call builds the per-frame audio events (50 a second
-   * each way) only while some listener reads them, so a listener that needs no audio names what it reads
-   * (`listenerFor`).
+   * Whether this listener reads events of a type; without it, every event. A call builds the per-frame audio events
+   * (50 a second each way) only while some listener reads them, so a listener that needs no audio says what it reads
+   * (`listenerFor`) or skips (`listenerExcept`).
    */
-  readonly eventTypes?: ReadonlySet<CallEventType>;
+  readonly readsType?: (type: CallEventType) => boolean;
 }
 
 /** A listener for these events only: `handle` sees just them, typed accordingly. */
 export function listenerFor<T extends CallEventType>(types: readonly T[], handle: (event: Extract<CallEvent, { type: T }>) => void): CallEventListener {
-  return Object.assign((event: CallEvent) => handle(event as Extract<CallEvent, { type: T }>), { eventTypes: new Set<CallEventType>(types) });
+  const read = new Set<CallEventType>(types);
+  return Object.assign((event: CallEvent) => handle(event as Extract<CallEvent, { type: T }>), { readsType: (type: CallEventType) => read.has(type) });
+}
+
+/** A listener for every event but these (the per-frame audio it never reads): `handle` sees the others. */
+export function listenerExcept<T extends CallEventType>(types: readonly T[], handle: (event: Exclude<CallEvent, { type: T }>) => void): CallEventListener {
+  const skipped = new Set<CallEventType>(types);
+  return Object.assign((event: CallEvent) => handle(event as Exclude<CallEvent, { type: T }>), { readsType: (type: CallEventType) => !skipped.has(type) });
 }
 
 /**
@@ -162,4 +169,4 @@ export class CallEventStream {
   }
 }
 
-const reads = (listener: CallEventListener, type: CallEventType): boolean => listener.eventTypes === undefined || listener.eventTypes.has(type);
+const reads = (listener: CallEventListener, type: CallEventType): boolean => listener.readsType === undefined || listener.readsType(type);

@@ -1,4 +1,4 @@
-import type { CallEvent, CallEventListener } from './call-events.js';
+import { listenerExcept, type CallEvent, type CallEventListener } from './call-events.js';
 import { HeardLatencyTracker, type BargeInTiming, type TurnLatency } from './heard-latency.js';
 
 /** A call's events, with what the heard-latency tracker derives from them. */
@@ -28,10 +28,12 @@ export function observeCall(observers: readonly CallObserver[], onError: (error:
     onTurn: (latency) => deliver({ type: 'turnLatency', latency: { ...latency, callerStoppedAtMs: latency.callerStoppedAtMs - startedAtMs } }),
     onBargeIn: (timing) => deliver({ type: 'bargeInTiming', timing }),
   });
-  return (event) => {
+  // Nothing here reads the caller's audio frames (the tracker times the agent's audio and its marks), so a call with
+  // only these observers never builds them.
+  return listenerExcept(['callerAudio'], (event) => {
     // The `ended` event closes the latencies first, so observers have every figure before the call's end.
     if (event.type === 'ended') tracker.observe(event);
     deliver(event);
     if (event.type !== 'ended') tracker.observe(event);
-  };
+  });
 }

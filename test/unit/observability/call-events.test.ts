@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallEventStream, listenerFor, type CallEvent } from '../../../src/observability/call-events.js';
+import { CallEventStream, listenerExcept, listenerFor, type CallEvent } from '../../../src/observability/call-events.js';
 
 const frame: CallEvent = { type: 'callerAudio', mulaw: new Uint8Array(160), timestampMs: 20 };
 
@@ -30,7 +30,18 @@ describe('CallEventStream', () => {
     expect(stream.wants('callerAudio')).toBe(true);
     unsubscribe();
     expect(stream.wants('callerAudio')).toBe(false);
-    stream.subscribe(() => {}); // no list: every event
+    stream.subscribe(listenerExcept(['callerAudio'], () => {}));
+    expect(stream.wants('callerAudio')).toBe(false);
     expect(stream.wants('agentAudioSent')).toBe(true);
+    stream.subscribe(() => {}); // no list: every event
+    expect(stream.wants('callerAudio')).toBe(true);
+  });
+
+  it('gives a listener that skips some events all the others', () => {
+    const stream = new CallEventStream(() => {});
+    const seen: string[] = [];
+    stream.subscribe(listenerExcept(['callerAudio'], (event) => seen.push(event.type)));
+    for (const event of [frame, { type: 'callerSpeechStarted' }, { type: 'markSent', name: 't1:m1' }] as CallEvent[]) stream.publish(event);
+    expect(seen).toEqual(['callerSpeechStarted', 'markSent']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CallEvent } from '../../../src/observability/call-events.js';
+import { CallEventStream, type CallEvent } from '../../../src/observability/call-events.js';
 import { observeCall, type ObservedEvent } from '../../../src/observability/call-observation.js';
 import { HeardLatencyTracker, percentile, type BargeInTiming, type TurnLatency } from '../../../src/observability/heard-latency.js';
 import { quietCallSummary } from '../../support/call-summary.js';
@@ -94,6 +94,13 @@ describe('observeCall', () => {
     nowMs = 10_700;
     listener({ type: 'agentAudioHeard', mark: 't1:m1' });
     expect(seen).toEqual([['latency', 500], ['markSent', 500], ['agentAudioHeard', 700], ['turnLatency', 700]]);
+  });
+
+  it("reads every call event but the caller's audio frames, so a call need not build those for it", () => {
+    const stream = new CallEventStream(() => {});
+    stream.subscribe(observeCall([], () => undefined));
+    expect(stream.wants('callerAudio')).toBe(false);
+    for (const type of ['agentAudioSent', 'markSent', 'agentAudioHeard', 'ended'] as const) expect(stream.wants(type)).toBe(true);
   });
 });
 
