@@ -17,6 +17,23 @@ const MIB_PER_GIB = 1024;
 
 const fmt = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
 
+/** Markdown source wrapped at the page's width; `indent` starts the lines after the first (a list item's). */
+function wrap(text: string, indent = ''): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > PAGE_WIDTH) {
+      lines.push(line);
+      line = indent + word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line].join('\n');
+}
+
+const PAGE_WIDTH = 118;
+
 /** The level the capacity figure came from, else the largest measured. */
 function capacityLevel(e2e: EndToEndResult): LevelResult | undefined {
   return e2e.levels.find((l) => l.calls === e2e.capacity.maxCallsWithinLimit) ?? e2e.levels.at(-1);
@@ -55,10 +72,12 @@ export function scaleOnPaper(e2e: EndToEndResult, fleet: FleetCapacityResult | u
     '',
     table(['', `${fmt(TARGET_CONCURRENT_CALLS)} concurrent calls`, 'from'], rows),
     '',
-    'The server CPU here excludes the load generator and counts the kernel\'s loopback TCP on both ends of each ' +
-      'socket; on real networks the receive side is another machine\'s, so these are conservative. Twilio and ' +
-      'Gemini each take one WebSocket per call, so a node also needs file descriptors (2 per call) and ephemeral ' +
-      'ports towards Gemini beyond 28,000 calls per source address.',
+    wrap(
+      'The server CPU here excludes the load generator and counts the kernel\'s loopback TCP on both ends of each ' +
+        'socket; on real networks the receive side is another machine\'s, so these are conservative. Twilio and ' +
+        'Gemini each take one WebSocket per call, so a node also needs file descriptors (2 per call) and ephemeral ' +
+        'ports towards Gemini beyond 28,000 calls per source address.',
+    ),
   ];
 }
 
@@ -164,14 +183,14 @@ export function capacityNote(e2e: EndToEndResult): string[] {
   if (ours === undefined || baseline === undefined) return [];
   const cpuBound = (l: LevelResult): number => 100 / l.server.cpuPerCallPercentOfCore;
   const met = e2e.capacity.callsPerCore >= CALLS_PER_CORE_TARGET;
-  return [
+  const note =
     `- Calls per core: ${fmt(e2e.capacity.callsPerCore)} against the target of ${CALLS_PER_CORE_TARGET} (${met ? 'met' : 'not met'}). At ` +
       `${CAPACITY_COMPARISON_CALLS} calls the server used ${fmt(ours.server.cpuPerCallPercentOfCore, 3)} % of a core per call, which ` +
       `allows ${fmt(cpuBound(ours))} calls per core on CPU alone; the popular samples' bridge, doing far less, used ` +
       `${fmt(baseline.server.cpuPerCallPercentOfCore, 3)} % (${fmt(cpuBound(baseline))} per core) under the same load. ` +
       'Every bridge pays per 20 ms frame one socket read from Twilio, one masked WebSocket write to the model and their ' +
-      `system calls; on this virtual machine's loopback those alone are about a quarter of the server's CPU. ${met ? '' : BEYOND_NODE}`,
-  ];
+      `system calls; on this virtual machine's loopback those alone are about a quarter of the server's CPU.${met ? '' : ` ${BEYOND_NODE}`}`;
+  return [wrap(note, '  '), ''];
 }
 
 const CAPACITY_COMPARISON_CALLS = 200;

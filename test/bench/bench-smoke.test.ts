@@ -186,7 +186,9 @@ describe('npm run bench -- --smoke', () => {
     // A full run's 200-call level, ours and the baseline's, says how far calls per core is from the target.
     const e2e = at(results, 'endToEnd') as EndToEndResult;
     const as200 = <T extends { calls: number }>(level: T): T => ({ ...level, calls: 200 });
-    expect(capacityNote({ ...e2e, levels: e2e.levels.map(as200), baseline: e2e.baseline.map(as200) }).join('\n')).toMatch(/^- Calls per core: .* the popular samples' bridge/);
+    const note = capacityNote({ ...e2e, levels: e2e.levels.map(as200), baseline: e2e.baseline.map(as200) }).join('\n');
+    expect(note.replace(/\s+/g, ' ')).toMatch(/^- Calls per core: .* the popular samples' bridge/);
+    for (const line of note.split('\n')) expect(line.length).toBeLessThanOrEqual(118);
 
     const targets = at(results, 'targets') as Array<{ name: string; target: string; value: string; met: boolean | null }>;
     expect(targets.length).toBe(25);
