@@ -132,28 +132,22 @@ describe('the browser phone through the local fleet', () => {
     }
   }, 120_000);
 
-  it('shows a refused call with its reason: a balancer that ignores the instance in the media path', async () => {
-    // The configuration the fleet had before browser calls named their instance: round-robin for everything.
-    const withoutAffinity = renderHaproxyConfig(['agent-1', 'agent-2']).replace(/^ {2}use-server .*$/gm, '');
-    const proxy = await fleet.startProxy(withoutAffinity);
-    let refused: PageStats | undefined;
-    let shown = '';
-    for (let attempt = 0; attempt < 8 && refused === undefined; attempt++) {
-      const page = await openAndCall(proxy.url, attempt % 2);
-      try {
-        const outcome = await waitFor(page, 'connect or be refused', (s) => s.state === 'ended' || s.agentSamplesPlayed > 0);
-        if (outcome.state === 'ended') {
-          refused = outcome;
-          shown = (await page.textContent('#error')) ?? '';
-        } else {
-          await page.click('#hangup');
-        }
-      } finally {
-        await page.close();
-      }
+  it('shows a refused call with its reason: a balancer that sends the media stream to the wrong instance', async () => {
+    // Each instance's media path crossed over to the other instance: the stream always reaches an instance that
+    // did not issue its session (round-robin would do the same only by chance).
+    const crossed = renderHaproxyConfig(['agent-1', 'agent-2']).replace(
+      /^ {2}use-server (agent-[12]) if .*$/gm,
+      (_line, id: string) => `  use-server ${id === 'agent-1' ? 'agent-2' : 'agent-1'} if { path_beg /media/${id} }`,
+    );
+    const proxy = await fleet.startProxy(crossed);
+    const page = await openAndCall(proxy.url);
+    try {
+      const outcome = await waitFor(page, 'connect or be refused', (s) => s.state === 'ended' || s.agentSamplesPlayed > 0);
+      expect(outcome.state, 'a stream sent to the other instance').toBe('ended');
+      expect(outcome.closeCode).toBe(1008);
+      expect((await page.textContent('#error')) ?? '').toBe(`The service refused the call: ${BROWSER_CREDENTIAL_REFUSED}`);
+    } finally {
+      await page.close();
     }
-    expect(refused, 'a stream sent to the other instance').toBeDefined();
-    expect(refused!.closeCode).toBe(1008);
-    expect(shown).toBe(`The service refused the call: ${BROWSER_CREDENTIAL_REFUSED}`);
   }, 120_000);
 });
