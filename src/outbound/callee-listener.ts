@@ -1,13 +1,13 @@
 import { dbfsToMeanSquare, mulawMeanSquare } from '../audio/level.js';
 import { NoiseFloor } from '../audio/noise-floor.js';
+import { DEFAULT_SPEECH_THRESHOLD_DBFS } from '../audio/speech-detector.js';
 import { ToneDetector } from '../audio/tone-detector.js';
 import { CalleeVerdicts, type OpeningAction, type TwilioAnsweredBy } from './callee-verdict.js';
 
-/** Voice is at least this loud (the call's own speech detector's threshold)… */
-export const VOICE_MIN_DBFS = -40;
-/** …and this far above the line's noise floor: a callee in a noisy street or a room full of voices still pauses. */
-export const VOICE_ABOVE_NOISE_DB = 10;
-const VOICE_MIN_MEAN_SQUARE = dbfsToMeanSquare(VOICE_MIN_DBFS);
+/** Voice is at least as loud as the call's own speech detector's threshold, and this far above the line's noise
+ * floor: a callee in a noisy street or a room full of voices still pauses. */
+const VOICE_ABOVE_NOISE_DB = 10;
+const VOICE_MIN_MEAN_SQUARE = dbfsToMeanSquare(DEFAULT_SPEECH_THRESHOLD_DBFS);
 const ABOVE_NOISE = 10 ** (VOICE_ABOVE_NOISE_DB / 10);
 
 /** Voice or not, frame by frame, against a fixed threshold and the line's own noise floor. */
