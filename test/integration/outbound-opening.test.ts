@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CUES, DEFAULT_VOICEMAIL_INSTRUCTIONS } from '../../src/agents/agent.js';
+import type { CallRecord } from '../../src/history/call-record.js';
 import type { CallSummary } from '../../src/observability/call-events.js';
 import { SILENT_CALLEE_MS } from '../../src/outbound/callee-verdict.js';
 import { TRANSFER_NOT_TAKEN_WORDS } from '../../src/telephony/warm-transfer.js';
@@ -28,6 +29,7 @@ const OUR_NUMBER = '+14155550100';
 const CALLEE = '+14155550142';
 const COLLEAGUE = '+14155550177';
 const API_KEY = 'outbound-opening-key-0123456789abcdef';
+const ADMIN_API_KEY = 'outbound-opening-admin-0123456789abcdef';
 
 /** The fake model's synthetic voice, quicker than its default so the calls take less time. */
 const MS_PER_CHAR = 30;
@@ -80,7 +82,7 @@ describe('outbound calls on real phones: who answered, voicemail, screening', ()
   beforeAll(async () => {
     ({ rest, bridge } = await startPlacingBridge(OUR_NUMBER, API_KEY, {
       gemini: { replies: script, transcribe: () => calleeWords, msPerChar: MS_PER_CHAR },
-      env: { TWILIO_RECORDING: '1', TRANSFER_NUMBER: COLLEAGUE, TRANSFER_MODE: 'warm' },
+      env: { TWILIO_RECORDING: '1', TRANSFER_NUMBER: COLLEAGUE, TRANSFER_MODE: 'warm', ADMIN_API_KEY },
     }));
     rest.deliverWebhooksTo(bridge.app.localUrl);
   });
@@ -212,6 +214,12 @@ describe('outbound calls on real phones: who answered, voicemail, screening', ()
     const summary = await summaryOf(call.callSid);
     expect(summary).toMatchObject({ endReason: 'voicemail-left', answeredBy: { answeredBy: 'machine', decidedBy: 'twilio' } });
     expect(stream.firstAgentAudioAtMs!).toBeGreaterThan(greeting.speech[0]!.endMs);
+    // The verdict is in the call's history record too, as the admin API serves it.
+    const record = async () => {
+      const response = await fetch(`${bridge.app.localUrl}/api/calls/${call.callSid}`, { headers: { Authorization: `Bearer ${ADMIN_API_KEY}` } });
+      return response.ok ? ((await response.json()) as CallRecord) : undefined;
+    };
+    await expect.poll(async () => (await record())?.summary.answeredBy, { timeout: 5_000 }).toEqual(summary.answeredBy);
   });
 
   it('leaves the voicemail after a beep our own detector heard, without any verdict from Twilio', async () => {
