@@ -2,6 +2,8 @@
 // Microphone → capture worklet (8 kHz mu-law, 20 ms frames) → `media` messages; `media`/`mark`/`clear` from
 // the service → playback worklet, which echoes marks once their audio has played, as Twilio does.
 
+import { readEventStream } from '/phone/shared/event-stream.js';
+
 const $ = (id) => document.getElementById(id);
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 const FRAME_MS = 20;
@@ -430,21 +432,10 @@ class Call {
     try {
       const response = await fetch(this.session.eventsPath, { headers: { Authorization: `Bearer ${accessKey}` }, signal: this.events.signal });
       if (!response.ok || response.body === null) return;
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let pending = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        pending += value;
-        let boundary;
-        while ((boundary = pending.indexOf('\n\n')) !== -1) {
-          const block = pending.slice(0, boundary);
-          pending = pending.slice(boundary + 2);
-          const data = block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
-          // A finished call's last events (its summary) still show, until the next call begins.
-          if (data !== '' && (call === this || call === undefined)) onCallEvent(JSON.parse(data));
-        }
-      }
+      await readEventStream(response, (event) => {
+        // A finished call's last events (its summary) still show, until the next call begins.
+        if (call === this || call === undefined) onCallEvent(event);
+      });
     } catch (error) {
       if (error?.name !== 'AbortError') console.warn('call events stopped', error);
     }

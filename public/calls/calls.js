@@ -1,6 +1,8 @@
 // The call inspector: the call history's list (with the calls in progress at the top) and a page per call with
 // one timeline. Plain modules, no framework; every request carries the key from the URL fragment as a bearer key.
 
+import { readEventStream } from '/calls/assets/shared/event-stream.js';
+
 const $ = (id) => document.getElementById(id);
 const state = { view: undefined, record: undefined, waveformDrawn: false, audioLoaded: false, liveUpdates: 0 };
 window.inspectorState = state;
@@ -118,20 +120,7 @@ async function followLiveCalls() {
   try {
     const response = await fetch('/api/calls/live', { headers: auth });
     if (!response.ok || response.body === null) return;
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let pending = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      pending += value;
-      let boundary;
-      while ((boundary = pending.indexOf('\n\n')) !== -1) {
-        const block = pending.slice(0, boundary);
-        pending = pending.slice(boundary + 2);
-        const data = block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
-        if (data !== '') renderLive(JSON.parse(data).calls);
-      }
-    }
+    await readEventStream(response, (event) => renderLive(event.calls));
   } catch (error) {
     console.warn('live calls stopped', error);
   }

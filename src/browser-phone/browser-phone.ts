@@ -1,4 +1,5 @@
 import { CALL_SID_PATTERN } from '../domain/identifiers.js';
+import { SHARED_PAGE_SCRIPTS_DIR, SHARED_PAGE_SCRIPTS_PATH } from '../http/shared-page-scripts.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -140,14 +141,9 @@ export class BrowserPhone {
         if (error !== undefined && !res.headersSent) res.status(500).type('text/plain').send('The browser phone page is missing from this build.');
       });
     });
-    router.use(
-      express.static(staticDir, {
-        index: false,
-        dotfiles: 'ignore',
-        redirect: false,
-        setHeaders: (res) => setPageHeaders(res as Response),
-      }),
-    );
+    const assets = { index: false, dotfiles: 'ignore', redirect: false, setHeaders: (res: Response) => setPageHeaders(res) } as const;
+    router.use(SHARED_PAGE_SCRIPTS_PATH, express.static(SHARED_PAGE_SCRIPTS_DIR, assets));
+    router.use(express.static(staticDir, assets));
     return router;
   }
 

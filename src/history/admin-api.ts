@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { bearerKeyCheck } from '../http/bearer-key.js';
+import { SHARED_PAGE_SCRIPTS_DIR, SHARED_PAGE_SCRIPTS_PATH } from '../http/shared-page-scripts.js';
 import { END_REASONS } from '../domain/end-reasons.js';
 import type { Logger } from '../observability/logger.js';
 import { RefusalLog } from '../observability/refusal-log.js';
@@ -59,7 +60,9 @@ export function adminRoutes(options: AdminApiOptions): express.Router {
     });
   };
   router.get(INSPECTOR_PATH, page);
-  router.use(`${INSPECTOR_PATH}/assets`, express.static(staticDir, { index: false, dotfiles: 'ignore', redirect: false, setHeaders: (res) => setPageHeaders(res as Response) }));
+  const assets = { index: false, dotfiles: 'ignore', redirect: false, setHeaders: (res: Response) => setPageHeaders(res) } as const;
+  router.use(`${INSPECTOR_PATH}/assets${SHARED_PAGE_SCRIPTS_PATH}`, express.static(SHARED_PAGE_SCRIPTS_DIR, assets));
+  router.use(`${INSPECTOR_PATH}/assets`, express.static(staticDir, assets));
   router.get(`${INSPECTOR_PATH}/:callSid`, page);
   return router;
 }
